@@ -1,0 +1,90 @@
+"""Typed progress events and the cancel flag shared by every long engine job.
+
+A job is a generator: it yields events, checks its ``CancelToken`` between units of work and
+raises ``Cancelled`` once it has cleaned up after itself. The CLI renders the events with a
+progress bar, the GUI forwards them to widgets from a worker thread: one code path.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+class Cancelled(Exception):
+    """Raised inside a job when its cancel token is set; the job has left no partial files."""
+
+
+class CancelToken:
+    """Thread-safe flag a caller sets to stop a running job at its next check."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        if self._event.is_set():
+            raise Cancelled("cancelled")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Progress:
+    """``done`` of ``total`` units of ``stage`` (tiles, files, steps...) are finished."""
+
+    stage: str
+    done: int
+    total: int
+    message: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Notice:
+    """Something the user should be told, e.g. which tile size ``auto`` picked."""
+
+    message: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileStarted:
+    path: Path
+    index: int
+    total: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileDone:
+    path: Path
+    output: Path
+    seconds: float
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileSkipped:
+    path: Path
+    output: Path
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileFailed:
+    path: Path
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finished:
+    """Last event of a job; ``result`` is the job's typed result object."""
+
+    result: Any
+
+
+Event = Progress | Notice | FileStarted | FileDone | FileSkipped | FileFailed | Finished
