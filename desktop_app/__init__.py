@@ -1,0 +1,1 @@
+"""MFAGAN Studio desktop app (PySide6): the only package that imports Qt."""

@@ -1,0 +1,255 @@
+"""The ``mfagan`` command: every engine job from a terminal.
+
+Exit codes: 0 success, 1 some input failed, 2 usage error, 130 cancelled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from engine.errors import MfaganError, ModelError, UsageError
+from engine.events import CancelToken, Cancelled
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text}")
+    return value
+
+
+def _tile(text: str) -> int | None:
+    if text == "auto":
+        return None
+    value = int(text)
+    if value < 32:
+        raise argparse.ArgumentTypeError("tile must be 'auto' or at least 32 pixels")
+    return value
+
+
+def _add_image_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", "-m", default=None, help="model name or .pth/.safetensors file")
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--scale", "-s", type=int, choices=(2, 3, 4), help="output scale")
+    size.add_argument("--width", type=_positive_int, help="output width (keeps aspect ratio)")
+    size.add_argument("--height", type=_positive_int, help="output height (keeps aspect ratio)")
+    parser.add_argument("--tile", type=_tile, default=None, help="auto (default) or pixels")
+    parser.add_argument("--backend", choices=("onnx", "torch"), default="onnx")
+    parser.add_argument(
+        "--format", "-f", choices=("png", "jpg", "jpeg", "webp", "tiff", "tif", "bmp"), default=None
+    )
+    parser.add_argument("--quality", "-q", type=int, default=95, help="JPEG/WebP quality 1-100")
+    parser.add_argument("--strip-metadata", action="store_true", help="drop EXIF and ICC")
+    parser.add_argument(
+        "--name", default=None, help="output name pattern, fields {stem} {model} {scale}"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="mfagan", description="MFAGAN Studio: 4x photo upscaling.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    up = sub.add_parser("upscale", help="upscale one image")
+    up.add_argument("input", type=Path)
+    up.add_argument("-o", "--output", type=Path, default=None, help="output file or folder")
+    _add_image_options(up)
+
+    batch = sub.add_parser("batch", help="upscale every image of a folder")
+    batch.add_argument("input", type=Path)
+    batch.add_argument("-o", "--output", type=Path, required=True, help="output folder")
+    batch.add_argument("--recursive", "-r", action="store_true")
+    batch.add_argument("--skip-existing", action="store_true", help="resume a stopped batch")
+    _add_image_options(batch)
+
+    models = sub.add_parser("models", help="list the available models")
+    models.add_argument("--json", action="store_true")
+
+    prof = sub.add_parser("profile", help="parameters, MACs and memory of a model")
+    prof.add_argument("--model", "-m", default=None)
+    prof.add_argument("--size", type=_positive_int, default=128, help="LR input side (pixels)")
+    prof.add_argument("--json", action="store_true")
+
+    bench = sub.add_parser("bench", help="teacher vs student cost and speed, in one run")
+    bench.add_argument("--readme", type=Path, default=None, help="write the table into README")
+    bench.add_argument("--quick", action="store_true", help="small sizes, one repeat (smoke)")
+    bench.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
+        "upscale": _cmd_upscale,
+        "batch": _cmd_batch,
+        "models": _cmd_models,
+        "profile": _cmd_profile,
+        "bench": _cmd_bench,
+    }
+    try:
+        return handlers[args.command](args)
+    except Cancelled:
+        print("cancelled; no partial files were left", file=sys.stderr)
+        return EXIT_CANCELLED
+    except KeyboardInterrupt:
+        print("aborted", file=sys.stderr)
+        return EXIT_CANCELLED
+    except (UsageError, ModelError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except MfaganError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _upscaler(args: argparse.Namespace):  # noqa: ANN202 - heavy imports stay lazy
+    from engine.models.registry import default_model_name, get_model
+    from engine.upscale import Upscaler
+
+    descriptor = get_model(args.model or default_model_name())
+    if not descriptor.trained:
+        raise ModelError(
+            f"model {descriptor.name!r} has no trained weights yet, so it would only produce "
+            f"noise; use --model {default_model_name()} (the default) or another from "
+            "'mfagan models'"
+        )
+    return Upscaler(descriptor, backend=args.backend, tile=args.tile)
+
+
+def _target_and_write(args: argparse.Namespace):  # noqa: ANN202
+    from engine.upscale import TargetSize, WriteOptions
+
+    target = TargetSize(scale=args.scale, width=args.width, height=args.height)
+    write = WriteOptions(
+        format=args.format, quality=args.quality, keep_metadata=not args.strip_metadata
+    )
+    return target, write
+
+
+def _cmd_upscale(args: argparse.Namespace) -> int:
+    from engine.batch import DEFAULT_NAME_PATTERN, output_name
+    from engine.console import ConsoleRenderer, ctrl_c_cancels
+    from engine.upscale import upscale_file
+
+    source: Path = args.input
+    if not source.is_file():
+        raise UsageError(f"{source}: no such file")
+    target, write = _target_and_write(args)
+    upscaler = _upscaler(args)
+    output: Path | None = args.output
+    if output is None or output.is_dir():
+        name = output_name(
+            source,
+            pattern=args.name or DEFAULT_NAME_PATTERN,
+            model=upscaler.descriptor.name,
+            scale_label=target.label(upscaler.descriptor.scale),
+            format=write.format,
+        )
+        output = (output or source.parent) / name
+    renderer = ConsoleRenderer(quiet=args.quiet)
+    cancel = CancelToken()
+    with ctrl_c_cancels(cancel, renderer):
+        details = renderer.consume(
+            upscale_file(upscaler, source, output, target=target, write=write, cancel=cancel)
+        )
+    print(
+        f"{details['output']}  ({details['output_size'][0]}x{details['output_size'][1]}, "
+        f"model {details['model']}, backend {details['backend']}, tile {details['tile']}, "
+        f"{details['seconds']:.1f} s)"
+    )
+    return EXIT_OK
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from engine.batch import DEFAULT_NAME_PATTERN, BatchRequest, run_batch
+    from engine.console import ConsoleRenderer, ctrl_c_cancels
+
+    target, write = _target_and_write(args)
+    request = BatchRequest(
+        input_dir=args.input,
+        output_dir=args.output,
+        recursive=args.recursive,
+        skip_existing=args.skip_existing,
+        name_pattern=args.name or DEFAULT_NAME_PATTERN,
+        target=target,
+        write=write,
+    )
+    upscaler = _upscaler(args)
+    renderer = ConsoleRenderer(quiet=args.quiet)
+    cancel = CancelToken()
+    with ctrl_c_cancels(cancel, renderer):
+        result = renderer.consume(run_batch(upscaler, request, cancel))
+    print(
+        f"{len(result.done)} upscaled, {len(result.skipped)} skipped, "
+        f"{len(result.failed)} failed -> {args.output}"
+    )
+    for path, reason in result.failed:
+        print(f"failed: {path}: {reason}", file=sys.stderr)
+    return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    from engine.models.registry import default_model_name, list_models
+
+    default = default_model_name()
+    rows = [
+        {
+            "name": d.name,
+            "title": d.title,
+            "architecture": d.architecture,
+            "scale": d.scale,
+            "in_channels": d.in_channels,
+            "out_channels": d.out_channels,
+            "size_multiple": d.size_multiple,
+            "trained": d.trained,
+            "default": d.name == default,
+            "description": d.description,
+        }
+        for d in list_models()
+    ]
+    if args.json:
+        print(json.dumps({"models": rows}, indent=2))
+        return EXIT_OK
+    for row in rows:
+        flags = " (default)" if row["default"] else ""
+        flags += "" if row["trained"] else " (untrained)"
+        print(f"{row['name']:<28} x{row['scale']}  {row['title']}{flags}")
+    return EXIT_OK
+
+
+def _cmd_profile(args: argparse.Namespace) -> int:
+    from engine.models.registry import default_model_name, get_model
+    from engine.profiling import profile_model
+
+    descriptor = get_model(args.model or default_model_name())
+    report = profile_model(
+        descriptor.load(), height=args.size, width=args.size, in_channels=descriptor.in_channels
+    )
+    data = {"model": descriptor.name, "lr_size": [args.size, args.size]} | report.as_dict()
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return EXIT_OK
+    width = max(len(k) for k in data)
+    for key, value in data.items():
+        shown = f"{value:,}" if isinstance(value, int) else value
+        print(f"{key:<{width}}  {shown}")
+    return EXIT_OK
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    raise UsageError("bench is not wired yet")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,286 @@
+"""Upscale one image: colour and alpha through the model, any output size, fidelity kept.
+
+The model always runs at its native scale; other sizes (x2, x3, a target width or height)
+come from a Lanczos downscale of the model output, which keeps the model's detail. Sizes
+beyond one pass run the model again on its own output.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from PIL import Image
+
+from engine.backends import Backend, make_backend
+from engine.errors import ModelError, UsageError
+from engine.events import CancelToken, Event, Finished, Notice, Progress
+from engine.imageio import ImageData, read_image, write_image
+from engine.models.descriptor import ModelDescriptor
+from engine.tiling import choose_tile_size, run_tiled
+
+BackendKind = Literal["onnx", "torch"]
+TILE_OVERLAP = 16
+MAX_PASSES = 2
+
+
+@dataclass(frozen=True, kw_only=True)
+class TargetSize:
+    """Exactly one of ``scale``, ``width`` or ``height``; None everywhere means the model's scale."""
+
+    scale: float | None = None
+    width: int | None = None
+    height: int | None = None
+
+    def __post_init__(self) -> None:
+        given = [v for v in (self.scale, self.width, self.height) if v is not None]
+        if len(given) > 1:
+            raise UsageError("give only one of --scale, --width or --height")
+        if any(v <= 0 for v in given):
+            raise UsageError("the output scale, width and height must be positive")
+
+    def resolve(self, width: int, height: int, model_scale: int) -> tuple[int, int]:
+        """Output size for an input of ``width`` x ``height``, aspect ratio kept."""
+        if self.width is not None:
+            return self.width, max(1, round(height * self.width / width))
+        if self.height is not None:
+            return max(1, round(width * self.height / height)), self.height
+        factor = self.scale if self.scale is not None else model_scale
+        return max(1, round(width * factor)), max(1, round(height * factor))
+
+    def label(self, model_scale: int) -> str:
+        if self.width is not None:
+            return f"w{self.width}"
+        if self.height is not None:
+            return f"h{self.height}"
+        factor = self.scale if self.scale is not None else model_scale
+        return f"x{factor:g}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class WriteOptions:
+    format: str | None = None
+    quality: int = 95
+    keep_metadata: bool = True
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.quality <= 100:
+            raise UsageError(f"quality must be between 1 and 100, not {self.quality}")
+
+
+class Upscaler:
+    """A loaded model and backend, reused across the images of a job."""
+
+    def __init__(
+        self,
+        descriptor: ModelDescriptor,
+        *,
+        backend: BackendKind = "onnx",
+        tile: int | None = None,
+    ) -> None:
+        if descriptor.in_channels not in (1, 3) or descriptor.out_channels != descriptor.in_channels:
+            raise ModelError(
+                f"model {descriptor.name}: {descriptor.in_channels}->{descriptor.out_channels}"
+                " channel models are not supported (RGB or greyscale models only)"
+            )
+        if backend == "onnx" and not descriptor.onnx_exportable:
+            backend = "torch"
+        self.descriptor = descriptor
+        self.backend_kind: BackendKind = backend
+        self._backend: Backend | None = None
+        self._requested_tile = tile
+        self.tile: int | None = tile
+
+    @property
+    def backend(self) -> Backend:
+        if self._backend is None:
+            self._backend = make_backend(self.descriptor, self.backend_kind)
+        return self._backend
+
+    def prepare(self) -> Iterator[Event]:
+        """Load the model (exporting ONNX on first use) and settle the tile size."""
+        yield Progress(stage="load model", done=0, total=1, message=self.descriptor.name)
+        _ = self.backend
+        yield Progress(stage="load model", done=1, total=1, message=self.descriptor.name)
+        if self.tile is None:
+            self.tile = choose_tile_size(self.descriptor)
+            yield Notice(message=f"tile size auto: {self.tile} px")
+
+    def run(self, planes: np.ndarray, cancel: CancelToken, stage: str) -> Iterator[Event]:
+        """Run the model over an HxWxC float image (C == model channels); Finished(HxWxC)."""
+        if self.tile is None:
+            yield from self.prepare()
+        batch = np.ascontiguousarray(planes.transpose(2, 0, 1)[None], dtype=np.float32)
+        result: np.ndarray | None = None
+        for event in run_tiled(
+            self.backend,
+            batch,
+            scale=self.descriptor.scale,
+            tile=self.tile,
+            overlap=TILE_OVERLAP,
+            size_multiple=self.descriptor.size_multiple,
+            cancel=cancel,
+        ):
+            if isinstance(event, Finished):
+                result = event.result
+            elif isinstance(event, Progress):
+                yield replace(event, stage=stage)
+            else:
+                yield event
+        assert result is not None
+        yield Finished(result=np.clip(result[0].transpose(1, 2, 0), 0.0, 1.0))
+
+    def details(self) -> dict[str, object]:
+        return {"model": self.descriptor.name, "backend": self.backend_kind, "tile": self.tile}
+
+
+def _to_model_channels(planes: np.ndarray, channels: int) -> np.ndarray:
+    if planes.shape[2] == channels:
+        return planes
+    if channels == 3:
+        return np.repeat(planes, 3, axis=2)
+    return planes.mean(axis=2, keepdims=True)
+
+
+def _from_model_channels(planes: np.ndarray, channels: int) -> np.ndarray:
+    if planes.shape[2] == channels:
+        return planes
+    if channels == 1:
+        # A grey input replicated to RGB comes back (almost) grey: average the drift away.
+        return planes.mean(axis=2, keepdims=True)
+    return np.repeat(planes, channels, axis=2)
+
+
+def _lanczos(planes: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize each float channel with Pillow's Lanczos filter, no 8-bit rounding."""
+    if (planes.shape[1], planes.shape[0]) == size:
+        return planes
+    channels = [
+        np.asarray(Image.fromarray(planes[:, :, c]).resize(size, Image.Resampling.LANCZOS))
+        for c in range(planes.shape[2])
+    ]
+    return np.clip(np.stack(channels, axis=2), 0.0, 1.0).astype(np.float32)
+
+
+def passes_needed(source: tuple[int, int], target: tuple[int, int], model_scale: int) -> int:
+    """Model passes so that the model output is at least the target size."""
+    ratio = max(target[0] / source[0], target[1] / source[1])
+    passes = max(1, math.ceil(math.log(max(ratio, 1.0), model_scale) - 1e-9))
+    if passes > MAX_PASSES:
+        raise UsageError(
+            f"output {target[0]}x{target[1]} is more than {model_scale ** MAX_PASSES}x the input;"
+            " choose a smaller size"
+        )
+    return passes
+
+
+def _upscale_planes(
+    upscaler: Upscaler, planes: np.ndarray, passes: int, cancel: CancelToken, stage: str
+) -> Iterator[Event]:
+    channels = planes.shape[2]
+    work = _to_model_channels(planes, upscaler.descriptor.in_channels)
+    for index in range(passes):
+        label = stage if passes == 1 else f"{stage} (pass {index + 1}/{passes})"
+        for event in upscaler.run(work, cancel, label):
+            if isinstance(event, Finished):
+                work = event.result
+            else:
+                yield event
+    yield Finished(result=_from_model_channels(work, channels))
+
+
+def upscale_image(
+    upscaler: Upscaler, image: ImageData, target: TargetSize, cancel: CancelToken
+) -> Iterator[Event]:
+    """Upscale colour (and alpha, through the model too); Finished(result=ImageData)."""
+    height, width = image.color.shape[:2]
+    size = target.resolve(width, height, upscaler.descriptor.scale)
+    passes = passes_needed((width, height), size, upscaler.descriptor.scale)
+    color: np.ndarray | None = None
+    for event in _upscale_planes(upscaler, image.color, passes, cancel, "upscale"):
+        if isinstance(event, Finished):
+            color = event.result
+        else:
+            yield event
+    assert color is not None
+    alpha = None
+    if image.alpha is not None:
+        alpha = yield from _upscale_alpha(upscaler, image.alpha, passes, color.shape[:2], cancel)
+    yield Finished(
+        result=replace(
+            image,
+            color=_lanczos(color, size),
+            alpha=None if alpha is None else _lanczos(alpha, size),
+        )
+    )
+
+
+def _upscale_alpha(
+    upscaler: Upscaler,
+    alpha: np.ndarray,
+    passes: int,
+    out_hw: tuple[int, ...],
+    cancel: CancelToken,
+) -> Iterator[Event]:
+    """Alpha goes through the model so its edges stay as sharp as the colour's."""
+    lo, hi = float(alpha.min()), float(alpha.max())
+    if lo == hi:
+        # A constant mask has no edges to sharpen; the model would only add noise.
+        return np.full((*out_hw, 1), lo, dtype=np.float32)
+    result = None
+    for event in _upscale_planes(upscaler, alpha, passes, cancel, "upscale alpha"):
+        if isinstance(event, Finished):
+            result = event.result
+        else:
+            yield event
+    return result
+
+
+def check_distinct(source: Path, output: Path) -> None:
+    """Refuse to write over an input: originals are never modified."""
+    same = output.resolve() == source.resolve()
+    if not same and output.exists():
+        same = output.samefile(source)
+    if same:
+        raise UsageError(f"{output}: the output path is the input file; choose another")
+
+
+def upscale_file(
+    upscaler: Upscaler,
+    source: Path,
+    output: Path,
+    *,
+    target: TargetSize,
+    write: WriteOptions,
+    cancel: CancelToken,
+) -> Iterator[Event]:
+    """Read, upscale and atomically write one file; Finished(result=details dict)."""
+    check_distinct(source, output)
+    started = time.perf_counter()
+    image = read_image(source)
+    result: ImageData | None = None
+    for event in upscale_image(upscaler, image, target, cancel):
+        if isinstance(event, Finished):
+            result = event.result
+        else:
+            yield event
+    assert result is not None
+    cancel.raise_if_cancelled()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    write_image(
+        output, result, format=write.format, quality=write.quality, keep_metadata=write.keep_metadata
+    )
+    out_h, out_w = result.color.shape[:2]
+    details = upscaler.details() | {
+        "input": str(source),
+        "output": str(output),
+        "input_size": [image.color.shape[1], image.color.shape[0]],
+        "output_size": [out_w, out_h],
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+    yield Finished(result=details)
