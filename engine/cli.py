@@ -248,7 +248,20 @@ def _cmd_profile(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    raise UsageError("bench is not wired yet")
+    from engine.bench import BenchSettings, render_table, run_bench, update_readme
+    from engine.console import ConsoleRenderer, ctrl_c_cancels
+
+    settings = BenchSettings.quick() if args.quick else BenchSettings()
+    renderer = ConsoleRenderer()
+    cancel = CancelToken()
+    with ctrl_c_cancels(cancel, renderer):
+        result = renderer.consume(run_bench(settings, cancel=cancel))
+    table = render_table(result)
+    print(json.dumps(result.as_dict(), indent=2) if args.json else table)
+    if args.readme is not None:
+        update_readme(args.readme, table)
+        print(f"table written into {args.readme}", file=sys.stderr)
+    return EXIT_OK if result.goals_passed else EXIT_FAILED
 
 
 if __name__ == "__main__":

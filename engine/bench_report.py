@@ -1,0 +1,168 @@
+"""The bench result as markdown, and the README section it replaces."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from engine.bench_result import GOALS, METRIC_TITLES, BenchResult, ModelBench
+from engine.errors import UsageError
+
+START_MARKER = "<!-- bench:start -->"
+END_MARKER = "<!-- bench:end -->"
+BACKEND_TITLES = {"torch": "PyTorch", "onnx": "onnxruntime"}
+
+
+def render_table(result: BenchResult) -> str:
+    """Markdown: the cost table, the wall-time table and the goals, with how they were run."""
+    s = result.settings
+    parts = [
+        f"Measured by `make bench` on {result.date}: {result.machine}. "
+        f"Ratios are {s.reference} / model; float32 throughout.",
+        "",
+        *_cost_table(result),
+    ]
+    if any(m.timings for m in result.models):
+        parts += ["", *_time_table(result)]
+    if result.goals:
+        parts += ["", *_goal_lines(result)]
+    return "\n".join(parts) + "\n"
+
+
+def update_readme(path: Path, table: str) -> None:
+    """Replace what lies between the bench markers in ``path`` (atomically)."""
+    text = path.read_text(encoding="utf-8")
+    start, end = text.find(START_MARKER), text.find(END_MARKER)
+    if start < 0 or end < start:
+        raise UsageError(
+            f"{path}: no '{START_MARKER}' ... '{END_MARKER}' section to put the table in"
+        )
+    body = table.strip("\n")
+    new = f"{text[: start + len(START_MARKER)]}\n{body}\n{text[end:]}"
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(new)
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def _cost_table(result: BenchResult) -> list[str]:
+    ratio_heads = [f"{title} ratio" for title in METRIC_TITLES.values()]
+    heads = ["model", "LR input", "params", "MACs", "memory access", "peak activation"]
+    lines = [
+        "**Cost of one forward pass** (exact, counted per aten op; memory-access cost = "
+        "activations read + written + weights, per op, as in ShuffleNetV2; peak activation = "
+        "most bytes of live tensors, input and output included)",
+        "",
+        _row([*heads, *ratio_heads]),
+        _row(["---", "---"] + ["---:"] * (len(heads) - 2 + len(ratio_heads))),
+    ]
+    for model in result.models:
+        for cost in model.costs:
+            h, w = cost.input_shape[-2:]
+            ratios = [_times(result.cost_ratio(model.name, metric, h)) for metric in METRIC_TITLES]
+            cells = [
+                _label(model),
+                f"{h}x{w}",
+                _count(cost.params, ""),
+                _count(cost.macs, ""),
+                _bytes(cost.memory_access_bytes),
+                _bytes(cost.peak_activation_bytes),
+            ]
+            lines.append(_row(cells + ratios))
+    return lines
+
+
+def _time_table(result: BenchResult) -> list[str]:
+    s = result.settings
+    side = s.time_size or 0
+    backends = s.backends
+    tiles = f"{s.tile} px tiles, {s.overlap} px overlap" if s.tile else "no tiling"
+    heads = [f"{BACKEND_TITLES.get(b, b)} (s)" for b in backends]
+    heads += [f"speed-up {BACKEND_TITLES.get(b, b)}" for b in backends]
+    heads += [f"peak RSS {BACKEND_TITLES.get(b, b)}" for b in backends]
+    lines = [
+        f"**CPU wall time, a {side}x{side} photo to {side * 4}x{side * 4}** (x4 models; "
+        f"median of {_runs(s.repeats)}, {s.reference}: {_runs(s.reference_repeats)}; {tiles}; "
+        "peak RSS = the whole bench process during the timed runs, in brackets its growth "
+        "over the resident memory when they began)",
+        "",
+        _row(["model", *heads]),
+        _row(["---"] + ["---:"] * len(heads)),
+    ]
+    for model in result.models:
+        cells = [_label(model)]
+        cells += [_seconds(model, b) for b in backends]
+        cells += [_times(result.speedup(model.name, b)) for b in backends]
+        cells += [_rss(model, b) for b in backends]
+        lines.append(_row(cells))
+    return lines
+
+
+def _goal_lines(result: BenchResult) -> list[str]:
+    s = result.settings
+    lines = [f"**Goals** ({s.goal_model} vs {s.reference}):", ""]
+    for metric, target in GOALS:
+        checks = [g for g in result.goals if g.metric == metric]
+        if not checks:
+            continue
+        verdict = "pass" if all(g.passed for g in checks) else "FAIL"
+        found = ", ".join(f"{_times(g.ratio)} at {g.lr_size}x{g.lr_size}" for g in checks)
+        lines.append(f"- {METRIC_TITLES[metric]} ratio >= {target:g}x: {found}: **{verdict}**")
+    return lines
+
+
+def _runs(count: int) -> str:
+    return "1 run" if count == 1 else f"{count} runs"
+
+
+def _label(model: ModelBench) -> str:
+    if model.config and model.config not in model.name:
+        return f"{model.name} ({model.config})"
+    return model.name
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _count(value: int, unit: str) -> str:
+    for factor, prefix in ((1e9, " G"), (1e6, " M"), (1e3, " k")):
+        if value >= factor:
+            return f"{value / factor:.2f}{prefix}{unit}"
+    return f"{value}{unit}"
+
+
+def _bytes(value: int) -> str:
+    for factor, unit in ((2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB")):
+        if value >= factor:
+            return f"{value / factor:.2f} {unit}"
+    return f"{value} B"
+
+
+def _times(ratio: float | None) -> str:
+    if ratio is None:
+        return "–"
+    return f"{ratio:.1f}x" if ratio < 100 else f"{ratio:.0f}x"
+
+
+def _seconds(model: ModelBench, backend: str) -> str:
+    timing = model.timing(backend)
+    if timing is None or timing.median_s is None:
+        return "n/a" if timing is None or not timing.error else "fails"
+    return f"{timing.median_s:.2f}" if timing.median_s >= 0.1 else f"{timing.median_s:.3f}"
+
+
+def _rss(model: ModelBench, backend: str) -> str:
+    timing = model.timing(backend)
+    if timing is None or timing.peak_rss_bytes is None:
+        return "n/a"
+    text = _bytes(timing.peak_rss_bytes)
+    if timing.start_rss_bytes is not None:
+        text += f" (+{_bytes(timing.peak_rss_bytes - timing.start_rss_bytes)})"
+    return text

@@ -1,0 +1,215 @@
+"""The bench on tiny stand-in models: events, ratios, goals, table and README update.
+
+The real bench (teacher on a 512x512 photo) takes many minutes; it is run by `make bench`,
+never by the test suite.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from support import NearestX4, make_descriptor
+from torch import nn
+
+from engine.bench import (
+    BenchResult,
+    BenchSettings,
+    load_photo,
+    peak_rss_bytes,
+    render_table,
+    reset_peak_rss,
+    resolve_model,
+    run_bench,
+    update_readme,
+)
+from engine.bench_report import END_MARKER, START_MARKER
+from engine.errors import UsageError
+from engine.events import Cancelled, CancelToken, Finished, Notice, Progress
+from engine.models.mfa import LARGEST_CONFIG, MFAGenerator
+from engine.paths import RESOURCES
+from engine.profiling import profile_model
+
+
+def _big() -> nn.Module:
+    return nn.Sequential(
+        nn.Conv2d(3, 48, 3, padding=1), nn.Conv2d(48, 48, 3, padding=1), nn.PixelShuffle(4)
+    )
+
+
+def _small() -> nn.Module:
+    return nn.Sequential(nn.Conv2d(3, 48, 1), nn.PixelShuffle(4))
+
+
+def _resolver(**modules: nn.Module):
+    descriptors = {name: make_descriptor(module, name=name) for name, module in modules.items()}
+    return descriptors.__getitem__
+
+
+SETTINGS = BenchSettings(
+    models=("big", "small", "nearest"),
+    reference="big",
+    goal_model="small",
+    profile_sizes=(8, 16),
+    time_size=24,
+    backends=("torch",),
+    repeats=2,
+    reference_repeats=1,
+    tile=16,
+    overlap=4,
+)
+
+
+def _run(settings: BenchSettings, resolve, cancel: CancelToken | None = None) -> list:
+    return list(run_bench(settings, resolve=resolve, cancel=cancel))
+
+
+@pytest.fixture(scope="module")
+def bench_events() -> list:
+    return _run(SETTINGS, _resolver(big=_big(), small=_small(), nearest=NearestX4()))
+
+
+def test_events_end_with_the_result(bench_events: list) -> None:
+    assert isinstance(bench_events[-1], Finished)
+    assert all(not isinstance(e, Finished) for e in bench_events[:-1])
+    profile = [e for e in bench_events if isinstance(e, Progress) and e.stage == "profile"]
+    assert [(e.done, e.total) for e in profile] == [(i, 6) for i in range(7)]
+    timed = [e for e in bench_events if isinstance(e, Progress) and e.stage == "time"]
+    # big once, small and nearest twice each.
+    assert [e.done for e in timed] == [0, 1, 2, 3, 4, 5] and timed[-1].total == 5
+
+
+def test_costs_ratios_and_goals(bench_events: list) -> None:
+    result: BenchResult = bench_events[-1].result
+    big, small = result.model("big"), result.model("small")
+    assert big is not None and small is not None
+    assert small.cost_at(16) == profile_model(_small(), height=16, width=16)
+    expected = (3 * 48 * 9 + 48 * 48 * 9) / (3 * 48)
+    assert result.cost_ratio("small", "macs", 16) == pytest.approx(expected)
+    assert result.cost_ratio("nearest", "macs", 16) is None  # 0 MACs: no finite ratio
+    assert [(g.metric, g.lr_size) for g in result.goals] == [
+        (metric, size)
+        for size in (8, 16)
+        for metric in ("macs", "memory_access_bytes", "peak_activation_bytes")
+    ]
+    macs_goal = result.goals[0]
+    assert macs_goal.ratio == pytest.approx(expected) and macs_goal.passed
+    assert result.goals_passed == all(g.passed for g in result.goals)
+
+
+def test_timings(bench_events: list) -> None:
+    result: BenchResult = bench_events[-1].result
+    for name, runs in (("big", 1), ("small", 2), ("nearest", 2)):
+        model = result.model(name)
+        assert model is not None
+        (timing,) = model.timings
+        assert timing.backend == "torch" and len(timing.runs_s) == runs
+        assert timing.median_s is not None and timing.median_s > 0
+        if timing.start_rss_bytes is not None:  # Linux: measured
+            assert timing.peak_rss_bytes is not None
+            assert timing.peak_rss_bytes >= timing.start_rss_bytes > 0
+    assert result.speedup("big", "torch") == pytest.approx(1.0)
+
+
+def test_table_and_json(bench_events: list) -> None:
+    result: BenchResult = bench_events[-1].result
+    table = render_table(result)
+    assert "| small | 16x16 | 192 | 36.86 k |" in table
+    assert "| big | 16x16 | 22.13 k | 5.64 M |" in table
+    assert "- MACs ratio >= 50x: 153x at 8x8, 153x at 16x16: **pass**" in table
+    assert "median of 2 runs, big: 1 run; 16 px tiles, 4 px overlap" in table
+    data = json.loads(json.dumps(result.as_dict()))
+    assert [m["name"] for m in data["models"]] == ["big", "small", "nearest"]
+    assert data["models"][1]["costs"][1]["macs"] == 16 * 16 * 3 * 48
+
+
+def test_backend_that_cannot_run_is_reported() -> None:
+    descriptor = dataclasses.replace(make_descriptor(_small(), name="small"), onnx_exportable=False)
+    settings = dataclasses.replace(
+        SETTINGS, models=("small",), reference="small", backends=("onnx",), profile_sizes=(8,)
+    )
+    events = _run(settings, {"small": descriptor}.__getitem__)
+    assert any(isinstance(e, Notice) and "no onnx timing" in e.message for e in events)
+    result: BenchResult = events[-1].result
+    (timing,) = result.models[0].timings
+    assert timing.runs_s == () and "cannot be exported" in timing.error
+    assert "| small | fails |" in render_table(result)
+
+
+def test_cancel_stops_the_bench() -> None:
+    cancel = CancelToken()
+    resolve = _resolver(big=_big(), small=_small(), nearest=NearestX4())
+    events = run_bench(SETTINGS, resolve=resolve, cancel=cancel)
+    assert isinstance(next(events), Progress)
+    cancel.cancel()
+    with pytest.raises(Cancelled):
+        list(events)
+
+
+def test_update_readme_replaces_only_the_section(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# Title\n\nintro\n{START_MARKER}\nold table\n{END_MARKER}\nafter\n")
+    update_readme(readme, "| a | b |\n")
+    expected = f"# Title\n\nintro\n{START_MARKER}\n| a | b |\n{END_MARKER}\nafter\n"
+    assert readme.read_text() == expected
+    update_readme(readme, "| a | b |\n")
+    assert readme.read_text() == expected
+    assert [p.name for p in tmp_path.iterdir()] == ["README.md"]
+
+
+def test_update_readme_without_markers_leaves_the_file_alone(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# Title\n{END_MARKER}\n{START_MARKER}\n")
+    with pytest.raises(UsageError, match="bench:start"):
+        update_readme(readme, "| a |\n")
+    assert readme.read_text() == f"# Title\n{END_MARKER}\n{START_MARKER}\n"
+
+
+def test_photo_is_a_centre_crop() -> None:
+    photo = load_photo(RESOURCES / "samples" / "astronaut.png", 32)
+    with Image.open(RESOURCES / "samples" / "astronaut.png") as image:
+        full = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
+    top = (full.shape[0] - 32) // 2
+    left = (full.shape[1] - 32) // 2
+    assert photo.shape == (1, 3, 32, 32) and photo.dtype == np.float32
+    np.testing.assert_array_equal(
+        photo[0].transpose(1, 2, 0), full[top : top + 32, left : left + 32]
+    )
+
+
+def test_peak_rss_resets() -> None:
+    if not reset_peak_rss():
+        pytest.skip("this OS cannot reset the peak RSS")
+    block = np.ones(64 * 2**20 // 8)  # 64 MiB, touched
+    high = peak_rss_bytes()
+    del block
+    reset_peak_rss()
+    low = peak_rss_bytes()
+    assert high is not None and low is not None
+    assert high - low >= 60 * 2**20
+
+
+def test_default_models_resolve_without_loading() -> None:
+    names = [resolve_model(name).name for name in BenchSettings().models]
+    largest = f"mfagan:{LARGEST_CONFIG.encode()}"
+    assert names == ["realesrgan-x4plus", largest, "mfagan", "bicubic"]
+    descriptor = resolve_model(largest)
+    assert descriptor.config == LARGEST_CONFIG and not descriptor.trained
+    net = descriptor.load()
+    assert isinstance(net, MFAGenerator) and net.config == LARGEST_CONFIG
+    assert descriptor.weights_id() != resolve_model("mfagan").weights_id()
+    with pytest.raises(UsageError):
+        resolve_model("mfagan:b99")
+
+
+def test_settings_are_validated() -> None:
+    with pytest.raises(ValueError):
+        BenchSettings(models=())
+    with pytest.raises(ValueError):
+        BenchSettings(repeats=0)
+    quick = BenchSettings.quick()
+    assert quick.models == BenchSettings().models and quick.repeats == 1
