@@ -1,0 +1,16 @@
+"""Image files in and out, as faithfully as each format allows.
+
+Read: PNG, JPEG, WebP, TIFF, BMP -> ImageData (float32 [0, 1], alpha, 16-bit kept, EXIF
+orientation applied, EXIF and ICC carried along). Write: the same formats, atomically.
+Pillow does most of the work; imagecodecs (libpng) and tifffile handle 16-bit PNG and TIFF,
+which Pillow truncates to 8 bits.
+"""
+
+from __future__ import annotations
+
+from engine.imageio.data import ImageData
+from engine.imageio.formats import SUPPORTED_SUFFIXES, format_for_suffix
+from engine.imageio.reader import read_image
+from engine.imageio.writer import write_image
+
+__all__ = ["SUPPORTED_SUFFIXES", "ImageData", "format_for_suffix", "read_image", "write_image"]

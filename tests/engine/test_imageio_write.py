@@ -1,0 +1,376 @@
+"""Writing images: round trips for every format, metadata kept and stripped, atomic writes."""
+
+from __future__ import annotations
+
+import functools
+import io
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tifffile
+from PIL import Image, JpegImagePlugin, TiffImagePlugin
+from skimage import data as skdata
+
+from engine.errors import ImageError, UsageError
+from engine.imageio import (
+    SUPPORTED_SUFFIXES,
+    ImageData,
+    format_for_suffix,
+    read_image,
+    write_image,
+)
+from engine.imageio.metadata import srgb_profile
+
+EXIF_IFD, GPS_IFD = 0x8769, 0x8825
+
+
+@functools.cache
+def _astronaut() -> np.ndarray:
+    return skdata.astronaut()
+
+
+def _photo(height: int = 48, width: int = 64) -> ImageData:
+    """A crop of a real photo (public domain, bundled with scikit-image)."""
+    pixels = _astronaut()[100 : 100 + height, 180 : 180 + width]
+    return ImageData(color=(pixels / 255).astype(np.float32))
+
+
+def _random(shape: tuple[int, ...], depth: int, seed: int = 0) -> np.ndarray:
+    top = 65535 if depth == 16 else 255
+    return (np.random.default_rng(seed).integers(0, top + 1, shape) / top).astype(np.float32)
+
+
+def _as_uint(values: np.ndarray, depth: int = 8) -> np.ndarray:
+    top = 65535 if depth == 16 else 255
+    return np.rint(values * top).astype(np.uint16 if depth == 16 else np.uint8)
+
+
+def _round_trip(path: Path, image: ImageData, **options: object) -> ImageData:
+    write_image(path, image, **options)
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]  # no temp left
+    return read_image(path)
+
+
+# --- round trips --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+@pytest.mark.parametrize("depth", [8, 16])
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("with_alpha", [False, True])
+def test_lossless_round_trip(
+    tmp_path: Path, suffix: str, depth: int, channels: int, with_alpha: bool
+) -> None:
+    color = _random((9, 7, channels), depth, seed=1)
+    alpha = _random((9, 7, 1), depth, seed=2) if with_alpha else None
+    image = ImageData(color=color, alpha=alpha, bit_depth=depth)
+    back = _round_trip(tmp_path / f"out{suffix}", image)
+    assert (back.bit_depth, back.color.shape) == (depth, color.shape)
+    np.testing.assert_array_equal(back.color, color)
+    if with_alpha:
+        np.testing.assert_array_equal(back.alpha, alpha)
+    else:
+        assert back.alpha is None
+
+
+def test_16_bit_png_and_tiff_checked_by_other_decoders(tmp_path: Path) -> None:
+    color = _random((6, 5, 3), 16, seed=3)
+    alpha = _random((6, 5, 1), 16, seed=4)
+    expected = np.concatenate([_as_uint(color, 16), _as_uint(alpha, 16)], axis=2)
+    assert np.count_nonzero(expected % 257) > 0.9 * expected.size  # low bytes matter
+    image = ImageData(color=color, alpha=alpha, bit_depth=16)
+    write_image(tmp_path / "deep.png", image)
+    ihdr = (tmp_path / "deep.png").read_bytes()[12:26]
+    assert (ihdr[:4], ihdr[12], ihdr[13]) == (b"IHDR", 16, 6)  # 16-bit RGBA
+    write_image(tmp_path / "deep.tif", image)
+    with tifffile.TiffFile(tmp_path / "deep.tif") as tif:
+        np.testing.assert_array_equal(tif.pages[0].asarray(), expected)
+        assert tif.pages[0].extrasamples == (2,)  # unassociated alpha
+    grey = ImageData(color=color[:, :, :1], bit_depth=16)
+    write_image(tmp_path / "grey.png", grey)
+    with Image.open(tmp_path / "grey.png") as decoded:  # Pillow keeps 16-bit grey exactly
+        assert decoded.mode == "I;16"
+        np.testing.assert_array_equal(np.asarray(decoded), expected[:, :, 0])
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_bmp_round_trip(tmp_path: Path, channels: int) -> None:
+    color = _random((9, 7, channels), 8)
+    back = _round_trip(tmp_path / "out.bmp", ImageData(color=color))
+    np.testing.assert_array_equal(back.color, color)
+
+
+@pytest.mark.parametrize("with_alpha", [False, True])
+def test_webp_quality_100_is_lossless(tmp_path: Path, with_alpha: bool) -> None:
+    color = _random((9, 7, 3), 8)
+    alpha = _random((9, 7, 1), 8, seed=5) if with_alpha else None
+    back = _round_trip(tmp_path / "out.webp", ImageData(color=color, alpha=alpha), quality=100)
+    np.testing.assert_array_equal(back.color, color)
+    if with_alpha:
+        np.testing.assert_array_equal(back.alpha, alpha)
+    assert b"VP8L" in (tmp_path / "out.webp").read_bytes()
+
+
+def test_webp_quality_is_honoured(tmp_path: Path) -> None:
+    photo = _photo()
+    sizes = {}
+    for quality in (30, 90):
+        path = tmp_path / f"q{quality}.webp"
+        write_image(path, photo, quality=quality)
+        sizes[quality] = path.stat().st_size
+        assert b"VP8L" not in path.read_bytes()  # lossy
+    assert sizes[30] < sizes[90]
+    assert np.abs(read_image(tmp_path / "q90.webp").color - photo.color).mean() < 3 / 255
+
+
+def test_jpeg_quality_and_chroma_subsampling(tmp_path: Path) -> None:
+    photo = _photo()
+    for quality, sampling in ((95, 0), (80, 2)):  # 4:4:4 at >= 90, 4:2:0 below
+        path = tmp_path / f"q{quality}.jpg"
+        write_image(path, photo, quality=quality)
+        with Image.open(path) as written:
+            assert JpegImagePlugin.get_sampling(written) == sampling
+    assert (tmp_path / "q80.jpg").stat().st_size < (tmp_path / "q95.jpg").stat().st_size
+    assert np.abs(read_image(tmp_path / "q95.jpg").color - photo.color).mean() < 3 / 255
+
+
+def test_grey_stays_grey_in_jpeg_and_becomes_rgb_only_in_webp(tmp_path: Path) -> None:
+    grey = ImageData(color=_random((8, 8, 1), 8))
+    write_image(tmp_path / "g.jpg", grey)
+    with Image.open(tmp_path / "g.jpg") as written:
+        assert written.mode == "L"
+    write_image(tmp_path / "g.webp", grey, quality=100)
+    back = read_image(tmp_path / "g.webp")
+    assert back.color.shape == (8, 8, 3)  # WebP has no grey mode
+    for channel in range(3):
+        np.testing.assert_array_equal(back.color[:, :, channel], grey.color[:, :, 0])
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".bmp"])
+def test_alpha_is_composited_over_white_where_it_cannot_be_kept(
+    tmp_path: Path, suffix: str
+) -> None:
+    color = np.zeros((16, 16, 3), np.float32)
+    color[..., 0] = 1.0  # red
+    color[8:, :] = 0.0  # bottom half black
+    alpha = np.ones((16, 16, 1), np.float32)
+    alpha[:8, :8] = 0.0  # transparent red -> white
+    alpha[8:, 8:] = 0.5  # half-transparent black -> mid grey
+    back = _round_trip(tmp_path / f"flat{suffix}", ImageData(color=color, alpha=alpha))
+    assert back.alpha is None
+    tolerance = 0 if suffix == ".bmp" else 4
+    got = _as_uint(back.color).astype(int)
+    assert np.abs(got[3, 3] - [255, 255, 255]).max() <= tolerance
+    assert np.abs(got[3, 12] - [255, 0, 0]).max() <= tolerance
+    assert np.abs(got[12, 12] - [128, 128, 128]).max() <= tolerance
+
+
+def test_eight_bit_output_rounds_and_clips(tmp_path: Path) -> None:
+    color = np.array([[[0.5, -0.5, 1.5], [np.nan, 0.998, 0.002]]], np.float32)
+    back = _round_trip(tmp_path / "r.bmp", ImageData(color=color, bit_depth=16))
+    assert back.bit_depth == 8
+    np.testing.assert_array_equal(_as_uint(back.color), [[[128, 0, 255], [0, 254, 1]]])
+
+
+# --- metadata -----------------------------------------------------------------------------
+
+
+def _exif_bytes(orientation: int = 1) -> bytes:
+    exif = Image.Exif()
+    exif[0x010F] = "TestCam"
+    exif[0x0110] = "Model X"
+    exif[0x0112] = orientation
+    exif.get_ifd(EXIF_IFD)[0x829A] = TiffImagePlugin.IFDRational(1, 250)  # exposure time
+    exif.get_ifd(EXIF_IFD)[0x9003] = "2024:05:06 07:08:09"  # taken at
+    exif.get_ifd(EXIF_IFD)[0xA002] = 1  # pixel width: stale, must be updated
+    exif.get_ifd(EXIF_IFD)[0xA003] = 1
+    exif.get_ifd(GPS_IFD)[1] = "N"
+    return exif.tobytes()
+
+
+def _check_exif(exif: Image.Exif, *, width: int, height: int) -> None:
+    assert (exif[0x010F], exif[0x0110]) == ("TestCam", "Model X")
+    assert exif.get(0x0112, 1) == 1
+    sub = exif.get_ifd(EXIF_IFD)
+    assert (float(sub[0x829A]), sub[0x9003]) == (1 / 250, "2024:05:06 07:08:09")
+    assert (sub[0xA002], sub[0xA003]) == (width, height)
+    assert exif.get_ifd(GPS_IFD)[1] == "N"
+
+
+CARRIERS = [(".png", 8), (".png", 16), (".jpg", 8), (".webp", 8), (".tif", 8), (".tif", 16)]
+
+
+@pytest.mark.parametrize(("suffix", "depth"), CARRIERS)
+def test_metadata_kept(tmp_path: Path, suffix: str, depth: int) -> None:
+    image = ImageData(
+        color=_random((6, 9, 3), depth), bit_depth=depth, exif=_exif_bytes(),
+        icc_profile=srgb_profile(),
+    )  # fmt: skip
+    path = tmp_path / f"meta{suffix}"
+    back = _round_trip(path, image)
+    assert back.icc_profile == srgb_profile()
+    ours = Image.Exif()
+    ours.load(back.exif)
+    _check_exif(ours, width=9, height=6)
+    with Image.open(path) as independent:  # what other programs see
+        assert independent.info["icc_profile"] == srgb_profile()
+        _check_exif(independent.getexif(), width=9, height=6)
+
+
+@pytest.mark.parametrize(("suffix", "depth"), [*CARRIERS, (".bmp", 8)])
+def test_metadata_stripped(tmp_path: Path, suffix: str, depth: int) -> None:
+    image = ImageData(
+        color=_random((6, 9, 3), depth), bit_depth=depth, exif=_exif_bytes(),
+        icc_profile=srgb_profile(),
+    )  # fmt: skip
+    path = tmp_path / f"bare{suffix}"
+    back = _round_trip(path, image, keep_metadata=False)
+    assert (back.exif, back.icc_profile) == (None, None)
+    content = path.read_bytes()
+    assert b"TestCam" not in content
+    assert b"sRGB" not in content
+
+
+def test_bmp_carries_no_metadata_even_when_kept(tmp_path: Path) -> None:
+    image = ImageData(color=_random((4, 4, 3), 8), exif=_exif_bytes(), icc_profile=srgb_profile())
+    back = _round_trip(tmp_path / "m.bmp", image)
+    assert (back.exif, back.icc_profile) == (None, None)
+
+
+def test_profile_of_the_wrong_colour_space_is_not_embedded(tmp_path: Path) -> None:
+    grey = ImageData(color=_random((4, 4, 1), 8), icc_profile=srgb_profile())  # RGB profile
+    assert _round_trip(tmp_path / "g.png", grey).icc_profile is None
+
+
+def test_written_exif_is_upright(tmp_path: Path) -> None:
+    color = _random((4, 6, 3), 8)
+    image = ImageData(color=color, exif=_exif_bytes(orientation=6))
+    back = _round_trip(tmp_path / "o.jpg", image, quality=100)
+    exif = Image.Exif()
+    exif.load(back.exif)
+    assert exif[0x0112] == 1
+    assert back.color.shape == (4, 6, 3)  # not turned again on reading
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".webp", ".tif"])
+def test_unreadable_exif_is_dropped_not_fatal(
+    tmp_path: Path, suffix: str, recwarn: pytest.WarningsRecorder
+) -> None:
+    image = ImageData(color=_random((4, 4, 3), 8), exif=b"Exif\x00\x00II*\x00\x08\x00\x00\x00\x05")
+    assert _round_trip(tmp_path / f"x{suffix}", image).exif is None
+    assert [str(w.message) for w in recwarn] == []
+
+
+# --- formats, arguments -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [(".png", "PNG"), ("JPG", "JPEG"), (".jpeg", "JPEG"), ("webp", "WEBP"), (".TIF", "TIFF"),
+     ("tiff", "TIFF"), ("BMP", "BMP"), ("JPEG", "JPEG")],
+)  # fmt: skip
+def test_format_for_suffix(given: str, expected: str) -> None:
+    assert format_for_suffix(given) == expected
+
+
+def test_unknown_formats_and_bad_arguments(tmp_path: Path) -> None:
+    assert SUPPORTED_SUFFIXES == (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
+    expected = "unsupported image format '.gif' (use one of: bmp, jpeg, jpg, png, tif, tiff, webp)"
+    with pytest.raises(UsageError) as info:
+        format_for_suffix(".gif")
+    assert str(info.value) == expected
+    image = _photo(8, 8)
+    with pytest.raises(UsageError):
+        write_image(tmp_path / "x.gif", image)
+    with pytest.raises(UsageError, match="no file suffix"):
+        write_image(tmp_path / "noname", image)
+    for quality in (0, 101, True):
+        with pytest.raises(UsageError, match="quality must be a whole number from 1 to 100"):
+            write_image(tmp_path / "x.jpg", image, quality=quality)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_explicit_format_wins_over_suffix(tmp_path: Path) -> None:
+    write_image(tmp_path / "photo.png", _photo(8, 8), format="jpg")
+    assert (tmp_path / "photo.png").read_bytes()[:3] == b"\xff\xd8\xff"
+
+
+# --- atomic writes ------------------------------------------------------------------------
+
+
+def test_write_replaces_an_existing_file(tmp_path: Path) -> None:
+    path = tmp_path / "out.png"
+    path.write_bytes(b"old")
+    write_image(path, _photo(8, 8))
+    assert read_image(path).color.shape == (8, 8, 3)
+    assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
+
+
+def test_failed_rename_leaves_nothing_and_keeps_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "out.png"
+    path.write_bytes(b"old")
+
+    def disk_full(src: object, dst: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", disk_full)
+    with pytest.raises(ImageError) as info:
+        write_image(path, _photo(8, 8))
+    assert str(info.value) == f"{path}: could not write the file (No space left on device)"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
+    assert path.read_bytes() == b"old"
+
+
+def test_interrupt_while_writing_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(fd: int) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "fsync", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_image(tmp_path / "out.tif", _photo(8, 8))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_encoding_failure_creates_no_file(tmp_path: Path) -> None:
+    wide = ImageData(color=np.zeros((1, 16384, 3), np.float32))
+    path = tmp_path / "wide.webp"
+    with pytest.raises(ImageError) as info:
+        write_image(path, wide)
+    assert info.value.reason == (
+        "16384 x 1 is too large for WebP (at most 16383 pixels a side); use PNG or TIFF"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_folder_and_folder_as_target(tmp_path: Path) -> None:
+    with pytest.raises(ImageError) as info:
+        write_image(tmp_path / "nope" / "out.png", _photo(8, 8))
+    assert info.value.reason == "output folder does not exist"
+    (tmp_path / "taken.png").mkdir()
+    with pytest.raises(ImageError) as info:
+        write_image(tmp_path / "taken.png", _photo(8, 8))
+    assert info.value.reason == "is a folder; expected an output file name"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permission bits")
+def test_new_file_permissions_follow_the_umask(tmp_path: Path) -> None:
+    umask = os.umask(0o022)
+    try:
+        write_image(tmp_path / "out.png", _photo(8, 8))
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "out.png").stat().st_mode & 0o777 == 0o644
+
+
+def test_encoded_png_is_what_pillow_reads(tmp_path: Path) -> None:
+    photo = _photo(16, 16)
+    write_image(tmp_path / "p.png", photo)
+    with Image.open(io.BytesIO((tmp_path / "p.png").read_bytes())) as decoded:
+        np.testing.assert_array_equal(np.asarray(decoded), _as_uint(photo.color))
