@@ -77,8 +77,8 @@ class BatchRequest:
     recursive: bool = False
     skip_existing: bool = False
     name_pattern: str = DEFAULT_NAME_PATTERN
-    target: TargetSize = TargetSize()
-    write: WriteOptions = WriteOptions()
+    target: TargetSize = field(default_factory=TargetSize)
+    write: WriteOptions = field(default_factory=WriteOptions)
 
     def __post_init__(self) -> None:
         if not self.input_dir.is_dir():
@@ -113,7 +113,9 @@ def run_batch(upscaler: Upscaler, request: BatchRequest, cancel: CancelToken) ->
     Each file is written atomically, so a cancel (raised as ``Cancelled`` between files or
     tiles) leaves only complete outputs; ``skip_existing`` then resumes where it stopped.
     """
-    sources = find_images(request.input_dir, recursive=request.recursive, exclude=request.output_dir)
+    sources = find_images(
+        request.input_dir, recursive=request.recursive, exclude=request.output_dir
+    )
     pairs = request.plan(sources, upscaler.descriptor.name, upscaler.descriptor.scale)
     result = BatchResult()
     total = len(pairs)

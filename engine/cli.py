@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from engine.errors import MfaganError, ModelError, UsageError
-from engine.events import CancelToken, Cancelled
+from engine.events import Cancelled, CancelToken
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -89,7 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error (2): return it, like every command
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "upscale": _cmd_upscale,
         "batch": _cmd_batch,
@@ -113,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
 
 
-def _upscaler(args: argparse.Namespace):  # noqa: ANN202 - heavy imports stay lazy
+def _upscaler(args: argparse.Namespace):
     from engine.models.registry import default_model_name, get_model
     from engine.upscale import Upscaler
 
@@ -127,7 +130,7 @@ def _upscaler(args: argparse.Namespace):  # noqa: ANN202 - heavy imports stay la
     return Upscaler(descriptor, backend=args.backend, tile=args.tile)
 
 
-def _target_and_write(args: argparse.Namespace):  # noqa: ANN202
+def _target_and_write(args: argparse.Namespace):
     from engine.upscale import TargetSize, WriteOptions
 
     target = TargetSize(scale=args.scale, width=args.width, height=args.height)

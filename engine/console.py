@@ -28,8 +28,8 @@ MIN_UNITS_FOR_BAR = 2
 class ConsoleRenderer:
     """Consumes a job's events, draws progress, and returns the job's final result."""
 
-    def __init__(self, stream: TextIO = sys.stderr, *, quiet: bool = False) -> None:
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None, *, quiet: bool = False) -> None:
+        self.stream = stream if stream is not None else sys.stderr
         self.quiet = quiet
         self._bars: dict[str, tqdm] = {}
 
@@ -80,7 +80,8 @@ class ConsoleRenderer:
             if not self.quiet:
                 self.say(event.message)
         elif isinstance(event, FileFailed):
-            self.say(f"failed: {event.path}: {event.reason}")
+            if not self.quiet:
+                self.say(f"failed: {event.path}: {event.reason}")
         elif isinstance(event, FileSkipped):
             if not self.quiet:
                 self.say(f"skipped: {event.path} ({event.reason}: {event.output})")

@@ -31,7 +31,7 @@ MAX_PASSES = 2
 
 @dataclass(frozen=True, kw_only=True)
 class TargetSize:
-    """Exactly one of ``scale``, ``width`` or ``height``; None everywhere means the model's scale."""
+    """At most one of ``scale``, ``width`` or ``height``; none given means the model's scale."""
 
     scale: float | None = None
     width: int | None = None
@@ -83,7 +83,10 @@ class Upscaler:
         backend: BackendKind = "onnx",
         tile: int | None = None,
     ) -> None:
-        if descriptor.in_channels not in (1, 3) or descriptor.out_channels != descriptor.in_channels:
+        if (
+            descriptor.in_channels not in (1, 3)
+            or descriptor.out_channels != descriptor.in_channels
+        ):
             raise ModelError(
                 f"model {descriptor.name}: {descriptor.in_channels}->{descriptor.out_channels}"
                 " channel models are not supported (RGB or greyscale models only)"
@@ -173,7 +176,7 @@ def passes_needed(source: tuple[int, int], target: tuple[int, int], model_scale:
     passes = max(1, math.ceil(math.log(max(ratio, 1.0), model_scale) - 1e-9))
     if passes > MAX_PASSES:
         raise UsageError(
-            f"output {target[0]}x{target[1]} is more than {model_scale ** MAX_PASSES}x the input;"
+            f"output {target[0]}x{target[1]} is more than {model_scale**MAX_PASSES}x the input;"
             " choose a smaller size"
         )
     return passes
@@ -273,7 +276,11 @@ def upscale_file(
     cancel.raise_if_cancelled()
     output.parent.mkdir(parents=True, exist_ok=True)
     write_image(
-        output, result, format=write.format, quality=write.quality, keep_metadata=write.keep_metadata
+        output,
+        result,
+        format=write.format,
+        quality=write.quality,
+        keep_metadata=write.keep_metadata,
     )
     out_h, out_w = result.color.shape[:2]
     details = upscaler.details() | {

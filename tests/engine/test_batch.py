@@ -8,7 +8,7 @@ from support import file_hash, rgb_noise
 
 from engine.batch import BatchRequest, find_images, output_name, run_batch
 from engine.errors import UsageError
-from engine.events import CancelToken, Cancelled, FileDone, FileFailed, Finished
+from engine.events import Cancelled, CancelToken, FileDone, FileFailed, Finished
 from engine.upscale import TargetSize, Upscaler, WriteOptions
 
 
@@ -34,9 +34,10 @@ def test_batch_goes_on_after_a_bad_file_and_reports_it(nearest_descriptor, tmp_p
     upscaler = Upscaler(nearest_descriptor, backend="torch", tile=64)
     result, events = _run(upscaler, BatchRequest(input_dir=src, output_dir=tmp_path / "out"))
     assert sorted(p.name for p in result.done) == ["a.png", "b.jpg"]
-    assert [(p.name, "not" in reason.lower() or "cannot" in reason.lower()) for p, reason in result.failed] == [
-        ("broken.png", True)
-    ]
+    assert [
+        (p.name, "not" in reason.lower() or "cannot" in reason.lower())
+        for p, reason in result.failed
+    ] == [("broken.png", True)]
     assert any(isinstance(e, FileFailed) for e in events)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "a_nearest_x4.png",
@@ -97,7 +98,10 @@ def test_name_pattern_errors_are_usage_errors(tmp_path):
         output_name(Path("a.png"), pattern="{nope}", model="m", scale_label="x4", format=None)
     with pytest.raises(UsageError, match="plain file name"):
         output_name(Path("a.png"), pattern="x/{stem}", model="m", scale_label="x4", format=None)
-    assert output_name(Path("a.PNG"), pattern="{stem}", model="m", scale_label="x4", format="jpg") == "a.jpg"
+    assert (
+        output_name(Path("a.PNG"), pattern="{stem}", model="m", scale_label="x4", format="jpg")
+        == "a.jpg"
+    )
 
 
 def test_collisions_are_refused_before_any_work(nearest_descriptor, tmp_path):
@@ -105,7 +109,10 @@ def test_collisions_are_refused_before_any_work(nearest_descriptor, tmp_path):
     (src / "broken.png").unlink()
     upscaler = Upscaler(nearest_descriptor, backend="torch", tile=64)
     request = BatchRequest(
-        input_dir=src, output_dir=tmp_path / "out", name_pattern="same", write=WriteOptions(format="png")
+        input_dir=src,
+        output_dir=tmp_path / "out",
+        name_pattern="same",
+        write=WriteOptions(format="png"),
     )
     with pytest.raises(UsageError, match="same output name"):
         _run(upscaler, request)

@@ -36,7 +36,17 @@ def test_upscale_with_bicubic_writes_the_output(astronaut_png, tmp_path, capsys)
     before = file_hash(astronaut_png)
     out = tmp_path / "big.jpg"
     code = main(
-        ["upscale", str(astronaut_png), "-o", str(out), "--model", "bicubic", "--scale", "2", "--quiet"]
+        [
+            "upscale",
+            str(astronaut_png),
+            "-o",
+            str(out),
+            "--model",
+            "bicubic",
+            "--scale",
+            "2",
+            "--quiet",
+        ]
     )
     assert code == 0
     assert str(out) in capsys.readouterr().out
@@ -78,7 +88,21 @@ def test_batch_exit_code_reports_failures(tmp_path, capsys):
     assert code == 1
     assert "1 upscaled, 0 skipped, 1 failed" in captured.out
     assert "bad.jpg" in captured.err
-    assert main(["batch", str(src), "-o", str(tmp_path / "out"), "-m", "bicubic", "--skip-existing", "--quiet"]) == 1
+    assert (
+        main(
+            [
+                "batch",
+                str(src),
+                "-o",
+                str(tmp_path / "out"),
+                "-m",
+                "bicubic",
+                "--skip-existing",
+                "--quiet",
+            ]
+        )
+        == 1
+    )
 
 
 def test_profile_json_has_the_cost_fields(capsys):

@@ -6,7 +6,7 @@ from PIL import Image
 from support import file_hash
 
 from engine.errors import UsageError
-from engine.events import CancelToken, Cancelled, Finished, Notice
+from engine.events import Cancelled, CancelToken, Finished, Notice
 from engine.imageio import ImageData
 from engine.upscale import (
     TargetSize,
@@ -64,7 +64,9 @@ def test_passes_needed_runs_the_model_again_beyond_its_scale():
 def test_output_sizes(nearest_descriptor, scale, expected):
     color = np.random.default_rng(0).random((16, 20, 3))
     upscaler = Upscaler(nearest_descriptor, backend="torch", tile=64)
-    result, _ = _finish(upscale_image(upscaler, _image(color), TargetSize(scale=scale), CancelToken()))
+    result, _ = _finish(
+        upscale_image(upscaler, _image(color), TargetSize(scale=scale), CancelToken())
+    )
     assert result.color.shape == (*expected[::-1], 3)
 
 
@@ -105,7 +107,9 @@ def test_auto_tile_is_reported(nearest_descriptor):
     assert upscaler.tile is not None and upscaler.tile >= 32
 
 
-def test_upscale_file_writes_and_leaves_the_original_alone(nearest_descriptor, astronaut_png, tmp_path):
+def test_upscale_file_writes_and_leaves_the_original_alone(
+    nearest_descriptor, astronaut_png, tmp_path
+):
     before = file_hash(astronaut_png)
     output = tmp_path / "out" / "result.png"
     upscaler = Upscaler(nearest_descriptor, backend="torch", tile=64)
@@ -150,7 +154,12 @@ def test_cancel_leaves_no_file(nearest_descriptor, astronaut_png, tmp_path):
     with pytest.raises(Cancelled):
         list(
             upscale_file(
-                upscaler, astronaut_png, output, target=TargetSize(), write=WriteOptions(), cancel=cancel
+                upscaler,
+                astronaut_png,
+                output,
+                target=TargetSize(),
+                write=WriteOptions(),
+                cancel=cancel,
             )
         )
     assert [p.name for p in tmp_path.iterdir()] == [astronaut_png.name]
