@@ -1,0 +1,1 @@
+"""Model architectures, weight converters and the model registry."""

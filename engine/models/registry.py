@@ -1,0 +1,184 @@
+"""Every built-in model, written out in one place; files on disk load as user models.
+
+Entries are built on request (cheap: no weights are read until ``load()``), so listing the
+models never converts the teacher or touches the network. The student ``mfagan`` is marked
+untrained until ``resources/models/mfagan-x4.safetensors`` ships; that file's safetensors
+metadata may name its architecture under ``"config"`` (``MFAConfig.encode()``), otherwise
+``DEFAULT_CONFIG`` is assumed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import load_file
+from torch import nn
+
+from engine.errors import ModelError, UsageError
+from engine.models import teacher
+from engine.models._files import file_sha256
+from engine.models.bicubic import BicubicUpsampler
+from engine.models.descriptor import ModelDescriptor
+from engine.models.mfa import DEFAULT_CONFIG, MFAConfig, MFAGenerator
+from engine.models.user_models import SUPPORTED_SUFFIXES, load_user_model
+from engine.paths import RESOURCES
+
+TEACHER_NAME = "realesrgan-x4plus"
+STUDENT_NAME = "mfagan"
+STUDENT_WEIGHTS = RESOURCES / "models" / "mfagan-x4.safetensors"
+# Seed of the random-init student, so an untrained student is still reproducible.
+STUDENT_SEED = 0
+
+
+def _stable_id(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _teacher(name: str, title: str, source: teacher.TeacherSource, about: str) -> ModelDescriptor:
+    return ModelDescriptor(
+        name=name,
+        title=title,
+        architecture="rrdbnet",
+        scale=source.config.scale,
+        in_channels=source.config.in_channels,
+        out_channels=source.config.out_channels,
+        size_multiple=source.config.size_multiple,
+        config=source.config,
+        trained=True,
+        load=lambda: teacher.load_teacher(source),
+        weights_id=lambda: teacher.teacher_weights_id(source),
+        description=about,
+    )
+
+
+def _student_config(path: Path) -> MFAConfig:
+    try:
+        with safe_open(str(path), framework="pt") as file:
+            encoded = (file.metadata() or {}).get("config")
+    except (OSError, SafetensorError) as error:
+        raise ModelError(f"{path}: unreadable student weights ({error})") from None
+    if encoded is None:
+        return DEFAULT_CONFIG
+    try:
+        return MFAConfig.decode(encoded)
+    except UsageError as error:
+        raise ModelError(f"{path}: {error}") from None
+
+
+def _load_student(config: MFAConfig, path: Path | None) -> nn.Module:
+    net = MFAGenerator(config, seed=STUDENT_SEED)
+    if path is not None:
+        try:
+            net.load_state_dict(load_file(str(path)), strict=True)
+        except (OSError, SafetensorError, RuntimeError) as error:
+            reason = str(error).strip().splitlines()[0]
+            raise ModelError(f"{path}: student weights do not load ({reason})") from None
+    return net.eval()
+
+
+def _student() -> ModelDescriptor:
+    path = STUDENT_WEIGHTS if STUDENT_WEIGHTS.is_file() else None
+    config = DEFAULT_CONFIG if path is None else _student_config(path)
+    random_id = _stable_id(f"mfa-random-init:{config.encode()}:seed={STUDENT_SEED}")
+
+    def weights_id() -> str:
+        return random_id if path is None else file_sha256(path)
+
+    if path is None:
+        about = "MFAGAN student, not trained yet (random weights: for cost measurements only)"
+    else:
+        about = "MFAGAN student distilled from Real-ESRGAN x4plus: phone-sized"
+    return ModelDescriptor(
+        name=STUDENT_NAME,
+        title=f"MFAGAN student {config.encode()}" + ("" if path else " (untrained)"),
+        architecture="mfa",
+        scale=config.scale,
+        in_channels=3,
+        out_channels=3,
+        size_multiple=config.size_multiple,
+        config=config,
+        trained=path is not None,
+        load=lambda: _load_student(config, path),
+        weights_id=weights_id,
+        description=about,
+    )
+
+
+def _bicubic() -> ModelDescriptor:
+    return ModelDescriptor(
+        name="bicubic",
+        title="Bicubic interpolation x4",
+        architecture="bicubic",
+        scale=4,
+        in_channels=3,
+        out_channels=3,
+        size_multiple=1,
+        config=None,
+        trained=True,
+        load=lambda: BicubicUpsampler(4).eval(),
+        weights_id=lambda: _stable_id("bicubic:x4"),
+        description="plain bicubic interpolation: the baseline in every comparison",
+    )
+
+
+_ENTRIES: tuple[Callable[[], ModelDescriptor], ...] = (
+    lambda: _teacher(
+        TEACHER_NAME,
+        "Real-ESRGAN x4plus (teacher)",
+        teacher.X4PLUS,
+        "Real-ESRGAN x4plus, RRDBNet 23 blocks: the teacher; best quality, slowest",
+    ),
+    lambda: _teacher(
+        "realesrgan-x4plus-anime",
+        "Real-ESRGAN x4plus anime",
+        teacher.X4PLUS_ANIME,
+        "Real-ESRGAN x4plus anime, RRDBNet 6 blocks: for drawings and anime",
+    ),
+    _student,
+    _bicubic,
+)
+
+
+def build_registry(descriptors: Iterable[ModelDescriptor]) -> dict[str, ModelDescriptor]:
+    """Index descriptors by name; a duplicate name is a programming error and fails loudly."""
+    registry: dict[str, ModelDescriptor] = {}
+    for descriptor in descriptors:
+        if descriptor.name in registry:
+            raise ValueError(f"duplicate model id {descriptor.name!r} in the registry")
+        registry[descriptor.name] = descriptor
+    return registry
+
+
+def _registry() -> dict[str, ModelDescriptor]:
+    return build_registry(entry() for entry in _ENTRIES)
+
+
+def list_models() -> list[ModelDescriptor]:
+    """The built-in models in registry order."""
+    return list(_registry().values())
+
+
+def default_model_name() -> str:
+    """The trained student once it ships; until then the teacher."""
+    return STUDENT_NAME if _student().trained else TEACHER_NAME
+
+
+def _looks_like_path(text: str) -> bool:
+    path = Path(text)
+    return path.suffix.lower() in SUPPORTED_SUFFIXES or "/" in text or "\\" in text
+
+
+def get_model(name_or_path: str) -> ModelDescriptor:
+    """A built-in model by name, or a user model file by path; ModelError otherwise."""
+    registry = _registry()
+    if name_or_path in registry:
+        return registry[name_or_path]
+    if _looks_like_path(name_or_path) or Path(name_or_path).is_file():
+        return load_user_model(Path(name_or_path))
+    raise ModelError(
+        f"unknown model {name_or_path!r}; known models: {', '.join(registry)} "
+        f"(or a path to a {'/'.join(SUPPORTED_SUFFIXES)} file)"
+    )

@@ -1,0 +1,113 @@
+"""The registry: known names, user files by path, clear errors, and the untrained student."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from engine.errors import ModelError
+from engine.models import registry
+from engine.models.bicubic import BicubicUpsampler
+from engine.models.mfa import DEFAULT_CONFIG, MFAConfig, MFAGenerator
+from engine.models.rrdbnet import RRDBNet, RRDBNetConfig
+
+NAMES = ["realesrgan-x4plus", "realesrgan-x4plus-anime", "mfagan", "bicubic"]
+
+
+@pytest.fixture(autouse=True)
+def no_shipped_student(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry, "STUDENT_WEIGHTS", tmp_path / "absent.safetensors")
+
+
+def test_lists_every_builtin_model_in_order() -> None:
+    models = registry.list_models()
+    assert [m.name for m in models] == NAMES
+    for model in models:
+        assert model.scale == 4 and model.in_channels == model.out_channels == 3
+        assert registry.get_model(model.name).name == model.name
+
+
+def test_teacher_is_default_while_the_student_is_untrained() -> None:
+    student = registry.get_model("mfagan")
+    assert not student.trained
+    assert student.config == DEFAULT_CONFIG and "untrained" in student.title
+    assert registry.default_model_name() == "realesrgan-x4plus"
+    teacher = registry.get_model("realesrgan-x4plus")
+    assert teacher.trained and teacher.config == RRDBNetConfig()
+    assert registry.get_model("realesrgan-x4plus-anime").config == RRDBNetConfig(num_block=6)
+
+
+def test_untrained_student_has_a_stable_weights_id_and_reproducible_weights() -> None:
+    first, second = registry.get_model("mfagan"), registry.get_model("mfagan")
+    assert first.weights_id() == second.weights_id()
+    assert len(first.weights_id()) == 64
+    assert first.size_multiple == 2
+    a, b = first.load(), second.load()
+    x = torch.rand(1, 3, 8, 8)
+    with torch.no_grad():
+        assert torch.equal(a(x), b(x))
+
+
+def test_shipped_student_weights_are_loaded_and_become_the_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = MFAConfig(num_blocks=2, width=16, inner_width=8, half_res=(False, True))
+    net = MFAGenerator(config, seed=7)
+    path = tmp_path / "mfagan-x4.safetensors"
+    save_file(net.state_dict(), str(path), metadata={"config": config.encode()})
+    monkeypatch.setattr(registry, "STUDENT_WEIGHTS", path)
+    student = registry.get_model("mfagan")
+    assert student.trained and student.config == config
+    assert registry.default_model_name() == "mfagan"
+    loaded = student.load()
+    x = torch.rand(1, 3, 8, 8)
+    with torch.no_grad():
+        assert torch.equal(loaded(x), net(x))
+    assert student.weights_id() == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_broken_shipped_student_is_a_model_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "mfagan-x4.safetensors"
+    save_file({"head.weight": torch.zeros(1)}, str(path), metadata={"config": "b9-nonsense"})
+    monkeypatch.setattr(registry, "STUDENT_WEIGHTS", path)
+    with pytest.raises(ModelError, match="not an MFA config"):
+        registry.get_model("mfagan")
+    save_file({"head.weight": torch.zeros(1)}, str(path))  # default config, wrong tensors
+    with pytest.raises(ModelError, match="student weights do not load"):
+        registry.get_model("mfagan").load()
+
+
+def test_bicubic_entry() -> None:
+    bicubic = registry.get_model("bicubic")
+    assert isinstance(bicubic.load(), BicubicUpsampler)
+    assert bicubic.weights_id() == registry.get_model("bicubic").weights_id()
+
+
+def test_unknown_name_lists_the_known_ones() -> None:
+    with pytest.raises(ModelError) as caught:
+        registry.get_model("realesrgan-x8")
+    message = str(caught.value)
+    assert "unknown model 'realesrgan-x8'" in message
+    assert all(name in message for name in NAMES)
+
+
+def test_a_path_loads_a_user_model(tmp_path: Path) -> None:
+    path = tmp_path / "my-esrgan.pth"
+    torch.save(RRDBNet(RRDBNetConfig(num_block=1, num_feat=8)).state_dict(), path)
+    descriptor = registry.get_model(str(path))
+    assert descriptor.architecture == "spandrel:ESRGAN" and descriptor.name == "my-esrgan"
+    with pytest.raises(ModelError, match="no such model file"):
+        registry.get_model(str(tmp_path / "missing.safetensors"))
+
+
+def test_duplicate_ids_are_refused() -> None:
+    bicubic = registry.get_model("bicubic")
+    with pytest.raises(ValueError, match="duplicate model id 'bicubic'"):
+        registry.build_registry([bicubic, replace(bicubic, title="another")])
