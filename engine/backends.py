@@ -1,0 +1,238 @@
+"""Run a model on an NCHW float32 array with PyTorch or onnxruntime (same result within 1/255).
+
+The ONNX file is exported once per model and weights (``cache_dir()/onnx/``) with dynamic
+batch, height and width, and checked against PyTorch at a second size before it is cached, so
+a tracer that froze a shape into the graph is caught at export time instead of producing
+wrong pixels later.
+
+Exporter choice (verified on torch 2.13.0): the dynamo exporter (``dynamo=True``, the default
+since torch 2.9) needs the ``onnxscript`` package; the TorchScript exporter (``dynamo=False``)
+works with what we ship, exports RRDBNet, pixel shuffle and bicubic/nearest resizes with
+dynamic axes, and only emits a DeprecationWarning, which we silence where we call it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Literal, Protocol
+
+import numpy as np
+import onnxruntime as ort
+import torch
+from torch import nn
+
+from engine.errors import ModelError
+from engine.models.descriptor import ModelDescriptor
+from engine.paths import cache_dir
+
+BackendKind = Literal["onnx", "torch"]
+BACKEND_KINDS: tuple[BackendKind, ...] = ("onnx", "torch")
+
+ONNX_OPSET = 17
+EXPORT_SIDE = 32  # traced input side; the check runs at a different, non-square size
+EXPORT_TOLERANCE = 1.0 / 255.0
+
+_OOM_MARKERS = (
+    "out of memory",
+    "can't allocate memory",  # torch's DefaultCPUAllocator
+    "cannot allocate memory",
+    "failed to allocate memory",  # onnxruntime's BFCArena
+    "bad_alloc",
+    "bad allocation",
+)
+
+
+class Backend(Protocol):
+    """Runs one model: NCHW float32 in [0, 1] in, NCHW float32 out (not clamped)."""
+
+    name: str
+
+    def run(self, x: np.ndarray) -> np.ndarray: ...
+
+
+def available_threads() -> int:
+    """Cores this process may use (the affinity mask, not the machine's total)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    """True for allocation failures of numpy, PyTorch (CPU or GPU) and onnxruntime."""
+    if isinstance(error, MemoryError):
+        return True
+    message = str(error).lower()
+    return any(marker in message for marker in _OOM_MARKERS)
+
+
+def _as_input(x: np.ndarray) -> np.ndarray:
+    if x.ndim != 4:
+        raise ValueError(f"expected an NCHW array, got shape {x.shape}")
+    return np.ascontiguousarray(x, dtype=np.float32)
+
+
+class TorchBackend:
+    """The model's PyTorch module on the CPU under ``torch.inference_mode``."""
+
+    name = "torch"
+
+    def __init__(self, descriptor: ModelDescriptor, *, threads: int | None = None) -> None:
+        self.descriptor = descriptor
+        self.threads = threads or available_threads()
+        torch.set_num_threads(self.threads)
+        self._module = descriptor.load().eval()
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            y = self._module(torch.from_numpy(_as_input(x)))
+        return y.float().numpy()
+
+
+class OnnxBackend:
+    """The model exported to ONNX (cached), run by onnxruntime's CPU execution provider."""
+
+    name = "onnx"
+
+    def __init__(self, descriptor: ModelDescriptor, *, threads: int | None = None) -> None:
+        self.descriptor = descriptor
+        self.threads = threads or available_threads()
+        self.path = ensure_onnx(descriptor)
+        try:
+            self._session = _make_session(self.path, self.threads)
+        except ModelError:
+            raise
+        except Exception:
+            # A damaged cache file (disk trouble, a crash of another tool): rebuild it once.
+            self.path.unlink(missing_ok=True)
+            self.path = ensure_onnx(descriptor)
+            self._session = _make_session(self.path, self.threads)
+        self._input = self._session.get_inputs()[0].name
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        (y,) = self._session.run(None, {self._input: _as_input(x)})
+        return y
+
+
+def make_backend(
+    descriptor: ModelDescriptor, kind: BackendKind, *, threads: int | None = None
+) -> Backend:
+    """The backend of ``kind`` for ``descriptor`` (threads: default all usable cores).
+
+    ModelError if the model cannot run there (e.g. it does not export to ONNX).
+    """
+    if kind == "torch":
+        return TorchBackend(descriptor, threads=threads)
+    if kind == "onnx":
+        return OnnxBackend(descriptor, threads=threads)
+    raise ValueError(f"unknown backend {kind!r}; choose one of {', '.join(BACKEND_KINDS)}")
+
+
+def onnx_path(descriptor: ModelDescriptor) -> Path:
+    """Where the export of this model and these weights is cached."""
+    safe_name = re.sub(r"[^A-Za-z0-9._-]+", "_", descriptor.name).strip("._") or "model"
+    return cache_dir() / "onnx" / f"{safe_name}-{descriptor.weights_id()[:16]}.onnx"
+
+
+def ensure_onnx(descriptor: ModelDescriptor) -> Path:
+    """Path of the cached export, exporting and checking it first if it is not there yet."""
+    path = onnx_path(descriptor)
+    if path.is_file():
+        return path
+    if not descriptor.onnx_exportable:
+        raise ModelError(
+            f"model {descriptor.name!r} cannot be exported to ONNX; use the torch backend"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    module = descriptor.load().eval()
+    # A temp file in the same folder, then os.replace: a crash or a concurrent export never
+    # leaves a half-written file under the final name.
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        _export(module, descriptor, tmp)
+        _check_export(module, descriptor, tmp)
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    return path
+
+
+def _export(module: nn.Module, descriptor: ModelDescriptor, path: Path) -> None:
+    side = _round_up(EXPORT_SIDE, descriptor.size_multiple)
+    dummy = torch.rand(1, descriptor.in_channels, side, side)
+    axes = {0: "batch", 2: "height", 3: "width"}
+    try:
+        with warnings.catch_warnings():
+            # The TorchScript exporter's deprecation and tracer warnings: the check below
+            # verifies the result, so they would only be noise for the user.
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                module,
+                (dummy,),
+                str(path),
+                dynamo=False,
+                opset_version=ONNX_OPSET,
+                input_names=["input"],
+                output_names=["output"],
+                dynamic_axes={"input": axes, "output": dict(axes)},
+            )
+    except Exception as error:
+        raise ModelError(
+            f"could not export {descriptor.name!r} to ONNX ({_first_line(error)}); "
+            "use the torch backend"
+        ) from error
+
+
+def _check_export(module: nn.Module, descriptor: ModelDescriptor, path: Path) -> None:
+    """Compare with PyTorch at a size other than the traced one (catches frozen shapes)."""
+    m = descriptor.size_multiple
+    height = _round_up(EXPORT_SIDE // 2 + 3, m)
+    width = _round_up(EXPORT_SIDE // 2 + 3 * m + 5, m)
+    x = np.random.default_rng(0).random((1, descriptor.in_channels, height, width))
+    x = x.astype(np.float32)
+    with torch.inference_mode():
+        expected = module(torch.from_numpy(x)).float().numpy()
+    try:
+        session = _make_session(path, available_threads())
+        (got,) = session.run(None, {session.get_inputs()[0].name: x})
+    except Exception as error:
+        raise ModelError(
+            f"the ONNX export of {descriptor.name!r} does not run ({_first_line(error)}); "
+            "use the torch backend"
+        ) from error
+    diff = float(np.abs(got - expected).max()) if got.shape == expected.shape else np.inf
+    if not diff <= EXPORT_TOLERANCE:
+        raise ModelError(
+            f"the ONNX export of {descriptor.name!r} differs from PyTorch "
+            f"(shape {got.shape} vs {expected.shape}, max diff {diff:.3g}); "
+            "use the torch backend"
+        )
+
+
+def _make_session(path: Path, threads: int) -> ort.InferenceSession:
+    if "CPUExecutionProvider" not in ort.get_available_providers():
+        raise ModelError("onnxruntime has no CPU execution provider; use the torch backend")
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # Failures (out of memory included) reach us as exceptions; onnxruntime would also print
+    # them to stderr, which clutters the CLI's progress bar.
+    options.log_severity_level = 4
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def _round_up(value: int, multiple: int) -> int:
+    return -(-value // multiple) * multiple
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

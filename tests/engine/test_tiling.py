@@ -1,0 +1,262 @@
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+import torch
+from skimage import data as skdata
+from support import NearestX4, make_descriptor
+
+from engine import tiling
+from engine.backends import TorchBackend
+from engine.errors import ModelError
+from engine.events import Cancelled, CancelToken, Finished, Notice, Progress
+from engine.models.descriptor import ModelDescriptor
+from engine.models.mfa import DEFAULT_CONFIG, MFAGenerator
+from engine.models.registry import get_model
+from engine.tiling import (
+    NotEnoughMemory,
+    auto_tile_size,
+    axis_weights,
+    choose_tile_size,
+    plan_tiles,
+    recommended_overlap,
+    run_tiled,
+)
+
+TWO_LEVELS = 2.0 / 255.0
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread() -> Iterator[None]:
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def photo(name: str, height: int, width: int, *, top: int = 0, left: int = 0) -> np.ndarray:
+    pixels = getattr(skdata, name)()[top : top + height, left : left + width]
+    return np.ascontiguousarray(pixels.transpose(2, 0, 1)[None], dtype=np.float32) / 255.0
+
+
+def finish(events: Iterator) -> tuple[np.ndarray, list]:
+    collected = list(events)
+    assert isinstance(collected[-1], Finished)
+    return collected[-1].result, collected[:-1]
+
+
+def nearest(x: np.ndarray) -> np.ndarray:
+    return np.repeat(np.repeat(x, 4, axis=2), 4, axis=3)
+
+
+class NearestBackend:
+    """Exact nearest x4 that records the tile sizes it was given."""
+
+    name = "nearest"
+
+    def __init__(self) -> None:
+        self.shapes: list[tuple[int, ...]] = []
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        self.shapes.append(x.shape)
+        return nearest(x)
+
+
+class FailsAbove(NearestBackend):
+    """Raises ``error`` for any tile side above ``limit``: a machine short of memory."""
+
+    def __init__(self, limit: int, error: Exception) -> None:
+        super().__init__()
+        self.limit, self.error = limit, error
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        if max(x.shape[2:]) > self.limit:
+            self.shapes.append(x.shape)
+            raise self.error
+        return super().run(x)
+
+
+@pytest.mark.parametrize(
+    ("length", "tile", "overlap", "multiple"),
+    [(100, 32, 8, 1), (96, 40, 16, 4), (257, 64, 24, 2), (64, 64, 16, 4), (513, 128, 64, 8)],
+)
+def test_tiles_cover_the_image_on_the_model_grid_and_share_the_overlap(
+    length, tile, overlap, multiple
+):
+    padded = math.ceil(length / multiple) * multiple
+    plan = plan_tiles(padded, 24, tile=tile, overlap=overlap, size_multiple=multiple, scale=4)
+    assert plan.tile_width == 24 and plan.xs == (0,)
+    starts = plan.ys
+    assert starts[0] == 0 and starts[-1] + plan.tile_height == padded
+    assert all(start % multiple == 0 for start in starts)
+    assert plan.tile_height <= tile and plan.tile_height % multiple == 0
+    for before, after in itertools.pairwise(starts):
+        assert before + plan.tile_height - after >= overlap  # shared pixels
+        assert after - before >= multiple
+
+
+def test_blend_weights_sum_to_one_and_skip_pixels_near_inner_tile_edges():
+    origins = (0, 40, 80)
+    weights = axis_weights(origins, 64, 24, 4)
+    total = np.zeros((80 + 64) * 4)
+    for origin, weight in zip(origins, weights, strict=True):
+        total[origin * 4 : (origin + 64) * 4] += weight
+    np.testing.assert_allclose(total, 1.0, atol=1e-6)
+    context = (24 - tiling.CROSSFADE) / 2 * 4  # HR pixels next to an inner edge that are unused
+    middle = weights[1]
+    assert middle[: int(context)].max() < 1e-5 and middle[-int(context) :].max() < 1e-5
+    assert weights[0][0] == 1.0 and weights[-1][-1] == 1.0  # image borders are not inner edges
+
+
+def test_tiling_pads_to_the_size_multiple_and_crops_back_exactly():
+    image = photo("astronaut", 37, 53, top=100, left=150)
+    backend = NearestBackend()
+    result, events = finish(run_tiled(backend, image, scale=4, tile=24, overlap=8, size_multiple=8))
+    assert result.shape == (1, 3, 148, 212)
+    np.testing.assert_allclose(result, nearest(image), atol=1e-6)
+    assert {shape[2:] for shape in backend.shapes} == {(24, 24)}
+    progress = [e for e in events if isinstance(e, Progress)]
+    assert [p.done for p in progress] == list(range(len(backend.shapes) + 1))
+    assert all(p.total == len(backend.shapes) and p.stage == "tiles" for p in progress)
+
+
+@pytest.mark.parametrize(
+    ("name", "top", "left"), [("astronaut", 20, 140), ("coffee", 120, 200), ("chelsea", 60, 90)]
+)
+def test_tiled_equals_untiled_for_the_student_on_photos(name, top, left):
+    descriptor = get_model("mfagan")
+    backend = TorchBackend(descriptor, threads=1)
+    image = photo(name, 131, 157, top=top, left=left)  # odd sizes: padded to the multiple
+    overlap = recommended_overlap(descriptor)
+    common = {"scale": 4, "overlap": overlap, "size_multiple": descriptor.size_multiple}
+    untiled, _ = finish(run_tiled(backend, image, tile=None, **common))
+    tiled, events = finish(run_tiled(backend, image, tile=2 * overlap, **common))
+    assert [e for e in events if isinstance(e, Progress)][-1].total == 4
+    assert tiled.shape == untiled.shape == (1, 3, 524, 628)
+    assert np.abs(np.clip(tiled, 0, 1) - np.clip(untiled, 0, 1)).max() <= TWO_LEVELS
+    # The comparison does see seams: the same tiles without overlap are far off.
+    seamed, _ = finish(run_tiled(backend, image, tile=2 * overlap, **{**common, "overlap": 0}))
+    assert np.abs(np.clip(seamed, 0, 1) - np.clip(untiled, 0, 1)).max() > 10 * TWO_LEVELS
+
+
+@pytest.mark.slow
+def test_tiled_equals_untiled_for_the_teacher_on_a_photo_strip():
+    # The teacher needs ~60 px of context, so two tiles need a 384 px wide crop; 12 rows
+    # keep it to a few seconds (top and bottom borders are the same in both runs).
+    descriptor = get_model("realesrgan-x4plus")
+    backend = TorchBackend(descriptor, threads=1)
+    image = photo("astronaut", 12, 384, top=100, left=100)
+    common = {"scale": 4, "overlap": recommended_overlap(descriptor), "size_multiple": 1}
+    untiled, _ = finish(run_tiled(backend, image, tile=None, **common))
+    tiled, events = finish(run_tiled(backend, image, tile=256, **common))
+    assert [e for e in events if isinstance(e, Progress)][-1].total == 2
+    assert not [e for e in events if isinstance(e, Notice)]  # overlap not trimmed
+    assert np.abs(np.clip(tiled, 0, 1) - np.clip(untiled, 0, 1)).max() <= TWO_LEVELS
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        RuntimeError(
+            "[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate "
+            "memory: you tried to allocate 40000000000 bytes. Error code 12"
+        ),
+        RuntimeError(
+            "[ONNXRuntimeError] : 1 : FAIL : Non-zero status code returned while running Conv "
+            "node. Failed to allocate memory for requested buffer of size 40000000000"
+        ),
+        MemoryError(),
+    ],
+)
+def test_out_of_memory_halves_the_tile_and_retries(error):
+    image = photo("chelsea", 90, 200)
+    backend = FailsAbove(60, error)
+    result, events = finish(run_tiled(backend, image, scale=4, tile=256, overlap=8))
+    np.testing.assert_allclose(result, nearest(image), atol=1e-6)
+    notices = [e.message for e in events if isinstance(e, Notice)]
+    # 100 px fits the 200 px width in three 72 px tiles, but not the 90 px height.
+    assert notices == [
+        "out of memory with 200 px tiles; retrying with 100 px",
+        "out of memory with 90 px tiles; retrying with 45 px",
+    ]
+    assert [shape[2:] for shape in backend.shapes[:2]] == [(90, 200), (90, 72)]
+    assert max(max(shape[2:]) for shape in backend.shapes[2:]) <= 45
+
+
+def test_out_of_memory_below_the_smallest_tile_is_reported():
+    backend = FailsAbove(10, MemoryError())
+    with pytest.raises(NotEnoughMemory, match="not enough memory even with 27 px tiles"):
+        finish(run_tiled(backend, photo("coffee", 64, 64), scale=4, tile=64, overlap=8))
+    assert [max(shape[2:]) for shape in backend.shapes] == [64, 27]  # 3 x 27 px cover 64
+
+
+def test_other_errors_are_not_retried():
+    backend = FailsAbove(10, RuntimeError("Given groups=1, expected input to have 3 channels"))
+    with pytest.raises(RuntimeError, match="groups=1"):
+        finish(run_tiled(backend, photo("coffee", 64, 64), scale=4, tile=64, overlap=8))
+    assert len(backend.shapes) == 1
+
+
+def test_cancel_is_honoured_between_tiles():
+    backend, cancel = NearestBackend(), CancelToken()
+    events = run_tiled(backend, photo("coffee", 64, 64), scale=4, tile=32, overlap=8, cancel=cancel)
+    with pytest.raises(Cancelled):
+        for event in events:
+            if isinstance(event, Progress) and event.done == 2:
+                cancel.cancel()
+    assert len(backend.shapes) == 2
+
+
+def test_a_model_with_the_wrong_scale_is_a_model_error():
+    class TwiceOnly(NearestBackend):
+        def run(self, x: np.ndarray) -> np.ndarray:
+            return np.repeat(np.repeat(x, 2, axis=2), 2, axis=3)
+
+    with pytest.raises(ModelError, match=r"expected \(1, C, 128, 128\).*x4"):
+        finish(run_tiled(TwiceOnly(), photo("coffee", 32, 32), scale=4, tile=None, overlap=8))
+
+
+def test_small_tiles_trim_the_overlap_and_say_so():
+    _, events = finish(
+        run_tiled(NearestBackend(), photo("coffee", 64, 64), scale=4, tile=32, overlap=64)
+    )
+    assert [e.message for e in events if isinstance(e, Notice)] == [
+        "32 px tiles are small for this model: overlap 16 px instead of 64, "
+        "seams may be faintly visible"
+    ]
+
+
+def student_descriptor(name: str) -> ModelDescriptor:
+    described = make_descriptor(MFAGenerator(DEFAULT_CONFIG), name=name)
+    return dataclasses.replace(described, size_multiple=DEFAULT_CONFIG.size_multiple)
+
+
+def test_auto_tile_size_fits_the_memory_budget_and_is_reported(monkeypatch):
+    descriptor = student_descriptor("auto-student")
+    profiled = []
+    real_profile = tiling.profile_model
+    monkeypatch.setattr(
+        tiling, "profile_model", lambda *a, **k: profiled.append(1) or real_profile(*a, **k)
+    )
+    choices = [auto_tile_size(descriptor, budget_bytes=2**b) for b in (20, 24, 26, 28, 34)]
+    assert len(profiled) == 1  # profiled once per model, then cached
+    tiles = [choice.tile for choice in choices]
+    assert tiles == sorted(tiles) and tiles[0] == tiling.MIN_TILE and tiles[-1] == tiling.MAX_TILE
+    for choice in choices[1:-1]:
+        assert choice.tile % 16 == 0
+        needed = choice.tile**2 * choice.bytes_per_pixel * tiling.ACTIVATION_SAFETY
+        assert needed <= choice.budget_bytes < 4 * needed  # fits, and not far too small
+    assert choices[2].notice.message == f"tile size auto: {tiles[2]} (budget 0.1 GiB)"
+    assert choose_tile_size(descriptor, budget_bytes=2**26) == tiles[2]
+
+
+def test_auto_tile_size_budget_comes_from_available_memory():
+    choice = auto_tile_size(make_descriptor(NearestX4(), name="auto-nearest"))
+    assert 0 < choice.budget_bytes <= tiling.psutil.virtual_memory().total
+    assert choice.bytes_per_pixel > 0
+    assert choice.notice.message.startswith(f"tile size auto: {choice.tile} (budget ")
