@@ -114,6 +114,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MfaganError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except MemoryError:
+        print("error: not enough memory, even at the smallest tile size", file=sys.stderr)
+        return EXIT_FAILED
 
 
 def _upscaler(args: argparse.Namespace):

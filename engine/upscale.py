@@ -19,13 +19,12 @@ from PIL import Image
 
 from engine.backends import Backend, make_backend
 from engine.errors import ModelError, UsageError
-from engine.events import CancelToken, Event, Finished, Notice, Progress
+from engine.events import CancelToken, Event, Finished, Progress
 from engine.imageio import ImageData, read_image, write_image
 from engine.models.descriptor import ModelDescriptor
-from engine.tiling import choose_tile_size, run_tiled
+from engine.tiling import auto_tile_size, recommended_overlap, run_tiled
 
 BackendKind = Literal["onnx", "torch"]
-TILE_OVERLAP = 16
 MAX_PASSES = 2
 
 
@@ -111,8 +110,9 @@ class Upscaler:
         _ = self.backend
         yield Progress(stage="load model", done=1, total=1, message=self.descriptor.name)
         if self.tile is None:
-            self.tile = choose_tile_size(self.descriptor)
-            yield Notice(message=f"tile size auto: {self.tile} px")
+            choice = auto_tile_size(self.descriptor)
+            self.tile = choice.tile
+            yield choice.notice
 
     def run(self, planes: np.ndarray, cancel: CancelToken, stage: str) -> Iterator[Event]:
         """Run the model over an HxWxC float image (C == model channels); Finished(HxWxC)."""
@@ -125,7 +125,7 @@ class Upscaler:
             batch,
             scale=self.descriptor.scale,
             tile=self.tile,
-            overlap=TILE_OVERLAP,
+            overlap=recommended_overlap(self.descriptor),
             size_multiple=self.descriptor.size_multiple,
             cancel=cancel,
         ):
@@ -173,6 +173,10 @@ def _lanczos(planes: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 def passes_needed(source: tuple[int, int], target: tuple[int, int], model_scale: int) -> int:
     """Model passes so that the model output is at least the target size."""
     ratio = max(target[0] / source[0], target[1] / source[1])
+    if model_scale == 1:
+        if ratio > 1:
+            raise UsageError("this model does not enlarge (1x); choose a 2x-4x model to upscale")
+        return 1
     passes = max(1, math.ceil(math.log(max(ratio, 1.0), model_scale) - 1e-9))
     if passes > MAX_PASSES:
         raise UsageError(

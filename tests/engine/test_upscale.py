@@ -58,6 +58,9 @@ def test_passes_needed_runs_the_model_again_beyond_its_scale():
     assert passes_needed((100, 100), (401, 400), 4) == 2
     with pytest.raises(UsageError):
         passes_needed((10, 10), (1700, 1700), 4)
+    assert passes_needed((100, 100), (100, 100), 1) == 1
+    with pytest.raises(UsageError, match="does not enlarge"):
+        passes_needed((100, 100), (200, 200), 1)
 
 
 @pytest.mark.parametrize(("scale", "expected"), [(2, (40, 32)), (3, (60, 48)), (4, (80, 64))])
