@@ -1,14 +1,29 @@
-"""Render engine events in a terminal: tqdm bars for long stages, one line per notice."""
+"""Render engine events in a terminal: live progress bars, one line per notice.
+
+rich rather than tqdm because its bars refresh on a timer: one large tile of the teacher can
+take a minute, and the elapsed time must keep moving while nothing else does.
+"""
 
 from __future__ import annotations
 
 import signal
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TextIO
+from typing import Any
 
-from tqdm import tqdm
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.progress import (
+    Progress as RichProgress,
+)
 
 from engine.events import (
     CancelToken,
@@ -16,69 +31,72 @@ from engine.events import (
     FileDone,
     FileFailed,
     FileSkipped,
+    FileStarted,
     Finished,
     Notice,
     Progress,
 )
 
-# Stages quicker than this many units are not worth a bar (e.g. "load model" 0/1 -> 1/1).
-MIN_UNITS_FOR_BAR = 2
-
 
 class ConsoleRenderer:
     """Consumes a job's events, draws progress, and returns the job's final result."""
 
-    def __init__(self, stream: TextIO | None = None, *, quiet: bool = False) -> None:
-        self.stream = stream if stream is not None else sys.stderr
+    def __init__(self, console: Console | None = None, *, quiet: bool = False) -> None:
+        self.console = console if console is not None else Console(stderr=True)
         self.quiet = quiet
-        self._bars: dict[str, tqdm] = {}
-
-    def _bar(self, event: Progress) -> tqdm | None:
-        if self.quiet or event.total < MIN_UNITS_FOR_BAR:
-            return None
-        bar = self._bars.get(event.stage)
-        if bar is None or bar.total != event.total:
-            if bar is not None:
-                bar.close()
-            # The batch bar stays on top; per-image bars come and go beneath it.
-            bar = tqdm(
-                total=event.total,
-                desc=event.stage,
-                file=self.stream,
-                leave=event.stage == "batch",
-                position=0 if event.stage == "batch" else 1,
-                dynamic_ncols=True,
-            )
-            self._bars[event.stage] = bar
-        return bar
+        self._progress: RichProgress | None = None
+        self._tasks: dict[str, TaskID] = {}
 
     def say(self, message: str) -> None:
-        if self._bars:
-            tqdm.write(message, file=self.stream)
-        else:
-            print(message, file=self.stream)
+        target = self._progress.console if self._progress is not None else self.console
+        target.print(message, markup=False, highlight=False, soft_wrap=True)
 
     def consume(self, events: Iterator[Event]) -> Any:
         result = None
+        progress = RichProgress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[note]}"),
+            console=self.console,
+            disable=self.quiet or not self.console.is_terminal,
+        )
+        self._progress = progress
         try:
-            for event in events:
-                result = self._handle(event, result)
+            with progress:
+                for event in events:
+                    result = self._handle(event, result)
         finally:
-            for bar in self._bars.values():
-                bar.close()
-            self._bars.clear()
+            self._progress = None
+            self._tasks.clear()
         return result
+
+    def _update(self, event: Progress) -> None:
+        assert self._progress is not None
+        task = self._tasks.get(event.stage)
+        if task is None:
+            task = self._progress.add_task(event.stage, total=event.total, note="")
+            self._tasks[event.stage] = task
+        self._progress.update(
+            task, completed=event.done, total=event.total, note=event.message, visible=True
+        )
+        if event.done >= event.total and event.stage != "batch":
+            # Per-image stages restart for the next image; the batch bar stays.
+            self._progress.update(task, visible=False)
+            self._progress.reset(task, visible=False)
 
     def _handle(self, event: Event, result: Any) -> Any:
         if isinstance(event, Progress):
-            bar = self._bar(event)
-            if bar is not None:
-                bar.n = event.done
-                bar.set_postfix_str(event.message, refresh=False)
-                bar.refresh()
+            self._update(event)
         elif isinstance(event, Notice):
             if not self.quiet:
                 self.say(event.message)
+        elif isinstance(event, FileStarted):
+            if not self.quiet and "batch" in self._tasks and self._progress is not None:
+                self._progress.update(self._tasks["batch"], note=event.path.name)
         elif isinstance(event, FileFailed):
             if not self.quiet:
                 self.say(f"failed: {event.path}: {event.reason}")
