@@ -177,3 +177,49 @@ def test_lanczos_downscale_keeps_16_bit_precision(nearest_descriptor):
     levels = np.unique(np.round(result.color[..., 0] * 65535))
     # An 8-bit detour would leave at most 256 distinct levels.
     assert len(levels) > 1000
+
+
+def _upscale_to(upscaler, source, output, **write):
+    return _finish(
+        upscale_file(
+            upscaler,
+            source,
+            output,
+            target=TargetSize(scale=2),
+            write=WriteOptions(**write),
+            cancel=CancelToken(),
+        )
+    )[0]
+
+
+def test_files_keep_alpha_16_bit_grey_and_metadata(nearest_descriptor, tmp_path):
+    from PIL import ImageCms
+
+    upscaler = Upscaler(nearest_descriptor, backend="onnx", tile=64)
+    rng = np.random.default_rng(5)
+    rgba = tmp_path / "rgba.png"
+    Image.fromarray(rng.integers(0, 256, (10, 12, 4), dtype=np.uint8), "RGBA").save(rgba)
+    _upscale_to(upscaler, rgba, tmp_path / "rgba_out.png")
+    with Image.open(tmp_path / "rgba_out.png") as out:
+        assert (out.mode, out.size) == ("RGBA", (24, 20))
+
+    grey16 = tmp_path / "grey16.png"
+    Image.fromarray(rng.integers(0, 65536, (10, 12), dtype=np.uint16)).save(grey16)
+    _upscale_to(upscaler, grey16, tmp_path / "grey16_out.png")
+    with Image.open(tmp_path / "grey16_out.png") as out:
+        assert out.mode in ("I;16", "I") and out.size == (24, 20)
+        assert np.asarray(out).max() > 255
+
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    exif = Image.Exif()
+    exif[0x010F] = "MFAGAN test camera"
+    photo = tmp_path / "photo.jpg"
+    Image.fromarray(rng.integers(0, 256, (10, 12, 3), dtype=np.uint8)).save(
+        photo, icc_profile=srgb, exif=exif.tobytes()
+    )
+    _upscale_to(upscaler, photo, tmp_path / "kept.jpg")
+    _upscale_to(upscaler, photo, tmp_path / "stripped.jpg", keep_metadata=False)
+    with Image.open(tmp_path / "kept.jpg") as kept, Image.open(tmp_path / "stripped.jpg") as bare:
+        assert kept.info.get("icc_profile") == srgb
+        assert kept.getexif().get(0x010F) == "MFAGAN test camera"
+        assert not bare.info.get("icc_profile") and 0x010F not in bare.getexif()
