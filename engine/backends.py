@@ -9,6 +9,11 @@ Exporter choice (verified on torch 2.13.0): the dynamo exporter (``dynamo=True``
 since torch 2.9) needs the ``onnxscript`` package; the TorchScript exporter (``dynamo=False``)
 works with what we ship, exports RRDBNet, pixel shuffle and bicubic/nearest resizes with
 dynamic axes, and only emits a DeprecationWarning, which we silence where we call it.
+
+Cancellation inside one call (a 512 px teacher tile takes minutes on two cores): PyTorch
+checks the token in a forward pre-hook of every submodule, so it stops before the next layer;
+onnxruntime is stopped through ``RunOptions.terminate`` before its next node (see
+``engine.abortable``). Either way the call raises ``Cancelled``.
 """
 
 from __future__ import annotations
@@ -26,7 +31,9 @@ import onnxruntime as ort
 import torch
 from torch import nn
 
+from engine.abortable import cancel_hooks, run_session_abortable
 from engine.errors import ModelError
+from engine.events import CancelToken
 from engine.models.descriptor import ModelDescriptor
 from engine.paths import cache_dir
 
@@ -48,11 +55,14 @@ _OOM_MARKERS = (
 
 
 class Backend(Protocol):
-    """Runs one model: NCHW float32 in [0, 1] in, NCHW float32 out (not clamped)."""
+    """Runs one model: NCHW float32 in [0, 1] in, NCHW float32 out (not clamped).
+
+    ``run`` raises ``Cancelled`` soon after ``cancel`` is set, even in the middle of the call.
+    """
 
     name: str
 
-    def run(self, x: np.ndarray) -> np.ndarray: ...
+    def run(self, x: np.ndarray, *, cancel: CancelToken | None = None) -> np.ndarray: ...
 
 
 def available_threads() -> int:
@@ -87,9 +97,10 @@ class TorchBackend:
         torch.set_num_threads(self.threads)
         self._module = descriptor.load().eval()
 
-    def run(self, x: np.ndarray) -> np.ndarray:
-        with torch.inference_mode():
-            y = self._module(torch.from_numpy(_as_input(x)))
+    def run(self, x: np.ndarray, *, cancel: CancelToken | None = None) -> np.ndarray:
+        tensor = torch.from_numpy(_as_input(x))
+        with torch.inference_mode(), cancel_hooks(self._module, cancel):
+            y = self._module(tensor)
         return y.float().numpy()
 
 
@@ -113,8 +124,12 @@ class OnnxBackend:
             self._session = _make_session(self.path, self.threads)
         self._input = self._session.get_inputs()[0].name
 
-    def run(self, x: np.ndarray) -> np.ndarray:
-        (y,) = self._session.run(None, {self._input: _as_input(x)})
+    def run(self, x: np.ndarray, *, cancel: CancelToken | None = None) -> np.ndarray:
+        inputs = {self._input: _as_input(x)}
+        if cancel is None:
+            (y,) = self._session.run(None, inputs)
+        else:
+            (y,) = run_session_abortable(self._session, inputs, cancel)
         return y
 
 

@@ -164,7 +164,8 @@ def run_tiled(
     """Upscale a (1, C, H, W) float32 array tile by tile; Finished.result is (1, C', sH, sW).
 
     ``tile``: LR tile side including the overlap (None: the whole image at once). Progress
-    counts tiles; ``cancel`` is checked before every tile. The output is not clamped.
+    counts tiles; ``cancel`` is checked before every tile and handed to the backend, which
+    stops within one layer of the tile it is running. The output is not clamped.
     """
     if image.ndim != 4 or image.shape[0] != 1:
         raise ValueError(f"expected a (1, C, H, W) array, got shape {image.shape}")
@@ -210,7 +211,7 @@ def _run_plan(
         for column, (x, weight_x) in enumerate(zip(plan.xs, weights_x, strict=True)):
             if cancel is not None:
                 cancel.raise_if_cancelled()
-            result = backend.run(image[:, :, y : y + th, x : x + tw])
+            result = backend.run(image[:, :, y : y + th, x : x + tw], cancel=cancel)
             if result.shape[0] != 1 or result.shape[2:] != (th * s, tw * s):
                 raise ModelError(
                     f"the model turned a {th}x{tw} input into shape {tuple(result.shape)}, "

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import onnx
@@ -22,6 +26,7 @@ from engine.backends import (
     onnx_path,
 )
 from engine.errors import ModelError
+from engine.events import Cancelled, CancelToken
 from engine.models.bicubic import BicubicUpsampler
 from engine.models.descriptor import ModelDescriptor
 from engine.models.mfa import MFAConfig, MFAGenerator
@@ -200,3 +205,125 @@ def test_real_allocation_failures_are_recognised_as_out_of_memory():
     assert is_out_of_memory(MemoryError())
     assert not is_out_of_memory(RuntimeError("Given groups=1, weight of size [8, 3, 3, 3]"))
     assert not is_out_of_memory(ValueError("bad input"))
+
+
+class SlowStack(nn.Module):
+    """Convolutions deep and wide enough that one 256 px call takes seconds on one core."""
+
+    def __init__(self, *, depth: int = 32, width: int = 64) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        layers: list[nn.Module] = [nn.Conv2d(3, width, 3, padding=1)]
+        for _ in range(depth):
+            layers += [nn.Conv2d(width, width, 3, padding=1), nn.ReLU()]
+        layers.append(nn.Conv2d(width, 3, 3, padding=1))
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
+
+
+class Trip(nn.Module):
+    """Calls ``action`` the first time it runs: a cancel arriving in the middle of a forward."""
+
+    def __init__(self, action: Callable[[], None]) -> None:
+        super().__init__()
+        self.action, self.tripped = action, False
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.tripped:
+            self.tripped = True
+            self.action()
+        return x
+
+
+class Counter(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
+        return x
+
+
+@pytest.fixture(scope="module")
+def slow_stack() -> ModelDescriptor:
+    return make_descriptor(SlowStack(), name="slow-stack", scale=1)
+
+
+@pytest.mark.parametrize("by_signal", [False, True], ids=["gui-thread", "ctrl-c-signal"])
+@pytest.mark.parametrize("kind", ["onnx", "torch"])
+def test_a_cancel_stops_a_running_call_within_a_second(slow_stack, kind, by_signal):
+    backend = make_backend(slow_stack, kind, threads=1)
+    x = photo(256, 256)
+    cancel, cancelled_at = CancelToken(), []
+
+    def fire() -> None:
+        cancelled_at.append(time.perf_counter())
+        if by_signal:
+            # The CLI's way: Ctrl-C's handler sets the token, and Python runs signal
+            # handlers only in the main thread, the one blocked in the call.
+            os.kill(os.getpid(), signal.SIGUSR1)
+        else:
+            cancel.cancel()  # the GUI's way: another thread sets the token
+
+    assert threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGUSR1, lambda *_: cancel.cancel())
+    threads_before = threading.active_count()
+    timer = threading.Timer(0.2, fire)
+    started = time.perf_counter()
+    timer.start()
+    try:
+        with pytest.raises(Cancelled):
+            backend.run(x, cancel=cancel)
+        stopped = time.perf_counter()
+    finally:
+        timer.join()
+        signal.signal(signal.SIGUSR1, previous)
+    assert stopped - cancelled_at[0] < 1.0
+    assert stopped - started < 2.0
+    assert threading.active_count() == threads_before  # no worker or watcher left running
+
+
+@pytest.mark.parametrize("kind", ["onnx", "torch"])
+def test_a_live_token_changes_nothing_and_a_set_one_stops_before_the_call(slow_stack, kind):
+    backend = make_backend(slow_stack, kind, threads=1)
+    x = photo(12, 16)
+    threads_before = threading.active_count()
+    np.testing.assert_array_equal(backend.run(x, cancel=CancelToken()), backend.run(x))
+    assert threading.active_count() == threads_before
+    cancel = CancelToken()
+    cancel.cancel()
+    with pytest.raises(Cancelled):
+        backend.run(x, cancel=cancel)
+
+
+def test_torch_stops_before_the_next_layer_and_removes_its_hooks():
+    cancel, after = CancelToken(), Counter()
+    model = nn.Sequential(nn.Conv2d(3, 3, 1), Trip(cancel.cancel), after, NearestX4())
+    backend = TorchBackend(make_descriptor(model, name="trip"), threads=1)
+    with pytest.raises(Cancelled):
+        backend.run(photo(8, 8), cancel=cancel)
+    assert after.calls == 0
+    assert all(not module._forward_pre_hooks for module in model.modules())
+    assert backend.run(photo(8, 8)).shape == (1, 3, 32, 32)
+
+
+def test_a_token_only_stops_its_own_thread_when_threads_share_a_module():
+    cancel, results = CancelToken(), []
+    backend: TorchBackend
+
+    def other_run_meanwhile() -> None:
+        # Runs while the first call is paused inside this layer with its token already set
+        # and its hooks on the shared module.
+        cancel.cancel()
+        other = threading.Thread(target=lambda: results.append(backend.run(photo(8, 8))))
+        other.start()
+        other.join()
+
+    model = nn.Sequential(nn.Conv2d(3, 3, 1), Trip(other_run_meanwhile), NearestX4())
+    backend = TorchBackend(make_descriptor(model, name="shared"), threads=1)
+    with pytest.raises(Cancelled):
+        backend.run(photo(8, 8), cancel=cancel)
+    assert [r.shape for r in results] == [(1, 3, 32, 32)]

@@ -10,6 +10,7 @@ import pytest
 import torch
 from skimage import data as skdata
 from support import NearestX4, make_descriptor
+from torch import nn
 
 from engine import tiling
 from engine.backends import TorchBackend
@@ -61,9 +62,11 @@ class NearestBackend:
 
     def __init__(self) -> None:
         self.shapes: list[tuple[int, ...]] = []
+        self.tokens: list[CancelToken | None] = []
 
-    def run(self, x: np.ndarray) -> np.ndarray:
+    def run(self, x: np.ndarray, *, cancel: CancelToken | None = None) -> np.ndarray:
         self.shapes.append(x.shape)
+        self.tokens.append(cancel)
         return nearest(x)
 
 
@@ -74,11 +77,11 @@ class FailsAbove(NearestBackend):
         super().__init__()
         self.limit, self.error = limit, error
 
-    def run(self, x: np.ndarray) -> np.ndarray:
+    def run(self, x: np.ndarray, *, cancel: CancelToken | None = None) -> np.ndarray:
         if max(x.shape[2:]) > self.limit:
             self.shapes.append(x.shape)
             raise self.error
-        return super().run(x)
+        return super().run(x, cancel=cancel)
 
 
 @pytest.mark.parametrize(
@@ -210,11 +213,36 @@ def test_cancel_is_honoured_between_tiles():
             if isinstance(event, Progress) and event.done == 2:
                 cancel.cancel()
     assert len(backend.shapes) == 2
+    assert backend.tokens == [cancel, cancel]  # so a backend can stop inside a tile too
+
+
+class CancelsOnFirstCall(nn.Module):
+    """Nearest x4 that sets ``cancel`` in the middle of its first forward."""
+
+    def __init__(self, cancel: CancelToken) -> None:
+        super().__init__()
+        self.cancel, self.upsample = cancel, NearestX4()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.cancel.cancel()
+        return self.upsample(x)
+
+
+def test_a_cancel_during_a_tile_stops_the_real_backend_inside_it():
+    cancel = CancelToken()
+    backend = TorchBackend(make_descriptor(CancelsOnFirstCall(cancel), name="cancels"), threads=1)
+    events = []
+    with pytest.raises(Cancelled):
+        for event in run_tiled(
+            backend, photo("coffee", 64, 64), scale=4, tile=32, overlap=8, cancel=cancel
+        ):
+            events.append(event)
+    assert events == [Progress(stage="tiles", done=0, total=9)]
 
 
 def test_a_model_with_the_wrong_scale_is_a_model_error():
     class TwiceOnly(NearestBackend):
-        def run(self, x: np.ndarray) -> np.ndarray:
+        def run(self, x: np.ndarray, *, cancel: CancelToken | None = None) -> np.ndarray:
             return np.repeat(np.repeat(x, 2, axis=2), 2, axis=3)
 
     with pytest.raises(ModelError, match=r"expected \(1, C, 128, 128\).*x4"):
