@@ -1,0 +1,36 @@
+"""``python -m engine.distill distill|eval ...``: the commands without the rest of the CLI.
+
+This is the entry point ``torchrun`` launches for multi-process training, e.g.
+``torchrun --standalone --nproc_per_node 2 -m engine.distill distill --data DIR``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from engine.distill.cli import register
+from engine.errors import MfaganError, ModelError, UsageError
+from engine.events import Cancelled
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="mfagan", description="MFAGAN distillation and eval")
+    handlers = register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    try:
+        return handlers[args.command](args)
+    except Cancelled as stop:
+        print(f"cancelled: {stop}", file=sys.stderr)
+        return 130
+    except (UsageError, ModelError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except MfaganError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

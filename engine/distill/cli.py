@@ -1,0 +1,167 @@
+"""``mfagan distill`` and ``mfagan eval``: flags -> frozen requests -> engine jobs.
+
+``register(subparsers)`` adds both commands to the main parser and returns their handlers;
+each handler returns an exit code and lets MfaganError / Cancelled reach ``engine.cli.main``.
+``python -m engine.distill`` runs the same commands on their own (that is what ``torchrun``
+launches for multi-process training).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine.events import CancelToken
+
+if TYPE_CHECKING:
+    from engine.distill.config import DistillConfig
+
+Handler = Callable[[argparse.Namespace], int]
+DEFAULT_NAME = "mfagan-custom"
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text}")
+    return value
+
+
+def _add_distill(sub: Any) -> None:
+    p = sub.add_parser(
+        "distill",
+        help="train a student by distilling the teacher (or fine-tune one on your photos)",
+        description="Distil the teacher into an MFAGAN student on folders of photos. "
+        "Checkpoints, metrics and pictures go to --out; the result is registered as a "
+        "user model (--name) usable with 'upscale --model NAME'.",
+    )
+    p.add_argument("--data", type=Path, action="append", help="folder of HR photos (repeatable)")
+    p.add_argument("--config", type=Path, help="TOML or JSON config (see engine.distill.config)")
+    p.add_argument("--student-config", help="student architecture, e.g. b4-c32-g16-h1111-conv-x4")
+    p.add_argument("--init", help="'default' (fine-tune the shipped student) or a student file")
+    p.add_argument("--steps", type=_positive_int, help="total steps (overrides the config)")
+    p.add_argument("--batch-size", type=_positive_int, help="crops per step and process")
+    p.add_argument("--teacher", help="teacher model name or RRDBNet .safetensors file")
+    p.add_argument("--out", type=Path, help="run folder (default: <data dir>/distill/<name>)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument("--name", default=DEFAULT_NAME, help=f"user model name (default {DEFAULT_NAME})")
+    p.add_argument("--no-register", action="store_true", help="do not register the result")
+    p.add_argument(
+        "--threads", type=_positive_int, help="CPU threads (1 is faster on a busy machine)"
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _add_eval(sub: Any) -> None:
+    p = sub.add_parser(
+        "eval",
+        help="PSNR/SSIM (Y, x4) vs ground truth and vs the teacher, with bicubic and teacher",
+    )
+    p.add_argument("--dataset", type=Path, required=True, help="folder of HR images")
+    p.add_argument("--model", "-m", action="append", default=[], help="model name or file")
+    p.add_argument("--teacher", default=None, help="teacher model (default realesrgan-x4plus)")
+    p.add_argument("--limit", type=_positive_int, help="only the first N images")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def register(subparsers: Any) -> dict[str, Handler]:
+    """Add ``distill`` and ``eval`` to an argparse subparsers object; returns their handlers."""
+    _add_distill(subparsers)
+    _add_eval(subparsers)
+    return {"distill": cmd_distill, "eval": cmd_eval}
+
+
+def _init_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """What an ``--init`` student file says about the run: its architecture and D widths."""
+    from engine.distill import export
+
+    if not args.init:
+        return {}
+    path = export.init_weights(args.init)
+    overrides: dict[str, Any] = {"init": args.init}
+    if not args.student_config:
+        overrides["student"] = export.student_config_of(path)
+    if not args.config:
+        overrides |= export.discriminator_widths(export.discriminators_path(path))
+    return overrides
+
+
+def _distill_config(args: argparse.Namespace) -> DistillConfig:
+    from engine.distill.config import DistillConfig, fine_tune_config, load_config, with_overrides
+    from engine.models.mfa import MFAConfig
+
+    if args.config:
+        config = load_config(args.config)
+    else:
+        config = fine_tune_config() if args.init else DistillConfig()
+    student = MFAConfig.decode(args.student_config) if args.student_config else None
+    overrides = {
+        "student": student,
+        "teacher": args.teacher,
+        "data.dirs": tuple(args.data) if args.data else None,
+        "schedule.steps": args.steps,
+        "schedule.batch_size": args.batch_size,
+    }
+    return with_overrides(config, overrides | _init_overrides(args))
+
+
+def cmd_distill(args: argparse.Namespace) -> int:
+    from engine.console import ConsoleRenderer, ctrl_c_cancels
+    from engine.distill.parallel import is_main_process
+    from engine.distill.trainer import DistillRequest, distill
+    from engine.paths import data_dir
+
+    config = _distill_config(args)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    out = args.out or data_dir() / "distill" / args.name
+    register_as = None if args.no_register else args.name
+    if register_as:
+        from engine.distill.export import check_model_name
+
+        check_model_name(register_as)
+    command = shlex.join(["mfagan", *sys.argv[1:]])
+    request = DistillRequest(
+        config=config, out_dir=out, resume=args.resume, register_as=register_as, command=command
+    )
+    renderer = ConsoleRenderer(quiet=args.quiet or not is_main_process())
+    cancel = CancelToken()
+    with ctrl_c_cancels(cancel, renderer):
+        result = renderer.consume(distill(request, cancel=cancel))
+    if result is not None and is_main_process():
+        print(f"student: {result.student}")
+        if result.best_metrics:
+            best = result.best_metrics["student"]
+            print(
+                f"best validation (step {result.best_metrics['step']}): {best['psnr_teacher']:.2f}"
+                f" dB vs teacher, {best['psnr_gt']:.2f} dB vs ground truth"
+            )
+        if result.registered:
+            print(f"registered as '{args.name}': {result.registered}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from engine.console import ConsoleRenderer, ctrl_c_cancels
+    from engine.evaluate import DEFAULT_TEACHER, EvalRequest, evaluate, render_table
+
+    request = EvalRequest(
+        dataset=args.dataset,
+        models=tuple(args.model),
+        teacher=args.teacher or DEFAULT_TEACHER,
+        limit=args.limit,
+    )
+    renderer = ConsoleRenderer(quiet=args.quiet or args.json)
+    cancel = CancelToken()
+    with ctrl_c_cancels(cancel, renderer):
+        result = renderer.consume(evaluate(request, cancel=cancel))
+    print(json.dumps(result.as_dict(), indent=2) if args.json else render_table(result))
+    return 0

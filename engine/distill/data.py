@@ -1,0 +1,186 @@
+"""HR photo folders -> a fixed, reproducible pool of crops, split into train and validation.
+
+The split is by file content (sha256), so a file never lands on both sides, byte-identical
+duplicates (T91 has one) always land on the same side, and adding photos never moves the
+old ones. Every crop has a fixed position and degradation seed derived from the run seed and
+its image's digest: that is what lets the teacher's output for it be cached on disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from engine.distill.config import DataConfig, DegradationConfig
+from engine.errors import ImageError, UsageError
+from engine.events import Event, Finished, Notice, Progress
+from engine.imageio import read_image
+
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"})
+_EXIF_ORIENTATION = 0x0112
+_SWAPPED_ORIENTATIONS = frozenset({5, 6, 7, 8})
+
+
+@dataclass(frozen=True, kw_only=True)
+class SourceImage:
+    path: Path
+    digest: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Crop:
+    """One HR square ``size`` px at (top, left) of ``image``, degraded with ``seed``."""
+
+    image: SourceImage
+    top: int
+    left: int
+    size: int
+    seed: int
+
+    def key(self, degradation: DegradationConfig) -> str:
+        """Identifies the (HR, LR) pair: same key, same pixels."""
+        fields = {
+            "image": self.image.digest,
+            "box": [self.top, self.left, self.size],
+            "seed": self.seed,
+            "degradation": asdict(degradation),
+        }
+        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True, kw_only=True)
+class CropPool:
+    train: tuple[Crop, ...]
+    val: tuple[Crop, ...]
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for chunk in iter(lambda: file.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _oriented_size(path: Path) -> tuple[int, int]:
+    """Width and height after EXIF orientation, from the header when Pillow can read it."""
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+            if image.getexif().get(_EXIF_ORIENTATION, 1) in _SWAPPED_ORIENTATIONS:
+                width, height = height, width
+            return width, height
+    except (OSError, ValueError, Image.DecompressionBombError):
+        color = read_image(path).color  # its own clear ImageError if unreadable
+        return color.shape[1], color.shape[0]
+
+
+def image_files(dirs: Sequence[Path]) -> list[Path]:
+    files: list[Path] = []
+    for folder in dirs:
+        if not folder.is_dir():
+            raise UsageError(f"{folder}: not a folder")
+        files += sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise UsageError("no training images found in " + ", ".join(map(str, dirs)))
+    return files
+
+
+def scan_images(dirs: Sequence[Path], min_side: int) -> Iterator[Event]:
+    """Hash and measure every image; Finished.result is a list of SourceImage.
+
+    Unreadable files, images smaller than ``min_side`` and exact duplicates are skipped
+    with a notice.
+    """
+    files = image_files(dirs)
+    seen: set[str] = set()
+    images: list[SourceImage] = []
+    small = duplicates = 0
+    yield Progress(stage="scan", done=0, total=len(files))
+    for index, path in enumerate(files):
+        try:
+            digest = file_digest(path)
+            width, height = _oriented_size(path)
+        except (OSError, ImageError) as error:
+            yield Notice(message=f"skipped {path}: {error}")
+            continue
+        if digest in seen:
+            duplicates += 1
+        elif min(width, height) < min_side:
+            small += 1
+        else:
+            seen.add(digest)
+            images.append(SourceImage(path=path, digest=digest, width=width, height=height))
+        yield Progress(stage="scan", done=index + 1, total=len(files))
+    if small or duplicates:
+        yield Notice(
+            message=f"skipped {small} image(s) smaller than {min_side} px "
+            f"and {duplicates} duplicate(s)"
+        )
+    yield Finished(result=images)
+
+
+def _hash_fraction(digest: str) -> float:
+    return int(digest[:8], 16) / 2**32
+
+
+def split_images(
+    images: Sequence[SourceImage], val_fraction: float
+) -> tuple[list[SourceImage], list[SourceImage]]:
+    """(train, val) by content hash; at least one image on each side."""
+    if len(images) < 2:
+        raise UsageError("distillation needs at least 2 usable images (train and validation)")
+    ranked = sorted(images, key=lambda im: _hash_fraction(im.digest))
+    n_val = sum(_hash_fraction(im.digest) < val_fraction for im in ranked)
+    n_val = min(max(n_val, 1), len(ranked) - 1)
+    return ranked[n_val:], ranked[:n_val]
+
+
+def _image_rng(seed: int, image: SourceImage, stream: int) -> np.random.Generator:
+    return np.random.default_rng([seed, stream, int(image.digest[:16], 16)])
+
+
+def _crops(image: SourceImage, size: int, count: int, seed: int, *, centred: bool) -> list[Crop]:
+    rng = _image_rng(seed, image, 1 if centred else 0)
+    crops = []
+    for index in range(count):
+        if centred and index == 0:
+            top, left = (image.height - size) // 2, (image.width - size) // 2
+        else:
+            top = int(rng.integers(0, image.height - size + 1))
+            left = int(rng.integers(0, image.width - size + 1))
+        crop_seed = int(rng.integers(0, 2**63 - 1))
+        crops.append(Crop(image=image, top=top, left=left, size=size, seed=crop_seed))
+    return crops
+
+
+def plan_crops(images: Sequence[SourceImage], config: DataConfig, seed: int) -> CropPool:
+    """Fixed crops: random ones for training, the centre (then random) ones for validation."""
+    train, val = split_images(images, config.val_fraction)
+    size, per_train, per_val = config.hr_crop, config.crops_per_image, config.val_crops_per_image
+    ordered_train = sorted(train, key=lambda im: str(im.path))
+    ordered_val = sorted(val, key=lambda im: str(im.path))
+    return CropPool(
+        train=tuple(
+            c for im in ordered_train for c in _crops(im, size, per_train, seed, centred=False)
+        ),
+        val=tuple(c for im in ordered_val for c in _crops(im, size, per_val, seed, centred=True)),
+    )
+
+
+def load_rgb(path: Path) -> np.ndarray:
+    """HxWx3 float32 in [0, 1] (grey replicated, alpha dropped), EXIF orientation applied."""
+    color = read_image(path).color
+    return np.repeat(color, 3, axis=2) if color.shape[2] == 1 else color[:, :, :3]
+
+
+def cut(image: np.ndarray, crop: Crop) -> np.ndarray:
+    return image[crop.top : crop.top + crop.size, crop.left : crop.left + crop.size]

@@ -1,0 +1,78 @@
+"""Checkpoints are atomic, and a run killed with SIGKILL resumes onto the same loss curve."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from engine.distill.__main__ import main
+from engine.distill.checkpoint import load_checkpoint, save_checkpoint
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def test_a_failed_save_keeps_the_previous_checkpoint(tmp_path: Path, monkeypatch):
+    path = tmp_path / "checkpoint.pt"
+    save_checkpoint(path, {"format": 1, "step": 4, "config": {}})
+
+    def broken_save(state: dict, file) -> None:
+        file.write(b"half a checkpoint")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        save_checkpoint(path, {"format": 1, "step": 6, "config": {}})
+    monkeypatch.undo()
+    assert load_checkpoint(path, config={})["step"] == 4
+    assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"]
+
+
+def _step_of(path: Path) -> int:
+    try:
+        return int(torch.load(path, weights_only=True)["step"])
+    except (OSError, RuntimeError, EOFError):
+        return 0
+
+
+def _losses(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as file:
+        return [{k: v for k, v in r.items() if k != "seconds"} for r in csv.DictReader(file)]
+
+
+def test_kill_9_then_resume_continues_the_same_curve(tiny_root: Path, tmp_path: Path):
+    common = [
+        "--config",
+        str(tiny_root / "tiny.toml"),
+        "--teacher",
+        str(tiny_root / "teacher.safetensors"),
+    ]
+    common += ["--no-register", "--quiet"]
+    killed = tmp_path / "killed"
+    env = os.environ | {"PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    command = [sys.executable, "-m", "engine.distill", "distill", *common, "--steps", "5000"]
+    process = subprocess.Popen([*command, "--out", str(killed)], cwd=REPO, env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while _step_of(killed / "checkpoint.pt") < 4:
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+    step = _step_of(killed / "checkpoint.pt")
+    target = str(step + 3)
+    assert main(["distill", *common, "--steps", target, "--out", str(killed), "--resume"]) == 0
+    assert main(["distill", *common, "--steps", target, "--out", str(tmp_path / "whole")]) == 0
+    a = load_file(str(killed / "student.safetensors"))
+    b = load_file(str(tmp_path / "whole" / "student.safetensors"))
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert _losses(killed / "metrics.csv") == _losses(tmp_path / "whole" / "metrics.csv")

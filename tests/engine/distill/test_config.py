@@ -1,0 +1,62 @@
+"""Config files: exact round trip, misspellings refused, paths relative to the file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from engine.distill.config import (
+    DistillConfig,
+    ScheduleConfig,
+    config_from_dict,
+    config_to_dict,
+    load_config,
+    with_overrides,
+)
+from engine.errors import UsageError
+from engine.models.mfa import MFAConfig
+
+
+def test_round_trip_through_json(tiny_config: DistillConfig):
+    text = json.dumps(config_to_dict(tiny_config))
+    assert config_from_dict(json.loads(text)) == tiny_config
+
+
+def test_toml_values_and_relative_data_dirs(tiny_root: Path):
+    config = load_config(tiny_root / "tiny.toml")
+    assert config.student == MFAConfig.decode("b2-c16-g8-h11-conv-x4")
+    assert config.data.dirs == (tiny_root / "photos_a", tiny_root / "photos_b")
+    assert config.schedule.batch_size == 2
+    assert config.losses == DistillConfig().losses  # untouched sections keep the defaults
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[schedule]\nstep = 5\n", "unknown key.*schedule: step"),
+        ("lossses = {}\n", "unknown key.*lossses"),
+        ('student = "b4-c32"\n', "not an MFA config"),
+        ("[schedule]\nsteps = 2.5\n", "schedule.steps must be int"),
+        ("[data]\nhr_crop = 30\n", "multiple of 4"),
+        ('student = "b2-c16-g8-h11-conv-x2"\n', "must be x4"),
+    ],
+)
+def test_bad_configs_are_refused_with_a_clear_message(tmp_path: Path, text: str, message: str):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(UsageError, match=message):
+        load_config(path)
+
+
+def test_overrides_skip_missing_flags_and_reach_nested_sections(tiny_config: DistillConfig):
+    changed = with_overrides(tiny_config, {"schedule.steps": 99, "init": None, "seed": 3})
+    assert changed.schedule.steps == 99 and changed.seed == 3
+    assert changed.init is None and changed.data == tiny_config.data
+
+
+def test_stage_boundaries():
+    schedule = ScheduleConfig(steps=10, teacher_d_steps=2, warmup_steps=3)
+    stages = [schedule.stage(step) for step in range(10)]
+    assert stages == ["teacher_d"] * 2 + ["warmup"] * 3 + ["gan"] * 5

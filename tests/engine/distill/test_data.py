@@ -1,0 +1,72 @@
+"""Crop pool: split by file content, reproducible crops inside their images."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from engine.distill.config import DataConfig
+from engine.distill.data import SourceImage, plan_crops, scan_images, split_images
+from engine.errors import UsageError
+from engine.events import Finished, Notice
+
+
+def _scan(dirs: list[Path], min_side: int) -> tuple[list[SourceImage], list[str]]:
+    notices, images = [], None
+    for event in scan_images(dirs, min_side):
+        if isinstance(event, Notice):
+            notices.append(event.message)
+        elif isinstance(event, Finished):
+            images = event.result
+    return images, notices
+
+
+def _fake_images(count: int) -> list[SourceImage]:
+    return [
+        SourceImage(
+            path=Path(f"{i}.png"),
+            digest=f"{i * 2654435761 % 2**32:08x}" + "0" * 56,
+            width=200,
+            height=150,
+        )
+        for i in range(count)
+    ]
+
+
+def test_scan_skips_small_images_and_duplicates(tiny_root: Path, tmp_path: Path):
+    folder = tmp_path / "photos"
+    shutil.copytree(tiny_root / "photos_a", folder)
+    shutil.copy(folder / "chelsea.png", folder / "copy_of_chelsea.png")
+    Image.new("RGB", (40, 20)).save(folder / "small.png")
+    images, notices = _scan([folder], min_side=32)
+    assert sorted(im.path.name for im in images) == ["astronaut.png", "chelsea.png"]
+    assert (images[0].width, images[0].height) == (128, 96)
+    assert any("1 image(s) smaller than 32 px and 1 duplicate(s)" in n for n in notices)
+
+
+def test_split_by_content_never_mixes_and_keeps_both_sides():
+    images = _fake_images(50)
+    train, val = split_images(images, 0.2)
+    assert {im.digest for im in train}.isdisjoint(im.digest for im in val)
+    assert len(train) + len(val) == 50 and 3 <= len(val) <= 20
+    # Adding images never moves old ones to the other side.
+    _, val2 = split_images([*images, *_fake_images(80)[50:]], 0.2)
+    assert {im.digest for im in val} <= {im.digest for im in val2}
+    assert split_images(images[:2], 0.01)[1]  # at least one validation image
+    with pytest.raises(UsageError, match="at least 2"):
+        split_images(images[:1], 0.2)
+
+
+def test_crops_are_reproducible_inside_the_image_and_centred_for_validation():
+    config = DataConfig(hr_crop=64, crops_per_image=5, val_fraction=0.3, val_crops_per_image=2)
+    pool = plan_crops(_fake_images(10), config, seed=0)
+    assert pool == plan_crops(_fake_images(10), config, seed=0)
+    assert pool != plan_crops(_fake_images(10), config, seed=1)
+    for crop in (*pool.train, *pool.val):
+        assert 0 <= crop.top <= 150 - 64 and 0 <= crop.left <= 200 - 64
+    first_val = pool.val[0]
+    assert (first_val.top, first_val.left) == ((150 - 64) // 2, (200 - 64) // 2)
+    assert len({c.seed for c in pool.train}) == len(pool.train)

@@ -1,0 +1,132 @@
+"""End-to-end distillation on a tiny setup: learning, resume after a crash, cancel, outputs."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+from safetensors.torch import load_file
+
+from engine.distill.config import DistillConfig, with_overrides
+from engine.distill.export import load_student
+from engine.distill.trainer import DistillRequest, DistillResult, TrainStep, distill
+from engine.errors import UsageError
+from engine.events import Cancelled, CancelToken, Finished
+
+
+def _run(
+    request: DistillRequest, *, stop_after: int | None = None, cancel: CancelToken | None = None
+):
+    """Consume the job; ``stop_after``: abandon it there, like a kill -9 (no final save)."""
+    losses: dict[int, dict[str, float]] = {}
+    events = distill(request, cancel=cancel)
+    for event in events:
+        if isinstance(event, TrainStep):
+            losses[event.step] = event.losses
+            if event.step == stop_after:
+                events.close()
+                return losses, None
+            if cancel is not None and event.step == 3:
+                cancel.cancel()
+        if isinstance(event, Finished):
+            return losses, event.result
+    raise AssertionError("the job ended without Finished")
+
+
+def _loss_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as file:
+        return [{k: v for k, v in row.items() if k != "seconds"} for row in csv.DictReader(file)]
+
+
+def test_tiny_distillation_lowers_its_loss(tiny_config: DistillConfig, tmp_path: Path):
+    config = with_overrides(
+        tiny_config,
+        {
+            "schedule.steps": 30,
+            "schedule.teacher_d_steps": 0,
+            "schedule.warmup_steps": 30,
+            "schedule.val_every": 10,
+        },
+    )
+    losses, result = _run(DistillRequest(config=config, out_dir=tmp_path / "run"))
+    first = sum(losses[s]["l_g_distill"] for s in range(1, 6)) / 5
+    last = sum(losses[s]["l_g_distill"] for s in range(26, 31)) / 5
+    assert last < 0.7 * first
+    assert isinstance(result, DistillResult)
+    history = json.loads((tmp_path / "run" / "metrics.json").read_text())["validation"]
+    assert history[-1]["student"]["psnr_teacher"] > history[0]["student"]["psnr_teacher"]
+
+
+def test_resume_after_kill_continues_the_same_run(tiny_config: DistillConfig, tmp_path: Path):
+    whole = DistillRequest(config=tiny_config, out_dir=tmp_path / "whole")
+    broken = DistillRequest(config=tiny_config, out_dir=tmp_path / "broken")
+    reference, _ = _run(whole)
+    _run(broken, stop_after=5)  # the last checkpoint is at step 4: step 5 is lost
+    resumed, result = _run(dataclasses.replace(broken, resume=True))
+    assert sorted(resumed) == [5, 6, 7, 8]
+    assert all(resumed[s] == reference[s] for s in resumed)
+    a = load_file(str(tmp_path / "whole" / "student.safetensors"))
+    b = load_file(str(result.student))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert _loss_rows(tmp_path / "whole" / "metrics.csv") == _loss_rows(
+        tmp_path / "broken" / "metrics.csv"
+    )
+
+
+def test_cancel_saves_a_checkpoint_and_resume_finishes(tiny_config: DistillConfig, tmp_path: Path):
+    request = DistillRequest(config=tiny_config, out_dir=tmp_path / "run")
+    with pytest.raises(Cancelled):
+        _run(request, cancel=CancelToken())
+    state = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
+    assert state["step"] == 3
+    assert not list((tmp_path / "run").glob(".tmp-*"))
+    losses, result = _run(dataclasses.replace(request, resume=True))
+    assert sorted(losses) == [4, 5, 6, 7, 8] and result.steps == 8
+
+
+def test_refuses_to_overwrite_or_resume_with_another_config(
+    tiny_config: DistillConfig, tmp_path: Path
+):
+    request = DistillRequest(config=tiny_config, out_dir=tmp_path / "run")
+    _run(request, stop_after=3)  # a checkpoint exists from step 2
+    with pytest.raises(UsageError, match="--resume"):
+        _run(request)
+    other = with_overrides(tiny_config, {"losses.gt": 0.5})
+    with pytest.raises(UsageError, match="losses"):
+        _run(DistillRequest(config=other, out_dir=tmp_path / "run", resume=True))
+
+
+def test_outputs_and_registration(tiny_config: DistillConfig, tmp_path: Path):
+    request = DistillRequest(config=tiny_config, out_dir=tmp_path / "run", register_as="my-photos")
+    _, result = _run(request)
+    out = tmp_path / "run"
+    rows = _loss_rows(out / "metrics.csv")
+    assert [r["stage"] for r in rows] == ["teacher_d"] * 2 + ["warmup"] * 3 + ["gan"] * 3
+    assert rows[0]["l_td_real"] and not rows[0]["l_g_total"]
+    assert rows[-1]["l_d_distill"] and rows[-1]["l_g_gan"] and rows[-1]["l_g_feat"]
+    for picture in ("losses.png", "side_by_side.png"):
+        with Image.open(out / picture) as image:
+            assert image.format == "PNG" and image.width > 300
+    card = json.loads(result.registered.with_suffix(".json").read_text())
+    run_card = json.loads((out / "student_best.json").read_text())
+    assert (
+        run_card["weights"] == "student_best.safetensors"
+        and card["weights"] == "my-photos.safetensors"
+    )
+    assert card["config"] == tiny_config.student.encode()
+    assert card["cost"]["params"] == sum(
+        p.numel() for p in load_student(result.student).parameters()
+    )
+    assert card["validation"]["best"]["step"] in (3, 6, 8)
+    registered = load_student(result.registered)
+    best = load_student(result.best)
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(registered.state_dict().values(), best.state_dict().values(), strict=True)
+    )
+    assert result.registered.with_name("my-photos-d.safetensors").is_file()
