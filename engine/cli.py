@@ -85,6 +85,18 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--readme", type=Path, default=None, help="write the table into README")
     bench.add_argument("--quick", action="store_true", help="small sizes, one repeat (smoke)")
     bench.add_argument("--json", action="store_true")
+
+    from engine.distill.cli import register
+
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
+        "upscale": _cmd_upscale,
+        "batch": _cmd_batch,
+        "models": _cmd_models,
+        "profile": _cmd_profile,
+        "bench": _cmd_bench,
+    } | register(sub)
+    for name, handler in handlers.items():
+        sub.choices[name].set_defaults(handler=handler)
     return parser
 
 
@@ -93,15 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help (0) or a usage error (2): return it, like every command
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
-        "upscale": _cmd_upscale,
-        "batch": _cmd_batch,
-        "models": _cmd_models,
-        "profile": _cmd_profile,
-        "bench": _cmd_bench,
-    }
     try:
-        return handlers[args.command](args)
+        return args.handler(args)
     except Cancelled:
         print("cancelled; no partial files were left", file=sys.stderr)
         return EXIT_CANCELLED

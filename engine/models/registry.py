@@ -10,6 +10,7 @@ metadata may name its architecture under ``"config"`` (``MFAConfig.encode()``), 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from engine.models.bicubic import BicubicUpsampler
 from engine.models.descriptor import ModelDescriptor
 from engine.models.mfa import DEFAULT_CONFIG, MFAConfig, MFAGenerator
 from engine.models.user_models import SUPPORTED_SUFFIXES, load_user_model
-from engine.paths import RESOURCES
+from engine.paths import RESOURCES, data_dir
 
 TEACHER_NAME = "realesrgan-x4plus"
 STUDENT_NAME = "mfagan"
@@ -54,12 +55,16 @@ def _teacher(name: str, title: str, source: teacher.TeacherSource, about: str) -
     )
 
 
-def _student_config(path: Path) -> MFAConfig:
+def _safetensors_metadata(path: Path) -> dict[str, str]:
     try:
         with safe_open(str(path), framework="pt") as file:
-            encoded = (file.metadata() or {}).get("config")
+            return dict(file.metadata() or {})
     except (OSError, SafetensorError) as error:
-        raise ModelError(f"{path}: unreadable student weights ({error})") from None
+        raise ModelError(f"{path}: unreadable weights file ({error})") from None
+
+
+def _student_config(path: Path) -> MFAConfig:
+    encoded = _safetensors_metadata(path).get("config")
     if encoded is None:
         return DEFAULT_CONFIG
     try:
@@ -79,21 +84,19 @@ def _load_student(config: MFAConfig, path: Path | None) -> nn.Module:
     return net.eval()
 
 
-def _student() -> ModelDescriptor:
-    path = STUDENT_WEIGHTS if STUDENT_WEIGHTS.is_file() else None
+def mfa_descriptor(
+    name: str, path: Path | None, *, title: str, description: str
+) -> ModelDescriptor:
+    """A student MFA generator; ``path`` None means random weights (cost measurements only)."""
     config = DEFAULT_CONFIG if path is None else _student_config(path)
     random_id = _stable_id(f"mfa-random-init:{config.encode()}:seed={STUDENT_SEED}")
 
     def weights_id() -> str:
         return random_id if path is None else file_sha256(path)
 
-    if path is None:
-        about = "MFAGAN student, not trained yet (random weights: for cost measurements only)"
-    else:
-        about = "MFAGAN student distilled from Real-ESRGAN x4plus: phone-sized"
     return ModelDescriptor(
-        name=STUDENT_NAME,
-        title=f"MFAGAN student {config.encode()}" + ("" if path else " (untrained)"),
+        name=name,
+        title=title,
         architecture="mfa",
         scale=config.scale,
         in_channels=3,
@@ -103,8 +106,64 @@ def _student() -> ModelDescriptor:
         trained=path is not None,
         load=lambda: _load_student(config, path),
         weights_id=weights_id,
-        description=about,
+        description=description,
     )
+
+
+def _student() -> ModelDescriptor:
+    path = STUDENT_WEIGHTS if STUDENT_WEIGHTS.is_file() else None
+    config = DEFAULT_CONFIG if path is None else _student_config(path)
+    if path is None:
+        about = "MFAGAN student, not trained yet (random weights: for cost measurements only)"
+    else:
+        about = "MFAGAN student distilled from Real-ESRGAN x4plus: phone-sized"
+    title = f"MFAGAN student {config.encode()}" + ("" if path else " (untrained)")
+    return mfa_descriptor(STUDENT_NAME, path, title=title, description=about)
+
+
+def user_models_dir() -> Path:
+    """Where ``mfagan distill`` registers the students it trains (kept across upgrades)."""
+    return data_dir() / "models"
+
+
+def _is_mfa_file(path: Path) -> bool:
+    return path.suffix.lower() == ".safetensors" and (
+        _safetensors_metadata(path).get("architecture") == "mfa"
+    )
+
+
+def _user_mfa(path: Path) -> ModelDescriptor:
+    card_path = path.with_suffix(".json")
+    card: dict[str, object] = {}
+    if card_path.is_file():
+        try:
+            card = json.loads(card_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            card = {}
+    name = str(card.get("name") or path.stem)
+    return mfa_descriptor(
+        name,
+        path,
+        title=f"{name} (MFAGAN, your training)",
+        description=str(card.get("description") or f"MFAGAN student trained by you ({path})"),
+    )
+
+
+def _user_entries() -> list[ModelDescriptor]:
+    """Students registered by ``mfagan distill``; a broken file is skipped, not fatal."""
+    folder = user_models_dir()
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in sorted(folder.glob("*.safetensors")):
+        if path.stem.endswith("-d"):
+            continue  # discriminators kept for further fine-tuning, not upscalers
+        try:
+            if _is_mfa_file(path):
+                found.append(_user_mfa(path))
+        except ModelError:
+            continue
+    return found
 
 
 def _bicubic() -> ModelDescriptor:
@@ -153,11 +212,13 @@ def build_registry(descriptors: Iterable[ModelDescriptor]) -> dict[str, ModelDes
 
 
 def _registry() -> dict[str, ModelDescriptor]:
-    return build_registry(entry() for entry in _ENTRIES)
+    built_in = build_registry(entry() for entry in _ENTRIES)
+    users = [d for d in _user_entries() if d.name not in built_in]
+    return built_in | build_registry(users)
 
 
 def list_models() -> list[ModelDescriptor]:
-    """The built-in models in registry order."""
+    """The built-in models in registry order, then the user's trained students."""
     return list(_registry().values())
 
 
@@ -177,7 +238,10 @@ def get_model(name_or_path: str) -> ModelDescriptor:
     if name_or_path in registry:
         return registry[name_or_path]
     if _looks_like_path(name_or_path) or Path(name_or_path).is_file():
-        return load_user_model(Path(name_or_path))
+        path = Path(name_or_path)
+        if path.is_file() and _is_mfa_file(path):
+            return _user_mfa(path)
+        return load_user_model(path)
     raise ModelError(
         f"unknown model {name_or_path!r}; known models: {', '.join(registry)} "
         f"(or a path to a {'/'.join(SUPPORTED_SUFFIXES)} file)"

@@ -111,3 +111,25 @@ def test_duplicate_ids_are_refused() -> None:
     bicubic = registry.get_model("bicubic")
     with pytest.raises(ValueError, match="duplicate model id 'bicubic'"):
         registry.build_registry([bicubic, replace(bicubic, title="another")])
+
+
+def test_students_trained_by_the_user_are_listed_and_loaded_by_name(tmp_path: Path) -> None:
+    from engine.distill.export import register_user_model, save_student
+
+    config = MFAConfig.decode("b2-c16-g8-h10-conv-x4")
+    trained = MFAGenerator(config, seed=7)
+    student = tmp_path / "student.safetensors"
+    save_student(student, trained)
+    target = register_user_model("my-photos", student, {"description": "tuned on my photos"})
+    (target.parent / "broken.safetensors").write_bytes(b"not safetensors")
+
+    names = [d.name for d in registry.list_models()]
+    assert names[-1] == "my-photos" and "broken" not in names
+    descriptor = registry.get_model("my-photos")
+    assert (descriptor.trained, descriptor.architecture, descriptor.config) == (True, "mfa", config)
+    loaded = descriptor.load()
+    x = torch.rand(1, 3, 8, 8)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(x), trained.eval()(x))
+    by_path = registry.get_model(str(target))
+    assert by_path.config == config and by_path.weights_id() == descriptor.weights_id()
