@@ -13,11 +13,13 @@ from engine.models.descriptor import ModelDescriptor
 
 
 @pytest.fixture(autouse=True)
-def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
-    """Never touch the user's real cache or data folder from a test."""
-    root = tmp_path_factory.getbasetemp()
-    monkeypatch.setenv("MFAGAN_CACHE_DIR", str(root / "cache"))
-    monkeypatch.setenv("MFAGAN_DATA_DIR", str(root / "data"))
+def isolated_dirs(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Never touch the user's real folders. The cache (converted teacher, ONNX exports) is
+    shared by the session for speed; user data (registered models) is private to each test."""
+    monkeypatch.setenv("MFAGAN_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+    monkeypatch.setenv("MFAGAN_DATA_DIR", str(tmp_path / "data"))
 
 
 @pytest.fixture

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import ast
 import copy
-import os
+import io
 import random
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ import torch
 
 from engine.distill.nets import Nets
 from engine.errors import UsageError
+from engine.files import atomic_write_bytes
 
 CHECKPOINT_NAME = "checkpoint.pt"
 FORMAT = 1
@@ -84,16 +84,9 @@ def _literal_tuple(text: str) -> tuple:
 
 def save_checkpoint(path: Path, state: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=".tmp-", suffix=".pt", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            torch.save(state, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def _resumable(config: dict[str, Any]) -> dict[str, Any]:

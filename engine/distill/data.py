@@ -20,6 +20,7 @@ from PIL import Image
 from engine.distill.config import DataConfig, DegradationConfig
 from engine.errors import ImageError, UsageError
 from engine.events import Event, Finished, Notice, Progress
+from engine.files import file_sha256
 from engine.imageio import read_image
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"})
@@ -62,14 +63,6 @@ class CropPool:
     val: tuple[Crop, ...]
 
 
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        for chunk in iter(lambda: file.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _oriented_size(path: Path) -> tuple[int, int]:
     """Width and height after EXIF orientation, from the header when Pillow can read it."""
     try:
@@ -107,7 +100,7 @@ def scan_images(dirs: Sequence[Path], min_side: int) -> Iterator[Event]:
     yield Progress(stage="scan", done=0, total=len(files))
     for index, path in enumerate(files):
         try:
-            digest = file_digest(path)
+            digest = file_sha256(path)
             width, height = _oriented_size(path)
         except (OSError, ImageError) as error:
             yield Notice(message=f"skipped {path}: {error}")

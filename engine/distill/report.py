@@ -11,8 +11,6 @@ import csv
 import io
 import json
 import math
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw
 
+from engine import files
 from engine.distill.steps import LOSS_KEYS
 from engine.distill.validation import ValImages
 
@@ -30,16 +29,9 @@ MIN_PANEL_WIDTH = 96  # wide enough for the longest label in Pillow's default fo
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """``engine.files.atomic_write_bytes``, creating the run folder first."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-        os.chmod(temp, 0o644)  # mkstemp makes 0600; these are ordinary user files
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    files.atomic_write_bytes(path, data)
 
 
 def write_json(path: Path, data: Any) -> None:

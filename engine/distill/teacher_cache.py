@@ -11,8 +11,6 @@ renamed, so an interrupted build leaves only whole entries and resumes where it 
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import groupby
@@ -20,12 +18,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
 from engine.distill.config import DegradationConfig
 from engine.distill.data import Crop, cut, load_rgb
 from engine.distill.degradation import degrade
 from engine.events import CancelToken, Event, Progress
+from engine.files import atomic_write_bytes
 from engine.models.rrdbnet import RRDBNet
 
 FEATURE_PREFIX = "feat."
@@ -142,11 +141,4 @@ def run_with_features(
 
 def _atomic_save(tensors: dict[str, torch.Tensor], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=".tmp-", suffix=".safetensors", dir=path.parent)
-    os.close(fd)
-    try:
-        save_file(tensors, temp)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, save(tensors))

@@ -19,8 +19,8 @@ from safetensors.torch import load_file
 from torch import nn
 
 from engine.errors import ModelError, UsageError
+from engine.files import file_sha256
 from engine.models import teacher
-from engine.models._files import file_sha256
 from engine.models.bicubic import BicubicUpsampler
 from engine.models.descriptor import ModelDescriptor
 from engine.models.mfa import DEFAULT_CONFIG, MFAConfig, MFAGenerator

@@ -21,7 +21,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 
 from engine.errors import ModelError
-from engine.models._files import atomic_write_bytes, file_sha256
+from engine.files import atomic_write_bytes, file_sha256
 from engine.models.ncnn import rrdbnet_from_ncnn
 from engine.models.rrdbnet import RRDBNet, RRDBNetConfig
 from engine.paths import cache_dir

@@ -22,7 +22,7 @@ from safetensors.torch import load_file
 from torch import nn
 
 from engine.errors import ModelError
-from engine.models._files import file_sha256
+from engine.files import file_sha256
 from engine.models.descriptor import ModelDescriptor
 
 SUPPORTED_SUFFIXES = (".pth", ".pt", ".ckpt", ".safetensors")

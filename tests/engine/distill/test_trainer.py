@@ -84,7 +84,7 @@ def test_cancel_saves_a_checkpoint_and_resume_finishes(tiny_config: DistillConfi
         _run(request, cancel=CancelToken())
     state = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
     assert state["step"] == 3
-    assert not list((tmp_path / "run").glob(".tmp-*"))
+    assert not list((tmp_path / "run").glob(".*.part"))
     losses, result = _run(dataclasses.replace(request, resume=True))
     assert sorted(losses) == [4, 5, 6, 7, 8] and result.steps == 8
 

@@ -13,8 +13,8 @@ import torch
 from skimage import data as skdata
 
 from engine.errors import ModelError
+from engine.files import atomic_write_bytes, file_sha256
 from engine.models import ncnn, teacher
-from engine.models._files import atomic_write_bytes, file_sha256
 from engine.models.bicubic import BicubicUpsampler
 
 
@@ -80,7 +80,7 @@ def test_missing_or_garbled_sidecar_is_rebuilt(
     monkeypatch.setattr(teacher, "_VERIFIED", {})
     assert teacher.ensure_converted(teacher.X4PLUS_ANIME).sha256 == first.sha256
     assert calls == [1, 1, 1]
-    assert not [p for p in fresh_cache.iterdir() if p.suffix == ".tmp"]
+    assert not [p for p in fresh_cache.iterdir() if p.suffix in (".tmp", ".part")]
 
 
 def test_unwritable_cache_is_a_model_error(
