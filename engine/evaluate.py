@@ -20,7 +20,7 @@ from PIL import Image
 
 from engine.backends import TorchBackend
 from engine.errors import ModelError, UsageError
-from engine.events import CancelToken, Event, Finished, Notice, Progress
+from engine.events import CancelToken, Event, Finished, Notice, Progress, result_of
 from engine.imageio import read_image
 from engine.metrics import as_rgb, bicubic_down, bicubic_resize, modcrop, to_uint8, y_scores
 from engine.models.descriptor import ModelDescriptor
@@ -153,21 +153,12 @@ def _teacher_output(
     if path.is_file():
         yield Finished(result=np.asarray(Image.open(path).convert("RGB")))
         return
-    output = yield from _result(upscale_array(backend, lr, teacher, cancel))
+    output = yield from result_of(upscale_array(backend, lr, teacher, cancel))
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_suffix(".tmp.png")
     Image.fromarray(output).save(temp)
     temp.replace(path)
     yield Finished(result=output)
-
-
-def _result(events: Iterator[Event]) -> Iterator[Event]:
-    """Re-yield a sub-job's notices and return its Finished result (for ``yield from``)."""
-    for event in events:
-        if isinstance(event, Finished):
-            return event.result
-        yield event
-    raise RuntimeError("sub-job ended without a result")
 
 
 def _descriptors(request: EvalRequest) -> tuple[ModelDescriptor, list[ModelDescriptor]]:
@@ -200,14 +191,14 @@ def _score_image(
     """Scores of bicubic, the teacher and every other model on one image (yield from)."""
     hr = load_ground_truth(path, request.scale)
     lr = bicubic_down(hr, request.scale)
-    teacher_out = yield from _result(_teacher_output(teacher, backends[teacher.name], lr, cancel))
+    teacher_out = yield from result_of(_teacher_output(teacher, backends[teacher.name], lr, cancel))
     bicubic = bicubic_resize(lr, hr.shape[1], hr.shape[0])
     rows = {
         BICUBIC: _scores(bicubic, hr, teacher_out, request.shave),
         teacher.name: _scores(teacher_out, hr, None, request.shave),
     }
     for descriptor in others:
-        output = yield from _result(
+        output = yield from result_of(
             upscale_array(backends[descriptor.name], lr, descriptor, cancel)
         )
         rows[descriptor.name] = _scores(output, hr, teacher_out, request.shave)

@@ -8,6 +8,7 @@ progress bar, the GUI forwards them to widgets from a worker thread: one code pa
 from __future__ import annotations
 
 import threading
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,3 +89,12 @@ class Finished:
 
 
 Event = Progress | Notice | FileStarted | FileDone | FileSkipped | FileFailed | Finished
+
+
+def result_of(events: Iterator[Event]) -> Generator[Event, None, Any]:
+    """Re-yield a sub-job's events and return its Finished result: ``x = yield from ...``."""
+    for event in events:
+        if isinstance(event, Finished):
+            return event.result
+        yield event
+    raise RuntimeError("sub-job ended without a result")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -19,7 +19,7 @@ from PIL import Image
 
 from engine.backends import Backend, make_backend
 from engine.errors import ModelError, UsageError
-from engine.events import CancelToken, Event, Finished, Progress
+from engine.events import CancelToken, Event, Finished, Progress, result_of
 from engine.imageio import ImageData, read_image, write_image
 from engine.models.descriptor import ModelDescriptor
 from engine.tiling import auto_tile_size, recommended_overlap, run_tiled
@@ -95,7 +95,6 @@ class Upscaler:
         self.descriptor = descriptor
         self.backend_kind: BackendKind = backend
         self._backend: Backend | None = None
-        self._requested_tile = tile
         self.tile: int | None = tile
 
     @property
@@ -188,17 +187,13 @@ def passes_needed(source: tuple[int, int], target: tuple[int, int], model_scale:
 
 def _upscale_planes(
     upscaler: Upscaler, planes: np.ndarray, passes: int, cancel: CancelToken, stage: str
-) -> Iterator[Event]:
+) -> Generator[Event, None, np.ndarray]:
     channels = planes.shape[2]
     work = _to_model_channels(planes, upscaler.descriptor.in_channels)
     for index in range(passes):
         label = stage if passes == 1 else f"{stage} (pass {index + 1}/{passes})"
-        for event in upscaler.run(work, cancel, label):
-            if isinstance(event, Finished):
-                work = event.result
-            else:
-                yield event
-    yield Finished(result=_from_model_channels(work, channels))
+        work = yield from result_of(upscaler.run(work, cancel, label))
+    return _from_model_channels(work, channels)
 
 
 def upscale_image(
@@ -208,13 +203,7 @@ def upscale_image(
     height, width = image.color.shape[:2]
     size = target.resolve(width, height, upscaler.descriptor.scale)
     passes = passes_needed((width, height), size, upscaler.descriptor.scale)
-    color: np.ndarray | None = None
-    for event in _upscale_planes(upscaler, image.color, passes, cancel, "upscale"):
-        if isinstance(event, Finished):
-            color = event.result
-        else:
-            yield event
-    assert color is not None
+    color = yield from _upscale_planes(upscaler, image.color, passes, cancel, "upscale")
     alpha = None
     if image.alpha is not None:
         alpha = yield from _upscale_alpha(upscaler, image.alpha, passes, color.shape[:2], cancel)
@@ -233,19 +222,13 @@ def _upscale_alpha(
     passes: int,
     out_hw: tuple[int, ...],
     cancel: CancelToken,
-) -> Iterator[Event]:
+) -> Generator[Event, None, np.ndarray]:
     """Alpha goes through the model so its edges stay as sharp as the colour's."""
     lo, hi = float(alpha.min()), float(alpha.max())
     if lo == hi:
         # A constant mask has no edges to sharpen; the model would only add noise.
         return np.full((*out_hw, 1), lo, dtype=np.float32)
-    result = None
-    for event in _upscale_planes(upscaler, alpha, passes, cancel, "upscale alpha"):
-        if isinstance(event, Finished):
-            result = event.result
-        else:
-            yield event
-    return result
+    return (yield from _upscale_planes(upscaler, alpha, passes, cancel, "upscale alpha"))
 
 
 def check_distinct(source: Path, output: Path) -> None:
@@ -270,13 +253,7 @@ def upscale_file(
     check_distinct(source, output)
     started = time.perf_counter()
     image = read_image(source)
-    result: ImageData | None = None
-    for event in upscale_image(upscaler, image, target, cancel):
-        if isinstance(event, Finished):
-            result = event.result
-        else:
-            yield event
-    assert result is not None
+    result: ImageData = yield from result_of(upscale_image(upscaler, image, target, cancel))
     cancel.raise_if_cancelled()
     output.parent.mkdir(parents=True, exist_ok=True)
     write_image(

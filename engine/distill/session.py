@@ -21,7 +21,7 @@ from engine.distill.teacher_cache import Sample, TeacherCache
 from engine.distill.teacher_net import load_teacher, weights_digest
 from engine.distill.validation import bicubic_scores, student_scores, val_images
 from engine.errors import UsageError
-from engine.events import CancelToken, Event, Finished, Notice
+from engine.events import CancelToken, Event, Notice, result_of
 from engine.models.mfa import MFAGenerator
 from engine.models.rrdbnet import RRDBNetConfig
 from engine.paths import cache_dir
@@ -145,14 +145,6 @@ class Session:
         }
 
 
-def _result(events: Iterator[Event]) -> Iterator[Event]:
-    for event in events:
-        if isinstance(event, Finished):
-            return event.result
-        yield event
-    raise RuntimeError("sub-job ended without a result")
-
-
 def _initial_generator(config: DistillConfig) -> tuple[MFAGenerator, Path | None]:
     if config.init is None:
         return MFAGenerator(config.student, seed=config.seed), None
@@ -222,7 +214,7 @@ def prepare(
     if not config.data.dirs:
         raise UsageError("no training data: give at least one --data folder")
     out_dir.mkdir(parents=True, exist_ok=True)
-    images = yield from _result(scan_images(config.data.dirs, config.data.hr_crop))
+    images = yield from result_of(scan_images(config.data.dirs, config.data.hr_crop))
     pool = plan_crops(images, config.data, config.seed)
     n_val = len({c.image.digest for c in pool.val})
     yield Notice(
