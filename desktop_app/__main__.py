@@ -1,29 +1,47 @@
-"""``mfagan-studio``: the desktop app's entry point.
+"""``mfagan-studio``: the desktop app.
 
-Until the GUI lands (issue 4) it does the main job from the terminal: it upscales the bundled
-sample photo with the default model and says where the result is.
+    mfagan-studio [IMAGE ...] [--model NAME]
+    mfagan-studio --screenshot PATH [--page main|batch|retrain] [--model NAME]
+
+``--screenshot`` renders that page with the bundled sample photo loaded (upscaled on the Upscale
+page, run through a batch with one damaged file on the Batch page) to a PNG and exits; it uses
+fresh default settings, never the user's. With the default model (the teacher, until a trained
+student ships) the Upscale page takes about two minutes on a CPU; ``--model bicubic`` is instant.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from engine.paths import RESOURCES, data_dir
 
-SAMPLE = RESOURCES / "samples" / "astronaut.png"
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mfagan-studio", description="MFAGAN Studio")
+    parser.add_argument("images", nargs="*", type=Path, help="images or folders to open")
+    parser.add_argument("--model", "-m", help="model to select (name or model file)")
+    parser.add_argument(
+        "--screenshot", type=Path, metavar="PATH", help="render a page to this PNG and exit"
+    )
+    parser.add_argument(
+        "--page",
+        choices=("main", "batch", "retrain"),
+        default="main",
+        help="page for --screenshot (default: main)",
+    )
+    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from engine.cli import main as cli_main
+    args = build_parser().parse_args(argv)
+    from desktop_app.app import LaunchOptions, run
 
-    print("MFAGAN Studio: the desktop window is not built yet (issue 4);")
-    print(f"upscaling the sample photo {SAMPLE.name} with the default model instead.")
-    out_dir = Path(data_dir()) / "samples"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    args = ["upscale", str(SAMPLE), "-o", str(out_dir), *(argv or [])]
-    return cli_main(args)
+    return run(
+        LaunchOptions(
+            images=tuple(args.images), model=args.model, screenshot=args.screenshot, page=args.page
+        )
+    )
 
 
 if __name__ == "__main__":

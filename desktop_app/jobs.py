@@ -1,0 +1,255 @@
+"""The engine jobs the window runs, as generators for ``workers.Job``.
+
+Each job is built from an immutable request made on the UI thread and only calls the engine
+(plus QImage, which is safe off the UI thread for display copies). Model loading and ONNX
+export happen once per model, backend and tile choice (``UpscalerPool``).
+
+An upscale is "staged": the full-quality result goes to a lossless PNG in a session folder
+(the window only keeps an 8-bit preview), and Save writes it in the chosen format through
+the engine, so big results do not sit in memory and saving never re-runs the model.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtGui import QImage
+
+from desktop_app.images import from_qimage, thumbnail, to_qimage
+from engine.batch import BatchRequest, find_images, run_batch
+from engine.errors import ImageError, ModelError
+from engine.events import CancelToken, Event, Finished, Progress
+from engine.imageio import read_image, write_image
+from engine.models.descriptor import ModelDescriptor
+from engine.models.registry import default_model_name, get_model
+from engine.upscale import (
+    BackendKind,
+    TargetSize,
+    Upscaler,
+    WriteOptions,
+    check_distinct,
+    upscale_image,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelChoice:
+    """Which model, on which backend, with which tile size (None: auto)."""
+
+    spec: str  # a registry name or a model file path; "" = the default model
+    backend: BackendKind = "onnx"
+    tile: int | None = None
+
+    def resolved(self) -> ModelChoice:
+        if self.spec:
+            return self
+        return ModelChoice(spec=default_model_name(), backend=self.backend, tile=self.tile)
+
+
+class UpscalerPool:
+    """Loaded models shared by the jobs; each is prepared (export, tile size) only once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._upscalers: dict[ModelChoice, Upscaler] = {}
+        self._prepare_locks: dict[ModelChoice, threading.Lock] = {}
+        self._prepared: set[ModelChoice] = set()
+
+    def prepared(self, choice: ModelChoice) -> Iterator[Event]:
+        """Load (once) and prepare the model; returns the Upscaler (``yield from``)."""
+        choice = choice.resolved()
+        with self._lock:
+            upscaler = self._upscalers.get(choice)
+            prepare_lock = self._prepare_locks.setdefault(choice, threading.Lock())
+        if upscaler is None:
+            descriptor = get_model(choice.spec)
+            check_trained(descriptor)
+            upscaler = Upscaler(descriptor, backend=choice.backend, tile=choice.tile)
+            with self._lock:
+                upscaler = self._upscalers.setdefault(choice, upscaler)
+        with prepare_lock:
+            if choice not in self._prepared:
+                yield from upscaler.prepare()
+                self._prepared.add(choice)
+        return upscaler
+
+
+def check_trained(descriptor: ModelDescriptor) -> None:
+    if not descriptor.trained:
+        raise ModelError(
+            f"model {descriptor.title!r} has no trained weights yet, so it would only produce "
+            "noise; pick another model"
+        )
+
+
+def _result(events: Iterator[Any]) -> Iterator[Any]:
+    """Forward a sub-job's events and return its Finished result (``yield from``)."""
+    for event in events:
+        if isinstance(event, Finished):
+            return event.result
+        yield event
+    raise RuntimeError("a job ended without a result")
+
+
+# ---- previews and inputs ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Preview:
+    """An image as the window shows it, or why it cannot be read (``error``)."""
+
+    path: Path
+    image: QImage | None = None
+    thumbnail: QImage | None = None
+    bit_depth: int = 8
+    has_alpha: bool = False
+    error: str = ""
+
+
+def preview_job(path: Path, cancel: CancelToken) -> Iterator[Any]:
+    """Decode an image the way the engine will see it (orientation, 16-bit, CMYK...)."""
+    try:
+        image = read_image(path)
+    except ImageError as error:
+        yield Finished(result=Preview(path=path, error=error.reason))
+        return
+    cancel.raise_if_cancelled()
+    shown = to_qimage(image)
+    yield Finished(
+        result=Preview(
+            path=path,
+            image=shown,
+            thumbnail=thumbnail(shown),
+            bit_depth=image.bit_depth,
+            has_alpha=image.alpha is not None,
+        )
+    )
+
+
+def expand_job(paths: list[Path], cancel: CancelToken) -> Iterator[Any]:
+    """Dropped or opened paths -> image files (a folder gives its images, not recursive)."""
+    files: list[Path] = []
+    for path in paths:
+        cancel.raise_if_cancelled()
+        files.extend(find_images(path, recursive=False) if path.is_dir() else [path])
+    yield Finished(result=files)
+
+
+def paste_job(image: QImage, folder: Path, cancel: CancelToken) -> Iterator[Any]:
+    """A clipboard image becomes a PNG file, so it is queued like any other image."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = folder / f"pasted-{stamp}-{uuid.uuid4().hex[:6]}.png"
+    folder.mkdir(parents=True, exist_ok=True)
+    write_image(path, from_qimage(image))
+    yield Finished(result=path)
+
+
+# ---- upscale and save ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpscaleRequest:
+    source: Path
+    model: ModelChoice
+    target: TargetSize
+    stage_dir: Path
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpscaleOutcome:
+    source: Path
+    staged: Path
+    preview: QImage
+    model_name: str
+    scale_label: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """How the result is named in the window: model and size."""
+        return f"{self.model_name} {self.scale_label}"
+
+
+def upscale_job(request: UpscaleRequest, pool: UpscalerPool, cancel: CancelToken) -> Iterator[Any]:
+    upscaler: Upscaler = yield from pool.prepared(request.model)
+    started = time.perf_counter()
+    image = read_image(request.source)
+    result = yield from _result(upscale_image(upscaler, image, request.target, cancel))
+    seconds = time.perf_counter() - started
+    cancel.raise_if_cancelled()
+    yield Progress(stage="finishing", done=0, total=1, message="keeping the full-quality result")
+    request.stage_dir.mkdir(parents=True, exist_ok=True)
+    staged = request.stage_dir / f"{request.source.stem}-{uuid.uuid4().hex[:8]}.png"
+    write_image(staged, result, format="PNG")
+    height, width = result.color.shape[:2]
+    descriptor = upscaler.descriptor
+    details = upscaler.details() | {
+        "input_size": [image.width, image.height],
+        "output_size": [width, height],
+        "seconds": round(seconds, 2),
+    }
+    yield Finished(
+        result=UpscaleOutcome(
+            source=request.source,
+            staged=staged,
+            preview=to_qimage(result),
+            model_name=descriptor.name,
+            scale_label=request.target.label(descriptor.scale),
+            details=details,
+        )
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class SaveRequest:
+    staged: Path
+    source: Path
+    output: Path
+    write: WriteOptions
+
+
+def save_job(request: SaveRequest, cancel: CancelToken) -> Iterator[Any]:
+    """Write a staged result in its final format; refuses to touch the source file."""
+    check_distinct(request.source, request.output)
+    image = read_image(request.staged)
+    cancel.raise_if_cancelled()
+    request.output.parent.mkdir(parents=True, exist_ok=True)
+    write_image(
+        request.output,
+        image,
+        format=request.write.format,
+        quality=request.write.quality,
+        keep_metadata=request.write.keep_metadata,
+    )
+    yield Finished(result=request.output)
+
+
+def free_path(path: Path, *, avoid: Path) -> Path:
+    """``path``, or ``name-2.ext``, ``name-3.ext``...: never an existing file, never ``avoid``."""
+    candidate, number = path, 1
+    while candidate.exists() or candidate.resolve() == avoid.resolve():
+        number += 1
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+    return candidate
+
+
+# ---- models and batches -------------------------------------------------------------------
+
+
+def user_model_job(path: Path, cancel: CancelToken) -> Iterator[Any]:
+    """Open a model file: (path, descriptor). The registry knows our own MFA student files;
+    anything else goes through spandrel's detection, which takes a moment."""
+    yield Finished(result=(path, get_model(str(path))))
+
+
+def batch_job(
+    request: BatchRequest, choice: ModelChoice, pool: UpscalerPool, cancel: CancelToken
+) -> Iterator[Any]:
+    upscaler: Upscaler = yield from pool.prepared(choice)
+    yield from run_batch(upscaler, request, cancel)

@@ -1,0 +1,229 @@
+"""The window: Upscale, Batch, Retrain and (later) Phone pages, menus, drag-and-drop, paste."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QMimeData, QThreadPool
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+)
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget, QWidget
+
+from desktop_app import jobs
+from desktop_app.batch_page import BatchPage
+from desktop_app.jobs import UpscalerPool
+from desktop_app.phone_page import TAB_TIP, TAB_TITLE, PhonePage
+from desktop_app.retrain_page import RetrainPage
+from desktop_app.settings import SettingsStore, WindowSettings
+from desktop_app.upscale_options import UpscaleOptions, entry_for
+from desktop_app.upscale_page import UpscalePage
+from desktop_app.workers import JobRunner
+from engine.models.descriptor import ModelDescriptor
+from engine.models.user_models import SUPPORTED_SUFFIXES as MODEL_SUFFIXES
+
+PAGES = ("main", "batch", "retrain")
+MODEL_FILTER = "Model files (" + " ".join(f"*{s}" for s in MODEL_SUFFIXES) + ")"
+
+
+def local_paths(mime: QMimeData) -> list[Path]:
+    return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, store: SettingsStore, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("MFAGAN Studio")
+        self.setAcceptDrops(True)
+        self.store = store
+        self.ask_before_closing = True
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(4)
+        self.runner = JobRunner(self.pool, self)
+        self.upscalers = UpscalerPool()
+        self.options = UpscaleOptions(store, self)
+        self.upscale = UpscalePage(self.options, self.runner, self.upscalers)
+        self.batch = BatchPage(self.options, store, self.runner, self.upscalers)
+        self.retrain = RetrainPage(store, self.runner)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.upscale, "Upscale")
+        self.tabs.addTab(self.batch, "Batch")
+        self.tabs.addTab(self.retrain, "Retrain on my photos")
+        phone = self.tabs.addTab(PhonePage(), TAB_TITLE)
+        self.tabs.setTabEnabled(phone, False)
+        self.tabs.setTabToolTip(phone, TAB_TIP)
+        self.setCentralWidget(self.tabs)
+        self._menus()
+        for page in (self.upscale, self.batch, self.retrain):
+            page.status.connect(self.show_status)
+        self.upscale.settings.addModelRequested.connect(self.add_model_file)
+        self.batch.settings.addModelRequested.connect(self.add_model_file)
+        self.retrain.modelRegistered.connect(self._model_registered)
+        self.retrain.tryModel.connect(self._try_model)
+        self._restore()
+        self._open_remembered_models()
+
+    # ---- menus and state ---------------------------------------------------------------
+
+    def _action(self, menu_name: str, text: str, slot: object, shortcut: object = None) -> QAction:
+        menu = self._menu_by_name[menu_name]
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _menus(self) -> None:
+        bar = self.menuBar()
+        self._menu_by_name = {name: bar.addMenu(name) for name in ("&File", "&View")}
+        keys = QKeySequence.StandardKey
+        page = self.upscale
+        self._action("&File", "&Open images…", page.open_dialog, keys.Open)
+        self._action("&File", "Open &folder…", self._open_folder, "Ctrl+Shift+O")
+        self._action("&File", "&Paste image", self.paste, keys.Paste)
+        self._action("&File", "&Save result", page.save_current, keys.Save)
+        self._action("&File", "Save result &as…", page.save_current_as, keys.SaveAs)
+        self._action("&File", "Add &model file…", self.add_model_file)
+        self._action("&File", "&Quit", self.close, keys.Quit)
+        compare = page.compare
+        self._action("&View", "&Split view", compare.show_split)
+        self._action("&View", "Si&de by side", compare.show_side_by_side)
+        self._action("&View", "&Fit", compare.view.fit, "Ctrl+0")
+        self._action("&View", "&1:1 pixels", compare.view.actual_pixels, "Ctrl+1")
+
+    def _restore(self) -> None:
+        saved = self.store.load(WindowSettings)
+        if saved.geometry:
+            self.restoreGeometry(QByteArray.fromBase64(saved.geometry.encode()))
+        else:
+            self.resize(1320, 820)
+        self.tabs.setCurrentIndex(min(max(saved.page, 0), len(PAGES) - 1))
+        self.upscale.compare.set_mode(saved.compare_mode)
+
+    def _remember(self) -> None:
+        self.store.save(
+            WindowSettings(
+                geometry=bytes(self.saveGeometry().toBase64().data()).decode(),
+                page=self.tabs.currentIndex(),
+                compare_mode=self.upscale.compare.view.mode,
+            )
+        )
+
+    def show_page(self, name: str) -> None:
+        self.tabs.setCurrentIndex(PAGES.index(name))
+
+    def show_status(self, text: str) -> None:
+        self.statusBar().showMessage(text, 15000)
+
+    # ---- input -------------------------------------------------------------------------
+
+    def _open_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder of images")
+        if folder:
+            self.open_paths([Path(folder)])
+
+    def open_paths(self, paths: list[Path]) -> None:
+        """Dropped, opened or given on the command line; a folder on the Batch page is its input."""
+        if self.tabs.currentWidget() is self.batch and len(paths) == 1 and paths[0].is_dir():
+            self.batch.set_input(paths[0])
+            return
+        self.tabs.setCurrentWidget(self.upscale)
+        self.upscale.add_paths(paths)
+
+    def paste(self) -> None:
+        self.tabs.setCurrentWidget(self.upscale)
+        self.upscale.paste_from_clipboard()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        mime = event.mimeData()
+        if local_paths(mime) or mime.hasImage():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        mime = event.mimeData()
+        paths = local_paths(mime)
+        if paths:
+            self.open_paths(paths)
+        elif mime.hasImage():
+            self.tabs.setCurrentWidget(self.upscale)
+            self.upscale.paste_image(mime.imageData())
+        event.acceptProposedAction()
+
+    # ---- models ------------------------------------------------------------------------
+
+    def add_model_file(self) -> None:
+        chosen, _ = QFileDialog.getOpenFileName(self, "Add a model file", "", MODEL_FILTER)
+        if chosen:
+            self.open_model_file(Path(chosen), select=True)
+
+    def open_model_file(self, path: Path, *, select: bool) -> None:
+        handler = self._model_opened_and_selected if select else self._model_opened
+        self.show_status(f"opening {path.name}…")
+        self.runner.start(
+            lambda cancel: jobs.user_model_job(path, cancel),
+            name="model",
+            on_finished=handler,
+            on_failed=self._model_failed,
+        )
+
+    def _model_opened(self, opened: tuple[Path, ModelDescriptor]) -> None:
+        path, descriptor = opened
+        self.options.add_model(entry_for(descriptor, spec=str(path)), remember=True)
+
+    def _model_opened_and_selected(self, opened: tuple[Path, ModelDescriptor]) -> None:
+        self._model_opened(opened)
+        path, descriptor = opened
+        self.options.update(model=str(path))
+        self.show_status(f"model {descriptor.title} added")
+
+    def _model_failed(self, reason: str) -> None:
+        QMessageBox.warning(self, "Cannot use this model file", reason)
+
+    def _open_remembered_models(self) -> None:
+        for spec in self.options.value.user_models:
+            path = Path(spec)
+            if path.is_file():
+                self.open_model_file(path, select=False)
+            else:
+                self.options.forget_model(spec)
+                self.show_status(f"model file {path} is gone; removed from the list")
+
+    def _model_registered(self, name: str) -> None:
+        self.options.reload_builtins()
+        self.show_status(f"new model “{name}” is in the model list")
+
+    def _try_model(self, name: str) -> None:
+        self.options.update(model=name)
+        self.tabs.setCurrentWidget(self.upscale)
+
+    # ---- closing -----------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.ask_before_closing and not self._confirm_close():
+            event.ignore()
+            return
+        self._remember()
+        self.runner.cancel_all()
+        self.runner.wait(5000)
+        self.upscale.shutdown()
+        event.accept()
+
+    def _confirm_close(self) -> bool:
+        reasons = []
+        if self.runner.busy:
+            reasons.append("a job is still running (it will be stopped)")
+        unsaved = self.upscale.unsaved_count()
+        if unsaved:
+            reasons.append(f"{unsaved} result(s) are not saved")
+        if not reasons:
+            return True
+        answer = QMessageBox.question(
+            self, "Quit MFAGAN Studio?", "Quit anyway? " + "; ".join(reasons) + "."
+        )
+        return answer == QMessageBox.StandardButton.Yes

@@ -1,0 +1,196 @@
+"""Jobs of the Retrain page: count photos, measure this computer, train, read a run's files.
+
+Training is the engine's ``distill`` job as it is. The page's views of a run (loss history,
+the validation side-by-side picture and scores) are read from the files the trainer writes
+in its run folder, so a resumed run shows its whole history, not only the new steps.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from PySide6.QtGui import QImage
+
+from desktop_app.retrain_plan import Timings, calibration_config, measurement_from
+from engine.distill.checkpoint import CHECKPOINT_NAME
+from engine.distill.config import DistillConfig, config_from_dict, with_overrides
+from engine.distill.data import image_files
+from engine.distill.steps import LOSS_KEYS
+from engine.distill.teacher_net import load_teacher
+from engine.distill.trainer import DistillRequest, TrainStep, distill
+from engine.errors import UsageError
+from engine.events import CancelToken, Finished, Progress
+from engine.paths import cache_dir, data_dir
+
+CALIBRATION_PHOTOS = 3  # the trainer needs at least one photo for training and one to validate
+TEACHER_CALLS = 4
+
+
+def run_dir(name: str) -> Path:
+    return data_dir() / "distill" / name
+
+
+def count_job(folders: list[Path], cancel: CancelToken) -> Iterator[Any]:
+    """(the folders counted, how many photos the trainer will find in them)."""
+    try:
+        files = image_files(folders) if folders else []
+    except UsageError:
+        files = []
+    yield Finished(result=(tuple(str(f) for f in folders), len(files)))
+
+
+def train_job(request: DistillRequest, cancel: CancelToken) -> Iterator[Any]:
+    yield from distill(request, cancel=cancel)
+
+
+def teacher_calls(config: DistillConfig, cancel: CancelToken) -> list[float]:
+    """The teacher on one LR crop, timed directly (the calibration crops may already be in
+    the teacher cache, where they cost nothing, unlike the user's new photos).
+
+    The first call pays for PyTorch's set-up; after it the fastest of a few calls counts,
+    because other programs on a busy computer make single calls up to 10x slower (seen on
+    the shared 2-core test machine: 15 s, then 1.1 s for the same call).
+    """
+    teacher = load_teacher(config.teacher)
+    side = config.data.hr_crop // 4
+    lr = torch.rand(1, 3, side, side, generator=torch.Generator().manual_seed(0))
+    timings: list[float] = []
+    with torch.inference_mode():
+        while len(timings) < TEACHER_CALLS:
+            cancel.raise_if_cancelled()
+            began = time.perf_counter()
+            teacher(lr)
+            timings.append(time.perf_counter() - began)
+    return timings
+
+
+def calibrate_job(config: DistillConfig, cancel: CancelToken) -> Iterator[Any]:
+    """Time the teacher and a few real training steps of each stage on a few photos."""
+    small_steps = calibration_config(config, []).schedule.steps
+    yield Progress(stage="measure", done=0, total=small_steps, message="timing the teacher")
+    calls = teacher_calls(config, cancel)
+    photos = image_files(config.data.dirs)[:CALIBRATION_PHOTOS]
+    scratch = Path(tempfile.mkdtemp(prefix="studio-measure-", dir=cache_dir()))
+    try:
+        folder = scratch / "photos"
+        folder.mkdir()
+        for index, photo in enumerate(photos):
+            shutil.copy(photo, folder / f"{index}{photo.suffix.lower()}")
+        small = calibration_config(config, [folder])
+        steps: dict[str, list[float]] = {}
+        last_step = time.perf_counter()
+        request = DistillRequest(config=small, out_dir=scratch / "run")
+        for event in distill(request, cancel=cancel):
+            if isinstance(event, TrainStep):
+                steps.setdefault(event.stage, []).append(event.seconds)
+                last_step = time.perf_counter()
+                yield Progress(
+                    stage="measure",
+                    done=event.step,
+                    total=small.schedule.steps,
+                    message=f"timing a {event.stage.replace('_', ' ')} step",
+                )
+        timings = Timings(
+            steps=steps,
+            teacher_calls=calls,
+            validation=time.perf_counter() - last_step,
+        )
+        yield Finished(result=measurement_from(timings, small))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunView:
+    """What a run folder holds: loss rows, the latest validation picture and its scores."""
+
+    folder: Path
+    rows: list[tuple[int, str, dict[str, float]]] = field(default_factory=list)
+    picture: QImage | None = None
+    validation: str = ""
+    checkpoint_step: int | None = None  # None: nothing to resume
+    total_steps: int | None = None
+
+
+def _rows(path: Path) -> list[tuple[int, str, dict[str, float]]]:
+    if not path.is_file():
+        return []
+    rows = []
+    with path.open(newline="", encoding="utf-8") as file:
+        for row in csv.DictReader(file):
+            losses = {k: float(row[k]) for k in LOSS_KEYS if row.get(k) not in (None, "")}
+            rows.append((int(row["step"]), row["stage"], losses))
+    return rows
+
+
+def validation_text(summary: dict[str, Any]) -> str:
+    runs = summary.get("validation") or []
+    if not runs:
+        return ""
+    last, bicubic = runs[-1], summary.get("bicubic") or {}
+    best = summary.get("best") or last
+    scores = last["student"]
+    text = (
+        f"Step {last['step']}: student vs teacher {scores['psnr_teacher']:.2f} dB PSNR "
+        f"(bicubic {bicubic.get('psnr_teacher', float('nan')):.2f} dB), "
+        f"vs your originals {scores['psnr_gt']:.2f} dB."
+    )
+    if best["step"] != last["step"]:
+        text += f" Best so far: step {best['step']} ({best['student']['psnr_teacher']:.2f} dB)."
+    return text
+
+
+def run_view_job(folder: Path, with_rows: bool, cancel: CancelToken) -> Iterator[Any]:
+    picture = folder / "side_by_side.png"
+    image = QImage(str(picture)) if picture.is_file() else None
+    summary: dict[str, Any] = {}
+    metrics = folder / "metrics.json"
+    if metrics.is_file():
+        try:
+            summary = json.loads(metrics.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            summary = {}
+    yield Finished(
+        result=RunView(
+            folder=folder,
+            rows=_rows(folder / "metrics.csv") if with_rows else [],
+            picture=image if image is not None and not image.isNull() else None,
+            validation=validation_text(summary),
+            **_checkpoint_progress(folder / CHECKPOINT_NAME),
+        )
+    )
+
+
+def _checkpoint_progress(path: Path) -> dict[str, int | None]:
+    if not path.is_file():
+        return {}
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        return {
+            "checkpoint_step": int(state["step"]),
+            "total_steps": int(state["config"]["schedule"]["steps"]),
+        }
+    except (OSError, RuntimeError, EOFError, KeyError, TypeError, ValueError):
+        return {}
+
+
+def resume_job(folder: Path, steps: int | None, name: str, cancel: CancelToken) -> Iterator[Any]:
+    """Continue a run with its own config (a resume may only change the total steps)."""
+    try:
+        state = torch.load(folder / CHECKPOINT_NAME, map_location="cpu", weights_only=True)
+        config = config_from_dict(state["config"])
+    except (OSError, RuntimeError, EOFError, KeyError) as error:
+        raise UsageError(f"{folder}: cannot read the run's checkpoint ({error})") from None
+    if steps is not None and steps > config.schedule.steps:
+        config = with_overrides(config, {"schedule.steps": steps})
+    request = DistillRequest(config=config, out_dir=folder, resume=True, register_as=name)
+    yield from distill(request, cancel=cancel)

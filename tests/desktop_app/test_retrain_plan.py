@@ -1,0 +1,87 @@
+"""Retrain plan: the form's config, stage proportions, and estimates from measurements."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from desktop_app.retrain_plan import (
+    Measurement,
+    Timings,
+    build_config,
+    estimate,
+    measurement_from,
+    scaled_schedule,
+    stage_steps,
+    steps_for_minutes,
+)
+from engine.distill.config import DistillConfig, ScheduleConfig
+
+
+def test_a_short_budget_keeps_every_stage() -> None:
+    schedule = scaled_schedule(ScheduleConfig(), 500)  # the full recipe is 40,000 steps
+    assert stage_steps(schedule) == {"teacher_d": 12, "warmup": 100, "gan": 388}
+    assert schedule.val_every == 50 and schedule.checkpoint_every == 25
+    tiny = scaled_schedule(ScheduleConfig(), 3)
+    assert tiny.steps == 3 and tiny.val_every == 1 and sum(stage_steps(tiny).values()) == 3
+
+
+def test_build_config_uses_the_folders_and_budget(tmp_path: Path) -> None:
+    config = build_config([tmp_path / "a", tmp_path / "b"], 200, None)
+    assert config.data.dirs == (tmp_path / "a", tmp_path / "b")
+    assert config.schedule.steps == 200
+    assert config.teacher == "realesrgan-x4plus"
+
+
+def measured(**steps: float) -> Measurement:
+    timings = Timings(
+        steps={stage: [seconds * 3, seconds] for stage, seconds in steps.items()},
+        teacher_calls=[10.0, 4.0, 1.0, 1.5],
+        validation=5.0,
+    )
+    return measurement_from(timings, DistillConfig())
+
+
+def test_measurement_separates_start_up_from_steady_costs() -> None:
+    m = measured(teacher_d=2.0, warmup=1.0, gan=3.0)
+    assert m.teacher_crop == 1.0
+    assert m.steps == {"teacher_d": 2.0, "warmup": 1.0, "gan": 3.0}
+    # One-off: the teacher's first call beyond its fastest, and each stage's first step
+    # beyond its fastest (the helper times every stage at 3x, then 1x).
+    assert m.startup == pytest.approx((10 - 1) + 2 * (2.0 + 1.0 + 3.0))
+    assert Measurement.from_settings(m.as_settings()) == m
+    assert Measurement.from_settings({"teacher_crop": 1.0}) is None
+
+
+def test_estimate_adds_every_part() -> None:
+    config = build_config([Path("photos")], 500, None)
+    m = measured(teacher_d=2.0, warmup=1.0, gan=3.0)
+    assert m.fits(config)
+    guess = estimate(config, 10, m)
+    assert guess.crops == 10 * config.data.crops_per_image
+    assert guess.teacher_seconds == pytest.approx(guess.crops * 1.0)
+    assert guess.train_seconds == pytest.approx(12 * 2.0 + 100 * 1.0 + 388 * 3.0)
+    assert guess.checks == 10 and guess.validation_seconds == pytest.approx(50.0)
+    assert guess.total == pytest.approx(
+        m.startup + guess.teacher_seconds + guess.train_seconds + 50.0
+    )
+
+
+def test_time_budget_becomes_steps_that_fit() -> None:
+    config = build_config([Path("photos")], 500, None)
+    m = measured(teacher_d=2.0, warmup=1.0, gan=3.0)
+    steps = steps_for_minutes(config, 10, 60, m)
+    fitted = build_config([Path("photos")], steps, None)
+    assert estimate(fitted, 10, m).total <= 60 * 60 * 1.02
+    more = build_config([Path("photos")], int(steps * 1.1), None)
+    assert estimate(more, 10, m).total > 60 * 60
+    assert steps_for_minutes(config, 10, 1, m) == 1  # not even the teacher pass fits
+
+
+def test_a_measurement_for_other_crops_does_not_fit() -> None:
+    m = measured(teacher_d=2.0, warmup=1.0, gan=3.0)
+    config = build_config([Path("photos")], 500, None)
+    other = config.__class__(data=config.data.__class__(hr_crop=64), schedule=config.schedule)
+    assert not m.fits(other)
+    assert not measured(gan=3.0).fits(config)  # stages it did not time
