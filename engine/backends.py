@@ -22,6 +22,7 @@ import contextlib
 import os
 import re
 import tempfile
+import threading
 import warnings
 from pathlib import Path
 from typing import Literal, Protocol
@@ -43,6 +44,7 @@ BACKEND_KINDS: tuple[BackendKind, ...] = ("onnx", "torch")
 ONNX_OPSET = 17
 EXPORT_SIDE = 32  # traced input side; the check runs at a different, non-square size
 EXPORT_TOLERANCE = 1.0 / 255.0
+_EXPORT_LOCK = threading.Lock()
 
 _OOM_MARKERS = (
     "out of memory",
@@ -184,7 +186,9 @@ def _export(module: nn.Module, descriptor: ModelDescriptor, path: Path) -> None:
     dummy = torch.rand(1, descriptor.in_channels, side, side)
     axes = {0: "batch", 2: "height", 3: "width"}
     try:
-        with warnings.catch_warnings():
+        # One export at a time: warning filters are process-wide, and two threads exporting
+        # would race on them (and do the same work twice).
+        with _EXPORT_LOCK, warnings.catch_warnings():
             # The TorchScript exporter's deprecation and tracer warnings: the check below
             # verifies the result, so they would only be noise for the user.
             warnings.simplefilter("ignore")

@@ -103,13 +103,14 @@ def cost(generator: MFAGenerator) -> dict[str, Any]:
 
 
 def check_model_name(name: str) -> str:
-    from engine.models.registry import list_models
+    from engine.models.registry import builtin_model_names
 
     if not _NAME.fullmatch(name):
         raise UsageError(
             f"model name {name!r}: use 1-64 lower-case letters, digits, '.', '_' or '-'"
         )
-    if name in {d.name for d in list_models()}:
+    # A user's own earlier model of that name is replaced: retraining it is the point.
+    if name in builtin_model_names():
         raise UsageError(f"model name {name!r} is a built-in model; choose another")
     return name
 

@@ -98,7 +98,7 @@ def _corrupt_reason(kind: str | None) -> str:
 def _open(path: Path, data: bytes, kind: str | None) -> Image.Image | None:
     """Pillow image (header parsed, nothing decoded), or None for a TIFF only tifffile reads."""
     try:
-        return Image.open(io.BytesIO(data), formats=_PILLOW_FORMATS)
+        im = Image.open(io.BytesIO(data), formats=_PILLOW_FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         match = _BOMB_PIXELS.search(str(exc))
         raise ImageError(path, too_large_reason(int(match[1]) if match else None)) from None
@@ -108,6 +108,14 @@ def _open(path: Path, data: bytes, kind: str | None) -> Image.Image | None:
         if kind == "TIFF":
             return None
         raise ImageError(path, _corrupt_reason(kind)) from exc
+    # Checked here as well as through Pillow's warning: warning filters are process-wide, so
+    # another thread's catch_warnings could turn that warning back into a mere message.
+    limit = Image.MAX_IMAGE_PIXELS
+    if limit is not None and im.width * im.height > limit:
+        pixels = im.width * im.height
+        im.close()
+        raise ImageError(path, too_large_reason(pixels))
+    return im
 
 
 def _decode_tiff_without_pillow(path: Path, data: bytes) -> DecodedPixels:

@@ -217,6 +217,11 @@ def _registry() -> dict[str, ModelDescriptor]:
     return built_in | build_registry(users)
 
 
+def builtin_model_names() -> list[str]:
+    """Names the user's own models may not take."""
+    return [descriptor.name for descriptor in (entry() for entry in _ENTRIES)]
+
+
 def list_models() -> list[ModelDescriptor]:
     """The built-in models in registry order, then the user's trained students."""
     return list(_registry().values())

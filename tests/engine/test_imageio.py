@@ -9,6 +9,7 @@ import functools
 import io
 import os
 import struct
+import warnings
 import sys
 import zlib
 from pathlib import Path
@@ -182,6 +183,20 @@ def test_decompression_limit_on_a_real_image(
     _expect_error(
         path, "image too large (3,072 pixels > limit of 1,000; possible decompression bomb)"
     )
+
+
+def test_decompression_limit_holds_when_warnings_are_silenced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Warning filters are process-wide: another thread may silence Pillow's bomb warning.
+    path = _write(tmp_path / "photo.png", _encoded(_photo(48, 64), "PNG"))
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 2000)  # 3,072 pixels: only a warning
+    monkeypatch.setattr(warnings, "simplefilter", lambda *args, **kwargs: None)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+        _expect_error(
+            path, "image too large (3,072 pixels > limit of 2,000; possible decompression bomb)"
+        )
 
 
 def test_decompression_limit_on_a_tiff_only_tifffile_reads(

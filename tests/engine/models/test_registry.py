@@ -133,3 +133,10 @@ def test_students_trained_by_the_user_are_listed_and_loaded_by_name(tmp_path: Pa
         torch.testing.assert_close(loaded(x), trained.eval()(x))
     by_path = registry.get_model(str(target))
     assert by_path.config == config and by_path.weights_id() == descriptor.weights_id()
+
+    from engine.distill.export import check_model_name
+    from engine.errors import UsageError
+
+    assert check_model_name("my-photos") == "my-photos"  # retraining your own model is fine
+    with pytest.raises(UsageError, match="built-in"):
+        check_model_name("mfagan")
