@@ -9,8 +9,8 @@ import functools
 import io
 import os
 import struct
-import warnings
 import sys
+import warnings
 import zlib
 from pathlib import Path
 
