@@ -24,7 +24,7 @@ from PySide6.QtGui import QImage
 from desktop_app.images import from_qimage, thumbnail, to_qimage
 from engine.batch import BatchRequest, find_images, run_batch
 from engine.errors import ImageError, ModelError
-from engine.events import CancelToken, Event, Finished, Progress
+from engine.events import CancelToken, Event, Finished, Progress, result_of
 from engine.imageio import read_image, write_image
 from engine.models.descriptor import ModelDescriptor
 from engine.models.registry import default_model_name, get_model
@@ -86,15 +86,6 @@ def check_trained(descriptor: ModelDescriptor) -> None:
             f"model {descriptor.title!r} has no trained weights yet, so it would only produce "
             "noise; pick another model"
         )
-
-
-def _result(events: Iterator[Any]) -> Iterator[Any]:
-    """Forward a sub-job's events and return its Finished result (``yield from``)."""
-    for event in events:
-        if isinstance(event, Finished):
-            return event.result
-        yield event
-    raise RuntimeError("a job ended without a result")
 
 
 # ---- previews and inputs ------------------------------------------------------------------
@@ -180,7 +171,7 @@ def upscale_job(request: UpscaleRequest, pool: UpscalerPool, cancel: CancelToken
     upscaler: Upscaler = yield from pool.prepared(request.model)
     started = time.perf_counter()
     image = read_image(request.source)
-    result = yield from _result(upscale_image(upscaler, image, request.target, cancel))
+    result = yield from result_of(upscale_image(upscaler, image, request.target, cancel))
     seconds = time.perf_counter() - started
     cancel.raise_if_cancelled()
     yield Progress(stage="finishing", done=0, total=1, message="keeping the full-quality result")
