@@ -267,8 +267,11 @@ class BatchPage(QWidget):
             self._total, self._finished = event.total, event.done
             self._file_fraction = 0.0
         elif event.stage.startswith("upscale") and event.total:
-            self.current_bar.setRange(0, event.total)
-            self.current_bar.setValue(event.done)
+            if event.total == 1 and event.done == 0:
+                self.current_bar.setRange(0, 0)  # one long tile: busy, not frozen
+            else:
+                self.current_bar.setRange(0, event.total)
+                self.current_bar.setValue(event.done)
             self._file_fraction = event.done / event.total
             tile = min(event.done + 1, event.total)
             self.current_label.setText(f"{self._current} · tile {tile} of {event.total}")

@@ -74,8 +74,13 @@ class ProgressStrip(QWidget):
         if stage != self._stage:
             self._stage = stage
             self._eta.start()
-        self.bar.setRange(0, max(total, 1))
-        self.bar.setValue(done)
+        if total <= 1 and done < total:
+            # One unit (e.g. a single big tile of the teacher) can take minutes: an animated
+            # busy bar says "working" where a bar stuck at 0 would look frozen.
+            self.bar.setRange(0, 0)
+        else:
+            self.bar.setRange(0, max(total, 1))
+            self.bar.setValue(done)
         self.text.setText(text)
         fraction = done / total if total else 0.0
         self.left.setText(left_text(self._eta.remaining(fraction)) if done < total else "")
