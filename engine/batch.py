@@ -59,7 +59,10 @@ def output_name(
 def find_images(folder: Path, *, recursive: bool, exclude: Path | None = None) -> list[Path]:
     """Image files under ``folder`` by suffix, sorted; ``exclude`` (the output folder) skipped."""
     pattern = "**/*" if recursive else "*"
+    root = folder.resolve()
     excluded = exclude.resolve() if exclude is not None else None
+    if excluded is not None and root not in excluded.parents:
+        excluded = None  # only an output folder *inside* the input folder holds our outputs
     found = []
     for path in folder.glob(pattern):
         if path.suffix.lower() not in SUPPORTED_SUFFIXES or not path.is_file():
@@ -119,6 +122,9 @@ def run_batch(upscaler: Upscaler, request: BatchRequest, cancel: CancelToken) ->
     pairs = request.plan(sources, upscaler.descriptor.name, upscaler.descriptor.scale)
     result = BatchResult()
     total = len(pairs)
+    if total:
+        # A model that cannot load fails the job once, not once per file.
+        yield from upscaler.prepare()
     yield Progress(stage="batch", done=0, total=total)
     for index, (source, output) in enumerate(pairs):
         cancel.raise_if_cancelled()
@@ -155,9 +161,10 @@ def _one_file(
         result.failed.append((source, reason))
         yield FileFailed(path=source, reason=reason)
         return
-    except MemoryError:
-        result.failed.append((source, "not enough memory even at the smallest tile size"))
-        yield FileFailed(path=source, reason="not enough memory even at the smallest tile size")
+    except MemoryError as exc:
+        reason = str(exc) or "not enough memory"
+        result.failed.append((source, reason))
+        yield FileFailed(path=source, reason=reason)
         return
     result.done.append(source)
     seconds = time.perf_counter() - started

@@ -105,10 +105,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help (0) or a usage error (2): return it, like every command
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    return run_handler(args.handler, args)
+
+
+def run_handler(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Run a command; every way it can end becomes an exit code and one readable line."""
     try:
-        return args.handler(args)
-    except Cancelled:
-        print("cancelled; no partial files were left", file=sys.stderr)
+        return handler(args)
+    except Cancelled as stop:
+        detail = str(stop)
+        # Jobs that can be resumed say where they stopped and how to go on.
+        where = f": {detail}" if detail and detail != "cancelled" else ""
+        print(f"cancelled{where}; no partial files were left", file=sys.stderr)
         return EXIT_CANCELLED
     except KeyboardInterrupt:
         print("aborted", file=sys.stderr)
@@ -119,8 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MfaganError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    except MemoryError:
-        print("error: not enough memory, even at the smallest tile size", file=sys.stderr)
+    except MemoryError as exc:
+        print(f"error: {exc or 'not enough memory'}", file=sys.stderr)
         return EXIT_FAILED
 
 

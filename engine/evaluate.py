@@ -10,6 +10,7 @@ are cached on disk per image and teacher weights: the teacher takes seconds per 
 from __future__ import annotations
 
 import hashlib
+import io
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from PIL import Image
 from engine.backends import TorchBackend
 from engine.errors import ModelError, UsageError
 from engine.events import CancelToken, Event, Finished, Notice, Progress, result_of
+from engine.files import atomic_write_bytes
 from engine.imageio import read_image
 from engine.metrics import as_rgb, bicubic_down, bicubic_resize, modcrop, to_uint8, y_scores
 from engine.models.descriptor import ModelDescriptor
@@ -155,9 +157,9 @@ def _teacher_output(
         return
     output = yield from result_of(upscale_array(backend, lr, teacher, cancel))
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_suffix(".tmp.png")
-    Image.fromarray(output).save(temp)
-    temp.replace(path)
+    encoded = io.BytesIO()
+    Image.fromarray(output).save(encoded, format="PNG")
+    atomic_write_bytes(path, encoded.getvalue())
     yield Finished(result=output)
 
 

@@ -10,26 +10,15 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from engine.cli import run_handler
 from engine.distill.cli import register
-from engine.errors import MfaganError, ModelError, UsageError
-from engine.events import Cancelled
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mfagan", description="MFAGAN distillation and eval")
     handlers = register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
-    try:
-        return handlers[args.command](args)
-    except Cancelled as stop:
-        print(f"cancelled: {stop}", file=sys.stderr)
-        return 130
-    except (UsageError, ModelError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except MfaganError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    return run_handler(handlers[args.command], args)
 
 
 if __name__ == "__main__":

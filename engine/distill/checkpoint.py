@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import copy
 import io
+import pickle
 import random
 from pathlib import Path
 from typing import Any
@@ -100,10 +101,11 @@ def load_checkpoint(path: Path, *, config: dict[str, Any]) -> dict:
     """The checkpoint at ``path``; UsageError if it belongs to a different configuration."""
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, EOFError) as error:
+    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as error:
         raise UsageError(f"{path}: cannot read the checkpoint ({error})") from None
-    if state.get("format") != FORMAT:
-        raise UsageError(f"{path}: checkpoint format {state.get('format')} is not {FORMAT}")
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        found = state.get("format") if isinstance(state, dict) else type(state).__name__
+        raise UsageError(f"{path}: checkpoint format {found} is not {FORMAT}")
     old, new = _resumable(state["config"]), _resumable(config)
     if old != new:
         changed = sorted(k for k in new if old.get(k) != new.get(k))

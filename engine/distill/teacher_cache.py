@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save
 
+from engine.abortable import cancel_hooks
 from engine.distill.config import DegradationConfig
 from engine.distill.data import Crop, cut, load_rgb
 from engine.distill.degradation import degrade
@@ -91,18 +92,22 @@ class TeacherCache:
             for start in range(0, len(group), CHUNK):
                 cancel.raise_if_cancelled()
                 chunk = group[start : start + CHUNK]
-                self._compute(chunk, image, teacher)
+                self._compute(chunk, image, teacher, cancel)
                 done += len(chunk)
                 yield Progress(stage=stage, done=done, total=len(mine))
 
-    def _compute(self, crops: list[Crop], image: np.ndarray, teacher: RRDBNet) -> None:
+    def _compute(
+        self, crops: list[Crop], image: np.ndarray, teacher: RRDBNet, cancel: CancelToken
+    ) -> None:
         hrs = [cut(image, crop) for crop in crops]
         lrs = [
             degrade(hr, self.degradation, crop.seed) for crop, hr in zip(crops, hrs, strict=True)
         ]
         device = next(teacher.parameters()).device
         x = torch.from_numpy(np.stack(lrs)).permute(0, 3, 1, 2).to(device, torch.float32) / 255.0
-        output, feats = run_with_features(teacher, x, self.feature_blocks)
+        # A chunk of crops takes seconds on a CPU: stop within a layer, not after the chunk.
+        with cancel_hooks(teacher, cancel):
+            output, feats = run_with_features(teacher, x, self.feature_blocks)
         for i, (crop, hr, lr) in enumerate(zip(crops, hrs, lrs, strict=True)):
             tensors = {
                 "lr": torch.from_numpy(np.ascontiguousarray(lr.transpose(2, 0, 1))),

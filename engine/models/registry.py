@@ -140,6 +140,8 @@ def _user_mfa(path: Path) -> ModelDescriptor:
             card = json.loads(card_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             card = {}
+        if not isinstance(card, dict):
+            card = {}
     name = str(card.get("name") or path.stem)
     return mfa_descriptor(
         name,
@@ -154,16 +156,18 @@ def _user_entries() -> list[ModelDescriptor]:
     folder = user_models_dir()
     if not folder.is_dir():
         return []
-    found = []
+    found: dict[str, ModelDescriptor] = {}
     for path in sorted(folder.glob("*.safetensors")):
         if path.stem.endswith("-d"):
             continue  # discriminators kept for further fine-tuning, not upscalers
         try:
             if _is_mfa_file(path):
-                found.append(_user_mfa(path))
+                descriptor = _user_mfa(path)
+                # A copied file keeps its card's name: the first one keeps the name.
+                found.setdefault(descriptor.name, descriptor)
         except ModelError:
             continue
-    return found
+    return list(found.values())
 
 
 def _bicubic() -> ModelDescriptor:

@@ -117,3 +117,34 @@ def test_collisions_are_refused_before_any_work(nearest_descriptor, tmp_path):
     with pytest.raises(UsageError, match="same output name"):
         _run(upscaler, request)
     assert not (tmp_path / "out").exists()
+
+
+def test_output_folder_may_be_the_input_folder_or_above_it(nearest_descriptor, tmp_path):
+    src = _folder(tmp_path)
+    (src / "broken.png").unlink()
+    upscaler = Upscaler(nearest_descriptor, backend="torch", tile=64)
+    beside, _ = _run(upscaler, BatchRequest(input_dir=src, output_dir=src))
+    assert sorted(p.name for p in beside.done) == ["a.png", "b.jpg"]
+    assert (src / "a_nearest_x4.png").is_file()
+    above, _ = _run(upscaler, BatchRequest(input_dir=src / "sub", output_dir=tmp_path))
+    assert [p.name for p in above.done] == ["c.png"]
+
+
+def test_a_model_that_cannot_load_fails_the_batch_once(tmp_path):
+    from dataclasses import replace
+
+    from support import NearestX4, make_descriptor
+
+    from engine.errors import ModelError
+
+    def broken():
+        raise ModelError("weights.pth: the file is damaged")
+
+    descriptor = replace(make_descriptor(NearestX4()), load=broken)
+    src = _folder(tmp_path)
+    with pytest.raises(ModelError, match="damaged"):
+        _run(
+            Upscaler(descriptor, backend="torch", tile=64),
+            BatchRequest(input_dir=src, output_dir=tmp_path / "out"),
+        )
+    assert not (tmp_path / "out").exists()

@@ -140,3 +140,20 @@ def test_students_trained_by_the_user_are_listed_and_loaded_by_name(tmp_path: Pa
     assert check_model_name("my-photos") == "my-photos"  # retraining your own model is fine
     with pytest.raises(UsageError, match="built-in"):
         check_model_name("mfagan")
+
+
+def test_copied_user_models_and_odd_cards_do_not_break_the_list(tmp_path: Path) -> None:
+    from engine.distill.export import register_user_model, save_student
+
+    student = tmp_path / "student.safetensors"
+    save_student(student, MFAGenerator(MFAConfig.decode("b2-c16-g8-h10-conv-x4")))
+    target = register_user_model("foo", student, {})
+    copy = target.with_name("foo-copy.safetensors")
+    copy.write_bytes(target.read_bytes())
+    copy.with_suffix(".json").write_text(target.with_suffix(".json").read_text())
+    odd = target.with_name("odd.safetensors")
+    odd.write_bytes(target.read_bytes())
+    odd.with_suffix(".json").write_text("[1, 2]")
+    names = [d.name for d in registry.list_models()]
+    assert names.count("foo") == 1 and "odd" in names
+    assert registry.get_model("foo").trained
