@@ -127,8 +127,11 @@ def _rows(path: Path) -> list[tuple[int, str, dict[str, float]]]:
     rows = []
     with path.open(newline="", encoding="utf-8") as file:
         for row in csv.DictReader(file):
-            losses = {k: float(row[k]) for k in LOSS_KEYS if row.get(k) not in (None, "")}
-            rows.append((int(row["step"]), row["stage"], losses))
+            try:
+                losses = {k: float(row[k]) for k in LOSS_KEYS if row.get(k) not in (None, "")}
+                rows.append((int(row["step"]), row["stage"], losses))
+            except (TypeError, ValueError):
+                continue  # the row the trainer is appending right now (or a torn one)
     return rows
 
 

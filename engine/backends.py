@@ -123,7 +123,13 @@ class OnnxBackend:
             # A damaged cache file (disk trouble, a crash of another tool): rebuild it once.
             self.path.unlink(missing_ok=True)
             self.path = ensure_onnx(descriptor)
-            self._session = _make_session(self.path, self.threads)
+            try:
+                self._session = _make_session(self.path, self.threads)
+            except Exception as error:
+                raise ModelError(
+                    f"{self.path}: onnxruntime cannot open this model's export "
+                    f"({_first_line(error)}); use --backend torch"
+                ) from None
         self._input = self._session.get_inputs()[0].name
 
     def run(self, x: np.ndarray, *, cancel: CancelToken | None = None) -> np.ndarray:

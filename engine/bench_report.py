@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from pathlib import Path
 
 from engine.bench_result import GOALS, METRIC_TITLES, BenchResult, ModelBench
 from engine.errors import UsageError
+from engine.files import atomic_write_bytes
 
 START_MARKER = "<!-- bench:start -->"
 END_MARKER = "<!-- bench:end -->"
@@ -31,24 +29,32 @@ def render_table(result: BenchResult) -> str:
     return "\n".join(parts) + "\n"
 
 
-def update_readme(path: Path, table: str) -> None:
-    """Replace what lies between the bench markers in ``path`` (atomically)."""
-    text = path.read_text(encoding="utf-8")
+def readme_section(path: Path) -> tuple[str, int, int]:
+    """The README's text and where the bench section lies; UsageError when it cannot be used.
+
+    Called before a bench starts too, so a wrong path fails in a second, not after minutes.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"{path}: cannot read it ({error.strerror or error})") from None
     start, end = text.find(START_MARKER), text.find(END_MARKER)
     if start < 0 or end < start:
         raise UsageError(
             f"{path}: no '{START_MARKER}' ... '{END_MARKER}' section to put the table in"
         )
+    return text, start, end
+
+
+def update_readme(path: Path, table: str) -> None:
+    """Replace what lies between the bench markers in ``path`` (atomically)."""
+    text, start, end = readme_section(path)
     body = table.strip("\n")
     new = f"{text[: start + len(START_MARKER)]}\n{body}\n{text[end:]}"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(new)
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        atomic_write_bytes(path, new.encode("utf-8"))
+    except OSError as error:
+        raise UsageError(f"{path}: cannot write it ({error.strerror or error})") from None
 
 
 def _cost_table(result: BenchResult) -> list[str]:

@@ -268,8 +268,11 @@ def _cmd_profile(args: argparse.Namespace) -> int:
 
 def _cmd_bench(args: argparse.Namespace) -> int:
     from engine.bench import BenchSettings, render_table, run_bench, update_readme
+    from engine.bench_report import readme_section
     from engine.console import ConsoleRenderer, ctrl_c_cancels
 
+    if args.readme is not None:
+        readme_section(args.readme)  # a wrong path fails now, not after minutes of timing
     settings = BenchSettings.quick() if args.quick else BenchSettings()
     renderer = ConsoleRenderer()
     cancel = CancelToken()

@@ -110,3 +110,11 @@ def test_profile_json_has_the_cost_fields(capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["model"] == "bicubic"
     assert {"params", "macs", "memory_access_bytes", "peak_activation_bytes"} <= set(report)
+
+
+def test_bench_refuses_a_readme_without_markers_before_measuring(tmp_path, capsys):
+    readme = tmp_path / "README.md"
+    readme.write_text("# no bench section here\n")
+    assert main(["bench", "--quick", "--readme", str(readme)]) == 2
+    assert "bench:start" in capsys.readouterr().err
+    assert main(["bench", "--quick", "--readme", str(tmp_path / "missing.md")]) == 2
