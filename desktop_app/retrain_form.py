@@ -260,12 +260,8 @@ class RetrainForm(QWidget):
         )
 
     def name_error(self) -> str:
-        """Why no run may be started or finished under this name ("" if one may)."""
+        """Why no run may be started or resumed under this name ("" if one may)."""
         name = self.settings.name
-        if (user_models_dir() / f"{name}.safetensors").is_file():
-            # The trainer registers the result at the very end and refuses a taken name:
-            # better to say so now than after hours of training.
-            return f"You have a model named “{name}” already: choose a new name for a new run."
         try:
             check_model_name(name)
         except MfaganError as error:
@@ -293,16 +289,20 @@ class RetrainForm(QWidget):
         view, name, running = self.run_view, self.settings.name, self.running
         exists = view is not None and view.checkpoint_step is not None
         name_error = self.name_error()
-        self.name_hint.setText(
-            name_error
-            or (
-                f"A run named “{name}” exists: resume it, or choose another name."
-                if exists
-                else f"Appears in the model list as “{name}”."
-            )
-        )
+        # A new run must not silently replace a model of the user's; resuming that model's own
+        # run (e.g. with more steps) replaces it on purpose.
+        taken = (user_models_dir() / f"{name}.safetensors").is_file()
+        if name_error:
+            hint = name_error
+        elif exists:
+            hint = f"A run named “{name}” exists: resume it (more steps), or choose another name."
+        elif taken:
+            hint = f"You have a model named “{name}” already: choose a new name for a new run."
+        else:
+            hint = f"Appears in the model list as “{name}”."
+        self.name_hint.setText(hint)
         ready = self.photos >= 2 and planned is not None and not name_error
-        self.start_button.setEnabled(not running and ready and not exists)
+        self.start_button.setEnabled(not running and ready and not exists and not taken)
         self.resume_button.setEnabled(not running and exists and not name_error)
         self.resume_button.setText(
             f"Resume (step {view.checkpoint_step} of "
