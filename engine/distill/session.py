@@ -58,14 +58,20 @@ class Session:
         """Score the EMA student, keep the best, refresh the report files; a one-line summary."""
         images = val_images(self.nets.ema, self.val_samples, self.parallel.device)
         scores = student_scores(images)
-        self.history.setdefault("bicubic", bicubic_scores(images))
+        if "bicubic" not in self.history:
+            self.history["bicubic"] = bicubic_scores(images)
         runs = [h for h in self.history.setdefault("validation", []) if h["step"] < step]
         runs.append({"step": step, "student": scores})
         self.history["validation"] = runs
         best = self.history.get("best")
         if best is None or scores["psnr_teacher"] > best["student"]["psnr_teacher"]:
             self.history["best"] = {"step": step, "student": scores}
-            export.save_student(self.out_dir / "student_best.safetensors", self.nets.ema)
+            best_path = self.out_dir / "student_best.safetensors"
+            export.save_student(best_path, self.nets.ema)
+            # The Ds of the same step: fine-tuning from the best student starts balanced.
+            export.save_discriminators(
+                export.discriminators_path(best_path), self.nets.teacher_d, self.nets.student_d.d
+            )
         report.side_by_side(images[:SIDE_BY_SIDE_ROWS], self.out_dir / "side_by_side.png")
         self.write_reports()
         return (
@@ -103,10 +109,6 @@ class Session:
                 export.discriminators_path(final), self.nets.teacher_d, self.nets.student_d.d
             )
             chosen = best if best.is_file() else final
-            if chosen == best:
-                export.save_discriminators(
-                    export.discriminators_path(best), self.nets.teacher_d, self.nets.student_d.d
-                )
             # The card belongs to the file that gets registered (best by validation).
             card = self.model_card(request, per_step) | {"weights": chosen.name}
             report.write_json(chosen.with_suffix(".json"), card)
