@@ -49,6 +49,13 @@ OVERLAP_BY_ARCHITECTURE = {"rrdbnet": 128, "spandrel:ESRGAN": 128, "mfa": 64, "b
 DEFAULT_OVERLAP = 128
 
 
+@dataclass(frozen=True, kw_only=True)
+class TileFallback(Notice):
+    """Out of memory: the image is being redone with ``tile`` px tiles (keep them for the next)."""
+
+    tile: int
+
+
 class NotEnoughMemory(MemoryError):
     """Even the smallest tile, or the output image itself, does not fit in memory."""
 
@@ -194,7 +201,9 @@ def run_tiled(
                 raise NotEnoughMemory(f"not enough memory even with {used} px tiles") from error
         # Outside the except block: the failed attempt's traceback (and the tensors its frames
         # hold) is released before the caller gets control back.
-        yield Notice(message=f"out of memory with {used} px tiles; retrying with {tile} px")
+        yield TileFallback(
+            message=f"out of memory with {used} px tiles; retrying with {tile} px", tile=tile
+        )
     yield Finished(result=output[:, :, : height * scale, : width * scale])
 
 

@@ -22,7 +22,7 @@ from engine.errors import ModelError, UsageError
 from engine.events import CancelToken, Event, Finished, Progress, result_of
 from engine.imageio import ImageData, read_image, write_image
 from engine.models.descriptor import ModelDescriptor
-from engine.tiling import auto_tile_size, recommended_overlap, run_tiled
+from engine.tiling import TileFallback, auto_tile_size, recommended_overlap, run_tiled
 
 BackendKind = Literal["onnx", "torch"]
 MAX_PASSES = 2
@@ -133,6 +133,8 @@ class Upscaler:
             elif isinstance(event, Progress):
                 yield replace(event, stage=stage)
             else:
+                if isinstance(event, TileFallback):
+                    self.tile = event.tile  # the next image would run out of memory too
                 yield event
         assert result is not None
         yield Finished(result=np.clip(result[0].transpose(1, 2, 0), 0.0, 1.0))

@@ -223,3 +223,32 @@ def test_files_keep_alpha_16_bit_grey_and_metadata(nearest_descriptor, tmp_path)
         assert kept.info.get("icc_profile") == srgb
         assert kept.getexif().get(0x010F) == "MFAGAN test camera"
         assert not bare.info.get("icc_profile") and 0x010F not in bare.getexif()
+
+
+def test_a_tile_size_that_ran_out_of_memory_is_not_tried_again(nearest_descriptor):
+    from engine.tiling import TileFallback
+
+    class SmallTilesOnly:
+        name = "torch"
+
+        def __init__(self) -> None:
+            self.sides: list[int] = []
+
+        def run(self, x, *, cancel=None):
+            self.sides.append(max(x.shape[2:]))
+            if max(x.shape[2:]) > 40:
+                raise MemoryError()
+            return np.repeat(np.repeat(x, 4, axis=2), 4, axis=3)
+
+    upscaler = Upscaler(nearest_descriptor, backend="torch", tile=64)
+    backend = SmallTilesOnly()
+    upscaler._backend = backend
+    image = _image(np.random.default_rng(6).random((64, 64, 3)))
+    _, first = _finish(upscale_image(upscaler, image, TargetSize(), CancelToken()))
+    assert any(isinstance(e, TileFallback) for e in first)
+    assert upscaler.tile is not None and upscaler.tile <= 40
+    backend.sides.clear()
+    _, second = _finish(upscale_image(upscaler, image, TargetSize(), CancelToken()))
+    assert not any(isinstance(e, TileFallback) for e in second)
+    assert max(backend.sides) <= 40
+    assert upscaler.details()["tile"] == upscaler.tile
