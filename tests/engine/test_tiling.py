@@ -32,12 +32,7 @@ from engine.tiling import (
 TWO_LEVELS = 2.0 / 255.0
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def photo(name: str, height: int, width: int, *, top: int = 0, left: int = 0) -> np.ndarray:
