@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import tomllib
 import types
 import typing
@@ -20,6 +21,8 @@ from typing import Any
 from engine.errors import UsageError
 from engine.models.mfa import DEFAULT_CONFIG, MFAConfig
 
+LR_SCHEDULES = ("constant", "cosine")
+COSINE_FLOOR = 0.01
 SCALE = 4  # the teacher is x4, so every student distilled from it is too
 
 
@@ -92,6 +95,8 @@ class ScheduleConfig:
 
     Steps [0, teacher_d_steps) train the teacher D alone; then warm-up (student G with the
     L1/feature terms) until teacher_d_steps + warmup_steps; then the GAN stage until steps.
+    ``lr_schedule = "cosine"`` anneals the student G and D rates over the student's steps
+    (warm-up and GAN together) to ``COSINE_FLOOR`` of their base; the teacher D keeps its rate.
     """
 
     steps: int = 40000
@@ -101,6 +106,7 @@ class ScheduleConfig:
     lr_g: float = 2e-4
     lr_d: float = 1e-4
     ema_decay: float = 0.999
+    lr_schedule: str = "constant"
     val_every: int = 500
     checkpoint_every: int = 250
 
@@ -110,6 +116,10 @@ class ScheduleConfig:
         _check(self.warmup_steps >= 0, "schedule.warmup_steps must be >= 0")
         _check(self.batch_size >= 1, "schedule.batch_size must be >= 1")
         _check(0.0 <= self.ema_decay < 1.0, "schedule.ema_decay must be in [0, 1)")
+        _check(
+            self.lr_schedule in LR_SCHEDULES,
+            f"schedule.lr_schedule must be one of {', '.join(LR_SCHEDULES)}",
+        )
         _check(self.val_every >= 1, "schedule.val_every must be >= 1")
         _check(self.checkpoint_every >= 1, "schedule.checkpoint_every must be >= 1")
 
@@ -120,6 +130,15 @@ class ScheduleConfig:
         if step < self.teacher_d_steps + self.warmup_steps:
             return "warmup"
         return "gan"
+
+    def lr_factor(self, step: int) -> float:
+        """Multiplier of lr_g / lr_d at a 0-based student step; a pure function of the step,
+        so a resumed run continues the same curve without any scheduler state."""
+        if self.lr_schedule == "constant":
+            return 1.0
+        span = max(1, self.steps - self.teacher_d_steps)
+        progress = min(1.0, max(0.0, (step - self.teacher_d_steps) / span))
+        return COSINE_FLOOR + (1.0 - COSINE_FLOOR) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
 @dataclass(frozen=True, kw_only=True)

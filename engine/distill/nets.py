@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from engine.distill.adapters import DiscriminatorWithAdapters, StudentWithAdapters, auto_pairs
-from engine.distill.config import DistillConfig
+from engine.distill.config import DistillConfig, ScheduleConfig
 from engine.distill.discriminator import PatchDiscriminator
 from engine.distill.parallel import Parallel
 from engine.errors import UsageError
@@ -89,6 +89,14 @@ def build_nets(
         student_d_train=parallel.wrap(student_d),
         teacher_d_train=parallel.wrap(teacher_d),
     )
+
+
+def set_student_lrs(nets: Nets, schedule: ScheduleConfig, step: int) -> None:
+    """Apply the schedule's rate for ``step`` to the student G and D optimizers."""
+    factor = schedule.lr_factor(step)
+    for optimizer, base in ((nets.opt_g, schedule.lr_g), (nets.opt_d, schedule.lr_d)):
+        for group in optimizer.param_groups:
+            group["lr"] = base * factor
 
 
 @torch.no_grad()

@@ -26,7 +26,7 @@ from engine.distill.checkpoint import (
     save_checkpoint,
 )
 from engine.distill.config import DistillConfig, config_to_dict
-from engine.distill.nets import ema_decay, update_ema
+from engine.distill.nets import ema_decay, set_student_lrs, update_ema
 from engine.distill.parallel import Parallel, start, stop
 from engine.distill.sampler import collate, step_picks
 from engine.distill.session import Session, prepare
@@ -156,6 +156,7 @@ def _train_step(session: Session, step: int) -> tuple[str, dict[str, float]]:
         losses = steps.teacher_d_step(nets, batch)
     else:
         gan = stage == "gan"
+        set_student_lrs(nets, config.schedule, step)
         losses, fake = steps.generator_step(nets, batch, config.losses, gan=gan)
         g_steps = step - config.schedule.teacher_d_steps
         update_ema(nets.ema, nets.student.generator, ema_decay(config.schedule.ema_decay, g_steps))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
 import pytest
 
 from engine.distill.config import (
+    COSINE_FLOOR,
     DistillConfig,
     ScheduleConfig,
     config_from_dict,
@@ -41,6 +43,7 @@ def test_toml_values_and_relative_data_dirs(tiny_root: Path):
         ("[schedule]\nsteps = 2.5\n", "schedule.steps must be int"),
         ("[data]\nhr_crop = 30\n", "multiple of 4"),
         ('student = "b2-c16-g8-h11-conv-x2"\n', "must be x4"),
+        ('[schedule]\nlr_schedule = "step"\n', "lr_schedule must be one of constant, cosine"),
     ],
 )
 def test_bad_configs_are_refused_with_a_clear_message(tmp_path: Path, text: str, message: str):
@@ -60,3 +63,13 @@ def test_stage_boundaries():
     schedule = ScheduleConfig(steps=10, teacher_d_steps=2, warmup_steps=3)
     stages = [schedule.stage(step) for step in range(10)]
     assert stages == ["teacher_d"] * 2 + ["warmup"] * 3 + ["gan"] * 5
+
+
+def test_cosine_schedule_anneals_student_steps_only():
+    schedule = ScheduleConfig(steps=102, teacher_d_steps=2, warmup_steps=50, lr_schedule="cosine")
+    factors = [schedule.lr_factor(step) for step in range(102)]
+    assert factors[:3] == [1.0, 1.0, 1.0]  # the teacher D's steps do not move the curve
+    assert factors[52] == pytest.approx(COSINE_FLOOR + (1 - COSINE_FLOOR) * 0.5)
+    assert all(a > b for a, b in itertools.pairwise(factors[2:]))
+    assert factors[-1] > COSINE_FLOOR
+    assert ScheduleConfig(steps=102).lr_factor(80) == 1.0

@@ -63,6 +63,8 @@ def test_tiny_distillation_lowers_its_loss(tiny_config: DistillConfig, tmp_path:
 
 
 def test_resume_after_kill_continues_the_same_run(tiny_config: DistillConfig, tmp_path: Path):
+    # Cosine: the resumed steps must also pick up the learning rate where the curve was.
+    tiny_config = with_overrides(tiny_config, {"schedule.lr_schedule": "cosine"})
     whole = DistillRequest(config=tiny_config, out_dir=tmp_path / "whole")
     broken = DistillRequest(config=tiny_config, out_dir=tmp_path / "broken")
     reference, _ = _run(whole)
