@@ -29,7 +29,9 @@ def render_table(result: BenchResult) -> str:
     return "\n".join(parts) + "\n"
 
 
-def readme_section(path: Path) -> tuple[str, int, int]:
+def readme_section(
+    path: Path, *, start_marker: str = START_MARKER, end_marker: str = END_MARKER
+) -> tuple[str, int, int]:
     """The README's text and where the bench section lies; UsageError when it cannot be used.
 
     Called before a bench starts too, so a wrong path fails in a second, not after minutes.
@@ -38,19 +40,21 @@ def readme_section(path: Path) -> tuple[str, int, int]:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise UsageError(f"{path}: cannot read it ({error.strerror or error})") from None
-    start, end = text.find(START_MARKER), text.find(END_MARKER)
+    start, end = text.find(start_marker), text.find(end_marker)
     if start < 0 or end < start:
         raise UsageError(
-            f"{path}: no '{START_MARKER}' ... '{END_MARKER}' section to put the table in"
+            f"{path}: no '{start_marker}' ... '{end_marker}' section to put the table in"
         )
     return text, start, end
 
 
-def update_readme(path: Path, table: str) -> None:
-    """Replace what lies between the bench markers in ``path`` (atomically)."""
-    text, start, end = readme_section(path)
+def update_readme(
+    path: Path, table: str, *, start_marker: str = START_MARKER, end_marker: str = END_MARKER
+) -> None:
+    """Replace what lies between two markers (the bench's by default) in ``path``, atomically."""
+    text, start, end = readme_section(path, start_marker=start_marker, end_marker=end_marker)
     body = table.strip("\n")
-    new = f"{text[: start + len(START_MARKER)]}\n{body}\n{text[end:]}"
+    new = f"{text[: start + len(start_marker)]}\n{body}\n{text[end:]}"
     try:
         atomic_write_bytes(path, new.encode("utf-8"))
     except OSError as error:

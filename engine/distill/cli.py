@@ -70,11 +70,39 @@ def _add_eval(sub: Any) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
+def _add_publish(sub: Any) -> None:
+    p = sub.add_parser(
+        "publish",
+        help="(maintainers) measure a finished run and ship it as the default student",
+        description="Score RUN's best student on each --eval folder (with bicubic and the "
+        "teacher), render a side-by-side of each --picture, then write the student, its "
+        "discriminators and a model card (all numbers measured here) into --models-dir.",
+    )
+    p.add_argument("run", type=Path, help="a finished 'mfagan distill' --out folder")
+    p.add_argument(
+        "--eval", type=Path, action="append", default=[], help="HR test folder (repeatable)"
+    )
+    p.add_argument(
+        "--picture",
+        type=Path,
+        action="append",
+        default=[],
+        help="photo for the side-by-side, in neither training nor test data (repeatable)",
+    )
+    p.add_argument("--models-dir", type=Path, help="where to write (default resources/models)")
+    p.add_argument("--stem", default=None, help="file name stem (default mfagan-x4)")
+    p.add_argument("--picture-out", type=Path, help="side-by-side PNG (default docs/STEM.png)")
+    p.add_argument("--readme", type=Path, help="README whose student section gets the table")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
 def register(subparsers: Any) -> dict[str, Handler]:
-    """Add ``distill`` and ``eval`` to an argparse subparsers object; returns their handlers."""
+    """Add ``distill``, ``eval`` and ``publish`` to an argparse subparsers object; returns
+    their handlers."""
     _add_distill(subparsers)
     _add_eval(subparsers)
-    return {"distill": cmd_distill, "eval": cmd_eval}
+    _add_publish(subparsers)
+    return {"distill": cmd_distill, "eval": cmd_eval, "publish": cmd_publish}
 
 
 def _init_overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -164,4 +192,35 @@ def cmd_eval(args: argparse.Namespace) -> int:
     with ctrl_c_cancels(cancel, renderer):
         result = renderer.consume(evaluate(request, cancel=cancel))
     print(json.dumps(result.as_dict(), indent=2) if args.json else render_table(result))
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from engine.console import ConsoleRenderer, ctrl_c_cancels
+    from engine.distill.publish import DEFAULT_STEM, PublishRequest, publish
+    from engine.paths import RESOURCES
+
+    stem = args.stem or DEFAULT_STEM
+    request = PublishRequest(
+        run_dir=args.run,
+        datasets=tuple(args.eval),
+        pictures=tuple(args.picture),
+        models_dir=args.models_dir or RESOURCES / "models",
+        stem=stem,
+        picture_out=args.picture_out or RESOURCES.parent / "docs" / f"{stem}.png",
+        readme=args.readme,
+        command=shlex.join(["mfagan", *sys.argv[1:]]),
+    )
+    renderer = ConsoleRenderer(quiet=args.quiet)
+    cancel = CancelToken()
+    with ctrl_c_cancels(cancel, renderer):
+        result = renderer.consume(publish(request, cancel=cancel))
+    for name, e in result.evaluation.items():
+        g = e["goals"]
+        print(
+            f"{name}: student {e['student']['psnr_gt']:.2f} dB vs GT "
+            f"(teacher {e['teacher']['psnr_gt']:.2f}), fidelity {e['student']['psnr_teacher']:.2f}"
+            f" dB ({g['fidelity_gain_db']:+.2f} over bicubic)"
+        )
+    print(f"published {result.student} ({'goals met' if result.goals_met else 'goals NOT met'})")
     return 0

@@ -82,3 +82,12 @@ def test_init_default_fine_tunes_the_shipped_student_with_its_discriminators(
     assert tuned["schedule"]["teacher_d_steps"] == 0 and tuned["data"]["hr_crop"] == 128
     rows = (tmp_path / "tuned" / "metrics.csv").read_text().splitlines()
     assert [r.split(",")[1] for r in rows[1:]] == ["gan", "gan"]
+
+
+def test_publish_an_unfinished_run_is_a_one_line_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+):
+    code = main(["publish", str(tmp_path), "--eval", str(tmp_path), "--quiet"])
+    assert code == 2
+    error = capsys.readouterr().err.strip()
+    assert "no finished run" in error and len(error.splitlines()) == 1

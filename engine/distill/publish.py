@@ -1,0 +1,299 @@
+"""Ship a finished distillation run as the default student, with everything measured by code.
+
+``mfagan publish RUN_DIR --eval DIR ... --picture FILE ...``:
+
+1. takes the run's best-by-validation student, its discriminators and its model card;
+2. scores it with ``mfagan eval``'s protocol on each ``--eval`` folder (bicubic and the teacher
+   always beside it) and judges the shipping goals (:data:`GOALS`) on every set;
+3. renders a side-by-side picture (LR nearest | bicubic | teacher | student | HR) of the most
+   detailed window of each ``--picture`` photo, which must not be a training or test image;
+4. writes ``<stem>.safetensors``, ``<stem>-d.safetensors`` and ``<stem>.json`` (the run's
+   card plus the evaluation, the goals and this command) into the models folder and, when
+   asked, the measured table into the README between the ``student`` markers.
+
+Nothing is written before every measurement has succeeded, and every file is written
+atomically, so a cancelled or failed publish leaves the shipped student as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.backends import TorchBackend
+from engine.bench_report import update_readme
+from engine.distill import export, report
+from engine.distill.validation import ValImages
+from engine.errors import UsageError
+from engine.evaluate import BICUBIC, DEFAULT_TEACHER, EvalRequest, evaluate, upscale_array
+from engine.events import CancelToken, Event, Finished, Notice, Progress, result_of
+from engine.files import atomic_write_bytes
+from engine.metrics import bicubic_down, bicubic_resize
+from engine.models import registry
+from engine.paths import RESOURCES
+from engine.profiling import profile_model
+
+START_MARKER = "<!-- student:start -->"
+END_MARKER = "<!-- student:end -->"
+DEFAULT_STEM = "mfagan-x4"
+SHIPPED_NAME = "mfagan"
+PICTURE_CROP = 192  # HR pixels per side of each picture row (48 LR pixels)
+FIDELITY_GAIN_DB = 3.0
+GOALS = {
+    "fidelity_gain": f"PSNR-Y(student, teacher) - PSNR-Y(bicubic, teacher) >= {FIDELITY_GAIN_DB}",
+    "psnr_gt": "PSNR-Y(student, ground truth) >= PSNR-Y(teacher, ground truth)",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class PublishRequest:
+    run_dir: Path
+    datasets: tuple[Path, ...]
+    pictures: tuple[Path, ...]
+    models_dir: Path = RESOURCES / "models"
+    stem: str = DEFAULT_STEM
+    picture_out: Path | None = None
+    readme: Path | None = None
+    teacher: str = DEFAULT_TEACHER
+    command: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PublishResult:
+    student: Path
+    discriminators: Path | None
+    card: Path
+    picture: Path | None
+    evaluation: dict[str, Any]
+    goals_met: bool
+
+
+def run_files(run_dir: Path) -> tuple[Path, Path | None, dict[str, Any]]:
+    """The run's chosen student, its discriminators (if saved) and its card; UsageError if the
+    run has not finished (the card is written at the end of a run)."""
+    for name in ("student_best.safetensors", "student.safetensors"):
+        student = run_dir / name
+        card_path = student.with_suffix(".json")
+        if student.is_file() and card_path.is_file():
+            break
+    else:
+        raise UsageError(f"{run_dir}: no finished run (no student with its model card) here")
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise UsageError(f"{card_path}: unreadable model card ({error})") from None
+    discriminators = export.discriminators_path(student)
+    return student, discriminators if discriminators.is_file() else None, card
+
+
+def judge(scores: dict[str, dict[str, Any]], student: str, teacher: str) -> dict[str, Any]:
+    """The goals on one eval set, from ``EvalResult.as_dict()["scores"]``."""
+    gain = scores[student]["psnr_teacher"] - scores[BICUBIC]["psnr_teacher"]
+    return {
+        "fidelity_gain_db": round(gain, 4),
+        "fidelity_gain_met": gain >= FIDELITY_GAIN_DB,
+        "psnr_gt_margin_db": round(scores[student]["psnr_gt"] - scores[teacher]["psnr_gt"], 4),
+        "psnr_gt_met": scores[student]["psnr_gt"] >= scores[teacher]["psnr_gt"],
+    }
+
+
+def detailed_window(image: np.ndarray, size: int) -> tuple[int, int]:
+    """Top-left corner of the ``size`` window with the most fine detail (mean absolute
+    Laplacian of luma), searched on a half-window grid; deterministic."""
+    luma = image[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    lap = np.abs(
+        4 * luma[1:-1, 1:-1] - luma[:-2, 1:-1] - luma[2:, 1:-1] - luma[1:-1, :-2] - luma[1:-1, 2:]
+    )
+    height, width = luma.shape
+    if height < size or width < size:
+        raise UsageError(f"picture smaller than {size}x{size} pixels")
+    step = max(1, size // 2)
+    best, corner = -1.0, (0, 0)
+    for top in range(0, height - size + 1, step):
+        for left in range(0, width - size + 1, step):
+            score = float(lap[top : top + size - 2, left : left + size - 2].mean())
+            if score > best:
+                best, corner = score, (top, left)
+    return corner
+
+
+def publish(request: PublishRequest, *, cancel: CancelToken | None = None) -> Iterator[Event]:
+    """Measure, then write the shipped files; Finished.result is a PublishResult."""
+    cancel = cancel or CancelToken()
+    if not request.datasets:
+        raise UsageError("give at least one --eval folder to measure the student on")
+    student, discriminators, card = run_files(request.run_dir)
+    evaluation: dict[str, Any] = {}
+    for dataset in request.datasets:
+        yield Notice(message=f"evaluating on {dataset.name}")
+        result = yield from result_of(
+            evaluate(
+                EvalRequest(dataset=dataset, models=(str(student),), teacher=request.teacher),
+                cancel=cancel,
+            )
+        )
+        scores = result.as_dict()["scores"]
+        name = next(n for n in scores if n not in (BICUBIC, result.teacher))
+        evaluation[dataset.name] = {
+            "images": len(result.images),
+            "protocol": result.as_dict()["protocol"],
+            "bicubic": scores[BICUBIC],
+            "teacher": scores[result.teacher],
+            "student": scores[name],
+            "goals": judge(scores, name, result.teacher),
+        }
+    rows = yield from _picture_rows(request, student, cancel)
+    cancel.raise_if_cancelled()
+    goals_met = all(
+        e["goals"]["fidelity_gain_met"] and e["goals"]["psnr_gt_met"] for e in evaluation.values()
+    )
+    written = yield from _write(request, student, discriminators, card, evaluation, rows)
+    yield Finished(result=PublishResult(**written, evaluation=evaluation, goals_met=goals_met))
+
+
+def _picture_rows(
+    request: PublishRequest, student: Path, cancel: CancelToken
+) -> Generator[Event, None, list[ValImages]]:
+    from engine.evaluate import load_ground_truth
+
+    if not request.pictures:
+        return []
+    models = [registry.get_model(request.teacher), registry.get_model(str(student))]
+    backends = [TorchBackend(d) for d in models]
+    rows: list[ValImages] = []
+    for index, path in enumerate(request.pictures):
+        yield Progress(stage="picture", done=index, total=len(request.pictures), message=path.name)
+        hr = load_ground_truth(path, 4)
+        try:
+            top, left = detailed_window(hr, PICTURE_CROP)
+        except UsageError as error:
+            raise UsageError(f"{path}: {error}") from None
+        hr = np.ascontiguousarray(hr[top : top + PICTURE_CROP, left : left + PICTURE_CROP])
+        lr = bicubic_down(hr, 4)
+        outputs = []
+        for descriptor, backend in zip(models, backends, strict=True):
+            outputs.append((yield from result_of(upscale_array(backend, lr, descriptor, cancel))))
+        bicubic = bicubic_resize(lr, PICTURE_CROP, PICTURE_CROP)
+        teacher, student_out = outputs
+        rows.append(ValImages(lr=lr, bicubic=bicubic, teacher=teacher, student=student_out, hr=hr))
+    yield Progress(stage="picture", done=len(request.pictures), total=len(request.pictures))
+    return rows
+
+
+def _write(
+    request: PublishRequest,
+    student: Path,
+    discriminators: Path | None,
+    card: dict[str, Any],
+    evaluation: dict[str, Any],
+    rows: list[ValImages],
+) -> Generator[Event, None, dict[str, Any]]:
+    folder = request.models_dir
+    target = folder / f"{request.stem}.safetensors"
+    picture = request.picture_out if rows else None
+    folder.mkdir(parents=True, exist_ok=True)
+    if picture is not None:
+        picture.parent.mkdir(parents=True, exist_ok=True)
+        report.side_by_side(rows, picture)
+    teacher_macs = profile_model(
+        registry.get_model(request.teacher).load().eval(),
+        height=export.PROFILE_SIDE,
+        width=export.PROFILE_SIDE,
+    ).macs
+    shipped = card | {
+        "name": SHIPPED_NAME,
+        "weights": target.name,
+        "evaluation": evaluation,
+        "goals": GOALS,
+        "teacher_macs": teacher_macs,
+        "published": {
+            "command": request.command,
+            "date": dt.date.today().isoformat(),
+            "from_run": request.run_dir.name,
+            "side_by_side": _relative(picture, request.readme),
+        },
+    }
+    atomic_write_bytes(target, student.read_bytes())
+    target_d = export.discriminators_path(target)
+    if discriminators is not None:
+        atomic_write_bytes(target_d, discriminators.read_bytes())
+    card_path = target.with_suffix(".json")
+    report.write_json(card_path, shipped)
+    if request.readme is not None:
+        update_readme(
+            request.readme, render_table(shipped), start_marker=START_MARKER, end_marker=END_MARKER
+        )
+    yield Notice(message=f"published {target}")
+    return {
+        "student": target,
+        "discriminators": target_d if discriminators is not None else None,
+        "card": card_path,
+        "picture": picture,
+    }
+
+
+def _relative(picture: Path | None, readme: Path | None) -> str | None:
+    """The picture as the README links it (relative to the README's folder)."""
+    if picture is None:
+        return None
+    if readme is None:
+        return picture.name
+    return Path(os.path.relpath(picture.resolve(), readme.resolve().parent)).as_posix()
+
+
+def render_table(card: dict[str, Any]) -> str:
+    """The README section: how it was measured, one table per eval set, the goals."""
+    cost = card.get("cost", {})
+    training = card.get("training", {})
+    macs, params = cost.get("macs"), cost.get("params")
+    ratio = f"{card['teacher_macs'] / macs:.0f}× fewer MACs than the teacher" if macs else ""
+    published = card["published"]
+    lines = [
+        f"Measured by `{published['command']}` on {published['date']}. Student "
+        f"`{card['config']}`: {params:,} parameters, {ratio} at "
+        f"{export.PROFILE_SIDE}×{export.PROFILE_SIDE} LR; trained for {training.get('steps')} "
+        f"steps on {', '.join(Path(d).name for d in training.get('data', []))} "
+        f"(`{training.get('command')}`). Protocol: {_first_protocol(card)}.",
+        "",
+        "| set | model | PSNR-Y vs GT | SSIM-Y vs GT | PSNR-Y vs teacher | SSIM-Y vs teacher |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, e in card["evaluation"].items():
+        for label, key in (("bicubic", "bicubic"), ("teacher", "teacher"), ("student", "student")):
+            s = e[key]
+            lines.append(
+                f"| {name} | {label} | {_cell(s['psnr_gt'], 2)} | {_cell(s['ssim_gt'], 4)} | "
+                f"{_cell(s['psnr_teacher'], 2)} | {_cell(s['ssim_teacher'], 4)} |"
+            )
+    lines.append("")
+    for name, e in card["evaluation"].items():
+        g = e["goals"]
+        lines.append(
+            f"- {name}: fidelity to the teacher {g['fidelity_gain_db']:+.2f} dB over bicubic "
+            f"(goal ≥ +{FIDELITY_GAIN_DB:.1f} dB: {_met(g['fidelity_gain_met'])}); PSNR-Y vs GT "
+            f"{g['psnr_gt_margin_db']:+.2f} dB against the teacher "
+            f"(goal ≥ 0: {_met(g['psnr_gt_met'])})."
+        )
+    picture = published.get("side_by_side")
+    if picture:
+        lines += ["", f"![LR | bicubic | teacher | student | HR]({picture})"]
+    return "\n".join(lines) + "\n"
+
+
+def _first_protocol(card: dict[str, Any]) -> str:
+    return next(iter(card["evaluation"].values()))["protocol"]
+
+
+def _cell(value: float | None, digits: int) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def _met(flag: bool) -> str:
+    return "met" if flag else "**not met**"

@@ -1,0 +1,146 @@
+"""Publishing a finished run as the shipped student: measured card, picture, README table."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from skimage import data as skdata
+from support import make_descriptor
+
+import engine.models.registry as registry
+from engine.distill.config import DistillConfig
+from engine.distill.publish import (
+    END_MARKER,
+    PICTURE_CROP,
+    START_MARKER,
+    PublishRequest,
+    detailed_window,
+    publish,
+)
+from engine.distill.report import LABEL_HEIGHT
+from engine.distill.trainer import DistillRequest, distill
+from engine.errors import UsageError
+from engine.events import Cancelled, CancelToken, Finished, Progress
+from engine.models.rrdbnet import RRDBNet, RRDBNetConfig
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory: pytest.TempPathFactory, tiny_root: Path) -> Path:
+    from engine.distill.config import load_config
+
+    config: DistillConfig = dataclasses.replace(
+        load_config(tiny_root / "tiny.toml"), teacher=str(tiny_root / "teacher.safetensors")
+    )
+    out = tmp_path_factory.mktemp("publish") / "run"
+    for event in distill(DistillRequest(config=config, out_dir=out, command="mfagan distill x")):
+        if isinstance(event, Finished):
+            return out
+    raise AssertionError("the run did not finish")
+
+
+@pytest.fixture
+def request_for(tmp_path: Path, finished_run: Path, monkeypatch: pytest.MonkeyPatch):
+    # A 2-block RRDBNet "teacher" keeps the test fast; the student is the run's real file.
+    torch.manual_seed(0)
+    net = RRDBNet(RRDBNetConfig(num_block=2, num_feat=8, num_grow_ch=4))
+    teacher = make_descriptor(net, name="teacher")
+    real = registry.get_model
+    monkeypatch.setattr(
+        registry, "get_model", lambda name: teacher if name == "teacher" else real(name)
+    )
+    testset = tmp_path / "Tiny5"
+    testset.mkdir()
+    Image.fromarray(skdata.camera()[:64, :72]).save(testset / "camera.png")
+    Image.fromarray(skdata.coffee()[100:164, 200:268]).save(testset / "coffee.png")
+    photo = tmp_path / "photo.png"
+    Image.fromarray(skdata.astronaut()[:256, :240]).save(photo)
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# x\n\nbefore\n{START_MARKER}\nold table\n{END_MARKER}\nafter\n")
+
+    def make(**changes) -> PublishRequest:
+        base = PublishRequest(
+            run_dir=finished_run,
+            datasets=(testset,),
+            pictures=(photo,),
+            models_dir=tmp_path / "models",
+            picture_out=tmp_path / "docs" / "side.png",
+            readme=readme,
+            teacher="teacher",
+            command="mfagan publish run",
+        )
+        return dataclasses.replace(base, **changes)
+
+    return make
+
+
+def _result(request: PublishRequest, cancel: CancelToken | None = None):
+    return next(e.result for e in publish(request, cancel=cancel) if isinstance(e, Finished))
+
+
+def test_publish_writes_student_card_picture_and_readme(request_for, finished_run: Path):
+    request = request_for()
+    result = _result(request)
+    models = request.models_dir
+    assert result.student == models / "mfagan-x4.safetensors"
+    best = finished_run / "student_best.safetensors"
+    assert result.student.read_bytes() == best.read_bytes()
+    assert (models / "mfagan-x4-d.safetensors").read_bytes() == (
+        finished_run / "student_best-d.safetensors"
+    ).read_bytes()
+
+    card = json.loads((models / "mfagan-x4.json").read_text())
+    run_card = json.loads((finished_run / "student_best.json").read_text())
+    assert card["config"] == run_card["config"] and card["training"] == run_card["training"]
+    assert card["name"] == "mfagan" and card["weights"] == "mfagan-x4.safetensors"
+    scores = card["evaluation"]["Tiny5"]
+    assert scores["images"] == 2
+    gain = scores["student"]["psnr_teacher"] - scores["bicubic"]["psnr_teacher"]
+    assert scores["goals"]["fidelity_gain_db"] == pytest.approx(gain, abs=1e-3)
+    assert scores["goals"]["fidelity_gain_met"] == (gain >= 3.0)
+    margin = scores["student"]["psnr_gt"] - scores["teacher"]["psnr_gt"]
+    assert scores["goals"]["psnr_gt_met"] == (margin >= 0)
+    assert result.goals_met == (gain >= 3.0 and margin >= 0)
+    assert card["teacher_macs"] > card["cost"]["macs"] > 0
+    assert card["published"]["command"] == "mfagan publish run"
+
+    with Image.open(request.picture_out) as picture:
+        assert picture.size == (5 * PICTURE_CROP, LABEL_HEIGHT + PICTURE_CROP)
+    text = request.readme.read_text()
+    assert text.startswith("# x\n\nbefore\n") and text.endswith(f"{END_MARKER}\nafter\n")
+    assert "old table" not in text
+    assert "| Tiny5 | student |" in text and "](docs/side.png)" in text
+
+
+def test_an_unfinished_run_is_refused(request_for, tmp_path: Path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(UsageError, match="no finished run"):
+        _result(request_for(run_dir=empty))
+
+
+def test_cancel_writes_nothing(request_for):
+    request = request_for()
+    cancel = CancelToken()
+    with pytest.raises(Cancelled):
+        for event in publish(request, cancel=cancel):
+            if isinstance(event, Progress) and event.stage == "picture":
+                cancel.cancel()
+    assert not request.models_dir.exists()
+    assert not request.picture_out.exists()
+    assert "old table" in request.readme.read_text()
+
+
+def test_detailed_window_finds_the_textured_part():
+    rng = np.random.default_rng(0)
+    image = np.full((64, 128, 3), 120, np.uint8)
+    image[:, 96:] = rng.integers(0, 255, (64, 32, 3), dtype=np.uint8)
+    top, left = detailed_window(image, 32)
+    assert top in (0, 16, 32) and left == 96
+    with pytest.raises(UsageError, match="smaller than"):
+        detailed_window(image, 100)
