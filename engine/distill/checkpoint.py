@@ -14,6 +14,7 @@ old one: a crash mid-write leaves the previous checkpoint intact. Read back with
 from __future__ import annotations
 
 import ast
+import contextlib
 import copy
 import io
 import pickle
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from engine.distill.config import config_from_dict, config_to_dict
 from engine.distill.nets import Nets
 from engine.errors import UsageError
 from engine.files import atomic_write_bytes
@@ -91,8 +93,15 @@ def save_checkpoint(path: Path, state: dict) -> None:
 
 
 def _resumable(config: dict[str, Any]) -> dict[str, Any]:
-    """The config minus what a resume may change: more (or fewer) total steps."""
+    """The config minus what a resume may change: more (or fewer) total steps.
+
+    A checkpoint written before a setting existed gets that setting's default, so upgrading
+    the app does not strand a half-finished run.
+    """
     trimmed = copy.deepcopy(config)
+    # A key this version no longer knows fails to parse: then it is compared as it is.
+    with contextlib.suppress(UsageError):
+        trimmed = config_to_dict(config_from_dict(trimmed))
     trimmed.get("schedule", {}).pop("steps", None)
     return trimmed
 

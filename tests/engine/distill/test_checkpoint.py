@@ -76,3 +76,18 @@ def test_kill_9_then_resume_continues_the_same_curve(tiny_root: Path, tmp_path: 
     b = load_file(str(tmp_path / "whole" / "student.safetensors"))
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert _losses(killed / "metrics.csv") == _losses(tmp_path / "whole" / "metrics.csv")
+
+
+def test_a_checkpoint_from_before_a_new_setting_still_resumes(tmp_path: Path):
+    from engine.distill.config import DistillConfig, config_to_dict
+    from engine.errors import UsageError
+
+    current = config_to_dict(DistillConfig())
+    older = config_to_dict(DistillConfig())
+    del older["schedule"]["lr_schedule"]  # written by a version without the setting
+    path = tmp_path / "checkpoint.pt"
+    save_checkpoint(path, {"format": 1, "step": 7, "config": older})
+    assert load_checkpoint(path, config=current)["step"] == 7
+    changed = config_to_dict(DistillConfig()) | {"seed": 5}
+    with pytest.raises(UsageError, match="differs in: seed"):
+        load_checkpoint(path, config=changed)
