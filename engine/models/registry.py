@@ -116,9 +116,21 @@ def _student() -> ModelDescriptor:
     if path is None:
         about = "MFAGAN student, not trained yet (random weights: for cost measurements only)"
     else:
-        about = "MFAGAN student distilled from Real-ESRGAN x4plus: phone-sized"
+        about = "MFAGAN student distilled from Real-ESRGAN x4plus: phone-sized" + _measured(path)
     title = f"MFAGAN student {config.encode()}" + ("" if path else " (untrained)")
     return mfa_descriptor(STUDENT_NAME, path, title=title, description=about)
+
+
+def _measured(weights: Path) -> str:
+    """What the shipped card says the student scored (its first eval set), or nothing."""
+    try:
+        card = json.loads(weights.with_suffix(".json").read_text(encoding="utf-8"))
+        name, scores = next(iter(card["evaluation"].items()))
+        gain = scores["goals"]["fidelity_gain_db"]
+        psnr = scores["student"]["psnr_gt"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, StopIteration):
+        return ""
+    return f"; {name}: {psnr:.2f} dB PSNR-Y, {gain:+.2f} dB closer to the teacher than bicubic"
 
 
 def user_models_dir() -> Path:

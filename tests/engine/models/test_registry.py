@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -69,6 +70,13 @@ def test_shipped_student_weights_are_loaded_and_become_the_default(
     with torch.no_grad():
         assert torch.equal(loaded(x), net(x))
     assert student.weights_id() == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert student.description.endswith("phone-sized")  # no card beside it yet
+    card = {
+        "evaluation": {"Set14": {"student": {"psnr_gt": 26.4}, "goals": {"fidelity_gain_db": 2.5}}}
+    }
+    path.with_suffix(".json").write_text(json.dumps(card))
+    about = registry.get_model("mfagan").description
+    assert about.endswith("Set14: 26.40 dB PSNR-Y, +2.50 dB closer to the teacher than bicubic")
 
 
 def test_broken_shipped_student_is_a_model_error(
