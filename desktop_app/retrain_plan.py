@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.distill.config import DistillConfig, ScheduleConfig, fine_tune_config, load_config
-from engine.models.registry import STUDENT_WEIGHTS
+from engine.models import registry
 
 STAGES = ("teacher_d", "warmup", "gan")
 CALIBRATION_STEPS = 3  # per stage; the last step of each is the one that counts
@@ -28,14 +28,14 @@ TEACHER_CROP = "teacher_crop"
 
 
 def shipped_student_available() -> bool:
-    return STUDENT_WEIGHTS.is_file()
+    return registry.STUDENT_WEIGHTS.is_file()
 
 
 def base_config(config_file: Path | None) -> DistillConfig:
     if config_file is not None:
         return load_config(config_file)
     if shipped_student_available():
-        return dataclasses.replace(fine_tune_config(), init="default")
+        return fine_tune_config("default")
     return DistillConfig()
 
 

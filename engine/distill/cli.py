@@ -127,7 +127,7 @@ def _distill_config(args: argparse.Namespace) -> DistillConfig:
     if args.config:
         config = load_config(args.config)
     else:
-        config = fine_tune_config() if args.init else DistillConfig()
+        config = fine_tune_config(args.init) if args.init else DistillConfig()
     student = MFAConfig.decode(args.student_config) if args.student_config else None
     overrides = {
         "student": student,

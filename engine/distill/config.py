@@ -175,13 +175,22 @@ class DistillConfig:
         _check(self.teacher_d_ndf >= 1 and self.student_d_ndf >= 1, "D widths must be >= 1")
 
 
-def fine_tune_config() -> DistillConfig:
+def fine_tune_config(init: str = "default") -> DistillConfig:
     """Defaults for ``--init``: a trained student and its Ds continue on the user's photos.
 
-    No teacher-D pre-training or warm-up (both were done for the shipped student), fewer
-    steps and gentler learning rates, so the student adapts without forgetting.
+    The student's architecture and the D widths are read from the ``init`` file (and the
+    ``-d.safetensors`` beside it), so the run fits whatever student shipped. No teacher-D
+    pre-training or warm-up (both were done for that student), fewer steps and gentler
+    learning rates, so the student adapts without forgetting.
     """
+    from engine.distill import export
+
+    path = export.init_weights(init)
+    widths = export.discriminator_widths(export.discriminators_path(path))
     return DistillConfig(
+        student=export.student_config_of(path),
+        init=init,
+        **widths,
         schedule=ScheduleConfig(
             steps=2000,
             teacher_d_steps=0,
@@ -189,7 +198,7 @@ def fine_tune_config() -> DistillConfig:
             lr_g=5e-5,
             lr_d=5e-5,
             val_every=250,
-        )
+        ),
     )
 
 

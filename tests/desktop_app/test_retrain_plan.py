@@ -85,3 +85,24 @@ def test_a_measurement_for_other_crops_does_not_fit() -> None:
     other = config.__class__(data=config.data.__class__(hr_crop=64), schedule=config.schedule)
     assert not m.fits(other)
     assert not measured(gan=3.0).fits(config)  # stages it did not time
+
+
+def test_with_a_shipped_student_the_form_fine_tunes_that_student(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import engine.models.registry as registry
+    from engine.distill.discriminator import PatchDiscriminator
+    from engine.distill.export import discriminators_path, save_discriminators, save_student
+    from engine.models.mfa import MFAConfig, MFAGenerator
+
+    config = MFAConfig(num_blocks=2, width=16, inner_width=8, half_res=(True, False))
+    shipped = tmp_path / "mfagan-x4.safetensors"
+    save_student(shipped, MFAGenerator(config))
+    save_discriminators(
+        discriminators_path(shipped), PatchDiscriminator(ndf=8), PatchDiscriminator(ndf=4)
+    )
+    monkeypatch.setattr(registry, "STUDENT_WEIGHTS", shipped)
+    tuned = build_config([tmp_path / "mine"], 300, None)
+    assert tuned.init == "default" and tuned.student == config
+    assert (tuned.teacher_d_ndf, tuned.student_d_ndf) == (8, 4)
+    assert tuned.schedule.steps == 300 and tuned.schedule.teacher_d_steps == 0
