@@ -35,6 +35,7 @@ from engine.errors import UsageError
 from engine.evaluate import BICUBIC, DEFAULT_TEACHER, EvalRequest, evaluate, upscale_array
 from engine.events import CancelToken, Event, Finished, Notice, Progress, result_of
 from engine.files import atomic_write_bytes
+from engine.latency.predict import predict_latency
 from engine.metrics import bicubic_down, bicubic_resize
 from engine.models import registry
 from engine.paths import RESOURCES
@@ -207,8 +208,11 @@ def _write(
         height=export.PROFILE_SIDE,
         width=export.PROFILE_SIDE,
     ).macs
+    student_net = export.load_student(student).eval()
+    phone = predict_latency(student_net, height=export.PROFILE_SIDE, width=export.PROFILE_SIDE)
     shipped = card | {
         "name": SHIPPED_NAME,
+        "predicted_latency": phone.as_dict() | {"note": "a prediction, not a measurement"},
         "weights": target.name,
         "evaluation": evaluation,
         "goals": GOALS,
@@ -280,6 +284,15 @@ def render_table(card: dict[str, Any]) -> str:
             f"(goal ≥ +{FIDELITY_GAIN_DB:.1f} dB: {_met(g['fidelity_gain_met'])}); PSNR-Y vs GT "
             f"{g['psnr_gt_margin_db']:+.2f} dB against the teacher "
             f"(goal ≥ 0: {_met(g['psnr_gt_met'])})."
+        )
+    phone = card.get("predicted_latency")
+    if phone:
+        gpu, npu = phone["gpu"], phone["npu"]
+        lines.append(
+            f"- Predicted on a {phone['device']} at {export.PROFILE_SIDE}×{export.PROFILE_SIDE} LR "
+            f"(`mfagan latency`, calibrated on public AI Hub figures; to be confirmed by a real "
+            f"profile job): GPU {gpu['ms']:.1f} ms ({gpu['low_ms']:.1f}–{gpu['high_ms']:.1f}), "
+            f"NPU {npu['low_ms']:.0f}–{npu['high_ms']:.0f} ms."
         )
     picture = published.get("side_by_side")
     if picture:

@@ -108,6 +108,9 @@ def test_publish_writes_student_card_picture_and_readme(request_for, finished_ru
     assert result.goals_met == (gain >= 3.0 and margin >= 0)
     assert card["teacher_macs"] > card["cost"]["macs"] > 0
     assert card["published"]["command"] == "mfagan publish run"
+    phone = card["predicted_latency"]
+    assert phone["device"] == "Snapdragon 865" and phone["macs"] == card["cost"]["macs"]
+    assert phone["gpu"]["low_ms"] <= phone["gpu"]["ms"] <= phone["gpu"]["high_ms"]
 
     with Image.open(request.picture_out) as picture:
         assert picture.size == (5 * PICTURE_CROP, LABEL_HEIGHT + PICTURE_CROP)
@@ -115,6 +118,7 @@ def test_publish_writes_student_card_picture_and_readme(request_for, finished_ru
     assert text.startswith("# x\n\nbefore\n") and text.endswith(f"{END_MARKER}\nafter\n")
     assert "old table" not in text
     assert "| Tiny5 | student |" in text and "](docs/side.png)" in text
+    assert f"GPU {phone['gpu']['ms']:.1f} ms" in text
 
 
 def test_an_unfinished_run_is_refused(request_for, tmp_path: Path):

@@ -1,0 +1,249 @@
+"""Predicted on-device latency from a cost report: the interface and the analytic GPU model.
+
+Anything that turns a :class:`~engine.profiling.CostReport` into a :class:`LatencyEstimate`
+is a :class:`LatencyModel`, so a search can swap this analytic model for a lookup table or
+real AI Hub measurements without changing its code.
+
+The analytic model is a per-op roofline: an op that does work costs
+``max(MACs / P, bytes moved / BW) + c_op`` and the whole graph adds a constant ``c0`` (input
+upload, output read-back, launch). Which aten ops "do work" follows what the TFLite GPU
+delegate actually dispatches:
+
+- convolutions, binary elementwise ops (two activations: residual adds), concat,
+  depth-to-space, resizes, pooling, copies: each is its own kernel, reading and writing
+  memory, so each pays its roofline time and the per-op overhead;
+- unary elementwise ops (ReLU, clipped ReLU, LeakyReLU, PReLU, clamp, scaling by a constant)
+  are fused into the producing kernel by the converter and the delegate: no dispatch and no
+  trip through memory, so they cost nothing;
+- views move no data (the profiler already counts them as 0 bytes) and cost nothing.
+
+Bytes: the profiler counts fp32 tensors (profile fp32 modules); they are rescaled to the
+device's activation width (fp16 on the 865's GPU, even for a w8a8 model).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from engine.profiling import CostReport, OpCost
+
+PROFILED_BYTES_PER_ELEMENT = 4
+# Past this, ms / (1 - error) explodes: a band that wide says nothing anyway.
+MAX_RELATIVE_ERROR = 0.9
+
+_FUSED_UNARY = frozenset(
+    f"aten.{name}.default"
+    for name in (
+        "relu", "relu_", "hardtanh", "hardtanh_", "clamp", "clamp_", "leaky_relu",
+        "leaky_relu_", "_prelu_kernel", "prelu", "sigmoid", "sigmoid_", "tanh", "tanh_",
+        "silu", "silu_", "gelu", "hardswish", "hardswish_",
+    )
+)  # fmt: skip
+_ELEMENTWISE = frozenset(
+    f"aten.{name}.{overload}"
+    for name in ("add", "add_", "sub", "sub_", "mul", "mul_", "div", "div_")
+    for overload in ("Tensor", "Scalar")
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LatencyEstimate:
+    """A predicted latency, the range it should fall in, and how it was obtained.
+
+    ``caveats``: reasons, specific to this network, to trust the numbers less.
+    """
+
+    ms: float
+    low_ms: float
+    high_ms: float
+    basis: str
+    caveats: tuple[str, ...] = ()
+
+    @classmethod
+    def banded(
+        cls,
+        ms: float,
+        *,
+        relative_error: float,
+        basis: str,
+        floor_ms: float = 0.0,
+        caveats: tuple[str, ...] = (),
+    ) -> LatencyEstimate:
+        """``ms`` with the range a prediction ``relative_error`` off the truth implies.
+
+        The error is relative to the measurement (|pred - true| / true), so the truth lies in
+        ``[ms / (1 + e), ms / (1 - e)]``; nothing goes below ``floor_ms``.
+        """
+        error = min(max(relative_error, 0.0), MAX_RELATIVE_ERROR)
+        centre = max(ms, floor_ms)
+        return cls(
+            ms=centre,
+            low_ms=max(ms / (1.0 + error), floor_ms),
+            high_ms=centre / (1.0 - error),
+            basis=basis,
+            caveats=caveats,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ms": round(self.ms, 3),
+            "low_ms": round(self.low_ms, 3),
+            "high_ms": round(self.high_ms, 3),
+            "basis": self.basis,
+            "caveats": list(self.caveats),
+        }
+
+
+class LatencyModel(Protocol):
+    """Predicts the latency of one forward pass from its cost report."""
+
+    def predict(self, report: CostReport) -> LatencyEstimate: ...
+
+
+def does_work(op: OpCost) -> bool:
+    """Whether ``op`` is a kernel of its own on the device (see the module docstring)."""
+    if op.macs == 0 and op.memory_access_bytes == 0:
+        return False  # views and allocations
+    if op.op in _FUSED_UNARY:
+        return False
+    # An elementwise op reading as many activation bytes as it writes has one activation
+    # operand (x * 0.2, x + 1): fused. Two operands read twice that: a residual add.
+    return not (op.op in _ELEMENTWISE and op.read_bytes <= op.write_bytes)
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class WorkOps:
+    """The ops that do work: their MACs and device-width bytes, as arrays for fitting."""
+
+    macs: np.ndarray
+    bytes: np.ndarray
+
+    @property
+    def count(self) -> int:
+        return len(self.macs)
+
+    @classmethod
+    def from_report(cls, report: CostReport, *, bytes_per_element: int) -> WorkOps:
+        ops = [op for op in report.ops if does_work(op)]
+        scale = bytes_per_element / PROFILED_BYTES_PER_ELEMENT
+        return cls(
+            macs=np.array([op.macs for op in ops], dtype=np.float64),
+            bytes=np.array([op.memory_access_bytes * scale for op in ops], dtype=np.float64),
+        )
+
+
+def _roofline_ms(work: WorkOps, gmacs_per_s: np.ndarray, gbytes_per_s: np.ndarray) -> np.ndarray:
+    """Sum over ops of max(compute, memory) time in ms, for arrays of P and BW at once."""
+    compute = work.macs[:, None] / (gmacs_per_s[None, :] * 1e6)  # MAC / (GMAC/s) -> ms
+    memory = work.bytes[:, None] / (gbytes_per_s[None, :] * 1e6)
+    return np.maximum(compute, memory).sum(axis=0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RooflineParams:
+    """Throughput ``P`` (GMAC/s), bandwidth ``BW`` (GB/s), per-op ``c_op`` and constant ``c0``."""
+
+    gmacs_per_s: float
+    gbytes_per_s: float
+    op_overhead_ms: float
+    constant_ms: float
+
+    def ms(self, work: WorkOps) -> float:
+        roof = _roofline_ms(work, np.array([self.gmacs_per_s]), np.array([self.gbytes_per_s]))
+        return float(roof[0] + self.op_overhead_ms * work.count + self.constant_ms)
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "gmacs_per_s": round(self.gmacs_per_s, 2),
+            "gbytes_per_s": round(self.gbytes_per_s, 3),
+            "op_overhead_ms": round(self.op_overhead_ms, 5),
+            "constant_ms": round(self.constant_ms, 4),
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class RooflineModel:
+    """The analytic model for one device's GPU; the band is the calibration's worst LOO error."""
+
+    params: RooflineParams
+    bytes_per_element: int
+    relative_error: float
+    label: str
+
+    def predict(self, report: CostReport) -> LatencyEstimate:
+        work = WorkOps.from_report(report, bytes_per_element=self.bytes_per_element)
+        basis = (
+            f"{self.label}: per-op roofline over {work.count} ops, band = worst "
+            f"leave-one-out error {self.relative_error:.1%}"
+        )
+        return LatencyEstimate.banded(
+            self.params.ms(work), relative_error=self.relative_error, basis=basis
+        )
+
+
+# Wide enough for any phone GPU (GMAC/s, GB/s); each round zooms in on the best point.
+_GMACS_RANGE = (10.0, 5000.0)
+_GBYTES_RANGE = (1.0, 500.0)
+_GRID_POINTS = 41
+_ZOOM_ROUNDS = 10
+# The next round spans this many steps either side of the best point (0.4x per round). The
+# max() in the roofline makes the cost kinked; a tighter zoom (3 steps of 31) was caught in
+# a local minimum 16 % above the one this finds, which a 101-point grid confirms.
+_ZOOM_STEPS = 8
+
+
+def fit_roofline(samples: Sequence[tuple[WorkOps, float]]) -> RooflineParams:
+    """Least squares on relative error, numpy only.
+
+    For fixed P and BW the overheads (c_op, c0 >= 0) are a linear problem, solved exactly at
+    every point of a log-spaced P x BW grid; the grid then zooms in on its best point.
+    """
+    if len(samples) < 4:
+        raise ValueError(f"a roofline fit needs at least 4 measurements, got {len(samples)}")
+    measured = np.array([ms for _, ms in samples])
+    counts = np.array([work.count for work, _ in samples], dtype=np.float64)
+    design = np.stack([counts / measured, 1.0 / measured], axis=1)
+    bounds = np.log([_GMACS_RANGE, _GBYTES_RANGE])  # rows: log P, log BW
+    for _ in range(_ZOOM_ROUNDS):
+        axes = [np.linspace(low, high, _GRID_POINTS) for low, high in bounds]
+        log_p, log_bw = (g.ravel() for g in np.meshgrid(*axes))
+        roofs = np.stack([_roofline_ms(w, np.exp(log_p), np.exp(log_bw)) for w, _ in samples])
+        overheads, costs = _nonnegative_overheads(design, 1.0 - roofs / measured[:, None])
+        best = int(np.argmin(costs))
+        steps = (bounds[:, 1] - bounds[:, 0]) / (_GRID_POINTS - 1) * _ZOOM_STEPS
+        centre = np.array([log_p[best], log_bw[best]])
+        bounds = np.stack([centre - steps, centre + steps], axis=1)
+    return RooflineParams(
+        gmacs_per_s=float(np.exp(log_p[best])),
+        gbytes_per_s=float(np.exp(log_bw[best])),
+        op_overhead_ms=float(overheads[0, best]),
+        constant_ms=float(overheads[1, best]),
+    )
+
+
+def _nonnegative_overheads(
+    design: np.ndarray, targets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact 2-variable non-negative least squares for many targets (columns) at once.
+
+    The optimum is the unconstrained one when it is non-negative, else it lies on an axis:
+    one overhead 0, the other its clamped 1-D optimum. Returns (2 x G solutions, G costs).
+    """
+    unconstrained = np.linalg.pinv(design) @ targets
+    candidates = [np.where(np.all(unconstrained >= 0, axis=0), unconstrained, np.nan)]
+    for column in range(2):
+        axis = design[:, column]
+        value = np.maximum(axis @ targets / (axis @ axis), 0.0)
+        on_axis = np.zeros_like(unconstrained)
+        on_axis[column] = value
+        candidates.append(on_axis)
+    costs = np.stack([np.sum((design @ c - targets) ** 2, axis=0) for c in candidates])
+    costs = np.where(np.isnan(costs), np.inf, costs)
+    choice = np.argmin(costs, axis=0)
+    columns = np.arange(targets.shape[1])
+    solutions = np.stack(candidates)[choice, :, columns].T
+    return solutions, costs[choice, columns]
