@@ -18,6 +18,15 @@ from desktop_app.retrain_plan import (
 )
 from engine.distill.config import DistillConfig, ScheduleConfig
 
+SCRATCH = Path("scratch.toml")
+
+
+@pytest.fixture(autouse=True)
+def from_scratch_recipe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ "scratch.toml": the from-scratch recipe, whether or not a student ships."""
+    monkeypatch.chdir(tmp_path)
+    SCRATCH.write_text("")
+
 
 def test_a_short_budget_keeps_every_stage() -> None:
     schedule = scaled_schedule(ScheduleConfig(), 500)  # the full recipe is 40,000 steps
@@ -28,7 +37,7 @@ def test_a_short_budget_keeps_every_stage() -> None:
 
 
 def test_build_config_uses_the_folders_and_budget(tmp_path: Path) -> None:
-    config = build_config([tmp_path / "a", tmp_path / "b"], 200, None)
+    config = build_config([tmp_path / "a", tmp_path / "b"], 200, SCRATCH)
     assert config.data.dirs == (tmp_path / "a", tmp_path / "b")
     assert config.schedule.steps == 200
     assert config.teacher == "realesrgan-x4plus"
@@ -55,7 +64,7 @@ def test_measurement_separates_start_up_from_steady_costs() -> None:
 
 
 def test_estimate_adds_every_part() -> None:
-    config = build_config([Path("photos")], 500, None)
+    config = build_config([Path("photos")], 500, SCRATCH)
     m = measured(teacher_d=2.0, warmup=1.0, gan=3.0)
     assert m.fits(config)
     guess = estimate(config, 10, m)
@@ -69,19 +78,19 @@ def test_estimate_adds_every_part() -> None:
 
 
 def test_time_budget_becomes_steps_that_fit() -> None:
-    config = build_config([Path("photos")], 500, None)
+    config = build_config([Path("photos")], 500, SCRATCH)
     m = measured(teacher_d=2.0, warmup=1.0, gan=3.0)
     steps = steps_for_minutes(config, 10, 60, m)
-    fitted = build_config([Path("photos")], steps, None)
+    fitted = build_config([Path("photos")], steps, SCRATCH)
     assert estimate(fitted, 10, m).total <= 60 * 60 * 1.02
-    more = build_config([Path("photos")], int(steps * 1.1), None)
+    more = build_config([Path("photos")], int(steps * 1.1), SCRATCH)
     assert estimate(more, 10, m).total > 60 * 60
     assert steps_for_minutes(config, 10, 1, m) == 1  # not even the teacher pass fits
 
 
 def test_a_measurement_for_other_crops_does_not_fit() -> None:
     m = measured(teacher_d=2.0, warmup=1.0, gan=3.0)
-    config = build_config([Path("photos")], 500, None)
+    config = build_config([Path("photos")], 500, SCRATCH)
     other = config.__class__(data=config.data.__class__(hr_crop=64), schedule=config.schedule)
     assert not m.fits(other)
     assert not measured(gan=3.0).fits(config)  # stages it did not time
