@@ -69,7 +69,7 @@ def test_scales(scale: int) -> None:
 def test_encode_decode_round_trip_over_the_search_space() -> None:
     for config in [*_search_space(), DEFAULT_CONFIG, LARGEST_CONFIG]:
         assert MFAConfig.decode(config.encode()) == config
-    assert DEFAULT_CONFIG.encode() == "b4-c32-g16-h1111-conv-x4"
+    assert DEFAULT_CONFIG.encode() == "b6-c32-g32-h111111-conv-x4"
     assert LARGEST_CONFIG.encode() == "b6-c48-g32-h111111-conv-x4"
 
 
