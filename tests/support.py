@@ -42,3 +42,51 @@ def file_hash(path: Path) -> str:
 
 def rgb_noise(height: int, width: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
+
+
+TINY_DISTILL_TOML = """
+student = "b2-c16-g8-h11-conv-x4"
+teacher = "{teacher}"
+teacher_d_ndf = 8
+student_d_ndf = 4
+
+[data]
+dirs = ["photos_a", "photos_b"]
+hr_crop = 32
+crops_per_image = 2
+val_fraction = 0.3
+
+[schedule]
+steps = 8
+teacher_d_steps = 2
+warmup_steps = 3
+batch_size = 2
+val_every = 3
+checkpoint_every = 2
+"""
+
+
+def tiny_distill_setup(root: Path) -> tuple[list[Path], Path]:
+    """Four real photos in two folders, a 2-block RRDBNet teacher file and ``tiny.toml``.
+
+    The real teacher needs seconds per crop; this one needs milliseconds and runs the same
+    trainer code. Returns (photo folders, config file).
+    """
+    from PIL import Image
+    from safetensors.torch import save_file
+    from skimage import data as skdata
+
+    from engine.models.rrdbnet import RRDBNet, RRDBNetConfig
+
+    folders = [root / "photos_a", root / "photos_b"]
+    for index, name in enumerate(("astronaut", "chelsea", "coffee", "rocket")):
+        folder = folders[index // 2]
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(getattr(skdata, name)()[:96, :128]).save(folder / f"{name}.png")
+    torch.manual_seed(0)
+    teacher = RRDBNet(RRDBNetConfig(num_block=2, num_feat=8, num_grow_ch=4))
+    state = {k: v.contiguous() for k, v in teacher.state_dict().items()}
+    save_file(state, str(root / "teacher.safetensors"))
+    config = root / "tiny.toml"
+    config.write_text(TINY_DISTILL_TOML.format(teacher=root / "teacher.safetensors"))
+    return folders, config

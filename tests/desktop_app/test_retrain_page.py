@@ -10,20 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
 from PIL import Image
+from support import tiny_distill_setup
 
 from desktop_app.retrain_plan import Measurement
-from tests.desktop_app.helpers import WAIT_MS, save_photo, tiny_distill_setup
+from tests.desktop_app.helpers import WAIT_MS, save_photo
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny nets run 10-50x slower with 2 OpenMP threads on a busy 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def fill_form(qtbot, window, tmp_path: Path, *, name: str, steps: int):

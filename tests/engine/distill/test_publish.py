@@ -34,9 +34,7 @@ from engine.models.rrdbnet import RRDBNet, RRDBNetConfig
 def finished_run(tmp_path_factory: pytest.TempPathFactory, tiny_root: Path) -> Path:
     from engine.distill.config import load_config
 
-    config: DistillConfig = dataclasses.replace(
-        load_config(tiny_root / "tiny.toml"), teacher=str(tiny_root / "teacher.safetensors")
-    )
+    config: DistillConfig = load_config(tiny_root / "tiny.toml")
     out = tmp_path_factory.mktemp("publish") / "run"
     for event in distill(DistillRequest(config=config, out_dir=out, command="mfagan distill x")):
         if isinstance(event, Finished):
