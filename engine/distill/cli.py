@@ -106,17 +106,16 @@ def register(subparsers: Any) -> dict[str, Handler]:
 
 
 def _init_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    """What an ``--init`` student file says about the run: its architecture and D widths."""
+    """``--init`` beside a ``--config`` file: the run starts from that student, whose
+    architecture its file records (the D widths stay the config file's). Without a config
+    file, ``fine_tune_config`` reads all of this itself."""
     from engine.distill import export
 
-    if not args.init:
+    if not (args.init and args.config):
         return {}
-    path = export.init_weights(args.init)
     overrides: dict[str, Any] = {"init": args.init}
     if not args.student_config:
-        overrides["student"] = export.student_config_of(path)
-    if not args.config:
-        overrides |= export.discriminator_widths(export.discriminators_path(path))
+        overrides["student"] = export.student_config_of(export.init_weights(args.init))
     return overrides
 
 

@@ -32,10 +32,18 @@ from engine.bench_report import update_readme
 from engine.distill import export, report
 from engine.distill.validation import ValImages
 from engine.errors import UsageError
-from engine.evaluate import BICUBIC, DEFAULT_TEACHER, EvalRequest, evaluate, upscale_array
+from engine.evaluate import (
+    BICUBIC,
+    DEFAULT_TEACHER,
+    EvalRequest,
+    evaluate,
+    load_ground_truth,
+    upscale_array,
+)
 from engine.events import CancelToken, Event, Finished, Notice, Progress, result_of
 from engine.files import atomic_write_bytes
 from engine.latency.predict import predict_latency
+from engine.latency.targets import latency_target
 from engine.metrics import bicubic_down, bicubic_resize
 from engine.models import registry
 from engine.paths import RESOURCES
@@ -162,8 +170,6 @@ def publish(request: PublishRequest, *, cancel: CancelToken | None = None) -> It
 def _picture_rows(
     request: PublishRequest, student: Path, cancel: CancelToken
 ) -> Generator[Event, None, list[ValImages]]:
-    from engine.evaluate import load_ground_truth
-
     if not request.pictures:
         return []
     models = [registry.get_model(request.teacher), registry.get_model(str(student))]
@@ -199,17 +205,19 @@ def _write(
     folder = request.models_dir
     target = folder / f"{request.stem}.safetensors"
     picture = request.picture_out if rows else None
-    folder.mkdir(parents=True, exist_ok=True)
-    if picture is not None:
-        picture.parent.mkdir(parents=True, exist_ok=True)
-        report.side_by_side(rows, picture)
+    # The teacher's graph only (meta tensors): its weights were loaded for the evaluation and
+    # MACs do not depend on them.
     teacher_macs = profile_model(
-        registry.get_model(request.teacher).load().eval(),
+        latency_target(request.teacher).module,
         height=export.PROFILE_SIDE,
         width=export.PROFILE_SIDE,
     ).macs
     student_net = export.load_student(student).eval()
     phone = predict_latency(student_net, height=export.PROFILE_SIDE, width=export.PROFILE_SIDE)
+    folder.mkdir(parents=True, exist_ok=True)
+    if picture is not None:
+        picture.parent.mkdir(parents=True, exist_ok=True)
+        report.side_by_side(rows, picture)
     shipped = card | {
         "name": SHIPPED_NAME,
         "predicted_latency": phone.as_dict() | {"note": "a prediction, not a measurement"},
