@@ -11,6 +11,7 @@ User models live in ``data_dir()/models/<name>.safetensors`` + ``<name>.json``.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from safetensors.torch import load_file, save
 from engine.distill.discriminator import PatchDiscriminator
 from engine.distill.report import atomic_write_bytes, write_json
 from engine.errors import UsageError
+from engine.files import file_sha256
 from engine.models.mfa import MFAConfig, MFAGenerator
 from engine.paths import data_dir
 
@@ -125,6 +127,23 @@ def register_user_model(name: str, student: Path, card: dict[str, Any]) -> Path:
         atomic_write_bytes(discriminators_path(target), source_d.read_bytes())
     write_json(target.with_suffix(".json"), card | {"name": name, "weights": target.name})
     return target
+
+
+LINEAGE_KEYS = ("name", "config", "training", "validation", "init")
+
+
+def lineage(init: Path) -> dict[str, Any]:
+    """What a fine-tuned student started from, for its model card: the init file's digest and,
+    when that file's card lies beside it, the card's training and validation (with the card's
+    own ``init``), so a card accounts for every run that went into its weights."""
+    entry: dict[str, Any] = {"weights": init.name, "weights_sha256": file_sha256(init)}
+    try:
+        card = json.loads(init.with_suffix(".json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return entry  # a bare student file (no card, or not ours) still has its digest
+    if not isinstance(card, dict):
+        return entry
+    return entry | {key: card[key] for key in LINEAGE_KEYS if key in card}
 
 
 def shipped_student() -> Path:

@@ -263,16 +263,14 @@ def _relative(picture: Path | None, readme: Path | None) -> str | None:
 def render_table(card: dict[str, Any]) -> str:
     """The README section: how it was measured, one table per eval set, the goals."""
     cost = card.get("cost", {})
-    training = card.get("training", {})
     macs, params = cost.get("macs"), cost.get("params")
     ratio = f"{card['teacher_macs'] / macs:.0f}× fewer MACs than the teacher" if macs else ""
     published = card["published"]
     lines = [
         f"Measured by `{published['command']}` on {published['date']}. Student "
         f"`{card['config']}`: {params:,} parameters, {ratio} at "
-        f"{export.PROFILE_SIDE}×{export.PROFILE_SIDE} LR; trained for {training.get('steps')} "
-        f"steps on {', '.join(Path(d).name for d in training.get('data', []))} "
-        f"(`{training.get('command')}`). Protocol: {_first_protocol(card)}.",
+        f"{export.PROFILE_SIDE}×{export.PROFILE_SIDE} LR; {_training_story(card)}. "
+        f"Protocol: {_first_protocol(card)}.",
         "",
         "| set | model | PSNR-Y vs GT | SSIM-Y vs GT | PSNR-Y vs teacher | SSIM-Y vs teacher |",
         "|---|---|---|---|---|---|",
@@ -306,6 +304,31 @@ def render_table(card: dict[str, Any]) -> str:
     if picture:
         lines += ["", f"![LR | bicubic | teacher | student | HR]({picture})"]
     return "\n".join(lines) + "\n"
+
+
+def _training_story(card: dict[str, Any]) -> str:
+    """Every run behind the weights, oldest first: a fine-tuned student's card carries the card
+    of the student it started from under ``init`` (see ``export.lineage``)."""
+    chain = []
+    entry: dict[str, Any] | None = card
+    while entry:
+        chain.append(entry)
+        entry = entry.get("init")
+    parts = []
+    for entry in reversed(chain):
+        training = entry.get("training")
+        if training is None:
+            parts.append(
+                f"started from `{entry.get('weights')}` (sha256 "
+                f"{str(entry.get('weights_sha256'))[:12]}…)"
+            )
+            continue
+        data = ", ".join(Path(d).name for d in training.get("data", []))
+        verb = "trained" if not parts else "then fine-tuned"
+        parts.append(
+            f"{verb} for {training.get('steps')} steps on {data} (`{training.get('command')}`)"
+        )
+    return ", ".join(parts)
 
 
 def _first_protocol(card: dict[str, Any]) -> str:

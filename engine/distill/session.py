@@ -43,6 +43,7 @@ class Session:
     val_samples: list[Sample]
     teacher_digest: str
     image_counts: dict[str, int]
+    init: dict[str, Any] | None = None
     history: dict[str, Any] = field(default_factory=dict)
     log: report.MetricsLog | None = None
 
@@ -144,7 +145,7 @@ class Session:
                 "best": self.history.get("best"),
             },
             "cost": export.cost(self.nets.ema),
-        }
+        } | ({"init": self.init} if self.init else {})
 
 
 def _initial_generator(config: DistillConfig) -> tuple[MFAGenerator, Path | None]:
@@ -238,4 +239,5 @@ def prepare(
         val_samples=[caches.val.load(c) for c in pool.val],
         teacher_digest=caches.teacher_digest,
         image_counts={"train_images": len(images) - n_val, "val_images": n_val},
+        init=export.lineage(init_path) if init_path else None,
     )

@@ -21,7 +21,9 @@ from engine.distill.publish import (
     START_MARKER,
     PublishRequest,
     detailed_window,
+    judge,
     publish,
+    render_table,
 )
 from engine.distill.report import LABEL_HEIGHT
 from engine.distill.trainer import DistillRequest, distill
@@ -146,3 +148,64 @@ def test_detailed_window_finds_the_textured_part():
     assert top in (0, 16, 32) and left == 96
     with pytest.raises(UsageError, match="smaller than"):
         detailed_window(image, 100)
+
+
+def test_the_table_tells_every_run_behind_a_fine_tuned_student():
+    def training(steps: int, command: str) -> dict:
+        return {"steps": steps, "data": ["/d/T91", "/d/BSDS200"], "command": command}
+
+    card = {
+        "config": "b2-c8-g8-h11-conv-x4",
+        "cost": {"macs": 10, "params": 1234},
+        "teacher_macs": 1000,
+        "training": training(200, "mfagan distill --init first.safetensors"),
+        "init": {
+            "weights": "first.safetensors",
+            "weights_sha256": "ab" * 32,
+            "training": training(3000, "mfagan distill --config a.toml"),
+            "init": {"weights": "someone.safetensors", "weights_sha256": "cd" * 32},
+        },
+        "evaluation": {
+            "Set5": {
+                "protocol": "modcrop 4",
+                "bicubic": {
+                    "psnr_gt": 1.0,
+                    "ssim_gt": 0.1,
+                    "psnr_teacher": 1.0,
+                    "ssim_teacher": 0.1,
+                },
+                "teacher": {
+                    "psnr_gt": 2.0,
+                    "ssim_gt": 0.2,
+                    "psnr_teacher": None,
+                    "ssim_teacher": None,
+                },
+                "student": {
+                    "psnr_gt": 3.0,
+                    "ssim_gt": 0.3,
+                    "psnr_teacher": 5.0,
+                    "ssim_teacher": 0.5,
+                },
+                "goals": judge(
+                    {
+                        "bicubic": {"psnr_teacher": 1.0, "psnr_gt": 1.0},
+                        "teacher": {"psnr_gt": 2.0},
+                        "s": {"psnr_teacher": 5.0, "psnr_gt": 3.0},
+                    },
+                    "s",
+                    "teacher",
+                ),
+            }
+        },
+        "published": {"command": "mfagan publish run", "date": "2026-11-30"},
+    }
+    first_line = render_table(card).splitlines()[0]
+    assert (
+        "started from `someone.safetensors` (sha256 cdcdcdcdcdcd…), "
+        "then fine-tuned for 3000 steps on T91, BSDS200 (`mfagan distill --config a.toml`), "
+        "then fine-tuned for 200 steps on T91, BSDS200 "
+        "(`mfagan distill --init first.safetensors`). Protocol: modcrop 4."
+    ) in first_line
+    assert "1,234 parameters, 100× fewer MACs" in first_line
+    plain = {k: v for k, v in card.items() if k != "init"}
+    assert "; trained for 200 steps on T91, BSDS200 (`mfagan" in render_table(plain)

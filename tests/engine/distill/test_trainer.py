@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import hashlib
 import json
 from pathlib import Path
 
@@ -132,3 +133,50 @@ def test_outputs_and_registration(tiny_config: DistillConfig, tmp_path: Path):
         for a, b in zip(registered.state_dict().values(), best.state_dict().values(), strict=True)
     )
     assert result.registered.with_name("my-photos-d.safetensors").is_file()
+
+
+def test_a_fine_tuned_card_records_the_run_it_started_from(
+    tiny_config: DistillConfig, tmp_path: Path
+):
+    _, parent = _run(DistillRequest(config=tiny_config, out_dir=tmp_path / "a", command="first"))
+    parent_card = json.loads(parent.best.with_suffix(".json").read_text())
+    child_config = with_overrides(
+        tiny_config,
+        {
+            "init": str(parent.best),
+            "schedule.steps": 2,
+            "schedule.teacher_d_steps": 0,
+            "schedule.warmup_steps": 2,
+        },
+    )
+    _, child = _run(DistillRequest(config=child_config, out_dir=tmp_path / "b", command="second"))
+    card = json.loads((child.best or child.student).with_suffix(".json").read_text())
+    assert card["training"]["command"] == "second"
+    init = card["init"]
+    assert init["weights"] == "student_best.safetensors"
+    assert init["weights_sha256"] == hashlib.sha256(parent.best.read_bytes()).hexdigest()
+    assert init["training"] == parent_card["training"]
+    assert init["validation"] == parent_card["validation"]
+    assert "init" not in parent_card  # trained from scratch: nothing before it
+
+
+def test_a_bare_init_file_still_gets_its_digest(tiny_config: DistillConfig, tmp_path: Path):
+    _, parent = _run(DistillRequest(config=tiny_config, out_dir=tmp_path / "a"))
+    bare = tmp_path / "bare.safetensors"
+    bare.write_bytes(parent.best.read_bytes())
+    config = with_overrides(
+        tiny_config,
+        {
+            "init": str(bare),
+            "schedule.steps": 1,
+            "schedule.teacher_d_steps": 0,
+            "schedule.warmup_steps": 1,
+        },
+    )
+    _, child = _run(DistillRequest(config=config, out_dir=tmp_path / "b"))
+    chosen = child.best or child.student
+    card = json.loads(chosen.with_suffix(".json").read_text())
+    assert card["init"] == {
+        "weights": "bare.safetensors",
+        "weights_sha256": hashlib.sha256(bare.read_bytes()).hexdigest(),
+    }
