@@ -61,9 +61,18 @@ class DataConfig:
     val_fraction: float = 0.1
     val_crops_per_image: int = 1
     augment: bool = True
+    # LR pixels of the photo around each crop that the teacher sees (its output is cut back to
+    # the crop). Its receptive field is far wider than a crop: run on a 32-px crop alone it
+    # draws something else than it does inside the photo, which is where the student is used.
+    teacher_context: int = 0
+    # 0: every crop has its own degradation draw. N: N draws per image, shared by its crops,
+    # so one teacher pass over the (degraded) whole photo can serve several crops.
+    degradations_per_image: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dirs", tuple(Path(d) for d in self.dirs))
+        _check(self.teacher_context >= 0, "data.teacher_context must be >= 0")
+        _check(self.degradations_per_image >= 0, "data.degradations_per_image must be >= 0")
         _check(self.hr_crop % SCALE == 0, f"data.hr_crop must be a multiple of {SCALE}")
         # The PatchGAN needs 3 stride-2 convs plus two 4x4 ones: 32 px is its smallest input.
         _check(self.hr_crop >= 32, "data.hr_crop must be at least 32")

@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from engine.distill.config import DataConfig, DegradationConfig
+from engine.distill.config import SCALE, DataConfig, DegradationConfig
 from engine.errors import ImageError, UsageError
 from engine.events import Event, Finished, Notice, Progress
 from engine.files import file_sha256
@@ -45,15 +45,20 @@ class Crop:
     left: int
     size: int
     seed: int
+    # HR box (top, left, height, width) that is degraded and shown to the teacher, the crop
+    # inside it at offsets that are multiples of the scale; None: the crop alone.
+    window: tuple[int, int, int, int] | None = None
 
     def key(self, degradation: DegradationConfig) -> str:
-        """Identifies the (HR, LR) pair: same key, same pixels."""
-        fields = {
+        """Identifies the (HR, LR, teacher) triple: same key, same pixels."""
+        fields: dict[str, object] = {
             "image": self.image.digest,
             "box": [self.top, self.left, self.size],
             "seed": self.seed,
             "degradation": asdict(degradation),
         }
+        if self.window is not None:
+            fields["window"] = list(self.window)
         return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 
@@ -155,17 +160,54 @@ def _crops(image: SourceImage, size: int, count: int, seed: int, *, centred: boo
     return crops
 
 
+def _in_context(crops: list[Crop], config: DataConfig, seed: int, *, centred: bool) -> list[Crop]:
+    """Shared degradation draws and teacher windows (``degradations_per_image``,
+    ``teacher_context``); crops move to multiples of the scale so that every window of an
+    image degrades to the same LR grid."""
+    if not crops or not (config.teacher_context or config.degradations_per_image):
+        return crops
+    image = crops[0].image
+    if config.degradations_per_image:
+        rng = _image_rng(seed, image, 3 if centred else 2)
+        draws = [int(v) for v in rng.integers(0, 2**63 - 1, size=config.degradations_per_image)]
+        crops = [replace(c, seed=draws[i % len(draws)]) for i, c in enumerate(crops)]
+    if not config.teacher_context:
+        return crops
+    crops = [replace(c, top=c.top - c.top % SCALE, left=c.left - c.left % SCALE) for c in crops]
+    height, width = image.height - image.height % SCALE, image.width - image.width % SCALE
+    margin = SCALE * config.teacher_context
+    whole = (0, 0, height, width)
+    windows = [_window(c, margin, height, width) for c in crops]
+    for draw_seed in {c.seed for c in crops}:
+        group = [i for i, c in enumerate(crops) if c.seed == draw_seed]
+        # One pass over the whole photo when that costs no more than one per crop.
+        if len(group) * max(windows[i][2] * windows[i][3] for i in group) >= height * width:
+            for i in group:
+                windows[i] = whole
+    return [replace(c, window=w) for c, w in zip(crops, windows, strict=True)]
+
+
+def _window(crop: Crop, margin: int, height: int, width: int) -> tuple[int, int, int, int]:
+    top, left = max(0, crop.top - margin), max(0, crop.left - margin)
+    bottom = min(height, crop.top + crop.size + margin)
+    right = min(width, crop.left + crop.size + margin)
+    return top, left, bottom - top, right - left
+
+
 def plan_crops(images: Sequence[SourceImage], config: DataConfig, seed: int) -> CropPool:
     """Fixed crops: random ones for training, the centre (then random) ones for validation."""
     train, val = split_images(images, config.val_fraction)
     size, per_train, per_val = config.hr_crop, config.crops_per_image, config.val_crops_per_image
     ordered_train = sorted(train, key=lambda im: str(im.path))
     ordered_val = sorted(val, key=lambda im: str(im.path))
+
+    def crops(image: SourceImage, count: int, *, centred: bool) -> list[Crop]:
+        planned = _crops(image, size, count, seed, centred=centred)
+        return _in_context(planned, config, seed, centred=centred)
+
     return CropPool(
-        train=tuple(
-            c for im in ordered_train for c in _crops(im, size, per_train, seed, centred=False)
-        ),
-        val=tuple(c for im in ordered_val for c in _crops(im, size, per_val, seed, centred=True)),
+        train=tuple(c for im in ordered_train for c in crops(im, per_train, centred=False)),
+        val=tuple(c for im in ordered_val for c in crops(im, per_val, centred=True)),
     )
 
 

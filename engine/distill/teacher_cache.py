@@ -6,6 +6,11 @@ so every crop of the fixed pool is run through it once. One safetensors file per
 image content, crop box, degradation seed and config, teacher weights and feature blocks:
 change any and the entry is simply a different file. Files are written to a temp name and
 renamed, so an interrupted build leaves only whole entries and resumes where it stopped.
+
+A crop with a ``window`` (``data.teacher_context``) is degraded and run through the teacher
+as part of that window, and its entry holds the crop's part of the result: the teacher then
+draws what it draws inside the photo, which a crop alone does not reproduce. Crops that share
+a window and a degradation draw share one teacher pass.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import torch
 from safetensors.torch import load_file, save
 
 from engine.abortable import cancel_hooks
-from engine.distill.config import DegradationConfig
+from engine.distill.config import SCALE, DegradationConfig
 from engine.distill.data import Crop, cut, load_rgb
 from engine.distill.degradation import degrade
 from engine.events import CancelToken, Event, Progress
@@ -89,10 +94,12 @@ class TeacherCache:
         for _, group in groupby(mine, key=lambda c: c.image.digest):
             group = list(group)
             image = load_rgb(group[0].image.path)
-            for start in range(0, len(group), CHUNK):
+            for chunk in _chunks(group):
                 cancel.raise_if_cancelled()
-                chunk = group[start : start + CHUNK]
-                self._compute(chunk, image, teacher, cancel)
+                if chunk[0].window is None:
+                    self._compute(chunk, image, teacher, cancel)
+                else:
+                    self._compute_in_window(chunk, image, teacher, cancel)
                 done += len(chunk)
                 yield Progress(stage=stage, done=done, total=len(mine))
 
@@ -103,20 +110,66 @@ class TeacherCache:
         lrs = [
             degrade(hr, self.degradation, crop.seed) for crop, hr in zip(crops, hrs, strict=True)
         ]
+        output, feats = self._run(teacher, np.stack(lrs), cancel)
+        for i, (crop, hr, lr) in enumerate(zip(crops, hrs, lrs, strict=True)):
+            self._save(crop, hr, lr, output[i], {b: v[i] for b, v in feats.items()})
+
+    def _compute_in_window(
+        self, crops: list[Crop], image: np.ndarray, teacher: RRDBNet, cancel: CancelToken
+    ) -> None:
+        """Crops sharing one window and draw: one teacher pass, each crop cut from it."""
+        top, left, height, width = crops[0].window
+        hr_window = image[top : top + height, left : left + width]
+        lr = degrade(hr_window, self.degradation, crops[0].seed)
+        output, feats = self._run(teacher, lr[None], cancel)
+        for crop in crops:
+            dy, dx = crop.top - top, crop.left - left
+            ly, lx, side = dy // SCALE, dx // SCALE, crop.size // SCALE
+            self._save(
+                crop,
+                cut(image, crop),
+                lr[ly : ly + side, lx : lx + side],
+                output[0, :, dy : dy + crop.size, dx : dx + crop.size],
+                {b: v[0, :, ly : ly + side, lx : lx + side] for b, v in feats.items()},
+            )
+
+    def _run(
+        self, teacher: RRDBNet, lrs: np.ndarray, cancel: CancelToken
+    ) -> tuple[torch.Tensor, dict[int, torch.Tensor]]:
         device = next(teacher.parameters()).device
-        x = torch.from_numpy(np.stack(lrs)).permute(0, 3, 1, 2).to(device, torch.float32) / 255.0
+        x = torch.from_numpy(lrs).permute(0, 3, 1, 2).to(device, torch.float32) / 255.0
         # A chunk of crops takes seconds on a CPU: stop within a layer, not after the chunk.
         with cancel_hooks(teacher, cancel):
-            output, feats = run_with_features(teacher, x, self.feature_blocks)
-        for i, (crop, hr, lr) in enumerate(zip(crops, hrs, lrs, strict=True)):
-            tensors = {
-                "lr": torch.from_numpy(np.ascontiguousarray(lr.transpose(2, 0, 1))),
-                "hr": torch.from_numpy(_to_uint8_chw(hr)),
-                "teacher": output[i].to("cpu", torch.float16).contiguous(),
-            }
-            for block, value in feats.items():
-                tensors[f"{FEATURE_PREFIX}{block}"] = value[i].to("cpu", torch.float16).contiguous()
-            _atomic_save(tensors, self.path(crop))
+            return run_with_features(teacher, x, self.feature_blocks)
+
+    def _save(
+        self,
+        crop: Crop,
+        hr: np.ndarray,
+        lr: np.ndarray,
+        output: torch.Tensor,
+        feats: dict[int, torch.Tensor],
+    ) -> None:
+        tensors = {
+            "lr": torch.from_numpy(np.ascontiguousarray(lr.transpose(2, 0, 1))),
+            "hr": torch.from_numpy(_to_uint8_chw(hr)),
+            "teacher": output.to("cpu", torch.float16).contiguous(),
+        }
+        for block, value in feats.items():
+            tensors[f"{FEATURE_PREFIX}{block}"] = value.to("cpu", torch.float16).contiguous()
+        _atomic_save(tensors, self.path(crop))
+
+
+def _chunks(crops: list[Crop]) -> Iterator[list[Crop]]:
+    """Crops of one image: up to CHUNK lone crops per batch, or all crops of one window."""
+    lone = [c for c in crops if c.window is None]
+    for start in range(0, len(lone), CHUNK):
+        yield lone[start : start + CHUNK]
+    windows: dict[tuple[int, tuple[int, int, int, int]], list[Crop]] = {}
+    for crop in crops:
+        if crop.window is not None:
+            windows.setdefault((crop.seed, crop.window), []).append(crop)
+    yield from windows.values()
 
 
 def _to_uint8_chw(image: np.ndarray) -> np.ndarray:

@@ -44,6 +44,8 @@ def test_toml_values_and_relative_data_dirs(tiny_root: Path):
         ("[data]\nhr_crop = 30\n", "multiple of 4"),
         ('student = "b2-c16-g8-h11-conv-x2"\n', "must be x4"),
         ('[schedule]\nlr_schedule = "step"\n', "lr_schedule must be one of constant, cosine"),
+        ("[data]\nteacher_context = -1\n", "teacher_context must be >= 0"),
+        ("[data]\ndegradations_per_image = -2\n", "degradations_per_image must be >= 0"),
     ],
 )
 def test_bad_configs_are_refused_with_a_clear_message(tmp_path: Path, text: str, message: str):

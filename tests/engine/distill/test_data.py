@@ -70,3 +70,36 @@ def test_crops_are_reproducible_inside_the_image_and_centred_for_validation():
     first_val = pool.val[0]
     assert (first_val.top, first_val.left) == ((150 - 64) // 2, (200 - 64) // 2)
     assert len({c.seed for c in pool.train}) == len(pool.train)
+
+
+def test_crops_in_context_share_draws_and_windows_on_the_scale_grid():
+    plain = DataConfig(hr_crop=64, crops_per_image=6, val_fraction=0.3)
+    framed = DataConfig(
+        hr_crop=64, crops_per_image=6, val_fraction=0.3, teacher_context=8, degradations_per_image=2
+    )
+    images = _fake_images(10)
+    before, after = plan_crops(images, plain, seed=0), plan_crops(images, framed, seed=0)
+    assert all(c.window is None for c in before.train)
+    for old, new in zip(before.train, after.train, strict=True):
+        # Same draws of position, moved onto the x4 grid; the image's shared draw as seed.
+        assert (new.top, new.left) == (old.top - old.top % 4, old.left - old.left % 4)
+        top, left, height, width = new.window
+        assert top % 4 == left % 4 == height % 4 == width % 4 == 0
+        assert top <= new.top and new.top + 64 <= top + height <= 148
+        assert left <= new.left and new.left + 64 <= left + width <= 200
+    for image in images:
+        crops = [c for c in after.train if c.image == image]
+        if crops:
+            assert len({c.seed for c in crops}) == 2
+            # Three crops per draw cost more in windows of (64 + 2 * 32)² than the whole photo.
+            assert {c.window for c in crops} == {(0, 0, 148, 200)}
+
+
+def test_a_lone_crop_gets_its_own_window_clipped_to_the_photo():
+    config = DataConfig(
+        hr_crop=32, crops_per_image=1, val_fraction=0.3, teacher_context=4, degradations_per_image=1
+    )
+    for crop in plan_crops(_fake_images(10), config, seed=0).train:
+        top, left, height, width = crop.window
+        assert (top, left) == (max(0, crop.top - 16), max(0, crop.left - 16))
+        assert top + height == min(148, crop.top + 48) and left + width == min(200, crop.left + 48)

@@ -66,3 +66,51 @@ def test_ranks_share_the_work_by_image(tiny_root: Path, tmp_path: Path):
     for rank in (0, 1):
         list(cache.build(crops, teacher, cancel=CancelToken(), rank=rank, world=2))
     assert cache.missing(crops) == []
+
+
+def test_in_context_the_teacher_sees_the_whole_degraded_photo(tiny_root: Path, tmp_path: Path):
+    teacher = load_teacher(str(tiny_root / "teacher.safetensors"))
+    images = next(
+        e.result for e in scan_images([tiny_root / "photos_a"], 32) if isinstance(e, Finished)
+    )
+    config = DataConfig(
+        hr_crop=32,
+        crops_per_image=4,
+        val_fraction=0.5,
+        teacher_context=16,
+        degradations_per_image=2,
+    )
+    crops = plan_crops(images, config, seed=0).train
+    assert {c.window for c in crops} == {
+        (0, 0, crops[0].image.height // 4 * 4, crops[0].image.width // 4 * 4)
+    }
+    cache = TeacherCache(root=tmp_path, degradation=DegradationConfig(), feature_blocks=(1,))
+    events = list(cache.build(crops, teacher, cancel=CancelToken()))
+    assert events[-1] == Progress(stage="teacher cache", done=4, total=4)
+    photo = load_rgb(crops[0].image.path)
+    for crop in crops:
+        top, left, height, width = crop.window
+        lr = degrade(photo[top : top + height, left : left + width], DegradationConfig(), crop.seed)
+        whole = torch.from_numpy(lr).permute(2, 0, 1)[None].float() / 255
+        output, feats = run_with_features(teacher, whole, (1,))
+        y, x, side = crop.top // 4, crop.left // 4, crop.size // 4
+        sample = cache.load(crop)
+        assert torch.equal(sample.lr, whole[0, :, y : y + side, x : x + side])
+        expected = output[0, :, crop.top : crop.top + 32, crop.left : crop.left + 32]
+        assert torch.allclose(sample.teacher, expected, atol=2e-3)
+        assert torch.allclose(
+            sample.feats[1], feats[1][0, :, y : y + side, x : x + side], atol=5e-3
+        )
+        hr = photo[crop.top : crop.top + 32, crop.left : crop.left + 32]
+        assert np.abs(sample.hr.permute(1, 2, 0).numpy() - hr).max() <= 0.5 / 255 + 1e-6
+        # In context, the teacher draws something else than on the crop alone.
+        alone, _ = run_with_features(teacher, sample.lr[None], ())
+        assert not torch.allclose(alone[0], expected, atol=2e-3)
+
+
+def test_the_window_is_part_of_the_key(tiny_root: Path, tmp_path: Path):
+    crop = _pool(tiny_root).train[0]
+    cache = TeacherCache(root=tmp_path, degradation=DegradationConfig())
+    framed = dataclasses.replace(crop, window=(0, 0, 64, 64))
+    assert cache.path(crop) != cache.path(framed)
+    assert cache.path(framed) != cache.path(dataclasses.replace(crop, window=(0, 0, 64, 68)))
