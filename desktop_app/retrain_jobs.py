@@ -53,15 +53,16 @@ def train_job(request: DistillRequest, cancel: CancelToken) -> Iterator[Any]:
 
 
 def teacher_calls(config: DistillConfig, cancel: CancelToken) -> list[float]:
-    """The teacher on one LR crop, timed directly (the calibration crops may already be in
-    the teacher cache, where they cost nothing, unlike the user's new photos).
+    """The teacher on one LR crop with its context, timed directly (the calibration crops may
+    already be in the teacher cache, where they cost nothing, unlike the user's new photos).
 
     The first call pays for PyTorch's set-up; after it the fastest of a few calls counts,
     because other programs on a busy computer make single calls up to 10x slower (seen on
     the shared 2-core test machine: 15 s, then 1.1 s for the same call).
     """
     teacher = load_teacher(config.teacher)
-    side = config.data.hr_crop // 4
+    # With context the teacher sees the crop's window: at most this side, less at an edge.
+    side = config.data.hr_crop // 4 + 2 * config.data.teacher_context
     lr = torch.rand(1, 3, side, side, generator=torch.Generator().manual_seed(0))
     timings: list[float] = []
     with torch.inference_mode():

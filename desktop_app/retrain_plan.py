@@ -97,6 +97,7 @@ class Measurement:
     batch_size: int
     hr_crop: int
     when: float
+    teacher_context: int = 0
 
     def as_settings(self) -> dict[str, float]:
         return {
@@ -106,6 +107,7 @@ class Measurement:
             "startup": self.startup,
             "batch_size": float(self.batch_size),
             "hr_crop": float(self.hr_crop),
+            "teacher_context": float(self.teacher_context),
             "when": self.when,
         }
 
@@ -122,14 +124,17 @@ class Measurement:
             batch_size=int(values.get("batch_size", 0)),
             hr_crop=int(values.get("hr_crop", 0)),
             when=values["when"],
+            teacher_context=int(values.get("teacher_context", 0)),
         )
 
     def fits(self, config: DistillConfig) -> bool:
-        """Measured with the same batch and crop size, and for every stage the run uses."""
+        """Measured with the same batch, crop size and teacher context, and for every stage
+        the run uses."""
         needed = {s for s, n in stage_steps(config.schedule).items() if n}
         return (
             self.batch_size == config.schedule.batch_size
             and self.hr_crop == config.data.hr_crop
+            and self.teacher_context == config.data.teacher_context
             and needed <= set(self.steps)
         )
 
@@ -158,6 +163,7 @@ def measurement_from(timings: Timings, config: DistillConfig) -> Measurement:
         batch_size=config.schedule.batch_size,
         hr_crop=config.data.hr_crop,
         when=time.time(),
+        teacher_context=config.data.teacher_context,
     )
 
 

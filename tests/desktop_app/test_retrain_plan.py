@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,8 @@ def test_a_measurement_for_other_crops_does_not_fit() -> None:
     other = config.__class__(data=config.data.__class__(hr_crop=64), schedule=config.schedule)
     assert not m.fits(other)
     assert not measured(gan=3.0).fits(config)  # stages it did not time
+    framed = dataclasses.replace(config, data=dataclasses.replace(config.data, teacher_context=16))
+    assert not m.fits(framed)  # timed on the crop alone, not on its window
 
 
 def test_with_a_shipped_student_the_form_fine_tunes_that_student(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -80,6 +81,9 @@ def test_init_default_fine_tunes_the_shipped_student_with_its_discriminators(
     assert tuned["init"] == "default" and tuned["student"] == "b2-c16-g8-h11-conv-x4"
     assert (tuned["teacher_d_ndf"], tuned["student_d_ndf"]) == (8, 4)
     assert tuned["schedule"]["teacher_d_steps"] == 0 and tuned["data"]["hr_crop"] == 128
+    assert tuned["data"]["teacher_context"] == 16  # the teacher sees around each crop
+    shipped = (first / "student.safetensors").read_bytes()
+    assert card["init"]["weights_sha256"] == hashlib.sha256(shipped).hexdigest()
     rows = (tmp_path / "tuned" / "metrics.csv").read_text().splitlines()
     assert [r.split(",")[1] for r in rows[1:]] == ["gan", "gan"]
 
