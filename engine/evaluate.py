@@ -9,6 +9,7 @@ are cached on disk per image and teacher weights: the teacher takes seconds per 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import math
@@ -178,6 +179,10 @@ def _descriptors(request: EvalRequest) -> tuple[ModelDescriptor, list[ModelDescr
             raise UsageError(f"model {name!r} is x{descriptor.scale}, eval is x{request.scale}")
         if not descriptor.trained:
             raise ModelError(f"model {name!r} has no trained weights; nothing to evaluate")
+        if descriptor.name in {BICUBIC, teacher.name, *(d.name for d in others)}:
+            # Two files can load under one name (two runs' mfagan-x4.safetensors): the row is
+            # labelled as the user gave it, so that neither row silently replaces the other.
+            descriptor = dataclasses.replace(descriptor, name=name)
         others.append(descriptor)
     return teacher, others
 

@@ -97,3 +97,15 @@ def test_teacher_outputs_are_cached_on_disk(
     second = _evaluate(request)
     assert CountingNearest.calls == 2
     assert first.scores == second.scores
+
+
+def test_two_models_of_one_name_keep_a_row_each(dataset: Path, models):
+    # Two runs' files both load as "mfagan": each row is labelled as it was asked for.
+    models["runs/a/mfagan-x4.safetensors"] = make_descriptor(Darker(), name="mfagan")
+    models["runs/b/mfagan-x4.safetensors"] = make_descriptor(NearestX4(), name="mfagan")
+    models["also-teacher"] = make_descriptor(Darker(), name="teacher")
+    asked = ("runs/a/mfagan-x4.safetensors", "runs/b/mfagan-x4.safetensors", "also-teacher")
+    result = _evaluate(EvalRequest(dataset=dataset, models=asked, teacher="teacher"))
+    assert list(result.scores) == ["bicubic", "teacher", "mfagan", *asked[1:]]
+    assert math.isinf(result.scores["runs/b/mfagan-x4.safetensors"].psnr_teacher)
+    assert result.scores["mfagan"].psnr_teacher == result.scores["also-teacher"].psnr_teacher
