@@ -11,7 +11,6 @@ User models live in ``data_dir()/models/<name>.safetensors`` + ``<name>.json``.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -135,14 +134,12 @@ LINEAGE_KEYS = ("name", "config", "training", "validation", "init")
 def lineage(init: Path) -> dict[str, Any]:
     """What a fine-tuned student started from, for its model card: the init file's digest and,
     when that file's card lies beside it, the card's training and validation (with the card's
-    own ``init``), so a card accounts for every run that went into its weights."""
+    own ``init``), so a card accounts for every run that went into its weights. A bare
+    student file (no card, or not ours) still gets its digest."""
+    from engine.models.registry import model_card
+
+    card = model_card(init)
     entry: dict[str, Any] = {"weights": init.name, "weights_sha256": file_sha256(init)}
-    try:
-        card = json.loads(init.with_suffix(".json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return entry  # a bare student file (no card, or not ours) still has its digest
-    if not isinstance(card, dict):
-        return entry
     return entry | {key: card[key] for key in LINEAGE_KEYS if key in card}
 
 

@@ -13,6 +13,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file
@@ -144,16 +145,18 @@ def _is_mfa_file(path: Path) -> bool:
     )
 
 
+def model_card(weights: Path) -> dict[str, Any]:
+    """The model card beside a weights file (``<stem>.json``); {} when there is none, or it
+    is unreadable or not a JSON object: a card only ever adds to what the weights say."""
+    try:
+        card = json.loads(weights.with_suffix(".json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return card if isinstance(card, dict) else {}
+
+
 def _user_mfa(path: Path) -> ModelDescriptor:
-    card_path = path.with_suffix(".json")
-    card: dict[str, object] = {}
-    if card_path.is_file():
-        try:
-            card = json.loads(card_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            card = {}
-        if not isinstance(card, dict):
-            card = {}
+    card = model_card(path)
     name = str(card.get("name") or path.stem)
     return mfa_descriptor(
         name,
