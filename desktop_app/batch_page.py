@@ -39,9 +39,9 @@ from desktop_app.settings import BatchSettings, SettingsStore
 from desktop_app.settings_panel import SettingsPanel
 from desktop_app.upscale_options import UpscaleOptions
 from desktop_app.workers import Job, JobRunner
-from engine.batch import BatchRequest, BatchResult
 from engine.errors import MfaganError
 from engine.events import FileDone, FileFailed, FileSkipped, FileStarted, Notice, Progress
+from engine.inference.batch import BatchRequest, BatchResult
 
 
 def _folder_row(edit: QLineEdit, button: QPushButton) -> QHBoxLayout:

@@ -22,13 +22,11 @@ from typing import Any
 from PySide6.QtGui import QImage
 
 from desktop_app.images import from_qimage, thumbnail, to_qimage
-from engine.batch import BatchRequest, find_images, run_batch
 from engine.errors import ImageError, ModelError
 from engine.events import CancelToken, Event, Finished, Progress, result_of
 from engine.imageio import read_image, write_image
-from engine.models.descriptor import ModelDescriptor
-from engine.models.registry import default_model_name, get_model
-from engine.upscale import (
+from engine.inference.batch import BatchRequest, find_images, run_batch
+from engine.inference.upscale import (
     BackendKind,
     TargetSize,
     Upscaler,
@@ -36,6 +34,8 @@ from engine.upscale import (
     check_distinct,
     upscale_image,
 )
+from engine.models.descriptor import ModelDescriptor
+from engine.models.registry import default_model_name, get_model
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -19,7 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.distill.config import DistillConfig, ScheduleConfig, fine_tune_config, load_config
+from engine.distill.config import DistillConfig, ScheduleConfig, load_config
+from engine.distill.fine_tune import fine_tune_config
 from engine.models import registry
 
 STAGES = ("teacher_d", "warmup", "gan")

@@ -8,7 +8,7 @@ import platformdirs
 
 from desktop_app.jobs import UpscaleOutcome
 from desktop_app.settings import UpscaleSettings
-from engine.batch import output_name
+from engine.inference.batch import output_name
 from engine.paths import data_dir
 
 

@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 import platformdirs
 from PySide6.QtCore import QSettings
 
-from engine.batch import DEFAULT_NAME_PATTERN
+from engine.inference.batch import DEFAULT_NAME_PATTERN
 from engine.paths import APP_NAME
 
 SizeMode = Literal["scale", "width"]

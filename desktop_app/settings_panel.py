@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
 
 from desktop_app.settings import OUTPUT_FORMATS, TILE_CHOICES, UpscaleSettings
 from desktop_app.upscale_options import UpscaleOptions
-from engine.batch import output_name
 from engine.errors import UsageError
+from engine.inference.batch import output_name
 
 ADD_MODEL = "__add_model_file__"
 SIZE_CHOICES = (("×2", 2), ("×3", 3), ("×4", 4), ("Width…", 0))

@@ -14,9 +14,9 @@ from PySide6.QtCore import QObject, Signal
 
 from desktop_app.jobs import ModelChoice
 from desktop_app.settings import SettingsStore, UpscaleSettings
+from engine.inference.upscale import TargetSize, WriteOptions
 from engine.models.descriptor import ModelDescriptor
 from engine.models.registry import default_model_name, list_models
-from engine.upscale import TargetSize, WriteOptions
 
 
 @dataclass(frozen=True, kw_only=True)

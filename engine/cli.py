@@ -141,8 +141,8 @@ def run_handler(handler: Callable[[argparse.Namespace], int], args: argparse.Nam
 
 
 def _upscaler(args: argparse.Namespace):
+    from engine.inference.upscale import Upscaler
     from engine.models.registry import default_model_name, get_model
-    from engine.upscale import Upscaler
 
     descriptor = get_model(args.model or default_model_name())
     if not descriptor.trained:
@@ -155,7 +155,7 @@ def _upscaler(args: argparse.Namespace):
 
 
 def _target_and_write(args: argparse.Namespace):
-    from engine.upscale import TargetSize, WriteOptions
+    from engine.inference.upscale import TargetSize, WriteOptions
 
     target = TargetSize(scale=args.scale, width=args.width, height=args.height)
     write = WriteOptions(
@@ -165,9 +165,9 @@ def _target_and_write(args: argparse.Namespace):
 
 
 def _cmd_upscale(args: argparse.Namespace) -> int:
-    from engine.batch import DEFAULT_NAME_PATTERN, output_name
     from engine.console import ConsoleRenderer, ctrl_c_cancels
-    from engine.upscale import upscale_file
+    from engine.inference.batch import DEFAULT_NAME_PATTERN, output_name
+    from engine.inference.upscale import upscale_file
 
     source: Path = args.input
     if not source.is_file():
@@ -199,8 +199,8 @@ def _cmd_upscale(args: argparse.Namespace) -> int:
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    from engine.batch import DEFAULT_NAME_PATTERN, BatchRequest, run_batch
     from engine.console import ConsoleRenderer, ctrl_c_cancels
+    from engine.inference.batch import DEFAULT_NAME_PATTERN, BatchRequest, run_batch
 
     target, write = _target_and_write(args)
     request = BatchRequest(
@@ -256,8 +256,8 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 
 def _cmd_profile(args: argparse.Namespace) -> int:
+    from engine.models.profiling import profile_model
     from engine.models.registry import default_model_name, get_model
-    from engine.profiling import profile_model
 
     descriptor = get_model(args.model or default_model_name())
     report = profile_model(
@@ -275,9 +275,9 @@ def _cmd_profile(args: argparse.Namespace) -> int:
 
 
 def _cmd_latency(args: argparse.Namespace) -> int:
-    from engine.latency.predict import predict_latency
-    from engine.latency.targets import latency_target
     from engine.models.registry import default_model_name
+    from engine.phones.predict import predict_latency
+    from engine.phones.targets import latency_target
 
     target = latency_target(args.model or default_model_name())
     if args.size % target.size_multiple:
@@ -306,9 +306,9 @@ def _cmd_latency(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from engine.bench import BenchSettings, render_table, run_bench, update_readme
-    from engine.bench_report import readme_section
     from engine.console import ConsoleRenderer, ctrl_c_cancels
+    from engine.measure.bench import BenchSettings, render_table, run_bench, update_readme
+    from engine.measure.bench_report import readme_section
 
     if args.readme is not None:
         readme_section(args.readme)  # a wrong path fails now, not after minutes of timing

@@ -120,7 +120,8 @@ def _init_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _distill_config(args: argparse.Namespace) -> DistillConfig:
-    from engine.distill.config import DistillConfig, fine_tune_config, load_config, with_overrides
+    from engine.distill.config import DistillConfig, load_config, with_overrides
+    from engine.distill.fine_tune import fine_tune_config
     from engine.models.mfa import MFAConfig
 
     if args.config:
@@ -178,7 +179,7 @@ def cmd_distill(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from engine.console import ConsoleRenderer, ctrl_c_cancels
-    from engine.evaluate import DEFAULT_TEACHER, EvalRequest, evaluate, render_table
+    from engine.measure.evaluate import DEFAULT_TEACHER, EvalRequest, evaluate, render_table
 
     request = EvalRequest(
         dataset=args.dataset,

@@ -97,7 +97,7 @@ def load_discriminators(
 
 
 def cost(generator: MFAGenerator) -> dict[str, Any]:
-    from engine.profiling import profile_model
+    from engine.models.profiling import profile_model
 
     report = profile_model(generator, height=PROFILE_SIDE, width=PROFILE_SIDE)
     return {"lr_size": [PROFILE_SIDE, PROFILE_SIDE]} | report.as_dict()

@@ -27,12 +27,14 @@ from typing import Any
 
 import numpy as np
 
-from engine.backends import TorchBackend
-from engine.bench_report import update_readme
 from engine.distill import export, report
 from engine.distill.validation import ValImages
 from engine.errors import UsageError
-from engine.evaluate import (
+from engine.events import CancelToken, Event, Finished, Notice, Progress, result_of
+from engine.files import atomic_write_bytes
+from engine.inference.backends import TorchBackend
+from engine.measure.bench_report import update_readme
+from engine.measure.evaluate import (
     BICUBIC,
     DEFAULT_TEACHER,
     EvalRequest,
@@ -40,14 +42,12 @@ from engine.evaluate import (
     load_ground_truth,
     upscale_array,
 )
-from engine.events import CancelToken, Event, Finished, Notice, Progress, result_of
-from engine.files import atomic_write_bytes
-from engine.latency.predict import predict_latency
-from engine.latency.targets import latency_target
-from engine.metrics import bicubic_down, bicubic_resize
+from engine.measure.metrics import bicubic_down, bicubic_resize
 from engine.models import registry
+from engine.models.profiling import profile_model
 from engine.paths import RESOURCES
-from engine.profiling import profile_model
+from engine.phones.predict import predict_latency
+from engine.phones.targets import latency_target
 
 START_MARKER = "<!-- student:start -->"
 END_MARKER = "<!-- student:end -->"

@@ -25,12 +25,12 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save
 
-from engine.abortable import cancel_hooks
 from engine.distill.config import SCALE, DegradationConfig
 from engine.distill.data import Crop, cut, load_rgb
 from engine.distill.degradation import degrade
 from engine.events import CancelToken, Event, Progress
 from engine.files import atomic_write_bytes
+from engine.inference.abortable import cancel_hooks
 from engine.models.rrdbnet import RRDBNet
 
 FEATURE_PREFIX = "feat."

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from engine.distill.teacher_cache import Sample
-from engine.metrics import bicubic_resize, to_uint8, y_scores
+from engine.measure.metrics import bicubic_resize, to_uint8, y_scores
 
 SHAVE = 4
 CHUNK = 8

@@ -15,7 +15,7 @@ import torch
 from skimage import data as skdata
 
 from engine.distill.teacher_net import load_teacher
-from engine.metrics import bicubic_down, to_uint8, y_scores
+from engine.measure.metrics import bicubic_down, to_uint8, y_scores
 
 WINDOW = 96
 

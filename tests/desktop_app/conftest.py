@@ -30,8 +30,8 @@ def bicubic_onnx_exported(tmp_path_factory: pytest.TempPathFactory) -> None:
     previous = os.environ.get("MFAGAN_CACHE_DIR")
     os.environ["MFAGAN_CACHE_DIR"] = str(root / "cache")  # the folder tests/conftest.py uses
     try:
+        from engine.inference.upscale import Upscaler
         from engine.models.registry import get_model
-        from engine.upscale import Upscaler
 
         for _ in Upscaler(get_model(FAST_MODEL), backend="onnx").prepare():
             pass

@@ -20,7 +20,7 @@ from engine.events import (
     Progress,
 )
 from engine.imageio import SUPPORTED_SUFFIXES, format_for_suffix
-from engine.upscale import TargetSize, Upscaler, WriteOptions, upscale_file
+from engine.inference.upscale import TargetSize, Upscaler, WriteOptions, upscale_file
 
 DEFAULT_NAME_PATTERN = "{stem}_{model}_{scale}"
 PATTERN_FIELDS = ("stem", "model", "scale")

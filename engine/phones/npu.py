@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.latency.model import LatencyEstimate
-from engine.profiling import CostReport
+from engine.models.profiling import CostReport
+from engine.phones.model import LatencyEstimate
 
 # Nets with no MACs (bicubic) still pay the floor; this keeps the log finite.
 _MIN_GMACS = 1e-6

@@ -8,19 +8,19 @@ import torch
 from torch import nn
 
 from engine.errors import UsageError
-from engine.latency.calibration import calibrate, calibration, reference_reports
-from engine.latency.device import load_device_profile
-from engine.latency.model import (
+from engine.models.mfa import MFAConfig, MFAGenerator
+from engine.models.profiling import profile_model
+from engine.models.rrdbnet import RRDBNet, RRDBNetConfig
+from engine.phones.calibration import calibrate, calibration, reference_reports
+from engine.phones.device import load_device_profile
+from engine.phones.model import (
     LatencyEstimate,
     RooflineParams,
     WorkOps,
     does_work,
     fit_roofline,
 )
-from engine.latency.predict import predict_latency
-from engine.models.mfa import MFAConfig, MFAGenerator
-from engine.models.rrdbnet import RRDBNet, RRDBNetConfig
-from engine.profiling import profile_model
+from engine.phones.predict import predict_latency
 
 
 class _Block(nn.Module):
@@ -126,7 +126,7 @@ def test_malformed_device_profile_is_a_one_line_error(tmp_path):
 
 
 def test_measurement_of_an_unknown_net_is_refused(tmp_path):
-    from engine.latency.device import DEFAULT_DEVICE
+    from engine.phones.device import DEFAULT_DEVICE
 
     data = json.loads(DEFAULT_DEVICE.read_text(encoding="utf-8"))
     data["columns"]["gpu"]["measurements_ms"]["edsr"] = 100.0

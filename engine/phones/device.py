@@ -2,7 +2,7 @@
 
 Profiles are JSON files in ``resources/phones/``. Each holds columns of measurements (one per
 compute unit and runtime release, e.g. ``gpu`` and ``npu``), keyed by the AI Hub model ids of
-the reference nets (``engine.latency.reference_nets``). They are public facts copied from
+the reference nets (``engine.phones.reference_nets``). They are public facts copied from
 Qualcomm's tables, not our results; the calibration reads them at run time.
 """
 

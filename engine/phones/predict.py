@@ -7,9 +7,9 @@ from typing import Any
 
 from torch import nn
 
-from engine.latency.calibration import Calibration, calibration
-from engine.latency.model import LatencyEstimate
-from engine.profiling import CostReport, profile_model
+from engine.models.profiling import CostReport, profile_model
+from engine.phones.calibration import Calibration, calibration
+from engine.phones.model import LatencyEstimate
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -6,10 +6,10 @@ import pytest
 from PIL import Image
 from support import file_hash, rgb_noise
 
-from engine.batch import BatchRequest, find_images, output_name, run_batch
 from engine.errors import UsageError
 from engine.events import Cancelled, CancelToken, FileDone, FileFailed, Finished
-from engine.upscale import TargetSize, Upscaler, WriteOptions
+from engine.inference.batch import BatchRequest, find_images, output_name, run_batch
+from engine.inference.upscale import TargetSize, Upscaler, WriteOptions
 
 
 def _folder(root: Path) -> Path:

@@ -13,9 +13,9 @@ from skimage import data as skdata
 from support import NearestX4, make_descriptor
 
 import engine.models.registry as registry
-from engine.evaluate import EvalRequest, evaluate, render_table
 from engine.events import Finished
-from engine.metrics import bicubic_down, bicubic_resize, modcrop, to_uint8, y_scores
+from engine.measure.evaluate import EvalRequest, evaluate, render_table
+from engine.measure.metrics import bicubic_down, bicubic_resize, modcrop, to_uint8, y_scores
 
 
 class CountingNearest(NearestX4):

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from engine.latency.calibration import reference_reports
-from engine.latency.reference_nets import REFERENCE_NETS, reference_net
+from engine.phones.calibration import reference_reports
+from engine.phones.reference_nets import REFERENCE_NETS, reference_net
 
 
 @pytest.mark.parametrize("net", REFERENCE_NETS, ids=lambda net: net.key)

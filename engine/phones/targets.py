@@ -16,10 +16,10 @@ import torch
 from torch import nn
 
 from engine.errors import ModelError
-from engine.latency.reference_nets import REFERENCE_NETS
 from engine.models.descriptor import ModelDescriptor
 from engine.models.mfa import MFAConfig, MFAGenerator
 from engine.models.rrdbnet import RRDBNet, RRDBNetConfig
+from engine.phones.reference_nets import REFERENCE_NETS
 
 # Looks like an MFA config, so a bad one gets MFAConfig's precise error, not "unknown model".
 _MFA_SHAPED = re.compile(r"b\d+-c\d+-")

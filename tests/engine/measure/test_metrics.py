@@ -9,7 +9,7 @@ import pytest
 from skimage import data as skdata
 from skimage.metrics import structural_similarity
 
-from engine.metrics import bicubic_down, modcrop, psnr, rgb_to_y, ssim, y_scores
+from engine.measure.metrics import bicubic_down, modcrop, psnr, rgb_to_y, ssim, y_scores
 
 
 def test_psnr_of_an_image_with_itself_is_inf_without_warnings():

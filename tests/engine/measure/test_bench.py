@@ -16,7 +16,9 @@ from PIL import Image
 from support import NearestX4, make_descriptor
 from torch import nn
 
-from engine.bench import (
+from engine.errors import UsageError
+from engine.events import Cancelled, CancelToken, Finished, Notice, Progress
+from engine.measure.bench import (
     BenchResult,
     BenchSettings,
     load_photo,
@@ -27,12 +29,10 @@ from engine.bench import (
     run_bench,
     update_readme,
 )
-from engine.bench_report import END_MARKER, START_MARKER
-from engine.errors import UsageError
-from engine.events import Cancelled, CancelToken, Finished, Notice, Progress
+from engine.measure.bench_report import END_MARKER, START_MARKER
 from engine.models.mfa import LARGEST_CONFIG, MFAGenerator
+from engine.models.profiling import profile_model
 from engine.paths import RESOURCES
-from engine.profiling import profile_model
 
 
 def _big() -> nn.Module:

@@ -17,12 +17,12 @@ from typing import Literal
 import numpy as np
 from PIL import Image
 
-from engine.backends import Backend, make_backend
 from engine.errors import ModelError, UsageError
 from engine.events import CancelToken, Event, Finished, Progress, result_of
 from engine.imageio import ImageData, read_image, write_image
+from engine.inference.backends import Backend, make_backend
+from engine.inference.tiling import TileFallback, auto_tile_size, recommended_overlap, run_tiled
 from engine.models.descriptor import ModelDescriptor
-from engine.tiling import TileFallback, auto_tile_size, recommended_overlap, run_tiled
 
 BackendKind = Literal["onnx", "torch"]
 MAX_PASSES = 2

@@ -1,6 +1,6 @@
 """Predicted on-device latency from a cost report: the interface and the analytic GPU model.
 
-Anything that turns a :class:`~engine.profiling.CostReport` into a :class:`LatencyEstimate`
+Anything that turns a :class:`~engine.models.profiling.CostReport` into a :class:`LatencyEstimate`
 is a :class:`LatencyModel`, so a search can swap this analytic model for a lookup table or
 real AI Hub measurements without changing its code.
 
@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from engine.profiling import CostReport, OpCost
+from engine.models.profiling import CostReport, OpCost
 
 PROFILED_BYTES_PER_ELEMENT = 4
 # Past this, ms / (1 - error) explodes: a band that wide says nothing anyway.

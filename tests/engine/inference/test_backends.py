@@ -17,16 +17,16 @@ from skimage import data as skdata
 from support import NearestX4, make_descriptor
 from torch import nn
 
-from engine import backends
-from engine.backends import (
+from engine.errors import ModelError
+from engine.events import Cancelled, CancelToken
+from engine.inference import backends
+from engine.inference.backends import (
     OnnxBackend,
     TorchBackend,
     is_out_of_memory,
     make_backend,
     onnx_path,
 )
-from engine.errors import ModelError
-from engine.events import Cancelled, CancelToken
 from engine.models.bicubic import BicubicUpsampler
 from engine.models.descriptor import ModelDescriptor
 from engine.models.mfa import MFAConfig, MFAGenerator

@@ -8,7 +8,7 @@ from support import file_hash
 from engine.errors import UsageError
 from engine.events import Cancelled, CancelToken, Finished, Notice
 from engine.imageio import ImageData
-from engine.upscale import (
+from engine.inference.upscale import (
     TargetSize,
     Upscaler,
     WriteOptions,
@@ -226,7 +226,7 @@ def test_files_keep_alpha_16_bit_grey_and_metadata(nearest_descriptor, tmp_path)
 
 
 def test_a_tile_size_that_ran_out_of_memory_is_not_tried_again(nearest_descriptor):
-    from engine.tiling import TileFallback
+    from engine.inference.tiling import TileFallback
 
     class SmallTilesOnly:
         name = "torch"

@@ -26,9 +26,12 @@ import onnxruntime as ort
 import torch
 from PIL import Image, ImageOps
 
-from engine.backends import Backend, available_threads, make_backend
-from engine.bench_report import render_table, update_readme
-from engine.bench_result import (
+from engine.errors import ModelError
+from engine.events import CancelToken, Event, Finished, Notice, Progress
+from engine.inference.backends import Backend, available_threads, make_backend
+from engine.inference.tiling import run_tiled
+from engine.measure.bench_report import render_table, update_readme
+from engine.measure.bench_result import (
     STUDENT,
     STUDENT_PREFIX,
     BenchResult,
@@ -37,13 +40,10 @@ from engine.bench_result import (
     Timing,
     check_goals,
 )
-from engine.errors import ModelError
-from engine.events import CancelToken, Event, Finished, Notice, Progress
 from engine.models.descriptor import ModelDescriptor
 from engine.models.mfa import MFAConfig, MFAGenerator
+from engine.models.profiling import CostReport, profile_model
 from engine.paths import RESOURCES
-from engine.profiling import CostReport, profile_model
-from engine.tiling import run_tiled
 
 # The result types and the markdown live in their own modules; callers import them from here.
 __all__ = [

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.bench_result import GOALS, METRIC_TITLES, BenchResult, ModelBench
 from engine.errors import UsageError
 from engine.files import atomic_write_bytes
+from engine.measure.bench_result import GOALS, METRIC_TITLES, BenchResult, ModelBench
 
 START_MARKER = "<!-- bench:start -->"
 END_MARKER = "<!-- bench:end -->"

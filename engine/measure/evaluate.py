@@ -1,6 +1,6 @@
 """``mfagan eval``: PSNR/SSIM of models on a folder of HR images, vs ground truth and teacher.
 
-Protocol (engine.metrics): modcrop 4, PIL bicubic down x4, every output quantised to 8 bits,
+Protocol (engine.measure.metrics): modcrop 4, PIL bicubic down x4, every output quantised to 8 bits,
 Y channel (BT.601), 4-pixel border shaved. Every run also scores the two references on the
 same images: ``bicubic`` (PIL bicubic up, the convention of published tables) and the teacher,
 whose output is the target of fidelity (PSNR/SSIM vs the teacher's output). Teacher outputs
@@ -20,15 +20,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from engine.backends import TorchBackend
 from engine.errors import ModelError, UsageError
 from engine.events import CancelToken, Event, Finished, Notice, Progress, result_of
 from engine.files import atomic_write_bytes
 from engine.imageio import read_image
-from engine.metrics import as_rgb, bicubic_down, bicubic_resize, modcrop, to_uint8, y_scores
+from engine.inference.backends import TorchBackend
+from engine.inference.tiling import recommended_overlap, run_tiled
+from engine.measure.metrics import as_rgb, bicubic_down, bicubic_resize, modcrop, to_uint8, y_scores
 from engine.models.descriptor import ModelDescriptor
 from engine.paths import cache_dir
-from engine.tiling import recommended_overlap, run_tiled
 
 BICUBIC = "bicubic"
 DEFAULT_TEACHER = "realesrgan-x4plus"

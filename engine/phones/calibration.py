@@ -17,11 +17,11 @@ from typing import Any, TypeVar
 import torch
 
 from engine.errors import UsageError
-from engine.latency.device import DEFAULT_DEVICE, DeviceProfile, load_device_profile
-from engine.latency.model import RooflineModel, WorkOps, fit_roofline
-from engine.latency.npu import PowerLawRange, fit_power_law
-from engine.latency.reference_nets import REFERENCE_NETS
-from engine.profiling import CostReport, profile_model
+from engine.models.profiling import CostReport, profile_model
+from engine.phones.device import DEFAULT_DEVICE, DeviceProfile, load_device_profile
+from engine.phones.model import RooflineModel, WorkOps, fit_roofline
+from engine.phones.npu import PowerLawRange, fit_power_law
+from engine.phones.reference_nets import REFERENCE_NETS
 
 X = TypeVar("X")
 P = TypeVar("P")

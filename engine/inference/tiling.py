@@ -29,11 +29,11 @@ from dataclasses import dataclass
 import numpy as np
 import psutil
 
-from engine.backends import Backend, is_out_of_memory
 from engine.errors import ModelError
 from engine.events import CancelToken, Finished, Notice, Progress
+from engine.inference.backends import Backend, is_out_of_memory
 from engine.models.descriptor import ModelDescriptor
-from engine.profiling import profile_model
+from engine.models.profiling import profile_model
 
 CROSSFADE = 8
 MIN_TILE = 32

@@ -12,14 +12,11 @@ from skimage import data as skdata
 from support import NearestX4, make_descriptor
 from torch import nn
 
-from engine import tiling
-from engine.backends import TorchBackend
 from engine.errors import ModelError
 from engine.events import Cancelled, CancelToken, Finished, Notice, Progress
-from engine.models.descriptor import ModelDescriptor
-from engine.models.mfa import DEFAULT_CONFIG, MFAGenerator
-from engine.models.registry import get_model
-from engine.tiling import (
+from engine.inference import tiling
+from engine.inference.backends import TorchBackend
+from engine.inference.tiling import (
     NotEnoughMemory,
     auto_tile_size,
     axis_weights,
@@ -28,6 +25,9 @@ from engine.tiling import (
     recommended_overlap,
     run_tiled,
 )
+from engine.models.descriptor import ModelDescriptor
+from engine.models.mfa import DEFAULT_CONFIG, MFAGenerator
+from engine.models.registry import get_model
 
 TWO_LEVELS = 2.0 / 255.0
 

@@ -13,7 +13,7 @@ dynamic axes, and only emits a DeprecationWarning, which we silence where we cal
 Cancellation inside one call (a 512 px teacher tile takes minutes on two cores): PyTorch
 checks the token in a forward pre-hook of every submodule, so it stops before the next layer;
 onnxruntime is stopped through ``RunOptions.terminate`` before its next node (see
-``engine.abortable``). Either way the call raises ``Cancelled``.
+``engine.inference.abortable``). Either way the call raises ``Cancelled``.
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ import onnxruntime as ort
 import torch
 from torch import nn
 
-from engine.abortable import cancel_hooks, run_session_abortable
 from engine.errors import ModelError
 from engine.events import CancelToken
+from engine.inference.abortable import cancel_hooks, run_session_abortable
 from engine.models.descriptor import ModelDescriptor
 from engine.paths import cache_dir
 

@@ -11,8 +11,8 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from engine.models.mfa import DEFAULT_CONFIG, MFAGenerator
+from engine.models.profiling import CostReport, profile_model
 from engine.models.rrdbnet import RRDBNet, RRDBNetConfig
-from engine.profiling import CostReport, profile_model
 
 F32 = 4
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.inference.tiling import DEFAULT_OVERLAP
 from engine.models.mfa import LARGEST_CONFIG
+from engine.models.profiling import CostReport
 from engine.models.registry import STUDENT_NAME, TEACHER_NAME
-from engine.profiling import CostReport
-from engine.tiling import DEFAULT_OVERLAP
 
 TEACHER = TEACHER_NAME
 STUDENT = STUDENT_NAME

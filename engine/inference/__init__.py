@@ -1,0 +1,1 @@
+"""The upscaling path: backends, tiling, one image, a folder."""

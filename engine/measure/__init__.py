@@ -1,0 +1,1 @@
+"""Measurement: image metrics, the eval protocol, the teacher-vs-student bench."""
