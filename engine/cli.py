@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import engine
 from engine.errors import MfaganError, ModelError, UsageError
 from engine.events import Cancelled, CancelToken
 
@@ -59,6 +60,7 @@ def _add_image_options(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="mfagan", description="MFAGAN Studio: 4x photo upscaling.")
+    parser.add_argument("--version", action="version", version=f"mfagan {engine.__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     up = sub.add_parser("upscale", help="upscale one image")

