@@ -17,7 +17,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# The check prints the one apt command when Qt's X11 plugin lacks system libraries.
 run: $(STAMP)
+	@$(BIN)/python -m desktop_app.platform_check
 	$(BIN)/mfagan-studio
 
 test: $(STAMP)

@@ -35,6 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from desktop_app import platform_check
+
+    # Qt would abort with a message that names no library: say what to install instead.
+    if platform_check.main():
+        return 1
     from desktop_app.app import LaunchOptions, run
 
     return run(
