@@ -18,12 +18,13 @@ import torch
 
 from engine.errors import UsageError
 from engine.models.profiling import CostReport, profile_model
-from engine.phones.device import DEFAULT_DEVICE, DeviceProfile, load_device_profile
+from engine.phones.device import DEFAULT_DEVICE, PHONES, DeviceProfile, load_device_profile
 from engine.phones.model import RooflineModel, WorkOps, fit_roofline
 from engine.phones.npu import PowerLawRange, fit_power_law
 from engine.phones.reference_nets import REFERENCE_NETS
 
 X = TypeVar("X")
+GpuOrNpuModel = RooflineModel | PowerLawRange
 P = TypeVar("P")
 
 
@@ -97,6 +98,19 @@ class Calibration:
     npu_loo: LooResult
     seconds: float
 
+    def model(self, unit: str, precision: str | None = None) -> GpuOrNpuModel:
+        """The calibrated model of ``unit`` at ``precision`` (None: the unit's default)."""
+        columns = {"gpu": (self.device.gpu, self.gpu), "npu": (self.device.npu, self.npu)}
+        if unit not in columns:
+            raise UsageError(f"{self.device.name} has no unit {unit!r}; known: gpu, npu")
+        column, model = columns[unit]
+        if precision not in (None, column.precision):
+            raise UsageError(
+                f"{self.device.name} {unit} has no precision {precision!r}; "
+                f"known: {column.precision}"
+            )
+        return model
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "device": self.device.name,
@@ -162,3 +176,13 @@ def calibrate(device: DeviceProfile) -> Calibration:
 def calibration(path: Path = DEFAULT_DEVICE) -> Calibration:
     """The calibration of the device profile at ``path``, computed once per process."""
     return calibrate(load_device_profile(path))
+
+
+@functools.cache
+def calibration_for(profile: str) -> Calibration:
+    """The calibration of the profile with id ``profile`` (its file name without .json)."""
+    path = PHONES / f"{profile}.json"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in PHONES.glob("*.json")))
+        raise UsageError(f"no phone profile {profile!r}; known: {known}")
+    return calibration(path)

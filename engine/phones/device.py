@@ -26,6 +26,7 @@ class MeasuredColumn:
 
     title: str
     release: str
+    precision: str = "w8a8"
     measurements_ms: tuple[tuple[str, float], ...]
     # Nets measured but not on this unit (an NPU job that fell back to the GPU): kept for
     # the record, left out of the fit.
@@ -54,6 +55,7 @@ def _column(data: dict[str, Any]) -> MeasuredColumn:
     return MeasuredColumn(
         title=str(data["title"]),
         release=str(data["release"]),
+        precision=str(data.get("precision", "w8a8")),
         measurements_ms=tuple((str(k), float(v)) for k, v in data["measurements_ms"].items()),
         excluded=tuple(data.get("excluded_from_fit", {})),
         activation_bytes_per_element=int(data.get("activation_bytes_per_element", 2)),
