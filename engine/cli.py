@@ -96,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true")
 
     from engine.distill.cli import register
+    from engine.nas.cli import register as register_nas
 
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "upscale": _cmd_upscale,
@@ -104,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         "profile": _cmd_profile,
         "latency": _cmd_latency,
         "bench": _cmd_bench,
-    } | register(sub)
+    } | register(sub) | register_nas(sub)
     for name, handler in handlers.items():
         sub.choices[name].set_defaults(handler=handler)
     return parser

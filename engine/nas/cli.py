@@ -1,0 +1,105 @@
+"""``mfagan supernet train|publish`` (and the search commands): flags -> requests -> engine jobs.
+
+``register(subparsers)`` adds the commands and returns their handlers, like
+engine.distill.cli; each handler returns an exit code and lets MfaganError / Cancelled reach
+``engine.cli.main``. ``python -m engine.nas supernet train ...`` runs the same commands
+on their own (what ``torchrun`` launches for multi-process training).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from engine.events import CancelToken
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text}")
+    return value
+
+
+def _add_supernet(sub: Any) -> None:
+    p = sub.add_parser(
+        "supernet",
+        help="train or publish the weight-sharing supernet of MFA students (NAS)",
+        description="The once-for-all supernet over the MFA search space: 'train' distils "
+        "the teacher into it (sandwich rule), 'publish' ships a trained one with its card.",
+    )
+    actions = p.add_subparsers(dest="supernet_command", required=True)
+    t = actions.add_parser("train", help="train (or resume) a supernet")
+    t.add_argument("--config", type=Path, required=True, help="TOML/JSON (see engine.nas)")
+    t.add_argument("--data", type=Path, action="append", help="folder of HR photos (repeatable)")
+    t.add_argument("--out", type=Path, required=True, help="run folder (checkpoints, metrics)")
+    t.add_argument("--resume", action="store_true", help="continue the run in --out")
+    t.add_argument("--steps", type=_positive_int, help="total steps (overrides the config)")
+    t.add_argument("--init", help="student to warm-start from: 'default', a file or 'none'")
+    t.add_argument("--threads", type=_positive_int, help="CPU threads (1 on a busy machine)")
+    t.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def register(subparsers: Any) -> dict[str, Handler]:
+    """Add ``supernet`` to an argparse subparsers object; returns its handler."""
+    _add_supernet(subparsers)
+    return {"supernet": cmd_supernet}
+
+
+def cmd_supernet(args: argparse.Namespace) -> int:
+    return {"train": _cmd_train}[args.supernet_command](args)
+
+
+def _train_config(args: argparse.Namespace):
+    import dataclasses
+
+    from engine.distill.config import with_overrides
+    from engine.nas.train_config import load_supernet_config
+
+    config = load_supernet_config(args.config)
+    init = None if args.init == "none" else args.init
+    overrides = {
+        "data.dirs": tuple(args.data) if args.data else None,
+        "schedule.steps": args.steps,
+    }
+    distill = with_overrides(config.distill, overrides)
+    if args.init is not None:
+        distill = dataclasses.replace(distill, init=init)
+    return dataclasses.replace(config, distill=distill)
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from engine.console import ConsoleRenderer, ctrl_c_cancels
+    from engine.distill.parallel import is_main_process
+    from engine.nas.train import SupernetRequest, train_supernet
+
+    config = _train_config(args)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    request = SupernetRequest(
+        config=config,
+        out_dir=args.out,
+        resume=args.resume,
+        command=shlex.join(["mfagan", *sys.argv[1:]]),
+    )
+    renderer = ConsoleRenderer(quiet=args.quiet or not is_main_process())
+    cancel = CancelToken()
+    with ctrl_c_cancels(cancel, renderer):
+        result = renderer.consume(train_supernet(request, cancel=cancel))
+    if result is not None and is_main_process():
+        print(f"supernet: {result.supernet}")
+        if result.best_metrics:
+            best = result.best_metrics
+            print(
+                f"best validation (step {best['step']}): mean fidelity "
+                f"{best['mean_psnr_teacher']:.2f} dB over the reference subnets ({result.best})"
+            )
+    return 0
