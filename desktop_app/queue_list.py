@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem, QWidget
 
@@ -117,9 +117,14 @@ class QueueList(QListWidget):
             self.takeItem(self.row(row))
 
     def select(self, path: Path) -> None:
+        """Make this image the current one and the only one selected.
+
+        A plain ``setCurrentItem`` in extended-selection mode adds to what is selected, and
+        Upscale would then run every image selected before too.
+        """
         row = self._row_of(path)
         if row is not None:
-            self.setCurrentItem(row)
+            self.setCurrentItem(row, QItemSelectionModel.SelectionFlag.ClearAndSelect)
 
     def selected_paths(self) -> list[Path]:
         return [Path(item.data(PATH_ROLE)) for item in self.selectedItems()]

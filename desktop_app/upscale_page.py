@@ -119,6 +119,7 @@ class UpscalePage(QWidget):
         self.progress.cancelRequested.connect(self.work.cancel)
         work = self.work
         work.added.connect(self._added)
+        work.chosen.connect(self._chosen)
         work.changed.connect(self._changed)
         work.started.connect(self._started)
         work.progress.connect(self.progress.progress)
@@ -167,11 +168,14 @@ class UpscalePage(QWidget):
 
     # ---- following the queue -----------------------------------------------------------
 
-    def _added(self, item: QueueItem, first: bool) -> None:
+    def _added(self, item: QueueItem, _first: bool) -> None:
         self.queue.add(item)
-        if first:  # what was just dropped or opened is what the user wants to see
-            self.queue.select(item.source)
         self._update_buttons()
+
+    def _chosen(self, path: Path) -> None:
+        # What was just dropped, opened or pasted is what the user wants to see and upscale:
+        # the only selection, so Upscale does not run the earlier ones again.
+        self.queue.select(path)
 
     def _saved(self, _path: Path) -> None:
         self._update_buttons()

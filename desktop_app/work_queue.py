@@ -28,6 +28,7 @@ STAGE_TEXT = {"load model": "Loading the model", "finishing": "Keeping the resul
 
 class WorkQueue(QObject):
     added = Signal(object, bool)  # QueueItem, first of what was added together
+    chosen = Signal(object)  # Path: what the user just opened, pasted or dropped (to show)
     changed = Signal(object, object)  # QueueItem, new thumbnail (QImage) or None
     started = Signal(object)  # QueueItem
     progress = Signal(str, int, int, str)  # stage, done, total, text
@@ -93,6 +94,9 @@ class WorkQueue(QObject):
                 on_finished=self._preview_ready,
                 on_failed=self.status.emit,
             )
+        if files:
+            # Also when the file was in the queue already: opening it again means "this one".
+            self.chosen.emit(files[0])
         if new and self.options.value.auto_start:
             self.enqueue(new)
 
