@@ -23,26 +23,31 @@ this almost always happens on the first tile). Below ``min_tile`` it raises NotE
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 
 import numpy as np
-import psutil
 
 from engine.errors import ModelError
 from engine.events import CancelToken, Finished, Notice, Progress
+from engine.inference.assembly import FloatCanvas, Sink, StripBlender
 from engine.inference.backends import Backend, is_out_of_memory
+from engine.inference.tile_clock import CALIBRATION_SIDE, TileClock, TileProgress, run_reporting
+from engine.inference.tile_memory import (  # noqa: F401  (re-exported: the tiling API)
+    ACTIVATION_SAFETY,
+    MAX_TILE,
+    MIN_TILE,
+    ImageFootprint,
+    TileSizeChoice,
+    auto_tile_size,
+    choose_tile_size,
+    default_budget_bytes,
+    fit_requested_tile,
+)
 from engine.models.descriptor import ModelDescriptor
-from engine.models.profiling import profile_model
 
 CROSSFADE = 8
-MIN_TILE = 32
-MAX_TILE = 512  # larger tiles barely speed up a CPU and make cancel and progress sluggish
-BUDGET_FRACTION = 0.5  # of available memory: the rest of the app and the OS need some too
-# Backend workspace beyond the live activations a profile sees (conv scratch, onnxruntime's
-# arena rounding, tile copies). Measured peak RSS growth / profiled peak: 1.3 to 1.5.
-ACTIVATION_SAFETY = 2.0
-PROFILE_SIDE = 32
 # Shared LR pixels per architecture (see the module docstring). Unknown architectures get the
 # teacher's value: slower for small nets, but never visibly seamed.
 OVERLAP_BY_ARCHITECTURE = {"rrdbnet": 128, "spandrel:ESRGAN": 128, "mfa": 64, "bicubic": 8}
@@ -157,6 +162,52 @@ def pad_to_multiple(image: np.ndarray, multiple: int) -> np.ndarray:
     return np.pad(image, ((0, 0), (0, 0), (0, pad_h), (0, pad_w)), mode="reflect")
 
 
+
+
+class ArraySource:
+    """Tiles of a (1, C, H, W) float32 array, reflect-padded to the model's size multiple."""
+
+    def __init__(self, image: np.ndarray, size_multiple: int) -> None:
+        if image.ndim != 4 or image.shape[0] != 1:
+            raise ValueError(f"expected a (1, C, H, W) array, got shape {image.shape}")
+        self.size = image.shape[2], image.shape[3]
+        self._padded = pad_to_multiple(np.ascontiguousarray(image, np.float32), size_multiple)
+        self.padded_size = self._padded.shape[2], self._padded.shape[3]
+
+    def read(self, y: int, x: int, height: int, width: int) -> np.ndarray:
+        return self._padded[:, :, y : y + height, x : x + width]
+
+
+class PlanesSource:
+    """Tiles of an HxWxC float image for a model of ``channels`` channels, cut, padded and
+    converted one tile at a time: no full-size NCHW or padded copy of a large photo."""
+
+    def __init__(self, planes: np.ndarray, channels: int, size_multiple: int) -> None:
+        self._planes, self._channels, self._m = planes, channels, size_multiple
+        height, width = planes.shape[:2]
+        self.size = height, width
+        self.padded_size = -(-height // size_multiple) * size_multiple, -(
+            -width // size_multiple
+        ) * size_multiple
+
+    def read(self, y: int, x: int, height: int, width: int) -> np.ndarray:
+        rows, columns = self.size
+        # Start early enough that the reflection sees the rows a whole-image pad would.
+        top, left = min(y, max(0, rows - self._m)), min(x, max(0, columns - self._m))
+        region = self._planes[top : min(y + height, rows), left : min(x + width, columns)]
+        pad = ((0, max(0, y + height - rows)), (0, max(0, x + width - columns)), (0, 0))
+        if pad[0][1] or pad[1][1]:
+            region = np.pad(region, pad, mode="reflect")
+        region = region[y - top :, x - left :]
+        if region.shape[2] != self._channels:
+            region = (
+                np.repeat(region, 3, axis=2)
+                if self._channels == 3
+                else region.mean(axis=2, keepdims=True)
+            )
+        return np.ascontiguousarray(region.transpose(2, 0, 1)[None], dtype=np.float32)
+
+
 def run_tiled(
     backend: Backend,
     image: np.ndarray,
@@ -167,20 +218,58 @@ def run_tiled(
     size_multiple: int = 1,
     cancel: CancelToken | None = None,
     min_tile: int = MIN_TILE,
+    clock: TileClock | None = None,
 ) -> Iterator[Progress | Notice | Finished]:
     """Upscale a (1, C, H, W) float32 array tile by tile; Finished.result is (1, C', sH, sW).
 
     ``tile``: LR tile side including the overlap (None: the whole image at once). Progress
     counts tiles; ``cancel`` is checked before every tile and handed to the backend, which
-    stops within one layer of the tile it is running. The output is not clamped.
+    stops within one layer of the tile it is running. The output is not clamped. ``clock``
+    (optional) times the tiles and reports progress inside long ones.
     """
-    if image.ndim != 4 or image.shape[0] != 1:
-        raise ValueError(f"expected a (1, C, H, W) array, got shape {image.shape}")
-    height, width = image.shape[-2:]
-    padded = pad_to_multiple(np.ascontiguousarray(image, dtype=np.float32), size_multiple)
+    source = ArraySource(image, size_multiple)
+    height, width = source.size
+    canvas = FloatCanvas(height * scale, width * scale)
+    yield from run_tiled_into(
+        backend,
+        source,
+        lambda: canvas,
+        scale=scale,
+        tile=tile,
+        overlap=overlap,
+        size_multiple=size_multiple,
+        cancel=cancel,
+        min_tile=min_tile,
+        clock=clock,
+    )
+    yield Finished(result=canvas.array)
+
+
+def run_tiled_into(
+    backend: Backend,
+    source: ArraySource | PlanesSource,
+    make_sink: Callable[[], Sink],
+    *,
+    scale: int,
+    tile: int | None,
+    overlap: int,
+    size_multiple: int = 1,
+    cancel: CancelToken | None = None,
+    min_tile: int = MIN_TILE,
+    clock: TileClock | None = None,
+) -> Iterator[Progress | Notice]:
+    """``run_tiled`` handing final blocks of output to a sink instead of one float array.
+
+    ``make_sink`` is called at every (re)start: after an out-of-memory retry the blocks
+    begin again at (0, 0).
+    """
     while True:
         plan = plan_tiles(
-            *padded.shape[-2:], tile=tile, overlap=overlap, size_multiple=size_multiple, scale=scale
+            *source.padded_size,
+            tile=tile,
+            overlap=overlap,
+            size_multiple=size_multiple,
+            scale=scale,
         )
         if plan.count > 1 and plan.overlap < overlap:
             yield Notice(
@@ -189,8 +278,8 @@ def run_tiled(
             )
         used = max(plan.tile_height, plan.tile_width)
         try:
-            output = yield from _run_plan(backend, padded, plan, cancel)
-            break
+            yield from _run_plan(backend, source, plan, make_sink(), cancel, clock)
+            return
         except NotEnoughMemory:
             raise
         except Exception as error:
@@ -204,92 +293,96 @@ def run_tiled(
         yield TileFallback(
             message=f"out of memory with {used} px tiles; retrying with {tile} px", tile=tile
         )
-    yield Finished(result=output[:, :, : height * scale, : width * scale])
 
 
 def _run_plan(
-    backend: Backend, image: np.ndarray, plan: TilePlan, cancel: CancelToken | None
+    backend: Backend,
+    source: ArraySource | PlanesSource,
+    plan: TilePlan,
+    sink: Sink,
+    cancel: CancelToken | None,
+    clock: TileClock | None,
 ) -> Iterator[Progress]:
-    """Generator returning the blended (1, C', sH', sW') output of every tile of ``plan``."""
+    """Run every tile of ``plan`` and blend it into ``sink``."""
     s, th, tw = plan.scale, plan.tile_height, plan.tile_width
-    weights_y = axis_weights(plan.ys, th, plan.overlap, s)
-    weights_x = axis_weights(plan.xs, tw, plan.overlap, s)
-    output: np.ndarray | None = None
+    height, width = source.size
+    blender = StripBlender(
+        ys=plan.ys,
+        xs=plan.xs,
+        tile_height=th,
+        tile_width=tw,
+        scale=s,
+        weights_y=axis_weights(plan.ys, th, plan.overlap, s),
+        weights_x=axis_weights(plan.xs, tw, plan.overlap, s),
+        crop=(height * s, width * s),
+        sink=sink,
+    )
     yield Progress(stage="tiles", done=0, total=plan.count)
-    for row, (y, weight_y) in enumerate(zip(plan.ys, weights_y, strict=True)):
-        for column, (x, weight_x) in enumerate(zip(plan.xs, weights_x, strict=True)):
+    if clock is not None and clock.seconds_per_pixel is None:
+        _calibrate(backend, source, clock, th * tw, cancel)
+    for row, y in enumerate(plan.ys):
+        for column, x in enumerate(plan.xs):
             if cancel is not None:
                 cancel.raise_if_cancelled()
-            result = backend.run(image[:, :, y : y + th, x : x + tw], cancel=cancel)
+            done = row * len(plan.xs) + column
+            result = yield from _run_tile(
+                backend, source.read(y, x, th, tw), cancel, clock, done, plan.count
+            )
             if result.shape[0] != 1 or result.shape[2:] != (th * s, tw * s):
                 raise ModelError(
                     f"the model turned a {th}x{tw} input into shape {tuple(result.shape)}, "
                     f"expected (1, C, {th * s}, {tw * s}): is its scale really x{s}?"
                 )
-            if output is None:
-                output = _allocate((1, result.shape[1], plan.height * s, plan.width * s))
-            region = output[:, :, y * s : (y + th) * s, x * s : (x + tw) * s]
-            region += result * (weight_y[:, None] * weight_x[None, :])
-            done = row * len(plan.xs) + column + 1
-            yield Progress(stage="tiles", done=done, total=plan.count)
-    assert output is not None
-    return output
+            blender.add(row, column, result)
+            yield Progress(stage="tiles", done=done + 1, total=plan.count)
 
 
-def _allocate(shape: tuple[int, ...]) -> np.ndarray:
-    try:
-        return np.zeros(shape, dtype=np.float32)
-    except MemoryError as error:
-        # The whole output does not fit: smaller tiles cannot help, so say so plainly.
-        gib = math.prod(shape) * 4 / 2**30
-        raise NotEnoughMemory(f"not enough memory for the {gib:.1f} GiB output image") from error
+def _run_tile(
+    backend: Backend,
+    tile: np.ndarray,
+    cancel: CancelToken | None,
+    clock: TileClock | None,
+    done: int,
+    total: int,
+) -> Generator[Progress, None, np.ndarray]:
+    if clock is None:
+        return backend.run(tile, cancel=cancel)
+    pixels = tile.shape[2] * tile.shape[3]
+    expected = clock.expected(pixels)
+    per_tile = expected or 0.0
+
+    def report(fraction: float, left: float) -> Progress:
+        seconds_left = left + (total - done - 1) * per_tile
+        overall = (done + fraction) / total
+        return TileProgress(
+            stage="tiles",
+            done=done,
+            total=total,
+            message=f"tile {done + 1} of {total}: about {round(100 * fraction)}% "
+            f"(estimated from this computer's speed)",
+            fraction=overall,
+            seconds_left=seconds_left,
+        )
+
+    started = time.perf_counter()
+    result = yield from run_reporting(
+        lambda: backend.run(tile, cancel=cancel), expected=expected, report=report, cancel=cancel
+    )
+    clock.record(pixels, time.perf_counter() - started)
+    return result
 
 
-@dataclass(frozen=True, kw_only=True)
-class TileSizeChoice:
-    """What ``auto`` picked and from what, for the notice the user sees."""
-
-    tile: int
-    budget_bytes: int
-    bytes_per_pixel: float
-
-    @property
-    def notice(self) -> Notice:
-        gib = self.budget_bytes / 2**30
-        return Notice(message=f"tile size auto: {self.tile} (budget {gib:.1f} GiB)")
-
-
-_BYTES_PER_PIXEL: dict[tuple[str, str], float] = {}
-
-
-def auto_tile_size(
-    descriptor: ModelDescriptor, *, budget_bytes: int | None = None
-) -> TileSizeChoice:
-    """The largest tile whose activations fit the budget (default: half the free memory)."""
-    if budget_bytes is None:
-        budget_bytes = default_budget_bytes()
-    per_pixel = activation_bytes_per_pixel(descriptor)
-    side = math.isqrt(int(budget_bytes / (per_pixel * ACTIVATION_SAFETY)))
-    step = math.lcm(descriptor.size_multiple, 16)
-    tile = min(MAX_TILE // step * step, max(side // step * step, MIN_TILE))
-    return TileSizeChoice(tile=tile, budget_bytes=budget_bytes, bytes_per_pixel=per_pixel)
-
-
-def choose_tile_size(descriptor: ModelDescriptor, *, budget_bytes: int | None = None) -> int:
-    """Tile side for ``--tile auto``; ``auto_tile_size`` also gives the notice to show."""
-    return auto_tile_size(descriptor, budget_bytes=budget_bytes).tile
-
-
-def default_budget_bytes() -> int:
-    return int(psutil.virtual_memory().available * BUDGET_FRACTION)
-
-
-def activation_bytes_per_pixel(descriptor: ModelDescriptor) -> float:
-    """Peak live activation bytes per LR input pixel, profiled once per model and weights."""
-    key = (descriptor.name, descriptor.weights_id())
-    if key not in _BYTES_PER_PIXEL:
-        side = -(-PROFILE_SIDE // descriptor.size_multiple) * descriptor.size_multiple
-        module = descriptor.load().eval()
-        report = profile_model(module, height=side, width=side, in_channels=descriptor.in_channels)
-        _BYTES_PER_PIXEL[key] = report.peak_activation_bytes / (side * side)
-    return _BYTES_PER_PIXEL[key]
+def _calibrate(
+    backend: Backend,
+    source: ArraySource | PlanesSource,
+    clock: TileClock,
+    tile_pixels: int,
+    cancel: CancelToken | None,
+) -> None:
+    """Time a small crop before a large first tile, so it can report progress too."""
+    height, width = source.padded_size
+    side = CALIBRATION_SIDE
+    if tile_pixels < 16 * side * side or min(height, width) < side:
+        return
+    crop = source.read((height - side) // 2, (width - side) // 2, side, side)
+    clock.calibrate(lambda part: backend.run(part, cancel=cancel), crop, cancel=cancel)

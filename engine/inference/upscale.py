@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -20,8 +20,16 @@ from PIL import Image
 from engine.errors import ModelError, UsageError
 from engine.events import CancelToken, Event, Finished, Progress, result_of
 from engine.imageio import ImageData, read_image, write_image
+from engine.inference.assembly import FloatCanvas, Sink
 from engine.inference.backends import Backend, make_backend
-from engine.inference.tiling import TileFallback, auto_tile_size, recommended_overlap, run_tiled
+from engine.inference.tile_clock import TileClock
+from engine.inference.tile_memory import (
+    ImageFootprint,
+    activation_bytes_per_pixel,
+    auto_tile_size,
+    fit_requested_tile,
+)
+from engine.inference.tiling import PlanesSource, TileFallback, recommended_overlap, run_tiled_into
 from engine.models.descriptor import ModelDescriptor
 
 BackendKind = Literal["onnx", "torch"]
@@ -95,7 +103,10 @@ class Upscaler:
         self.descriptor = descriptor
         self.backend_kind: BackendKind = backend
         self._backend: Backend | None = None
-        self.tile: int | None = tile
+        self.requested_tile = tile  # None: auto, per image
+        self.tile: int | None = tile  # the tile size last used
+        self._tile_cap: int | None = None  # a size that ran out of memory is not tried again
+        self.clock = TileClock()  # this computer's speed, for progress inside long tiles
 
     @property
     def backend(self) -> Backend:
@@ -104,40 +115,79 @@ class Upscaler:
         return self._backend
 
     def prepare(self) -> Iterator[Event]:
-        """Load the model (exporting ONNX on first use) and settle the tile size."""
+        """Load the model (exporting ONNX on first use) and profile its memory per pixel."""
         yield Progress(stage="load model", done=0, total=1, message=self.descriptor.name)
         _ = self.backend
+        activation_bytes_per_pixel(self.descriptor)
         yield Progress(stage="load model", done=1, total=1, message=self.descriptor.name)
-        if self.tile is None:
-            choice = auto_tile_size(self.descriptor)
-            self.tile = choice.tile
-            yield choice.notice
 
     def run(self, planes: np.ndarray, cancel: CancelToken, stage: str) -> Iterator[Event]:
         """Run the model over an HxWxC float image (C == model channels); Finished(HxWxC)."""
-        if self.tile is None:
+        height, width = planes.shape[:2]
+        scale = self.descriptor.scale
+        canvas = FloatCanvas(height * scale, width * scale)
+        reserved = canvas.height * canvas.width * self.descriptor.out_channels * 4
+        yield from self.run_into(planes, cancel, stage, lambda: canvas, reserved_bytes=reserved)
+        assert canvas.array is not None
+        yield Finished(result=np.clip(canvas.array[0].transpose(1, 2, 0), 0.0, 1.0))
+
+    def run_into(
+        self,
+        planes: np.ndarray,
+        cancel: CancelToken,
+        stage: str,
+        make_sink: Callable[[], Sink],
+        *,
+        reserved_bytes: int = 0,
+    ) -> Iterator[Event]:
+        """Run the model over an HxWxC float image (any channel count the model can take:
+        converted per tile), handing final blocks of raw output to ``make_sink()``'s sink.
+
+        ``reserved_bytes``: memory the caller holds for this image whatever the tile (its
+        output), which the tile size must leave free.
+        """
+        if self._backend is None:
             yield from self.prepare()
-        batch = np.ascontiguousarray(planes.transpose(2, 0, 1)[None], dtype=np.float32)
-        result: np.ndarray | None = None
-        for event in run_tiled(
+        footprint = ImageFootprint(
+            width=planes.shape[1],
+            channels=self.descriptor.out_channels,
+            overlap=recommended_overlap(self.descriptor),
+            reserved_bytes=reserved_bytes + planes.nbytes,
+        )
+        yield from self._settle_tile(footprint)
+        source = PlanesSource(planes, self.descriptor.in_channels, self.descriptor.size_multiple)
+        for event in run_tiled_into(
             self.backend,
-            batch,
+            source,
+            make_sink,
             scale=self.descriptor.scale,
             tile=self.tile,
-            overlap=recommended_overlap(self.descriptor),
+            overlap=footprint.overlap,
             size_multiple=self.descriptor.size_multiple,
             cancel=cancel,
+            clock=self.clock,
         ):
-            if isinstance(event, Finished):
-                result = event.result
-            elif isinstance(event, Progress):
+            if isinstance(event, Progress):
                 yield replace(event, stage=stage)
             else:
                 if isinstance(event, TileFallback):
-                    self.tile = event.tile  # the next image would run out of memory too
+                    self.tile = self._tile_cap = event.tile  # the next image would fail too
                 yield event
-        assert result is not None
-        yield Finished(result=np.clip(result[0].transpose(1, 2, 0), 0.0, 1.0))
+
+    def _settle_tile(self, footprint: ImageFootprint) -> Iterator[Event]:
+        """This image's tile: auto, or the one asked for if memory allows (else reduced)."""
+        if self.requested_tile is None:
+            choice = auto_tile_size(self.descriptor, footprint=footprint)
+            tile, notice = choice.tile, choice.notice
+        else:
+            tile, notice = fit_requested_tile(
+                self.descriptor, self.requested_tile, footprint=footprint
+            )
+        if self._tile_cap is not None and tile > self._tile_cap:
+            tile, notice = self._tile_cap, None
+        if notice is not None and tile != self.tile:
+            yield notice
+        self.tile = tile
 
     def details(self) -> dict[str, object]:
         return {"model": self.descriptor.name, "backend": self.backend_kind, "tile": self.tile}

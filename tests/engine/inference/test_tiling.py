@@ -14,7 +14,7 @@ from torch import nn
 
 from engine.errors import ModelError
 from engine.events import Cancelled, CancelToken, Finished, Notice, Progress
-from engine.inference import tiling
+from engine.inference import tile_memory, tiling
 from engine.inference.backends import TorchBackend
 from engine.inference.tiling import (
     NotEnoughMemory,
@@ -262,9 +262,9 @@ def student_descriptor(name: str) -> ModelDescriptor:
 def test_auto_tile_size_fits_the_memory_budget_and_is_reported(monkeypatch):
     descriptor = student_descriptor("auto-student")
     profiled = []
-    real_profile = tiling.profile_model
+    real_profile = tile_memory.profile_model
     monkeypatch.setattr(
-        tiling, "profile_model", lambda *a, **k: profiled.append(1) or real_profile(*a, **k)
+        tile_memory, "profile_model", lambda *a, **k: profiled.append(1) or real_profile(*a, **k)
     )
     choices = [auto_tile_size(descriptor, budget_bytes=2**b) for b in (20, 24, 26, 28, 34)]
     assert len(profiled) == 1  # profiled once per model, then cached
@@ -280,6 +280,6 @@ def test_auto_tile_size_fits_the_memory_budget_and_is_reported(monkeypatch):
 
 def test_auto_tile_size_budget_comes_from_available_memory():
     choice = auto_tile_size(make_descriptor(NearestX4(), name="auto-nearest"))
-    assert 0 < choice.budget_bytes <= tiling.psutil.virtual_memory().total
+    assert 0 < choice.budget_bytes <= tile_memory.psutil.virtual_memory().total
     assert choice.bytes_per_pixel > 0
     assert choice.notice.message.startswith(f"tile size auto: {choice.tile} (budget ")

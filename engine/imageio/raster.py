@@ -1,0 +1,100 @@
+"""Integer pixels ready for a file: what a large result is kept as instead of float32.
+
+A 4000 x 3000 photo upscaled x4 is 192 megapixels: 2.1 GiB as float32 RGB, 0.5 GiB as 8-bit.
+The upscaler quantizes each finished strip of model output straight into a ``Raster`` laid
+out for the output format (``layout_for``), so no full-size float copy ever exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.imageio.formats import FORMATS, FormatInfo
+
+
+@dataclass(frozen=True, kw_only=True)
+class PixelLayout:
+    """How a format stores an image: sample type, colour channels, and an alpha channel."""
+
+    dtype: type[np.unsignedinteger]
+    color_channels: int  # 1 grey, 3 RGB
+    alpha: bool
+
+    @property
+    def channels(self) -> int:
+        return self.color_channels + self.alpha
+
+    @property
+    def bytes_per_pixel(self) -> int:
+        return self.channels * np.dtype(self.dtype).itemsize
+
+    @property
+    def top(self) -> int:
+        return int(np.iinfo(self.dtype).max)
+
+
+def layout_for(info: FormatInfo, *, grey: bool, alpha: bool, bit_depth: int) -> PixelLayout:
+    """The layout ``info``'s format gives an image: 16 bits only where the source had them
+    and the format keeps them, grey as RGB where the format has no grey, no alpha where it
+    has none (the writer composites over white)."""
+    sixteen = bit_depth == 16 and info.sixteen_bit
+    return PixelLayout(
+        dtype=np.uint16 if sixteen else np.uint8,
+        color_channels=1 if grey and info.grey else 3,
+        alpha=alpha and info.alpha,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Raster:
+    """HxWxC uint8/uint16 pixels (C = 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA), straight alpha,
+    and the metadata to write with them (see ``ImageData`` for ``exif``/``icc_profile``)."""
+
+    pixels: np.ndarray
+    alpha: bool
+    exif: bytes | None = None
+    icc_profile: bytes | None = None
+    format: str = ""
+
+    def __post_init__(self) -> None:
+        pixels = self.pixels
+        if not isinstance(pixels, np.ndarray) or pixels.dtype not in (np.uint8, np.uint16):
+            raise TypeError("Raster.pixels must be a uint8 or uint16 numpy array")
+        if pixels.ndim != 3 or pixels.shape[2] not in (1, 2, 3, 4) or 0 in pixels.shape[:2]:
+            raise ValueError(f"Raster.pixels must be HxWxC with C in 1..4, got {pixels.shape}")
+        if self.alpha and pixels.shape[2] not in (2, 4):
+            raise ValueError("a Raster with alpha has 2 or 4 channels")
+        if self.format and self.format not in FORMATS:
+            raise ValueError(f"Raster.format must be one of {sorted(FORMATS)} or ''")
+
+    @property
+    def height(self) -> int:
+        return int(self.pixels.shape[0])
+
+    @property
+    def width(self) -> int:
+        return int(self.pixels.shape[1])
+
+    @property
+    def bit_depth(self) -> int:
+        return 16 if self.pixels.dtype == np.uint16 else 8
+
+    @property
+    def layout(self) -> PixelLayout:
+        return PixelLayout(
+            dtype=self.pixels.dtype.type,
+            color_channels=self.pixels.shape[2] - self.alpha,
+            alpha=self.alpha,
+        )
+
+
+def quantize(values: np.ndarray, out: np.ndarray) -> None:
+    """Round [0, 1] floats to out's integer range; NaN -> 0, out-of-range clipped."""
+    top = np.iinfo(out.dtype).max
+    scaled = values * np.float32(top)
+    scaled += np.float32(0.5)
+    np.nan_to_num(scaled, copy=False, nan=0.0)
+    np.clip(scaled, 0, top, out=scaled)
+    out[...] = scaled  # float -> int truncates, which after +0.5 rounds
