@@ -1,0 +1,229 @@
+"""Hardware-aware search: the MFA SubGenerator most faithful to the teacher within a budget.
+
+Python API (the CLI's ``mfagan search`` and the GUI wizard both use it)::
+
+    request = SearchRequest(device="snapdragon-865", budget_ms=15, unit="gpu", seed=0)
+    for event in run_search(request, cancel):     # a generator; honours cancel
+        ...                                       # Progress / Notice / CandidateScored
+    # the last event is Finished(result=SearchResult)
+
+``CandidateScored`` events carry every scored candidate (config, predicted latency,
+fidelity, which search), so a live Pareto plot can fill as they arrive. The result holds the
+pick (config, latency with band, MACs, params, peak activation, fidelity), the Pareto front,
+both searches in full (evolution and the random baseline with the same budget and the same
+number of scored candidates), the shipped student's point and the public reference nets'
+published latencies. ``engine.nas.report`` turns it into text, JSON and the Pareto PNG.
+
+Steps: the latency predictor for the target (a phone profile's calibrated analytic model,
+or a model of this computer fitted on timed subnets); a check that the budget admits the
+smallest subnet; the supernet (shared weights) and the fixed validation patches with the
+teacher's outputs (cached on disk); evolution; the random baseline. Bad input raises
+UsageError (one line, exit 2) before any long work starts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from engine.errors import UsageError
+from engine.events import CancelToken, Event, Finished, Notice, result_of
+from engine.files import file_sha256
+from engine.models.mfa import DEFAULT_CONFIG, MFAConfig
+from engine.models.profiling import CostReport, profile_model
+from engine.nas.evolution import EvolutionSettings, SearchOutcome, evolve, random_search
+from engine.nas.fitness import FidelityScorer
+from engine.nas.latency import THIS_COMPUTER, LatencyPredictor, ReferencePoint, phone_latency
+from engine.nas.pareto import pareto_front
+from engine.nas.valset import PatchPlan, build_validation_set
+from engine.phones.model import LatencyEstimate
+
+DEFAULT_TEACHER = "realesrgan-x4plus"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SearchRequest:
+    """One search. ``size``: LR input side for phones (default 128), photo side for this
+    computer (default 512). ``supernet`` None means the shipped one."""
+
+    device: str = "snapdragon-865"
+    budget_ms: float
+    unit: str = "gpu"
+    precision: str | None = None
+    size: int | None = None
+    seed: int = 0
+    evolution: EvolutionSettings = field(default_factory=EvolutionSettings)
+    baseline: bool = True
+    supernet: Path | None = None
+    teacher: str = DEFAULT_TEACHER
+    patches: PatchPlan = field(default_factory=PatchPlan)
+    threads: int = 1
+    host_refit: bool = False
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.budget_ms) or self.budget_ms <= 0:
+            raise UsageError(f"the budget must be a positive number of ms, not {self.budget_ms:g}")
+        if self.threads < 1:
+            raise UsageError("threads must be at least 1")
+
+    @property
+    def input_size(self) -> int:
+        default = 512 if self.device == THIS_COMPUTER else 128
+        return self.size if self.size is not None else default
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pick:
+    """The chosen subnet and what it costs on the target and at the request's size."""
+
+    config: MFAConfig
+    latency: LatencyEstimate
+    fidelity: float
+    cost: CostReport
+
+
+@dataclass(frozen=True, kw_only=True)
+class SearchResult:
+    request: SearchRequest
+    pick: Pick
+    evolution: SearchOutcome[MFAConfig]
+    random: SearchOutcome[MFAConfig] | None
+    front: tuple
+    student: tuple[MFAConfig, float, float] | None  # config, latency ms, fidelity
+    references: tuple[ReferencePoint, ...]
+    latency_basis: str
+    supernet: str  # file and sha256
+    valset_key: str
+    space_size: int
+
+
+def _predictor(request: SearchRequest, cancel: CancelToken | None):
+    if request.device == THIS_COMPUTER:
+        from engine.inference.backends import available_threads
+        from engine.nas.host_latency import host_latency
+
+        # The app runs onnxruntime on every core, so that is what is timed.
+        threads = available_threads()
+        return (
+            yield from result_of(
+                host_latency(
+                    size=request.input_size, threads=threads, refit=request.host_refit,
+                    cancel=cancel,
+                )
+            )
+        )  # fmt: skip
+    return phone_latency(
+        request.device, unit=request.unit, precision=request.precision, size=request.input_size
+    )
+
+
+def check_budget(request: SearchRequest, latency: LatencyPredictor, smallest: MFAConfig) -> None:
+    """UsageError when even the smallest subnet is predicted over the budget."""
+    floor = latency(smallest)
+    if floor > request.budget_ms:
+        raise UsageError(
+            f"budget {request.budget_ms:g} ms is below the smallest subnet "
+            f"({smallest.encode()}, predicted {floor:.2f} ms on {request.device})"
+        )
+
+
+def _load_supernet(request: SearchRequest):
+    from engine.nas.supernet import SHIPPED_SUPERNET, load_supernet
+
+    path = request.supernet or SHIPPED_SUPERNET
+    if not path.is_file():
+        raise UsageError(f"{path}: no supernet file (train one or pass --supernet FILE)")
+    return load_supernet(path), f"{path.name} sha256:{file_sha256(path)[:16]}"
+
+
+def _teacher_id(spec: str) -> str:
+    path = Path(spec)
+    if path.suffix.lower() == ".safetensors" and path.is_file():
+        return file_sha256(path)
+    from engine.models.registry import get_model
+
+    return get_model(spec).weights_id()
+
+
+def _teacher_loader(spec: str):
+    def load() -> torch.nn.Module:
+        from engine.distill.teacher_net import load_teacher
+
+        return load_teacher(spec)
+
+    return load
+
+
+def run_search(
+    request: SearchRequest, cancel: CancelToken | None = None
+) -> Generator[Event, None, None]:
+    """The whole search as a job (see the module docstring); ends with Finished(SearchResult)."""
+    torch.set_num_threads(request.threads)
+    latency = yield from _predictor(request, cancel)
+    supernet, supernet_id = _load_supernet(request)
+    space = supernet.space
+    check_budget(request, latency, space.smallest())
+    valset = yield from result_of(
+        build_validation_set(
+            request.patches,
+            teacher=_teacher_loader(request.teacher),
+            teacher_id=_teacher_id(request.teacher),
+            cancel=cancel,
+        )
+    )
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    scorer = FidelityScorer(supernet, valset, device=device)
+    yield Notice(message=f"latency: {latency.describe()}")
+    streams = np.random.SeedSequence(request.seed).spawn(2)
+    budget = request.budget_ms
+    anchors = (space.smallest(),)  # fits: check_budget said so
+    evolution = yield from result_of(
+        evolve(
+            space, scorer, latency, budget_ms=budget, settings=request.evolution,
+            rng=np.random.default_rng(streams[0]), cancel=cancel, anchors=anchors,
+        )
+    )  # fmt: skip
+    random = None
+    if request.baseline:
+        random = yield from result_of(
+            random_search(
+                space, scorer.uncached(), latency, budget_ms=budget,
+                candidates=len(evolution.scored), rng=np.random.default_rng(streams[1]),
+                cancel=cancel, anchors=anchors,
+            )
+        )  # fmt: skip
+    yield Finished(
+        result=_result(request, latency, scorer, supernet, supernet_id, evolution, random)
+    )
+
+
+def _result(request, latency, scorer, supernet, supernet_id, evolution, random) -> SearchResult:
+    best = evolution.best
+    net = supernet.extract(best.config).cpu().eval()
+    size = request.input_size
+    cost = profile_model(net, height=size, width=size)
+    student = None
+    if supernet.space.contains(DEFAULT_CONFIG):
+        student = (DEFAULT_CONFIG, latency(DEFAULT_CONFIG), scorer(DEFAULT_CONFIG))
+    everything = evolution.scored + (random.scored if random else ())
+    return SearchResult(
+        request=request,
+        pick=Pick(
+            config=best.config, latency=latency.estimate(best.config), fidelity=best.fidelity,
+            cost=cost,
+        ),
+        evolution=evolution,
+        random=random,
+        front=tuple(pareto_front(everything)),
+        student=student,
+        references=latency.references(),
+        latency_basis=latency.describe(),
+        supernet=supernet_id,
+        valset_key=scorer.valset_key,
+        space_size=supernet.space.size(),
+    )  # fmt: skip

@@ -1,0 +1,149 @@
+"""``mfagan search``: flags -> a frozen SearchRequest -> the search job -> text/JSON/PNG.
+
+``register(subparsers)`` adds the command and returns its handler (engine.nas.cli calls it,
+beside the supernet commands).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from engine.events import CancelToken
+
+Handler = Callable[[argparse.Namespace], int]
+GOAL_PER_MINUTE = 1000
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text}")
+    return value
+
+
+def _add_search(sub: Any) -> None:
+    p = sub.add_parser(
+        "search",
+        help="find the MFA student most faithful to the teacher within a latency budget (NAS)",
+        description="Evolutionary search over the supernet's subnets: every candidate the "
+        "device's latency model predicts within --budget-ms is scored by its fidelity to the "
+        "teacher on fixed validation patches (shared supernet weights); a random search with "
+        "the same budget and candidate count runs beside it as the baseline.",
+    )
+    p.add_argument("--device", default="snapdragon-865", help="phone profile or this-computer")
+    p.add_argument("--budget-ms", type=float, required=True, help="latency budget (ms)")
+    p.add_argument("--unit", choices=("gpu", "npu"), default="gpu", help="phone compute unit")
+    p.add_argument("--precision", choices=("float", "w8a8"), default=None)
+    p.add_argument(
+        "--size", type=_positive_int, help="LR input side (phones 128, this computer 512)"
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--candidates", type=_positive_int, default=1000, help="configs to score")
+    p.add_argument("--population", type=_positive_int, default=100)
+    p.add_argument("--parent-ratio", type=float, default=0.25)
+    p.add_argument("--mutation-ratio", type=float, default=0.5)
+    p.add_argument("--mutate-prob", type=float, default=0.1)
+    p.add_argument("--no-baseline", action="store_true", help="skip the random-search baseline")
+    p.add_argument("--supernet", type=Path, help="supernet file (default: the shipped one)")
+    p.add_argument("--teacher", default=None, help="teacher model (default realesrgan-x4plus)")
+    p.add_argument("--patches", type=_positive_int, help="validation patches (fitness)")
+    p.add_argument("--patch-size", type=_positive_int, help="validation patch side (LR px)")
+    p.add_argument("--threads", type=_positive_int, default=1, help="torch threads for scoring")
+    p.add_argument("--refit-host", action="store_true", help="re-time this computer's model")
+    p.add_argument("--out", type=Path, help="folder for search.json and pareto.png")
+    p.add_argument("--finetune", type=_positive_int, metavar="STEPS", help="fine-tune the pick")
+    p.add_argument("--bench", action="store_true", help="report candidates scored per minute")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def register(subparsers: Any) -> dict[str, Handler]:
+    _add_search(subparsers)
+    return {"search": cmd_search}
+
+
+def _request(args: argparse.Namespace):
+    from engine.errors import UsageError
+    from engine.nas.evolution import EvolutionSettings
+    from engine.nas.search import DEFAULT_TEACHER, SearchRequest
+    from engine.nas.valset import PatchPlan
+
+    try:
+        settings = EvolutionSettings(
+            population=args.population,
+            parent_ratio=args.parent_ratio,
+            mutation_ratio=args.mutation_ratio,
+            mutate_prob=args.mutate_prob,
+            candidates=args.candidates,
+        )
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    plan = PatchPlan()
+    plan = PatchPlan(count=args.patches or plan.count, size=args.patch_size or plan.size)
+    return SearchRequest(
+        device=args.device,
+        budget_ms=args.budget_ms,
+        unit=args.unit,
+        precision=args.precision,
+        size=args.size,
+        seed=args.seed,
+        evolution=settings,
+        baseline=not args.no_baseline,
+        supernet=args.supernet,
+        teacher=args.teacher or DEFAULT_TEACHER,
+        patches=plan,
+        threads=args.threads,
+        host_refit=args.refit_host,
+    )
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from engine.console import ConsoleRenderer, ctrl_c_cancels
+    from engine.nas import report
+    from engine.nas.search import run_search
+
+    request = _request(args)
+    renderer = ConsoleRenderer(quiet=args.quiet)
+    cancel = CancelToken()
+    with ctrl_c_cancels(cancel, renderer):
+        result = renderer.consume(run_search(request, cancel))
+    written = report.write_outputs(result, args.out) if args.out else []
+    if args.json:
+        print(json.dumps(report.as_dict(result, candidates=False), indent=2))
+    else:
+        print(report.render_text(result))
+    for path in written:
+        print(f"wrote {path}", file=sys.stderr)
+    if args.finetune:
+        _finetune(result, args)
+    if args.bench:
+        return _bench_line(result)
+    return 0
+
+
+def _bench_line(result) -> int:
+    rates = [o for o in (result.evolution, result.random) if o is not None]
+    plan = result.request.patches
+    slowest = min(o.per_minute for o in rates)
+    print(
+        "bench: "
+        + ", ".join(
+            f"{o.search} {o.per_minute:.0f}/min ({len(o.scored)} in {o.seconds:.1f} s)"
+            for o in rates
+        )
+        + f"; {plan.count} patches of {plan.size}x{plan.size} LR px, "
+        f"{result.request.threads} thread(s); goal {GOAL_PER_MINUTE}/min: "
+        + ("met" if slowest >= GOAL_PER_MINUTE else "NOT met")
+    )
+    return 0 if slowest >= GOAL_PER_MINUTE else 1
+
+
+def _finetune(result, args: argparse.Namespace) -> None:
+    from engine.errors import UsageError
+
+    raise UsageError("--finetune is not available yet: the supernet fine-tuning is not built")
