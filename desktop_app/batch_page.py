@@ -43,6 +43,8 @@ from engine.errors import MfaganError
 from engine.events import FileDone, FileFailed, FileSkipped, FileStarted, Notice, Progress
 from engine.inference.batch import BatchRequest, BatchResult
 
+CURRENT_STEPS = 1000  # resolution of the current file's bar
+
 
 def _folder_row(edit: QLineEdit, button: QPushButton) -> QHBoxLayout:
     row = QHBoxLayout()
@@ -267,14 +269,19 @@ class BatchPage(QWidget):
             self._total, self._finished = event.total, event.done
             self._file_fraction = 0.0
         elif event.stage.startswith("upscale") and event.total:
-            if event.total == 1 and event.done == 0:
-                self.current_bar.setRange(0, 0)  # one long tile: busy, not frozen
-            else:
-                self.current_bar.setRange(0, event.total)
-                self.current_bar.setValue(event.done)
-            self._file_fraction = event.done / event.total
+            # Inside a long tile the engine estimates the share done from this computer's
+            # measured speed (TileProgress.fraction); between tiles, tiles are counted.
+            fraction = getattr(event, "fraction", None)
+            if fraction is None:
+                fraction = event.done / event.total
+            self.current_bar.setRange(0, CURRENT_STEPS)
+            self.current_bar.setValue(round(fraction * CURRENT_STEPS))
+            self._file_fraction = fraction
             tile = min(event.done + 1, event.total)
-            self.current_label.setText(f"{self._current} · tile {tile} of {event.total}")
+            percent = min(int(100 * fraction), 99)
+            self.current_label.setText(
+                f"{self._current} · tile {tile} of {event.total} · {percent}%"
+            )
         else:
             return
         if self._total:
@@ -316,7 +323,7 @@ class BatchPage(QWidget):
             f"Finished in {took}: {len(result.done)} upscaled, {len(result.skipped)} "
             f"skipped, {len(result.failed)} failed"
         )
-        self.overall.end(summary)
+        self.overall.end(summary, complete=True)
         self.current_label.setText("")
         self.current_bar.setRange(0, 1)
         self.status.emit(summary)

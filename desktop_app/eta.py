@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 
 # Below this much elapsed time or progress an estimate is mostly noise: say nothing yet.
 MIN_SECONDS = 1.0
@@ -53,3 +54,39 @@ def format_duration(seconds: float) -> str:
 
 def left_text(seconds: float | None) -> str:
     return "estimating time left…" if seconds is None else f"about {format_duration(seconds)} left"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProgressLine:
+    """What a progress strip shows: a line, the fraction done (None: a step of unknown
+    length, shown as a busy bar) and the seconds left (None: not known yet)."""
+
+    text: str
+    fraction: float | None = None
+    seconds_left: float | None = None
+
+
+class SpeedBook:
+    """Seconds per input pixel of each model set-up, measured on this computer by the
+    upscales finished so far: the time left of the next photo before its first tile ends."""
+
+    def __init__(self) -> None:
+        self._rates: dict[Hashable, float] = {}
+
+    def record(self, key: Hashable, pixels: int, seconds: float) -> None:
+        if pixels > 0 and seconds > 0:
+            self._rates[key] = seconds / pixels
+
+    def expected(self, key: Hashable, pixels: int | None) -> float | None:
+        rate = self._rates.get(key)
+        return None if rate is None or not pixels else rate * pixels
+
+
+def time_left(fraction: float, eta: Eta, expected: float | None) -> float | None:
+    """From this run's own pace once it has one, else from the time a like job took."""
+    measured = eta.remaining(fraction)
+    if measured is not None:
+        return measured
+    if expected is not None and eta.elapsed < expected:
+        return expected - eta.elapsed
+    return None

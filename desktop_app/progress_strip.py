@@ -13,7 +13,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.eta import Eta, left_text
+from desktop_app.eta import Eta, ProgressLine, left_text
+
+CANCEL = "Cancel"
+BAR_STEPS = 1000
 
 
 class ElidedLabel(QLabel):
@@ -40,6 +43,13 @@ class ElidedLabel(QLabel):
 
 
 class ProgressStrip(QWidget):
+    """``begin`` a job (busy), show its progress, ``end`` it with a line.
+
+    The bar is full only for a job that completed: a cancelled or failed job leaves it
+    empty, and a step of unknown length (loading a model, writing the result) shows the
+    animated busy bar rather than a full or frozen one.
+    """
+
     cancelRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -49,7 +59,7 @@ class ProgressStrip(QWidget):
         self.bar.setMaximumHeight(10)
         self.text = ElidedLabel("")
         self.left = QLabel("")
-        self.cancel = QPushButton("Cancel")
+        self.cancel = QPushButton(CANCEL)
         self.cancel.setEnabled(False)
         self.cancel.clicked.connect(self._cancel_clicked)
         layout = QHBoxLayout(self)
@@ -63,41 +73,57 @@ class ProgressStrip(QWidget):
 
     def begin(self, text: str) -> None:
         self._stage = ""
-        self.bar.setRange(0, 0)  # busy until the first counted progress
+        self.busy(text)
+        self.cancel.setEnabled(True)
+        self.cancel.setText(CANCEL)
+
+    def busy(self, text: str) -> None:
+        """A step whose length is unknown: animated bar, no time left."""
+        self.bar.setRange(0, 0)
         self.text.setText(text)
         self.left.setText("")
-        self.cancel.setEnabled(True)
-        self.cancel.setText("Cancel")
 
     def progress(self, stage: str, done: int, total: int, text: str) -> None:
         """Counted progress of one stage; the time left restarts with each new stage."""
         if stage != self._stage:
             self._stage = stage
             self._eta.start()
-        if total <= 1 and done < total:
-            # One unit (e.g. a single big tile of the teacher) can take minutes: an animated
-            # busy bar says "working" where a bar stuck at 0 would look frozen.
-            self.bar.setRange(0, 0)
-        else:
-            self.bar.setRange(0, max(total, 1))
-            self.bar.setValue(done)
+        if total <= 1:
+            # One unit (e.g. a single big tile of the teacher, or loading a model) can take
+            # minutes: an animated busy bar says "working" where a bar stuck at 0 would look
+            # frozen, and one at 1 of 1 would look finished while the job goes on.
+            self.busy(text)
+            return
+        self.bar.setRange(0, total)
+        self.bar.setValue(done)
         self.text.setText(text)
-        fraction = done / total if total else 0.0
-        self.left.setText(left_text(self._eta.remaining(fraction)) if done < total else "")
+        self.left.setText(left_text(self._eta.remaining(done / total)) if done < total else "")
 
     def fraction(self, fraction: float, text: str, eta: Eta) -> None:
         """Progress given as a fraction with the caller's own estimate (e.g. a batch)."""
-        self.bar.setRange(0, 1000)
-        self.bar.setValue(round(fraction * 1000))
-        self.text.setText(text)
-        self.left.setText(left_text(eta.remaining(fraction)) if fraction < 1 else "")
+        self.estimated(fraction, text, eta.remaining(fraction))
 
-    def end(self, text: str) -> None:
+    def estimated(self, fraction: float, text: str, seconds_left: float | None) -> None:
+        """Progress as a fraction with the time left already estimated (None: not yet)."""
+        self.bar.setRange(0, BAR_STEPS)
+        self.bar.setValue(min(round(fraction * BAR_STEPS), BAR_STEPS))
+        self.text.setText(text)
+        self.left.setText(left_text(seconds_left) if fraction < 1 else "")
+
+    def show(self, line: ProgressLine) -> None:
+        if line.fraction is None:
+            self.busy(line.text)
+        else:
+            self.estimated(line.fraction, line.text, line.seconds_left)
+
+    def end(self, text: str, *, complete: bool = False) -> None:
+        """The job is over: a full bar only if it ``complete``-d, the button ready again."""
         self.bar.setRange(0, 1)
-        self.bar.setValue(1 if text else 0)
+        self.bar.setValue(1 if complete else 0)
         self.text.setText(text)
         self.left.setText("")
         self.cancel.setEnabled(False)
+        self.cancel.setText(CANCEL)
 
     def _cancel_clicked(self) -> None:
         self.cancel.setEnabled(False)

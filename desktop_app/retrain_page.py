@@ -233,7 +233,7 @@ class RetrainPage(QWidget):
     def _finished(self, result: DistillResult) -> None:
         self.last_result = result
         self._keep_timings()
-        self.progress.end(f"Finished {result.steps} steps.")
+        self.progress.end(f"Finished {result.steps} steps.", complete=True)
         if result.registered is not None:
             name = self.form.settings.name
             self.result.setText(f"Your model <b>{name}</b> is in the model list.")
@@ -243,7 +243,7 @@ class RetrainPage(QWidget):
 
     def _measured(self, measurement: Measurement) -> None:
         self.form.set_measurement(measurement)
-        self.progress.end("Measured.")
+        self.progress.end("Measured.", complete=True)
         self.measured.emit()
 
     def _keep_timings(self) -> None:

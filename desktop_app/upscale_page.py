@@ -122,8 +122,8 @@ class UpscalePage(QWidget):
         work.chosen.connect(self._chosen)
         work.changed.connect(self._changed)
         work.started.connect(self._started)
-        work.progress.connect(self.progress.progress)
-        work.stopped.connect(self.progress.end)
+        work.progress.connect(self.progress.show)
+        work.stopped.connect(self._stopped)
         work.idle.connect(self._update_buttons)
         work.status.connect(self.status)
         self.saver.status.connect(self.status)
@@ -182,8 +182,17 @@ class UpscalePage(QWidget):
 
     def _changed(self, item: QueueItem, thumbnail: QImage | None) -> None:
         self.queue.refresh(item, thumbnail=thumbnail)
-        if self.queue.current_path() == item.source and item.state != "working":
+        # While an image works its progress changes often: redraw only when its original
+        # has just been decoded (thumbnail), so the viewer shows it during the upscale.
+        if self.queue.current_path() != item.source:
+            return
+        if item.state != "working" or thumbnail is not None:
             self._show_item(item.source)
+        else:
+            self._show_info(item)
+
+    def _stopped(self, text: str, complete: bool) -> None:
+        self.progress.end(text, complete=complete)
 
     def _started(self, item: QueueItem) -> None:
         self.progress.begin(f"Upscaling {item.source.name}…")
@@ -206,10 +215,15 @@ class UpscalePage(QWidget):
         others = [key for key in item.results if key != item.current]
         self.compare.set_left_choices(others, self.compare.left_current)
         self._show_images(item)
+        self._show_info(item)
+
+    def _show_info(self, item: QueueItem) -> None:
         if item.result is not None:
             self.compare.info.setText(describe(item.result))
         elif item.state == "failed":
             self.compare.info.setText(f"<span style='color:#c0392b'>{item.message}</span>")
+        elif item.state == "working":
+            self.compare.info.setText(f"{item.source.name}: upscaling…")
         else:
             self.compare.info.setText(f"{item.source.name}: not upscaled yet")
 

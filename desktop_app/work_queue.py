@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
 from desktop_app import jobs
+from desktop_app.eta import Eta, ProgressLine, SpeedBook, time_left
 from desktop_app.jobs import UpscaleOutcome, UpscaleRequest, UpscalerPool
 from desktop_app.queue_list import QueueItem
 from desktop_app.saving import pasted_dir
@@ -24,6 +25,12 @@ from engine.imageio import SUPPORTED_SUFFIXES
 from engine.paths import cache_dir
 
 STAGE_TEXT = {"load model": "Loading the model", "finishing": "Keeping the result"}
+# Until it has finished, an image is never "100%" done: rounding must not say so.
+MAX_WORKING_PERCENT = 99
+
+
+def stage_text(stage: str) -> str:
+    return STAGE_TEXT.get(stage, stage.capitalize())
 
 
 class WorkQueue(QObject):
@@ -31,8 +38,8 @@ class WorkQueue(QObject):
     chosen = Signal(object)  # Path: what the user just opened, pasted or dropped (to show)
     changed = Signal(object, object)  # QueueItem, new thumbnail (QImage) or None
     started = Signal(object)  # QueueItem
-    progress = Signal(str, int, int, str)  # stage, done, total, text
-    stopped = Signal(str)  # how the job ended, in a line
+    progress = Signal(object)  # ProgressLine
+    stopped = Signal(str, bool)  # how the job ended, in a line; whether it completed
     resultReady = Signal(object)  # UpscaleOutcome
     idle = Signal()  # nothing left to do
     status = Signal(str)
@@ -50,6 +57,10 @@ class WorkQueue(QObject):
         self.pending: list[Path] = []
         self.job: Job | None = None
         self.working: Path | None = None
+        self.speeds = SpeedBook()
+        self._request: UpscaleRequest | None = None
+        self._eta = Eta()
+        self._progress_stage = ""
         self._stage = tempfile.TemporaryDirectory(prefix="studio-results-", dir=cache_dir())
         preview_pool = QThreadPool(self)
         preview_pool.setMaxThreadCount(1)
@@ -155,7 +166,7 @@ class WorkQueue(QObject):
             stage_dir=Path(self._stage.name),
         )
         item.state, item.message = "working", "loading the model…"
-        self.working = path
+        self.working, self._request, self._progress_stage = path, request, ""
         self.changed.emit(item, None)
         self.started.emit(item)
         self.job = self.runner.start(
@@ -183,16 +194,46 @@ class WorkQueue(QObject):
 
     def _on_event(self, event: object) -> None:
         if isinstance(event, Progress):
-            text = STAGE_TEXT.get(event.stage, event.stage.capitalize())
-            if event.stage.startswith("upscale"):
-                text += f": tile {min(event.done + 1, event.total)} of {event.total}"
-            self.progress.emit(event.stage, event.done, event.total, text)
-            item = self._working_item()
-            if item is not None:
-                item.message = f"{round(100 * event.done / max(event.total, 1))}%"
-                self.changed.emit(item, None)
+            self._on_progress(event)
         elif isinstance(event, Notice):
             self.status.emit(event.message)
+
+    def _on_progress(self, event: Progress) -> None:
+        if event.stage != self._progress_stage:
+            self._progress_stage = event.stage
+            self._eta.start()
+        item = self._working_item()
+        text = stage_text(event.stage)
+        if not event.stage.startswith("upscale"):
+            # Loading a model or writing the result: no count to show, only that it works.
+            line = ProgressLine(text=text)
+            message = text.lower() + "…"
+        else:
+            # Inside a long tile the engine estimates how far it is and how long is left,
+            # from this computer's measured speed (TileProgress); otherwise count tiles.
+            fraction = getattr(event, "fraction", None)
+            if fraction is None:
+                fraction = event.done / max(event.total, 1)
+            left = getattr(event, "seconds_left", None)
+            if left is None:
+                left = time_left(fraction, self._eta, self._expected_seconds(item))
+            percent = min(int(100 * fraction), MAX_WORKING_PERCENT)
+            tile = min(event.done + 1, event.total)
+            text += f": tile {tile} of {event.total} · {percent}%"
+            line = ProgressLine(text=text, fraction=fraction, seconds_left=left)
+            message = f"{percent}%"
+        self.progress.emit(line)
+        if item is not None:
+            item.message = message
+            self.changed.emit(item, None)
+
+    def _speed_key(self) -> object:
+        request = self._request
+        return None if request is None else (request.model, request.target)
+
+    def _expected_seconds(self, item: QueueItem | None) -> float | None:
+        size = item.input_size if item is not None else None
+        return self.speeds.expected(self._speed_key(), size[0] * size[1] if size else None)
 
     def _on_finished(self, outcome: UpscaleOutcome) -> None:
         # The item is free for another run now, even before the job's thread has wound down.
@@ -203,7 +244,11 @@ class WorkQueue(QObject):
         item.results[outcome.key] = outcome
         item.current = outcome.key
         item.state = "done"
-        self.stopped.emit(f"{outcome.source.name}: done in {outcome.details['seconds']:.1f} s")
+        width, height = outcome.details["input_size"]
+        self.speeds.record(self._speed_key(), width * height, outcome.details["seconds"])
+        self.stopped.emit(
+            f"{outcome.source.name}: done in {outcome.details['seconds']:.1f} s", True
+        )
         self.changed.emit(item, None)
         self.resultReady.emit(outcome)
 
@@ -212,7 +257,7 @@ class WorkQueue(QObject):
         if item is not None:
             item.state, item.message = "failed", reason.removeprefix(f"{item.source}: ")
             self.changed.emit(item, None)
-        self.stopped.emit(f"Failed: {reason}")
+        self.stopped.emit(f"Failed: {reason}", False)
         self.status.emit(reason)
 
     def _on_cancelled(self, _message: str) -> None:
@@ -220,11 +265,11 @@ class WorkQueue(QObject):
         if item is not None:
             item.state = "done" if item.results else "cancelled"
             self.changed.emit(item, None)
-        self.stopped.emit("Stopped; nothing was written.")
+        self.stopped.emit("Stopped; nothing was written.", False)
 
     def _on_ended(self) -> None:
         self.job = None
-        self.working = None
+        self.working = self._request = None
         self._next()
 
     def shutdown(self) -> None:

@@ -22,3 +22,11 @@ def save_photo(path: Path, name: str = "astronaut", *, box: tuple[int, int] = (4
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(pixels[100 : 100 + height, 100 : 100 + width]).save(path)
     return path
+
+
+def assert_ready_after_stop(strip) -> None:
+    """A stopped job leaves the strip ready: "Cancel" (greyed until the next job), an empty
+    bar (a full one would say the job completed) and no time left."""
+    assert strip.cancel.text() == "Cancel" and not strip.cancel.isEnabled()
+    assert strip.bar.maximum() > 0 and strip.bar.value() == strip.bar.minimum()
+    assert strip.left.text() == ""

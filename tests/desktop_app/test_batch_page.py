@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from tests.desktop_app.helpers import WAIT_MS, save_photo
+from tests.desktop_app.helpers import WAIT_MS, assert_ready_after_stop, save_photo
 
 
 def start_batch(window, source: Path, output: Path) -> None:
@@ -80,6 +80,7 @@ def test_cancel_stops_within_a_second_and_leaves_no_partial_file(
             image.load()
             assert image.size == (1600, 1600)
     assert "nothing partial" in page.overall.text.text()
+    assert_ready_after_stop(page.overall)
     qtbot.waitUntil(page.start_button.isEnabled, timeout=WAIT_MS)
 
 

@@ -2,22 +2,59 @@
 
 from __future__ import annotations
 
+from desktop_app.eta import ProgressLine
 from desktop_app.progress_strip import ProgressStrip
+from tests.desktop_app.helpers import assert_ready_after_stop
 
 
-def test_a_single_long_unit_shows_a_busy_bar_then_done(qtbot) -> None:
+def _strip(qtbot) -> ProgressStrip:
     strip = ProgressStrip()
     qtbot.addWidget(strip)
+    return strip
+
+
+def is_busy(strip: ProgressStrip) -> bool:
+    return (strip.bar.minimum(), strip.bar.maximum()) == (0, 0)
+
+
+def test_a_single_unit_shows_a_busy_bar_never_a_full_one(qtbot) -> None:
+    strip = _strip(qtbot)
     strip.begin("astronaut.png")
-    strip.progress("upscale", 0, 1, "tile 1 of 1")
-    assert (strip.bar.minimum(), strip.bar.maximum()) == (0, 0)  # animated "working"
-    strip.progress("upscale", 1, 1, "tile 1 of 1")
+    strip.progress("load model", 0, 1, "Loading the model")
+    assert is_busy(strip)  # animated "working"
+    strip.progress("load model", 1, 1, "Loading the model")
+    assert is_busy(strip)  # one of one done is not the job done
+    strip.end("done", complete=True)
     assert (strip.bar.maximum(), strip.bar.value()) == (1, 1)
 
 
 def test_counted_progress_shows_its_fraction(qtbot) -> None:
-    strip = ProgressStrip()
-    qtbot.addWidget(strip)
+    strip = _strip(qtbot)
     strip.begin("big.png")
     strip.progress("upscale", 3, 9, "tile 4 of 9")
     assert (strip.bar.maximum(), strip.bar.value()) == (9, 3)
+
+
+def test_a_line_with_a_fraction_and_time_left(qtbot) -> None:
+    strip = _strip(qtbot)
+    strip.begin("big.png")
+    strip.show(ProgressLine(text="Upscaling: tile 1 of 1 · 37%", fraction=0.37, seconds_left=95))
+    assert strip.bar.value() / strip.bar.maximum() == 0.37
+    assert strip.left.text() == "about 1 min 35 s left"
+    strip.show(ProgressLine(text="Keeping the result"))
+    assert is_busy(strip) and strip.left.text() == ""
+
+
+def test_cancel_returns_the_button_and_leaves_the_bar_empty(qtbot) -> None:
+    strip = _strip(qtbot)
+    asked: list[bool] = []
+    strip.cancelRequested.connect(lambda: asked.append(True))
+    strip.begin("big.png")
+    strip.progress("upscale", 5, 9, "tile 6 of 9")
+    strip.cancel.click()
+    assert asked == [True]
+    assert strip.cancel.text() == "Stopping…" and not strip.cancel.isEnabled()
+    strip.end("Stopped; nothing was written.")
+    assert_ready_after_stop(strip)
+    strip.begin("next.png")
+    assert strip.cancel.isEnabled() and strip.cancel.text() == "Cancel"

@@ -14,7 +14,7 @@ from PIL import Image
 from support import tiny_distill_setup
 
 from desktop_app.retrain_plan import Measurement
-from tests.desktop_app.helpers import WAIT_MS, save_photo
+from tests.desktop_app.helpers import WAIT_MS, assert_ready_after_stop, save_photo
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -73,6 +73,7 @@ def test_cancel_then_resume_continues_the_same_run(qtbot, window, tmp_path: Path
         page.progress.cancel.click()
     assert ended.args == ["cancelled"]
     assert "Resume continues" in page.progress.text.text()
+    assert_ready_after_stop(page.progress)
     qtbot.waitUntil(lambda: page.form.resume_button.isEnabled(), timeout=WAIT_MS)
     stopped = page.form.run_view.checkpoint_step
     assert 0 < stopped < 60

@@ -13,7 +13,7 @@ from PySide6.QtGui import QDropEvent, QGuiApplication, QImage
 
 from desktop_app import jobs
 from engine.events import CancelToken, Progress
-from tests.desktop_app.helpers import WAIT_MS, save_photo
+from tests.desktop_app.helpers import WAIT_MS, assert_ready_after_stop, save_photo
 
 
 def drop(window, paths: list[Path]) -> None:
@@ -172,4 +172,5 @@ def test_cancel_stops_the_image_and_the_rest_of_the_queue(
     assert time.monotonic() - began < 1.0
     assert {item.state for item in page.work.items.values()} == {"cancelled"}
     assert "Stopped" in page.progress.text.text()
+    assert_ready_after_stop(page.progress)
     assert not page.save_button.isEnabled()
