@@ -53,6 +53,9 @@ def _add_image_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quality", "-q", type=int, default=95, help="JPEG/WebP quality 1-100")
     parser.add_argument("--strip-metadata", action="store_true", help="drop EXIF and ICC")
     parser.add_argument(
+        "--overwrite", action="store_true", help="replace existing outputs (never an input)"
+    )
+    parser.add_argument(
         "--name", default=None, help="output name pattern, fields {stem} {model} {scale}"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -65,7 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     up = sub.add_parser("upscale", help="upscale one image")
     up.add_argument("input", type=Path)
-    up.add_argument("-o", "--output", type=Path, default=None, help="output file or folder")
+    up.add_argument(
+        "-o", "--output", default=None, help="output file, or folder (existing, or ending in /)"
+    )
     _add_image_options(up)
 
     batch = sub.add_parser("batch", help="upscale every image of a folder")
@@ -169,29 +174,46 @@ def _target_and_write(args: argparse.Namespace):
 
 def _cmd_upscale(args: argparse.Namespace) -> int:
     from engine.console import ConsoleRenderer, ctrl_c_cancels
+    from engine.files import folder_problem
     from engine.inference.batch import DEFAULT_NAME_PATTERN, output_name
+    from engine.inference.outputs import check_output, output_folder, output_for
     from engine.inference.upscale import upscale_file
 
     source: Path = args.input
     if not source.is_file():
         raise UsageError(f"{source}: no such file")
     target, write = _target_and_write(args)
-    upscaler = _upscaler(args)
-    output: Path | None = args.output
-    if output is None or output.is_dir():
-        name = output_name(
-            source,
-            pattern=args.name or DEFAULT_NAME_PATTERN,
-            model=upscaler.descriptor.name,
-            scale_label=target.label(upscaler.descriptor.scale),
-            format=write.format,
+    # Where the result goes is checked before the model is even looked up.
+    folder = output_folder(source, args.output)
+    if folder is None:
+        check_output(
+            Path(args.output), inputs=[source], format=write.format, overwrite=args.overwrite
         )
-        output = (output or source.parent) / name
+    elif (problem := folder_problem(folder)) is not None:
+        raise UsageError(problem)
+    upscaler = _upscaler(args)
+    name = output_name(
+        source,
+        pattern=args.name or DEFAULT_NAME_PATTERN,
+        model=upscaler.descriptor.name,
+        scale_label=target.label(upscaler.descriptor.scale),
+        format=write.format,
+    )
+    output = output_for(source, args.output, default_name=name)
+    check_output(output, inputs=[source], format=write.format, overwrite=args.overwrite)
     renderer = ConsoleRenderer(quiet=args.quiet)
     cancel = CancelToken()
     with ctrl_c_cancels(cancel, renderer):
         details = renderer.consume(
-            upscale_file(upscaler, source, output, target=target, write=write, cancel=cancel)
+            upscale_file(
+                upscaler,
+                source,
+                output,
+                target=target,
+                write=write,
+                cancel=cancel,
+                overwrite=args.overwrite,
+            )
         )
     print(
         f"{details['output']}  ({details['output_size'][0]}x{details['output_size'][1]}, "
@@ -211,6 +233,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         output_dir=args.output,
         recursive=args.recursive,
         skip_existing=args.skip_existing,
+        overwrite=args.overwrite,
         name_pattern=args.name or DEFAULT_NAME_PATTERN,
         target=target,
         write=write,
@@ -220,13 +243,27 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     cancel = CancelToken()
     with ctrl_c_cancels(cancel, renderer):
         result = renderer.consume(run_batch(upscaler, request, cancel))
-    print(
-        f"{len(result.done)} upscaled, {len(result.skipped)} skipped, "
-        f"{len(result.failed)} failed -> {args.output}"
-    )
-    for path, reason in result.failed:
-        print(f"failed: {path}: {reason}", file=sys.stderr)
+    headline, *details = batch_summary(result, request.output_dir, failures_shown=not args.quiet)
+    print(headline)
+    for line in details:
+        print(line, file=sys.stderr)
     return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def batch_summary(result, output_dir: Path, *, failures_shown: bool) -> list[str]:
+    """The lines that end a batch: counts, where the results are (only if that folder exists),
+    each failure once (when the live output did not show it), and every file left aside."""
+    counts = (
+        f"{len(result.done)} upscaled, {len(result.skipped)} skipped, {len(result.failed)} failed"
+    )
+    if result.ignored:
+        counts += f", {len(result.ignored)} left aside"
+    where = f" -> {output_dir}" if output_dir.is_dir() else "; nothing was written"
+    lines = [counts + where]
+    if not failures_shown:
+        lines += [f"failed: {path}: {reason}" for path, reason in result.failed]
+    lines += [f"left aside: {path}: {why}" for path, why in result.ignored]
+    return lines
 
 
 def _cmd_models(args: argparse.Namespace) -> int:

@@ -1,14 +1,24 @@
-"""File primitives shared by every writer of the engine: checksums and atomic writes."""
+"""File primitives shared by every writer of the engine: checksums, atomic writes, the
+temporaries those writes leave after a hard kill, and whether a folder can be written."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import os
+import re
 import secrets
+import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 TEMP_SUFFIX = ".part"
+# ".<target name>.<pid>-<8 hex>.part": the pid tells a stale temporary (its writer is gone)
+# from one another process is writing right now. Older versions wrote no pid.
+_TEMP_NAME = re.compile(r"^\.(?P<target>.+)\.(?:(?P<pid>\d+)-)?[0-9a-f]{8}\.part$")
+
+_in_flight: set[Path] = set()
+_in_flight_lock = threading.Lock()
 
 
 def file_sha256(path: Path) -> str:
@@ -22,7 +32,7 @@ def file_sha256(path: Path) -> str:
 
 def temp_path_for(path: Path) -> Path:
     """Hidden sibling of path; same folder, so os.replace is a rename, never a copy."""
-    return path.with_name(f".{path.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+    return path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}{TEMP_SUFFIX}")
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -35,8 +45,10 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     temp = temp_path_for(path)
     # 0o666 so the umask applies as for any new file (mkstemp would force 0o600).
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    fd = os.open(temp, flags, 0o666)
+    with _in_flight_lock:
+        _in_flight.add(temp)
     try:
+        fd = os.open(temp, flags, 0o666)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -46,3 +58,85 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             temp.unlink()
         raise
+    finally:
+        with _in_flight_lock:
+            _in_flight.discard(temp)
+
+
+def remove_in_flight_temporaries() -> None:
+    """Delete the temporaries of writes still running: for a process about to exit at once
+    (a second Ctrl-C), which will not reach their own clean-up."""
+    with _in_flight_lock:
+        pending = list(_in_flight)
+    for temp in pending:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # someone else's live process
+    return True
+
+
+def stale_temporaries(folder: Path, *, targets: Iterable[str] | None = None) -> list[Path]:
+    """Our temporaries in ``folder`` whose writer is gone (killed mid-write), optionally
+    only those for files named in ``targets``. Other programs' files are never matched."""
+    wanted = None if targets is None else set(targets)
+    found = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            match = _TEMP_NAME.match(entry.name)
+            if match is None or not entry.is_file(follow_symlinks=False):
+                continue
+            if wanted is not None and match["target"] not in wanted:
+                continue
+            if match["pid"] is None or not _pid_alive(int(match["pid"])):
+                found.append(Path(folder) / entry.name)
+    return sorted(found)
+
+
+def remove_stale_temporaries(folder: Path, *, targets: Iterable[str] | None = None) -> list[Path]:
+    """Delete ``stale_temporaries(folder, targets=...)``; the paths actually removed."""
+    removed = []
+    for temp in stale_temporaries(folder, targets=targets):
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+            removed.append(temp)
+    return removed
+
+
+def folder_problem(folder: Path) -> str | None:
+    """Why files cannot be written into ``folder`` (creating it if needed), or None.
+
+    Checked before long work so that a job fails in a second, not after the work. Only
+    looks (no folder is created): a folder that will stay empty must not appear.
+    """
+    folder = Path(folder)
+    existing = folder
+    while not existing.exists():
+        if existing.is_symlink():
+            return f"cannot create the folder {existing} (a link to something missing)"
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"cannot create the folder {folder} ({existing} is a file, not a folder)"
+    if _read_only(existing):
+        return f"cannot write in {existing} (read-only file system)"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"cannot write in {existing} (permission denied)"
+    return None
+
+
+def _read_only(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (AttributeError, OSError):  # statvfs is POSIX only
+        return False

@@ -1,8 +1,12 @@
-"""Upscale a folder of images into another folder; failures are collected, never fatal."""
+"""Upscale a folder of images into another folder; failures are collected, never fatal.
+
+The whole batch is planned first (engine.inference.batch_plan): outputs never replace an
+input or, unless asked, an existing file, and a bad output folder is refused before the model
+loads. A file that cannot be written fails alone; the rest of the batch goes on.
+"""
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,15 +21,38 @@ from engine.events import (
     FileSkipped,
     FileStarted,
     Finished,
+    Notice,
     Progress,
 )
-from engine.imageio import SUPPORTED_SUFFIXES, format_for_suffix
+from engine.files import folder_problem, remove_stale_temporaries
+from engine.inference.batch_plan import (
+    PATTERN_FIELDS,
+    SUFFIX_FOR_FORMAT,
+    BatchPlan,
+    PlannedFile,
+    PlanSettings,
+    make_plan,
+    output_name,
+)
+from engine.inference.batch_scan import find_images, scan_folder
 from engine.inference.upscale import TargetSize, Upscaler, WriteOptions, upscale_file
 
 DEFAULT_NAME_PATTERN = "{stem}_{model}_{scale}"
-PATTERN_FIELDS = ("stem", "model", "scale")
 
-SUFFIX_FOR_FORMAT = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp", "TIFF": ".tiff", "BMP": ".bmp"}
+__all__ = [
+    "DEFAULT_NAME_PATTERN",
+    "PATTERN_FIELDS",
+    "SUFFIX_FOR_FORMAT",
+    "BatchPlan",
+    "BatchRequest",
+    "BatchResult",
+    "PlannedFile",
+    "find_images",
+    "output_name",
+    "plan_batch",
+    "run_batch",
+    "scan_folder",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,44 +60,14 @@ class BatchResult:
     done: list[Path] = field(default_factory=list)
     skipped: list[Path] = field(default_factory=list)
     failed: list[tuple[Path, str]] = field(default_factory=list)
+    # Files of the input folder not taken as inputs, and why (link loops, dangling links,
+    # unsupported formats, this batch's earlier outputs).
+    ignored: list[tuple[Path, str]] = field(default_factory=list)
+    outputs: list[Path] = field(default_factory=list)  # what was written, in order
 
     @property
     def ok(self) -> bool:
         return not self.failed
-
-
-def output_name(
-    source: Path, *, pattern: str, model: str, scale_label: str, format: str | None
-) -> str:
-    """File name for ``source``'s result: the pattern, plus the output format's suffix."""
-    try:
-        stem = pattern.format(stem=source.stem, model=model, scale=scale_label)
-    except (KeyError, IndexError, ValueError) as exc:
-        raise UsageError(
-            f"name pattern {pattern!r} is invalid ({exc}); fields: "
-            + ", ".join("{" + f + "}" for f in PATTERN_FIELDS)
-        ) from exc
-    if not stem or os.sep in stem or (os.altsep and os.altsep in stem):
-        raise UsageError(f"name pattern {pattern!r} must give a plain file name")
-    suffix = SUFFIX_FOR_FORMAT[format_for_suffix(f".{format}")] if format else source.suffix
-    return stem + suffix.lower()
-
-
-def find_images(folder: Path, *, recursive: bool, exclude: Path | None = None) -> list[Path]:
-    """Image files under ``folder`` by suffix, sorted; ``exclude`` (the output folder) skipped."""
-    pattern = "**/*" if recursive else "*"
-    root = folder.resolve()
-    excluded = exclude.resolve() if exclude is not None else None
-    if excluded is not None and root not in excluded.parents:
-        excluded = None  # only an output folder *inside* the input folder holds our outputs
-    found = []
-    for path in folder.glob(pattern):
-        if path.suffix.lower() not in SUPPORTED_SUFFIXES or not path.is_file():
-            continue
-        if excluded is not None and excluded in path.resolve().parents:
-            continue
-        found.append(path)
-    return sorted(found)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,6 +76,7 @@ class BatchRequest:
     output_dir: Path
     recursive: bool = False
     skip_existing: bool = False
+    overwrite: bool = False  # replace existing outputs (never an input)
     name_pattern: str = DEFAULT_NAME_PATTERN
     target: TargetSize = field(default_factory=TargetSize)
     write: WriteOptions = field(default_factory=WriteOptions)
@@ -88,84 +86,112 @@ class BatchRequest:
             raise UsageError(f"{self.input_dir}: not a folder")
         if self.output_dir.exists() and not self.output_dir.is_dir():
             raise UsageError(f"{self.output_dir}: exists and is not a folder")
+        if self.skip_existing and self.overwrite:
+            raise UsageError("give only one of --skip-existing and --overwrite")
+        problem = folder_problem(self.output_dir)
+        if problem is not None:
+            raise UsageError(problem)
 
-    def plan(self, sources: list[Path], model: str, model_scale: int) -> list[tuple[Path, Path]]:
-        label = self.target.label(model_scale)
-        pairs = []
-        for source in sources:
-            relative = source.parent.relative_to(self.input_dir)
-            name = output_name(
-                source,
-                pattern=self.name_pattern,
-                model=model,
-                scale_label=label,
-                format=self.write.format,
-            )
-            pairs.append((source, self.output_dir / relative / name))
-        outputs = [out for _, out in pairs]
-        if len(set(outputs)) != len(outputs):
-            raise UsageError(
-                f"name pattern {self.name_pattern!r} gives two inputs the same output name"
-            )
-        return pairs
+    def plan(self, model: str, model_scale: int) -> BatchPlan:
+        return plan_batch(self, model=model, model_scale=model_scale)
+
+
+def plan_batch(request: BatchRequest, *, model: str, model_scale: int) -> BatchPlan:
+    """Every source of the request with its output and action, before anything is written.
+
+    UsageError when the output folder cannot be made or two inputs get one output name.
+    """
+    return make_plan(
+        PlanSettings(
+            input_dir=request.input_dir,
+            output_dir=request.output_dir,
+            recursive=request.recursive,
+            skip_existing=request.skip_existing,
+            overwrite=request.overwrite,
+            name_pattern=request.name_pattern,
+            format=request.write.format,
+            model=model,
+            scale_label=request.target.label(model_scale),
+        )
+    )
 
 
 def run_batch(upscaler: Upscaler, request: BatchRequest, cancel: CancelToken) -> Iterator[Event]:
     """Upscale every image of the request; Finished(result=BatchResult) at the end.
 
     Each file is written atomically, so a cancel (raised as ``Cancelled`` between files or
-    tiles) leaves only complete outputs; ``skip_existing`` then resumes where it stopped.
+    tiles) leaves only complete outputs; ``skip_existing`` then resumes where it stopped,
+    removing the temporaries a killed run left behind.
     """
-    sources = find_images(
-        request.input_dir, recursive=request.recursive, exclude=request.output_dir
-    )
-    pairs = request.plan(sources, upscaler.descriptor.name, upscaler.descriptor.scale)
-    result = BatchResult()
-    total = len(pairs)
-    if total:
+    descriptor = upscaler.descriptor
+    plan = plan_batch(request, model=descriptor.name, model_scale=descriptor.scale)
+    if request.skip_existing:
+        yield from _remove_stale_temporaries(plan)
+    result = BatchResult(ignored=plan.ignored)
+    total = len(plan.files)
+    if any(f.action == "upscale" for f in plan.files):
         # A model that cannot load fails the job once, not once per file.
         yield from upscaler.prepare()
     yield Progress(stage="batch", done=0, total=total)
-    for index, (source, output) in enumerate(pairs):
+    for index, planned in enumerate(plan.files):
         cancel.raise_if_cancelled()
-        yield FileStarted(path=source, index=index, total=total)
-        if request.skip_existing and output.exists():
-            result.skipped.append(source)
-            yield FileSkipped(path=source, output=output, reason="output exists")
+        yield FileStarted(path=planned.source, index=index, total=total)
+        if planned.action == "skip":
+            result.skipped.append(planned.source)
+            yield FileSkipped(path=planned.source, output=planned.output, reason=planned.reason)
+        elif planned.action == "fail":
+            reason = f"{planned.output}: {planned.reason}"
+            result.failed.append((planned.source, reason))
+            yield FileFailed(path=planned.source, reason=reason)
         else:
-            yield from _one_file(upscaler, request, source, output, cancel, result)
+            yield from _one_file(upscaler, request, planned, cancel, result)
         yield Progress(stage="batch", done=index + 1, total=total)
     yield Finished(result=result)
+
+
+def _remove_stale_temporaries(plan: BatchPlan) -> Iterator[Event]:
+    names_by_folder: dict[Path, set[str]] = {}
+    for planned in plan.files:
+        names_by_folder.setdefault(planned.output.parent, set()).add(planned.output.name)
+    removed = [
+        path
+        for folder, names in names_by_folder.items()
+        for path in remove_stale_temporaries(folder, targets=names)
+    ]
+    if removed:
+        yield Notice(message=f"removed {len(removed)} unfinished file(s) of a stopped run")
 
 
 def _one_file(
     upscaler: Upscaler,
     request: BatchRequest,
-    source: Path,
-    output: Path,
+    planned: PlannedFile,
     cancel: CancelToken,
     result: BatchResult,
 ) -> Iterator[Event]:
+    source, output = planned.source, planned.output
     started = time.perf_counter()
     details: dict[str, object] = {}
     try:
         for event in upscale_file(
-            upscaler, source, output, target=request.target, write=request.write, cancel=cancel
+            upscaler,
+            source,
+            output,
+            target=request.target,
+            write=request.write,
+            cancel=cancel,
+            overwrite=True,  # the plan checked it
         ):
             if isinstance(event, Finished):
                 details = event.result
             else:
                 yield event
-    except MfaganError as exc:
-        reason = exc.reason if hasattr(exc, "reason") else str(exc)
-        result.failed.append((source, reason))
-        yield FileFailed(path=source, reason=reason)
-        return
-    except MemoryError as exc:
-        reason = str(exc) or "not enough memory"
+    except (MfaganError, MemoryError) as exc:
+        reason = getattr(exc, "reason", None) or str(exc) or "not enough memory"
         result.failed.append((source, reason))
         yield FileFailed(path=source, reason=reason)
         return
     result.done.append(source)
+    result.outputs.append(output)
     seconds = time.perf_counter() - started
     yield FileDone(path=source, output=output, seconds=seconds, details=details)

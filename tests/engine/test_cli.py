@@ -118,3 +118,59 @@ def test_bench_refuses_a_readme_without_markers_before_measuring(tmp_path, capsy
     assert main(["bench", "--quick", "--readme", str(readme)]) == 2
     assert "bench:start" in capsys.readouterr().err
     assert main(["bench", "--quick", "--readme", str(tmp_path / "missing.md")]) == 2
+
+
+def _no_model(monkeypatch):
+    """Fail the test if the command gets as far as looking up the model."""
+    from engine.models import registry
+
+    def refuse(name):
+        raise AssertionError("the model was looked up before the output was checked")
+
+    monkeypatch.setattr(registry, "get_model", refuse)
+
+
+def test_upscale_refuses_bad_outputs_before_the_model(astronaut_png, tmp_path, capsys, monkeypatch):
+    _no_model(monkeypatch)
+    (tmp_path / "ok.png").write_bytes(b"a file")
+    other = tmp_path / "other.jpg"
+    other.write_bytes(b"someone's photo")
+    cases = {
+        str(other): "already exists",
+        str(tmp_path / "ok.png" / "x.png"): "is a file, not a folder",
+        str(tmp_path / "x.gif"): "cannot write .gif",
+        str(tmp_path / "noext"): "end it with / for a folder",
+        str(astronaut_png): "would replace the input",
+        str(tmp_path / "ok.png" / "sub") + "/": "is a file, not a folder",
+    }
+    for output, reason in cases.items():
+        assert main(["upscale", str(astronaut_png), "-o", output, "--quiet"]) == 2, output
+        err = capsys.readouterr().err
+        assert reason in err and err.count("\n") == 1 and "Traceback" not in err, err
+    assert other.read_bytes() == b"someone's photo"
+
+
+def test_upscale_overwrite_and_a_new_folder_with_a_slash(astronaut_png, tmp_path):
+    other = tmp_path / "other.png"
+    other.write_bytes(b"old")
+    args = ["upscale", str(astronaut_png), "-m", "bicubic", "--quiet"]
+    assert main([*args, "-o", str(other), "--overwrite"]) == 0
+    with Image.open(other) as image:
+        assert image.size == (320, 256)
+    assert main([*args, "-o", str(tmp_path / "newdir") + "/"]) == 0
+    assert [p.name for p in (tmp_path / "newdir").iterdir()] == ["astronaut_bicubic_x4.png"]
+
+
+def test_batch_prints_each_failure_once_and_no_folder_it_did_not_make(tmp_path, capsys):
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "bad.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    (src / "loop.png").symlink_to(src / "loop.png")
+    out = tmp_path / "out"
+    for quiet in ([], ["--quiet"]):
+        assert main(["batch", str(src), "-o", str(out), "-m", "bicubic", *quiet]) == 1
+        captured = capsys.readouterr()
+        assert (captured.out + captured.err).count("bad.jpg") == 1
+        assert (captured.out + captured.err).count("loop.png") == 1
+        assert "nothing was written" in captured.out and str(out) not in captured.out
+        assert not out.exists()

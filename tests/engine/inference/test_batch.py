@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -114,8 +115,10 @@ def test_collisions_are_refused_before_any_work(nearest_descriptor, tmp_path):
         name_pattern="same",
         write=WriteOptions(format="png"),
     )
-    with pytest.raises(UsageError, match="same output name"):
+    with pytest.raises(UsageError, match="one output name") as caught:
         _run(upscaler, request)
+    # The clash names the files, so the user can tell what to rename.
+    assert "a.png" in str(caught.value) and "b.jpg" in str(caught.value)
     assert not (tmp_path / "out").exists()
 
 
@@ -148,3 +151,136 @@ def test_a_model_that_cannot_load_fails_the_batch_once(tmp_path):
             BatchRequest(input_dir=src, output_dir=tmp_path / "out"),
         )
     assert not (tmp_path / "out").exists()
+
+
+def _plain(root: Path, names: dict[str, int]) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for name, seed in names.items():
+        Image.fromarray(rgb_noise(8, 8, seed=seed)).save(root / name)
+    return root
+
+
+def test_an_original_named_like_an_output_is_never_replaced_nor_upscaled(
+    nearest_descriptor, tmp_path
+):
+    """Issue 9 item 1: ``batch d -o d --name "{stem}_{scale}" --format jpg`` replaced the
+    original a_x4.jpg and then upscaled the replaced file again."""
+    src = _plain(tmp_path / "d", {"a.png": 0, "a_x4.jpg": 1})
+    before = {p.name: file_hash(p) for p in src.iterdir()}
+    upscaler = Upscaler(nearest_descriptor, backend="torch", tile=64)
+    request = BatchRequest(
+        input_dir=src,
+        output_dir=src,
+        name_pattern="{stem}_{scale}",
+        write=WriteOptions(format="jpg"),
+    )
+    result, events = _run(upscaler, request)
+    assert {p.name: file_hash(p) for p in src.iterdir()} == before
+    assert result.done == []
+    assert [(p.name, "already exists" in why) for p, why in result.failed] == [("a.png", True)]
+    assert [p.name for p, _ in result.ignored] == ["a_x4.jpg"]
+    assert not any(isinstance(e, FileDone) for e in events)
+
+
+def test_running_twice_into_the_input_folder_reads_no_output(nearest_descriptor, tmp_path):
+    src = _plain(tmp_path / "d", {"a.png": 0, "b.png": 1})
+    upscaler = Upscaler(nearest_descriptor, backend="torch", tile=64)
+    first, _ = _run(upscaler, BatchRequest(input_dir=src, output_dir=src))
+    assert sorted(p.name for p in first.done) == ["a.png", "b.png"]
+    written = {p.name: file_hash(p) for p in first.outputs}
+    again, _ = _run(upscaler, BatchRequest(input_dir=src, output_dir=src, skip_existing=True))
+    assert sorted(p.name for p in again.skipped) == ["a.png", "b.png"]
+    assert sorted(p.name for p, _ in again.ignored) == sorted(written)
+    third, _ = _run(upscaler, BatchRequest(input_dir=src, output_dir=src, overwrite=True))
+    assert sorted(p.name for p in third.done) == ["a.png", "b.png"]
+    assert sorted(p.name for p in src.iterdir()) == sorted(["a.png", "b.png", *written])
+
+
+def test_an_output_through_a_link_is_never_an_input(nearest_descriptor, tmp_path):
+    src = _plain(tmp_path / "d", {"a.jpg": 0, "a.png": 1})
+    (src / "b.png").hardlink_to(src / "a.png")
+    (tmp_path / "alias").symlink_to(src)
+    before = {p.name: file_hash(p) for p in src.iterdir()}
+    upscaler = Upscaler(nearest_descriptor, backend="torch", tile=64)
+    request = BatchRequest(
+        input_dir=src,
+        output_dir=tmp_path / "alias",
+        name_pattern="{stem}",
+        write=WriteOptions(format="png"),
+        overwrite=True,
+    )
+    with pytest.raises(UsageError, match=r"a\.jpg and .*a\.png"):
+        _run(upscaler, request)  # a.jpg and a.png would both become a.png
+    (src / "a.jpg").unlink()
+    del before["a.jpg"]
+    result, _ = _run(upscaler, request)
+    assert {p.name: file_hash(p) for p in src.iterdir()} == before
+    assert sorted((p.name, "would replace the input" in why) for p, why in result.failed) == [
+        ("a.png", True),
+        ("b.png", True),
+    ]
+
+
+def test_files_left_aside_are_listed_once(nearest_descriptor, tmp_path):
+    src = _plain(tmp_path / "in", {"a.png": 0})
+    (src / "loop.png").symlink_to(src / "loop.png")
+    (src / "gone.png").symlink_to(src / "missing.png")
+    (src / "anim.gif").write_bytes(b"GIF89a")
+    (src / "notes.txt").write_text("not an image: not listed")
+    _plain(src / "sub", {"c.png": 2})
+    (src / "sub" / "back").symlink_to(src)
+    upscaler = Upscaler(nearest_descriptor, backend="torch", tile=64)
+    request = BatchRequest(input_dir=src, output_dir=tmp_path / "out", recursive=True)
+    result, _ = _run(upscaler, request)
+    assert sorted(p.name for p in result.done) == ["a.png", "c.png"]
+    reasons = {p.name: why for p, why in result.ignored}
+    assert set(reasons) == {"loop.png", "gone.png", "anim.gif", "back"}
+    assert "loop" in reasons["loop.png"] and "loop" in reasons["back"]
+    assert "missing" in reasons["gone.png"] and "not supported" in reasons["anim.gif"]
+
+
+def test_an_output_folder_that_cannot_be_made_is_refused_before_the_model(tmp_path):
+    src = _plain(tmp_path / "in", {"a.png": 0})
+    (src / "ok.png").write_bytes(b"a file, not a folder")
+    with pytest.raises(UsageError, match=r"ok\.png is a file"):
+        BatchRequest(input_dir=src, output_dir=src / "ok.png" / "sub")
+
+
+def test_a_sub_folder_that_cannot_be_made_fails_alone(nearest_descriptor, tmp_path):
+    src = _plain(tmp_path / "in", {"a.png": 0})
+    _plain(src / "sub", {"c.png": 1})
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "sub").write_bytes(b"in the way")
+    upscaler = Upscaler(nearest_descriptor, backend="torch", tile=64)
+    request = BatchRequest(input_dir=src, output_dir=out, recursive=True)
+    result, _ = _run(upscaler, request)
+    assert [p.name for p in result.done] == ["a.png"]
+    assert [(p.name, "is a file" in why) for p, why in result.failed] == [("c.png", True)]
+
+
+def test_skip_existing_removes_only_our_stale_temporaries(nearest_descriptor, tmp_path):
+    import subprocess
+    import sys
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    pid = int(dead.stdout)
+    src = _plain(tmp_path / "in", {"a.png": 0})
+    out = tmp_path / "out"
+    out.mkdir()
+    stale = out / f".a_nearest_x4.png.{pid}-0123abcd.part"
+    live = out / f".a_nearest_x4.png.{os.getpid()}-0123abcd.part"
+    other = out / f".notes.png.{pid}-0123abcd.part"
+    foreign = out / "a_nearest_x4.png.part"
+    for path in (stale, live, other, foreign):
+        path.write_bytes(b"half")
+    upscaler = Upscaler(nearest_descriptor, backend="torch", tile=64)
+    result, _ = _run(upscaler, BatchRequest(input_dir=src, output_dir=out, skip_existing=True))
+    assert [p.name for p in result.done] == ["a.png"]
+    assert not stale.exists()
+    assert live.exists() and other.exists() and foreign.exists()
