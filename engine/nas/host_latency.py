@@ -189,11 +189,12 @@ def host_latency(
     *,
     size: int = HOST_SIZE,
     threads: int,
-    configs: Sequence[MFAConfig] = TIMED_CONFIGS,
+    configs: Sequence[MFAConfig] | None = None,
     refit: bool = False,
     cancel: CancelToken | None = None,
 ) -> Generator[Event, None, None]:
     """The cached model of this computer, or a new fit; ends with ``Finished(HostLatency)``."""
+    configs = tuple(configs or TIMED_CONFIGS)
     if len(configs) < 5:
         raise ValueError("the host model has 4 coefficients: time at least 5 subnets")
     path = _cache_path(size, threads, configs)

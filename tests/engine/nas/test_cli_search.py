@@ -1,0 +1,127 @@
+"""``mfagan search`` end to end on a tiny supernet and a tiny teacher, this computer as a
+target, and bad input as one clear line with exit code 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+from safetensors.torch import save_file
+
+from engine.cli import main
+from engine.events import Finished
+from engine.models.mfa import MFAConfig
+from engine.models.rrdbnet import RRDBNet, RRDBNetConfig
+from engine.nas import host_latency
+from engine.nas.space import SearchSpace
+from engine.nas.supernet import Supernet, save_supernet
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+TINY_SPACE = SearchSpace(blocks=(2, 3), widths=(16, 24), inner_widths=(8, 16))
+
+
+@pytest.fixture
+def tiny(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    monkeypatch.setenv("MFAGAN_CACHE_DIR", str(tmp_path / "cache"))
+    supernet = tmp_path / "supernet.safetensors"
+    save_supernet(supernet, Supernet(TINY_SPACE, seed=1))
+    torch.manual_seed(0)
+    teacher = RRDBNet(RRDBNetConfig(num_block=1, num_feat=8, num_grow_ch=4))
+    teacher_file = tmp_path / "teacher.safetensors"
+    save_file({k: v.contiguous() for k, v in teacher.state_dict().items()}, str(teacher_file))
+    return {"supernet": supernet, "teacher": teacher_file, "out": tmp_path / "out"}
+
+
+def _search(tiny: dict[str, Path], *extra: str) -> list[str]:
+    return [
+        "search", "--supernet", str(tiny["supernet"]), "--teacher", str(tiny["teacher"]),
+        "--candidates", "16", "--population", "6", "--patches", "2", "--patch-size", "16",
+        "--quiet", *extra,
+    ]  # fmt: skip
+
+
+def test_search_end_to_end_writes_json_and_picture_and_a_seed_reproduces_it(tiny, capsys):
+    args = _search(tiny, "--budget-ms", "9", "--seed", "3", "--out", str(tiny["out"]), "--json")
+    assert main(args) == 0
+    shown = json.loads(capsys.readouterr().out)
+    pick = shown["pick"]
+    assert pick["latency"]["ms"] <= 9 and pick["latency"]["low_ms"] <= pick["latency"]["ms"]
+    assert pick["macs"] > 0 and pick["params"] > 0 and pick["peak_activation_bytes"] > 0
+    assert TINY_SPACE.contains(MFAConfig.decode(pick["config"]))
+    assert shown["evolution"]["scored"] == shown["random"]["scored"] > 0
+    assert shown["front"] and all(p["latency_ms"] <= 9 for p in shown["front"])
+    assert {r["key"] for r in shown["references"]} >= {"xlsr", "quicksrnetlarge"}
+    saved = json.loads((tiny["out"] / "search.json").read_text())
+    assert all(c["latency_ms"] <= 9 for c in saved["evolution"]["candidates"])
+    with Image.open(tiny["out"] / "pareto.png") as picture:
+        assert picture.size[0] > 400
+    assert main([*args[:-3], "--out", str(tiny["out"] / "again")]) == 0
+    again = json.loads((tiny["out"] / "again" / "search.json").read_text())
+
+    def configs(data: dict) -> list[str]:
+        return [c["config"] for c in data["evolution"]["candidates"]]
+
+    assert configs(again) == configs(saved) and again["pick"] == saved["pick"]
+
+
+def test_text_output_and_bench_line(tiny, capsys):
+    code = main(_search(tiny, "--budget-ms", "15", "--unit", "gpu", "--bench"))
+    out = capsys.readouterr().out
+    assert code in (0, 1)  # 1 only if this busy machine scores under 1000/min
+    assert "pick     b" in out and "Pareto front" in out
+    assert "bench: evolution" in out and "/min" in out
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--device", "nokia-3310", "--budget-ms", "15"], "no phone profile 'nokia-3310'"),
+        (["--budget-ms", "0"], "positive number of ms"),
+        (["--budget-ms", "-3"], "positive number of ms"),
+        (["--budget-ms", "1"], "below the smallest subnet"),
+        (["--budget-ms", "15", "--unit", "gpu", "--precision", "float"], "no precision"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tiny, capsys, extra, message):
+    assert main(_search(tiny, *extra)) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err and err.startswith("error:")
+
+
+def test_missing_supernet_is_one_line_and_exit_2(tmp_path, capsys):
+    assert main(["search", "--budget-ms", "15", "--supernet", str(tmp_path / "none")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "no supernet file" in err and "\n" not in err
+
+
+FAST_TIMED = tuple(
+    MFAConfig.decode(text)
+    for text in (
+        "b2-c16-g8-h00-conv-x4",
+        "b2-c24-g16-h11-conv-x4",
+        "b3-c16-g16-h010-conv-x4",
+        "b3-c24-g8-h111-conv-x4",
+        "b2-c16-g16-h10-conv-x4",
+        "b3-c24-g16-h000-conv-x4",
+    )
+)
+
+
+def test_this_computer_is_a_target(tiny, capsys, monkeypatch):
+    monkeypatch.setattr(host_latency, "TIMED_CONFIGS", FAST_TIMED)
+    events = list(host_latency.host_latency(size=32, threads=1))
+    model = events[-1].result
+    assert isinstance(events[-1], Finished) and len(model.timed) == 6
+    assert len(model.loo_errors) == 6 and "leave-one-out" in model.describe()
+    assert list(host_latency.host_latency(size=32, threads=1)) == [Finished(result=model)]
+    budget = str(model(TINY_SPACE.largest()) * 2)
+    monkeypatch.setattr("engine.inference.backends.available_threads", lambda: 1)
+    args = _search(tiny, "--device", "this-computer", "--size", "32", "--budget-ms", budget)
+    assert main([*args, "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["target"]["device"] == "this-computer" and shown["references"] == []
+    assert "timed subnets" in shown["target"]["latency_model"]
