@@ -44,16 +44,30 @@ def _add_supernet(sub: Any) -> None:
     t.add_argument("--init", help="student to warm-start from: 'default', a file or 'none'")
     t.add_argument("--threads", type=_positive_int, help="CPU threads (1 on a busy machine)")
     t.add_argument("--quiet", action="store_true", help="no progress bars")
+    p = actions.add_parser(
+        "publish",
+        help="(maintainers) measure a trained supernet and ship it in resources/models",
+        description="Score the run's reference subnets (float32 and float16 weights) with "
+        "the eval protocol on each --eval folder, then write the supernet (float16 when that "
+        "costs no measured fidelity) and its model card into --models-dir.",
+    )
+    p.add_argument("run", type=Path, help="a 'mfagan supernet train' --out folder")
+    p.add_argument("--eval", type=Path, action="append", default=[], help="HR test folder")
+    p.add_argument("--models-dir", type=Path, help="where to write (default resources/models)")
+    p.add_argument("--stem", default=None, help="file name stem (default mfagan-supernet)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def register(subparsers: Any) -> dict[str, Handler]:
     """Add ``supernet`` to an argparse subparsers object; returns its handler."""
+    from engine.nas.search_cli import register as register_search
+
     _add_supernet(subparsers)
-    return {"supernet": cmd_supernet}
+    return {"supernet": cmd_supernet} | register_search(subparsers)
 
 
 def cmd_supernet(args: argparse.Namespace) -> int:
-    return {"train": _cmd_train}[args.supernet_command](args)
+    return {"train": _cmd_train, "publish": _cmd_publish}[args.supernet_command](args)
 
 
 def _train_config(args: argparse.Namespace):
@@ -102,4 +116,31 @@ def _cmd_train(args: argparse.Namespace) -> int:
                 f"best validation (step {best['step']}): mean fidelity "
                 f"{best['mean_psnr_teacher']:.2f} dB over the reference subnets ({result.best})"
             )
+    return 0
+
+
+def _cmd_publish(args: argparse.Namespace) -> int:
+    from engine.console import ConsoleRenderer, ctrl_c_cancels
+    from engine.nas.publish import DEFAULT_STEM, PublishRequest, publish_supernet
+    from engine.paths import RESOURCES
+
+    request = PublishRequest(
+        run_dir=args.run,
+        datasets=tuple(args.eval),
+        models_dir=args.models_dir or RESOURCES / "models",
+        stem=args.stem or DEFAULT_STEM,
+        command=shlex.join(["mfagan", *sys.argv[1:]]),
+    )
+    renderer = ConsoleRenderer(quiet=args.quiet)
+    cancel = CancelToken()
+    with ctrl_c_cancels(cancel, renderer):
+        result = renderer.consume(publish_supernet(request, cancel=cancel))
+    for dataset, entry in result.evaluation.items():
+        bicubic = entry["bicubic"]["psnr_teacher"]
+        for name, scores in entry[result.precision].items():
+            print(
+                f"{dataset} {name}: fidelity {scores['psnr_teacher']:.2f} dB "
+                f"({scores['psnr_teacher'] - bicubic:+.2f} over bicubic)"
+            )
+    print(f"published {result.weights} ({result.precision}) and {result.card}")
     return 0
