@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import struct
+from typing import BinaryIO
 
 import numpy as np
 import tifffile
@@ -87,15 +88,21 @@ def _unpremultiply(color: np.ndarray, alpha: np.ndarray, top: int) -> np.ndarray
     return np.where(alpha > 0, straight, 0).astype(color.dtype)
 
 
-def encode_tiff(
-    pixels: np.ndarray, *, alpha: bool, icc: bytes | None, exif: Image.Exif | None
-) -> bytes:
-    """Deflate-compressed TIFF (with horizontal predictor) of HxWxC uint8/uint16 pixels."""
+def write_tiff(
+    handle: BinaryIO,
+    pixels: np.ndarray,
+    *,
+    alpha: bool,
+    icc: bytes | None,
+    exif: Image.Exif | None,
+) -> None:
+    """Deflate-compressed TIFF (with horizontal predictor) of HxWxC uint8/uint16 pixels,
+    written to a seekable ``handle`` opened for reading too (the EXIF pointers are patched
+    in place), strip by strip: no encoded copy of the file is held."""
     grey = pixels.shape[2] <= 2
     extratags, resolution, unit, sub_ifds = _exif_parts(exif)
-    buffer = io.BytesIO()
     tifffile.imwrite(
-        buffer,
+        handle,
         pixels[:, :, 0] if pixels.shape[2] == 1 else pixels,
         byteorder="<",
         photometric="minisblack" if grey else "rgb",
@@ -109,10 +116,8 @@ def encode_tiff(
         metadata=None,
         extratags=extratags,
     )
-    encoded = bytearray(buffer.getvalue())
     if sub_ifds:
-        _attach_sub_ifds(encoded, sub_ifds)
-    return bytes(encoded)
+        _attach_sub_ifds(handle, sub_ifds)
 
 
 def _exif_parts(exif: Image.Exif | None) -> tuple[list, tuple | None, int | None, dict]:
@@ -145,18 +150,21 @@ def _exif_parts(exif: Image.Exif | None) -> tuple[list, tuple | None, int | None
     return tags, resolution, unit, sub_ifds
 
 
-def _attach_sub_ifds(encoded: bytearray, sub_ifds: dict[int, dict]) -> None:
-    with tifffile.TiffFile(io.BytesIO(bytes(encoded))) as tif:
+def _attach_sub_ifds(handle: BinaryIO, sub_ifds: dict[int, dict]) -> None:
+    handle.flush()
+    handle.seek(0)
+    with tifffile.TiffFile(handle) as tif:
         tags = tif.pages[0].tags
         value_offsets = {tag: tags[_PLACEHOLDERS[tag]].valueoffset for tag in sub_ifds}
     for tag, values in sub_ifds.items():
-        if len(encoded) % 2:
-            encoded += b"\x00"  # IFDs start on a word boundary
+        end = handle.seek(0, io.SEEK_END)
+        if end % 2:
+            end += handle.write(b"\x00")  # IFDs start on a word boundary
         ifd = TiffImagePlugin.ImageFileDirectory_v2(ifh=b"II*\x00\x08\x00\x00\x00", group=tag)
         for key, value in values.items():
             ifd[key] = value
-        start = len(encoded)
-        encoded += ifd.tobytes(start)
+        handle.write(ifd.tobytes(end))
         # An IFD entry is code(2) type(2) count(4) value(4); value_offset points at value.
-        entry = value_offsets[tag] - 8
-        struct.pack_into("<HHII", encoded, entry, tag, 4, 1, start)
+        handle.seek(value_offsets[tag] - 8)
+        handle.write(struct.pack("<HHII", tag, 4, 1, end))
+    handle.seek(0, io.SEEK_END)

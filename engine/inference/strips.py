@@ -64,6 +64,12 @@ class Quantizer:
         end = self.start + self.channels
         quantize(values, self.out[top : top + rows, left : left + columns, self.start : end])
 
+    def fill(self, value: float) -> None:
+        """Every pixel ``value`` (a constant alpha), without a full-size float plane."""
+        level = np.empty((1, 1, 1), self.out.dtype)
+        quantize(np.full((1, 1, 1), value, np.float32), level)
+        self.out[:, :, self.start : self.start + self.channels] = level
+
 
 class LanczosRows:
     """Resizes full-width float rows, arriving top to bottom, to ``size`` (width, height)
