@@ -101,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true")
 
     from engine.distill.cli import register
+    from engine.export.cli import register as register_export
     from engine.nas.cli import register as register_nas
 
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
@@ -110,32 +111,44 @@ def build_parser() -> argparse.ArgumentParser:
         "profile": _cmd_profile,
         "latency": _cmd_latency,
         "bench": _cmd_bench,
-    } | register(sub) | register_nas(sub)
+    } | register(sub) | register_nas(sub) | register_export(sub)
     for name, handler in handlers.items():
         sub.choices[name].set_defaults(handler=handler)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        args = build_parser().parse_args(argv)
-    except SystemExit as exc:  # --help (0) or a usage error (2): return it, like every command
-        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    return run_handler(args.handler, args)
+    from engine.console import ctrl_c_ends
+
+    with ctrl_c_ends():  # also while the parser imports the commands' modules
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as exc:  # --help (0) or a usage error (2): return it, like every command
+            return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+        return run_handler(args.handler, args)
 
 
 def run_handler(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     """Run a command; every way it can end becomes an exit code and one readable line."""
+    from engine.console import ctrl_c_ends
+
+    with ctrl_c_ends():  # any number of Ctrl-C: exit 130 and one line, never a traceback
+        return _run(handler, args)
+
+
+def _run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    from engine.console import CANCELLED
+
     try:
         return handler(args)
     except Cancelled as stop:
         detail = str(stop)
         # Jobs that can be resumed say where they stopped and how to go on.
         where = f": {detail}" if detail and detail != "cancelled" else ""
-        print(f"cancelled{where}; no partial files were left", file=sys.stderr)
+        print(CANCELLED.replace("cancelled", f"cancelled{where}", 1), file=sys.stderr)
         return EXIT_CANCELLED
-    except KeyboardInterrupt:
-        print("aborted", file=sys.stderr)
+    except KeyboardInterrupt:  # raised by code that installed its own handler
+        print(CANCELLED, file=sys.stderr)
         return EXIT_CANCELLED
     except (UsageError, ModelError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -1,0 +1,349 @@
+"""One step per export format: produce the file, run it in its own runtime, measure it.
+
+Each step returns ``ExportedFile``s whose ``checks`` hold the largest absolute difference
+from PyTorch's float output on the validation crops and the fidelity figures
+(``engine.export.fidelity``). Float files must match PyTorch within 1/255 or the export
+fails; INT8 files are reported, not judged.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import re
+import time
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from torch import nn
+
+import engine
+from engine.errors import ModelError, UsageError
+from engine.events import CancelToken, Event, Notice, Progress
+from engine.export import onnx as onnx_export
+from engine.export import quantize, tflite, torchscript
+from engine.export.bundle import ExportedFile
+from engine.export.fidelity import Runner, measure, to_images
+from engine.export.request import ExportRequest
+from engine.inference.backends import EXPORT_TOLERANCE
+from engine.models.descriptor import ModelDescriptor
+
+ORDER = ("onnx", "onnx-int8", "torchscript", "tflite", "tflite-int8", "aihub")
+NCHW, NHWC = "NCHW", "NHWC"
+
+
+@dataclass
+class ExportContext:
+    """What every step needs: the model, the crops and the reference outputs."""
+
+    request: ExportRequest
+    descriptor: ModelDescriptor
+    module: nn.Module
+    work: Path
+    validation: np.ndarray
+    float_outputs: np.ndarray
+    teacher: list[np.ndarray] | None
+    cancel: CancelToken
+    calibration: np.ndarray | None = None
+    calibration_info: dict[str, Any] | None = None
+    float_onnx: bytes | None = None
+    int8_onnx: bytes | None = None
+
+    @property
+    def base(self) -> str:
+        """The model's name made safe for a file name."""
+        return re.sub(r"[^A-Za-z0-9._-]+", "_", self.descriptor.name).strip("._") or "model"
+
+    @property
+    def stem(self) -> str:
+        return f"{self.base}-{self.request.size}"
+
+    def checked(
+        self, runner: Runner, *, tolerance: float | None
+    ) -> Generator[Event, None, dict[str, Any]]:
+        """Run ``runner`` on the validation crops and measure it against float and teacher."""
+        outputs = []
+        total = len(self.validation)
+        for index in range(total):
+            self.cancel.raise_if_cancelled()
+            yield Progress(stage="verify", done=index, total=total)
+            outputs.append(runner(self.validation[index : index + 1]))
+        yield Progress(stage="verify", done=total, total=total)
+        result = measure(
+            np.concatenate(outputs), self.float_outputs, self.teacher, border=self.descriptor.scale
+        )
+        if tolerance is not None and not result.max_abs_diff <= tolerance:
+            raise ModelError(
+                f"the export of {self.descriptor.name!r} differs from PyTorch by up to "
+                f"{result.max_abs_diff:.3g} (more than {tolerance:.3g}); not written"
+            )
+        return {"max_abs_diff_vs_torch": float(f"{result.max_abs_diff:.3g}")} | {
+            "fidelity": result.as_dict()
+        }
+
+
+def ordered(requested: tuple[str, ...]) -> list[str]:
+    return [name for name in ORDER if name in requested]
+
+
+def _file(
+    context: ExportContext, suffix: str, fmt: str, precision: str, layout: str, data: bytes,
+    started: float, checks: dict[str, Any], runtime: str,
+) -> ExportedFile:  # fmt: skip
+    side, channels = context.request.size, context.descriptor.in_channels
+    shape = (1, channels, side, side) if layout == NCHW else (1, side, side, channels)
+    return ExportedFile(
+        name=f"{context.stem}{suffix}",
+        format=fmt,
+        precision=precision,
+        layout=layout,
+        input_shape=shape,
+        runtime=runtime,
+        data=data,
+        seconds=time.perf_counter() - started,
+        checks=checks,
+    )
+
+
+def _float_onnx(context: ExportContext) -> bytes:
+    if context.float_onnx is None:
+        context.float_onnx = onnx_export.export_fixed(
+            context.module, side=context.request.size, in_channels=context.descriptor.in_channels
+        )
+    return context.float_onnx
+
+
+def _ort(data: bytes) -> Runner:
+    session = onnx_export.session(data)
+    return lambda batch: onnx_export.run_session(session, batch)
+
+
+def step_onnx(context: ExportContext) -> Generator[Event, None, list[ExportedFile]]:
+    started = time.perf_counter()
+    fixed = _float_onnx(context)
+    checks = yield from context.checked(_ort(fixed), tolerance=EXPORT_TOLERANCE)
+    runtime = f"onnxruntime {_version('onnxruntime')}"
+    files = [_file(context, ".onnx", "onnx", "float32", NCHW, fixed, started, checks, runtime)]
+    started = time.perf_counter()
+    dynamic = onnx_export.export_dynamic(context.descriptor)
+    checks = yield from context.checked(_ort(dynamic), tolerance=EXPORT_TOLERANCE)
+    entry = _file(context, "", "onnx", "float32", NCHW, dynamic, started, checks, runtime)
+    # Desktop file: any height and width (multiples of size_multiple), checked here at the
+    # tile size and by the backend at a second size when it was first exported.
+    shape = (1, context.descriptor.in_channels, -1, -1)
+    files.append(replace(entry, name=f"{context.base}-dynamic.onnx", input_shape=shape))
+    return files
+
+
+def step_onnx_int8(context: ExportContext) -> Generator[Event, None, list[ExportedFile]]:
+    started = time.perf_counter()
+    assert context.calibration is not None
+    yield Progress(stage="quantize", done=0, total=1, message=context.request.quant.label())
+    context.int8_onnx = quantize.quantize_int8(
+        _float_onnx(context), context.calibration, context.request.quant
+    )
+    yield Progress(stage="quantize", done=1, total=1)
+    checks = yield from context.checked(_ort(context.int8_onnx), tolerance=None)
+    checks["quantization"] = context.request.quant.as_dict() | {
+        "format": "QDQ", "weights": "int8 per channel", "activations": "uint8 per tensor"
+    }  # fmt: skip
+    runtime = f"onnxruntime {_version('onnxruntime')}"
+    data = context.int8_onnx
+    return [_file(context, "-int8.onnx", "onnx", "int8", NCHW, data, started, checks, runtime)]
+
+
+def step_torchscript(context: ExportContext) -> Generator[Event, None, list[ExportedFile]]:
+    started = time.perf_counter()
+    archive = torchscript.trace(
+        context.module, side=context.request.size, in_channels=context.descriptor.in_channels
+    )
+    checks = yield from context.checked(
+        torchscript.TorchScriptRunner(archive), tolerance=EXPORT_TOLERANCE
+    )
+    runtime = f"torch.jit {_version('torch')}"
+    return [
+        _file(context, ".pt", "torchscript", "float32", NCHW, archive, started, checks, runtime)
+    ]
+
+
+def step_tflite(context: ExportContext) -> Generator[Event, None, list[ExportedFile]]:
+    tflite.require()
+    started = time.perf_counter()
+    yield Progress(stage="convert", done=0, total=1, message="litert-torch (float)")
+    model = tflite.convert_float(
+        context.module, side=context.request.size, in_channels=context.descriptor.in_channels
+    )
+    checks = yield from context.checked(tflite.LiteRTRunner(model), tolerance=EXPORT_TOLERANCE)
+    runtime = f"ai-edge-litert {_version('ai-edge-litert')}"
+    return [_file(context, ".tflite", "tflite", "float32", NHWC, model, started, checks, runtime)]
+
+
+def step_tflite_int8(context: ExportContext) -> Generator[Event, None, list[ExportedFile]]:
+    tflite.require()
+    started = time.perf_counter()
+    assert context.calibration is not None
+    yield Progress(stage="convert", done=0, total=1, message="litert-torch (int8)")
+    model = tflite.convert_int8(context.module, context.calibration)
+    checks = yield from context.checked(tflite.LiteRTRunner(model), tolerance=None)
+    checks["quantization"] = {
+        "method": "PT2E static, minmax observers",
+        "weights": "int8 per channel", "activations": "int8 per tensor",
+    }  # fmt: skip
+    runtime = f"ai-edge-litert {_version('ai-edge-litert')}"
+    suffix = "-int8.tflite"
+    return [_file(context, suffix, "tflite", "int8", NHWC, model, started, checks, runtime)]
+
+
+STEPS: dict[str, Callable[[ExportContext], Generator[Event, None, list[ExportedFile]]]] = {
+    "onnx": step_onnx,
+    "onnx-int8": step_onnx_int8,
+    "torchscript": step_torchscript,
+    "tflite": step_tflite,
+    "tflite-int8": step_tflite_int8,
+}
+
+
+def aihub(context: ExportContext, hub: Any) -> Generator[Event, None, dict[str, Any]]:
+    """Compile + profile on the device's AI Hub phone; the compiled file joins the bundle."""
+    from engine.phones.aihub import AihubRequest, run_on_aihub
+
+    request = context.request
+    if request.unit == "npu":
+        if context.int8_onnx is None:
+            assert context.calibration is not None
+            context.int8_onnx = quantize.quantize_int8(
+                _float_onnx(context), context.calibration, request.quant
+            )
+        source = context.int8_onnx  # the phone NPUs run integer models
+    else:
+        source = _float_onnx(context)
+    upload = context.work / f".{context.stem}-aihub-source.onnx"
+    upload.write_bytes(source)
+    crops = context.validation[:4] if request.aihub_inference else None
+    try:
+        result = yield from run_on_aihub(
+            AihubRequest(
+                model=upload,
+                device=aihub_device(request.device),
+                unit=request.unit,
+                runtime=request.runtime,
+                name=context.stem,
+                inputs=crops,
+                target_dir=context.work,
+            ),
+            hub,
+            cancel=context.cancel,
+        )
+    finally:
+        upload.unlink(missing_ok=True)
+    data = result.as_dict()
+    if crops is not None and result.outputs is not None:
+        local = _ort(source)(crops)
+        data["phone_vs_local_psnr_y_db"] = measure(
+            result.outputs, local, None, border=context.descriptor.scale
+        ).as_dict()["psnr_y_vs_float_db"]
+        yield Notice(
+            message=f"AI Hub output vs local: {data['phone_vs_local_psnr_y_db']} dB PSNR-Y"
+        )
+    yield Notice(message=f"AI Hub {result.device}: {result.inference_ms:.2f} ms per tile")
+    return data
+
+
+def device_profile_path(device: str | None) -> Path:
+    """The phone profile file of ``device`` (default: the Snapdragon 865)."""
+    from engine.phones.device import DEFAULT_DEVICE, PHONES
+
+    if device is None:
+        return DEFAULT_DEVICE
+    path = PHONES / f"{device}.json"
+    if not path.is_file():
+        known = sorted(p.stem for p in PHONES.glob("*.json"))
+        raise UsageError(f"unknown device {device!r}; known devices: {', '.join(known)}")
+    return path
+
+
+def aihub_device(device: str | None) -> str:
+    from engine.phones.device import load_device_profile
+
+    return load_device_profile(device_profile_path(device)).aihub_devices[0]
+
+
+@functools.lru_cache(maxsize=8)
+def _calibration(path: Path) -> Any:
+    """A device's fitted latency models (profiling its reference nets takes seconds)."""
+    from engine.phones.calibration import calibration
+
+    return calibration(path)
+
+
+def predicted_latency(context: ExportContext) -> dict[str, Any] | None:
+    """The phone profile's predicted latency per compute unit for one tile."""
+    from engine.phones.predict import predict_latency
+
+    side = context.request.size
+    prediction = predict_latency(
+        context.module,
+        height=side,
+        width=side,
+        in_channels=context.descriptor.in_channels,
+        calibrated=_calibration(device_profile_path(context.request.device)),
+    )
+    data = prediction.as_dict()
+    return {key: data[key] for key in ("device", "aihub_devices", "input_size", "gpu", "npu")} | {
+        "extrapolated_size": data["extrapolated_size"],
+        "per": "one tile",
+    }
+
+
+def cost(context: ExportContext) -> dict[str, Any]:
+    from engine.models.profiling import profile_model
+
+    side = context.request.size
+    report = profile_model(
+        context.module, height=side, width=side, in_channels=context.descriptor.in_channels
+    )
+    return {"lr_size": [side, side]} | report.as_dict()
+
+
+def fidelity_summary(context: ExportContext, files: list[ExportedFile]) -> dict[str, Any]:
+    """Float (PyTorch) fidelity to the teacher and, per exported file, what it keeps of it."""
+    reference = measure(
+        context.float_outputs, context.float_outputs, context.teacher,
+        border=context.descriptor.scale,
+    )  # fmt: skip
+    summary: dict[str, Any] = {
+        "teacher": context.request.teacher,
+        "float_psnr_y_vs_teacher_db": (
+            None if reference.vs_teacher_db is None else round(reference.vs_teacher_db, 3)
+        ),
+    }
+    if reference.vs_teacher_db is not None:
+        summary["int8_loss_vs_teacher_db"] = {
+            f.name: round(reference.vs_teacher_db - f.checks["fidelity"]["psnr_y_vs_teacher_db"], 3)
+            for f in files
+            if f.precision == "int8"
+        }
+    return summary
+
+
+def tool_versions() -> dict[str, str]:
+    names = ("torch", "onnx", "onnxruntime", "litert-torch", "ai-edge-litert", "qai-hub")
+    versions = {"mfagan-studio": engine.__version__}
+    for name in names:
+        version = _version(name)
+        if version != "not installed":
+            versions[name] = version
+    return versions
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+__all__ = ["STEPS", "ExportContext", "aihub", "ordered", "to_images"]

@@ -1,0 +1,356 @@
+"""Qualcomm AI Hub: compile an exported model, profile it on a real phone, keep the numbers.
+
+The one interface is the ``qai_hub`` module's own surface (0.56): ``Device(name)``,
+``submit_compile_job(model, device, name=None, input_specs=None, options='', ...)``,
+``submit_profile_job(model, device, name=None, options='', ...)``,
+``submit_inference_job(model, device, inputs=None, name=None, options='', ...)``, and on
+jobs ``job_id``, ``get_status()`` (``.finished``, ``.success``, ``.message``),
+``get_target_model()``, ``download_target_model(filename)``, ``download_profile()`` (a dict
+with ``execution_summary`` and ``execution_detail``) and ``download_output_data()``. Callers
+pass that module, or a fake with the same signatures (``tests/fake_qai_hub.py``).
+
+The token lives where qai-hub itself reads it (``~/.qai_hub/client.ini`` or
+``$QAIHUB_CLIENT_INI``), written by ``store_token`` with mode 0600; it is never printed,
+logged, passed on a command line or written into a bundle. Every profile is cached per
+device under the user data folder (``cached_measurements``), so a device's latency
+calibration can be refined from real runs.
+"""
+
+from __future__ import annotations
+
+import configparser
+import contextlib
+import io
+import json
+import os
+import re
+import time
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from engine.errors import MfaganError, UsageError
+from engine.events import Cancelled, CancelToken, Event, Notice, Progress
+from engine.files import atomic_write_bytes
+from engine.paths import data_dir
+
+Unit = Literal["npu", "gpu"]
+Runtime = Literal["tflite", "qnn_dlc"]
+UNITS: tuple[Unit, ...] = ("npu", "gpu")
+RUNTIMES: tuple[Runtime, ...] = ("tflite", "qnn_dlc")
+TARGET_SUFFIX = {"tflite": ".tflite", "qnn_dlc": ".dlc"}
+LOGIN_HINT = "run 'mfagan aihub login' with the API token from your AI Hub account settings"
+POLL_SECONDS = 5.0
+
+
+class AihubError(MfaganError):
+    """AI Hub could not be used (no token, network, a failed job): one line, no traceback."""
+
+
+def config_path() -> Path:
+    """qai-hub's configuration file: ``$QAIHUB_CLIENT_INI`` or ``~/.qai_hub/client.ini``."""
+    return Path(os.environ.get("QAIHUB_CLIENT_INI", "~/.qai_hub/client.ini")).expanduser()
+
+
+def token_configured() -> bool:
+    parser = configparser.ConfigParser()
+    try:
+        parser.read(config_path(), encoding="utf-8")
+    except (OSError, configparser.Error):
+        return False
+    return bool(parser.get("api", "api_token", fallback="").strip())
+
+
+def store_token(token: str) -> Path:
+    """Write the token into qai-hub's configuration file (mode 0600); returns its path.
+
+    Other settings already in the file (API URL, default project) are kept.
+    """
+    token = token.strip()
+    if not token or re.search(r"\s", token):
+        raise UsageError("that is not an AI Hub API token (empty, or it contains spaces)")
+    from qai_hub.public_rest_api import DEFAULT_HUB_API_URL, DEFAULT_HUB_WEB_URL
+
+    path = config_path()
+    parser = configparser.ConfigParser()
+    parser.read(path, encoding="utf-8")  # a missing file reads as empty
+    if not parser.has_section("api"):
+        parser.add_section("api")
+    api = parser["api"]
+    api.setdefault("api_url", DEFAULT_HUB_API_URL)
+    api.setdefault("web_url", DEFAULT_HUB_WEB_URL)
+    api.setdefault("verbose", "False")
+    api["api_token"] = token
+    text = io.StringIO()
+    parser.write(text)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # Created 0600 from the start (umask cannot widen it), then renamed over the old file.
+    temp = path.with_name(f".{path.name}.part")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text.getvalue())
+        os.chmod(temp, 0o600)
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def connect() -> Any:
+    """The real ``qai_hub`` module, once a token is configured; AihubError otherwise."""
+    if not token_configured():
+        raise AihubError(f"no AI Hub token is configured; {LOGIN_HINT}")
+    import qai_hub
+
+    return qai_hub
+
+
+@dataclass(frozen=True, kw_only=True)
+class AihubRequest:
+    """One compile + profile (+ optional inference) of an exported model on one device."""
+
+    model: Path  # ONNX file (QDQ for the NPU)
+    device: str  # AI Hub device name, e.g. "Samsung Galaxy S24 (Family)"
+    unit: Unit = "npu"
+    runtime: Runtime = "tflite"
+    name: str = "mfagan"
+    inputs: np.ndarray | None = field(default=None, compare=False)  # NCHW crops to run
+    target_dir: Path | None = None  # where the compiled model is downloaded
+
+
+@dataclass(frozen=True, kw_only=True)
+class AihubResult:
+    device: str
+    unit: Unit
+    runtime: Runtime
+    compile_job: str
+    profile_job: str
+    inference_job: str | None
+    inference_ms: float
+    peak_memory_bytes: tuple[int, int] | None
+    layers_by_unit: dict[str, int]
+    off_unit_layers: tuple[str, ...]
+    target_file: str | None
+    measured_at: str
+    outputs: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": "Qualcomm AI Hub profile job",
+            "device": self.device,
+            "compute_unit": self.unit,
+            "runtime": self.runtime,
+            "compile_job": self.compile_job,
+            "profile_job": self.profile_job,
+            "inference_job": self.inference_job,
+            "inference_ms": round(self.inference_ms, 3),
+            "peak_memory_bytes": list(self.peak_memory_bytes) if self.peak_memory_bytes else None,
+            "layers_by_unit": dict(self.layers_by_unit),
+            "off_unit_layers": list(self.off_unit_layers),
+            "target_file": self.target_file,
+            "measured_at": self.measured_at,
+        }
+
+
+def run_on_aihub(
+    request: AihubRequest,
+    hub: Any,
+    *,
+    cancel: CancelToken | None = None,
+    poll: float = POLL_SECONDS,
+) -> Generator[Event, None, AihubResult]:
+    """Compile, profile and optionally run ``request.model`` on AI Hub; cache the profile."""
+    cancel = cancel or CancelToken()
+    with _translated_errors():
+        device = hub.Device(request.device)
+        options = f"--target_runtime {request.runtime} --compute_unit {request.unit}"
+        yield Progress(stage="AI Hub", done=0, total=3, message="compiling")
+        compile_job = hub.submit_compile_job(
+            str(request.model), device, name=f"{request.name}-compile", options=options
+        )
+        yield from _wait(compile_job, "compile", cancel, poll)
+        target = compile_job.get_target_model()
+        target_file = _download_target(compile_job, request)
+        yield Progress(stage="AI Hub", done=1, total=3, message="profiling on the phone")
+        profile_job = hub.submit_profile_job(
+            target, device, name=f"{request.name}-profile", options=f"--compute_unit {request.unit}"
+        )
+        yield from _wait(profile_job, "profile", cancel, poll)
+        profile = profile_job.download_profile()
+        outputs, inference_id = None, None
+        if request.inputs is not None:
+            yield Progress(stage="AI Hub", done=2, total=3, message="inference on the phone")
+            outputs, inference_id = yield from _infer(hub, target, device, request, cancel, poll)
+    result = _result(request, profile, compile_job, profile_job, inference_id, target_file, outputs)
+    for layer in result.off_unit_layers[:5]:
+        yield Notice(message=f"AI Hub: layer {layer} did not run on the {request.unit.upper()}")
+    if result.off_unit_layers:
+        yield Notice(
+            message=f"AI Hub: {len(result.off_unit_layers)} of "
+            f"{sum(result.layers_by_unit.values())} layers fell off the "
+            f"{request.unit.upper()}: each switch of unit costs a transfer"
+        )
+    save_measurement(result)
+    yield Progress(stage="AI Hub", done=3, total=3, message=f"{result.inference_ms:.2f} ms")
+    return result
+
+
+def _infer(
+    hub: Any, target: Any, device: Any, request: AihubRequest, cancel: CancelToken, poll: float
+) -> Generator[Event, None, tuple[np.ndarray, str]]:
+    assert request.inputs is not None
+    inputs = {"input": [request.inputs[i : i + 1] for i in range(len(request.inputs))]}
+    job = hub.submit_inference_job(target, device, inputs=inputs, name=f"{request.name}-infer")
+    yield from _wait(job, "inference", cancel, poll)
+    data = job.download_output_data()
+    if not data:
+        raise AihubError(f"AI Hub inference job {job.job_id} returned no outputs")
+    arrays = next(iter(data.values()))
+    return np.concatenate([np.asarray(a, dtype=np.float32) for a in arrays]), str(job.job_id)
+
+
+def _wait(job: Any, kind: str, cancel: CancelToken, poll: float) -> Generator[Event, None, None]:
+    """Poll the job (cancel stays responsive, unlike ``job.wait()``); AihubError on failure."""
+    while True:
+        cancel.raise_if_cancelled()
+        status = job.get_status()
+        if status.finished:
+            break
+        yield Progress(stage="AI Hub", done=0, total=0, message=f"{kind} job {job.job_id} running")
+        time.sleep(poll)
+    if not status.success:
+        reason = (status.message or "no reason given").strip().splitlines()[0]
+        raise AihubError(f"AI Hub {kind} job {job.job_id} failed: {reason}")
+
+
+def _download_target(compile_job: Any, request: AihubRequest) -> str | None:
+    if request.target_dir is None:
+        return None
+    name = f"{request.name}-{request.runtime}-{request.unit}{TARGET_SUFFIX[request.runtime]}"
+    saved = compile_job.download_target_model(str(request.target_dir / name))
+    return Path(saved).name if saved else None
+
+
+def _result(
+    request: AihubRequest,
+    profile: dict[str, Any],
+    compile_job: Any,
+    profile_job: Any,
+    inference_id: str | None,
+    target_file: str | None,
+    outputs: np.ndarray | None,
+) -> AihubResult:
+    summary = profile.get("execution_summary") or {}
+    detail = profile.get("execution_detail") or []
+    if "estimated_inference_time" not in summary:
+        raise AihubError(f"AI Hub profile job {profile_job.job_id} returned no timing")
+    peak = summary.get("inference_memory_peak_range")
+    by_unit: dict[str, int] = {}
+    for layer in detail:
+        unit = str(layer.get("compute_unit", "?"))
+        by_unit[unit] = by_unit.get(unit, 0) + 1
+    wanted = request.unit.upper()
+    off = tuple(
+        f"{layer.get('name', '?')} ({layer.get('type', '?')} on {layer.get('compute_unit')})"
+        for layer in detail
+        if str(layer.get("compute_unit")) != wanted
+    )
+    return AihubResult(
+        device=request.device,
+        unit=request.unit,
+        runtime=request.runtime,
+        compile_job=str(compile_job.job_id),
+        profile_job=str(profile_job.job_id),
+        inference_job=inference_id,
+        inference_ms=float(summary["estimated_inference_time"]) / 1000.0,  # microseconds
+        peak_memory_bytes=(int(peak[0]), int(peak[1])) if _is_range(peak) else None,
+        layers_by_unit=by_unit,
+        off_unit_layers=off,
+        target_file=target_file,
+        measured_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        outputs=outputs,
+    )
+
+
+def _is_range(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and len(value) == 2
+
+
+@contextlib.contextmanager
+def _translated_errors() -> Iterator[None]:
+    """qai-hub and network exceptions -> AihubError with one line (the token never in it)."""
+    try:
+        yield
+    except (MfaganError, Cancelled):
+        raise
+    except Exception as error:
+        raise AihubError(_describe(error)) from None
+
+
+def _describe(error: Exception) -> str:
+    text = _first_line(error)
+    if "client configuration" in text or "api_token" in text.lower():
+        return f"AI Hub has no usable token; {LOGIN_HINT}"
+    if _is_network_error(error):
+        return f"cannot reach AI Hub (network: {text}); check the connection and try again"
+    return f"AI Hub: {text}"
+
+
+def _is_network_error(error: Exception) -> bool:
+    try:
+        from requests.exceptions import ConnectionError as RequestsConnectionError
+        from requests.exceptions import Timeout
+    except ImportError:  # pragma: no cover - requests comes with qai-hub
+        return isinstance(error, (ConnectionError, TimeoutError))
+    return isinstance(error, (ConnectionError, TimeoutError, RequestsConnectionError, Timeout))
+
+
+def _first_line(error: BaseException) -> str:
+    lines = [line.strip(" |-") for line in str(error).splitlines() if line.strip(" |-")]
+    return lines[0] if lines else type(error).__name__
+
+
+# --- the per-device cache of real measurements -------------------------------------------
+
+
+def measurements_dir() -> Path:
+    return data_dir() / "aihub"
+
+
+def _slug(device: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", device).strip("-").lower() or "device"
+
+
+def save_measurement(result: AihubResult) -> Path:
+    folder = measurements_dir() / _slug(result.device)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{result.profile_job}.json"
+    atomic_write_bytes(path, (json.dumps(result.as_dict(), indent=2) + "\n").encode("utf-8"))
+    return path
+
+
+def cached_measurements(device: str | None = None) -> list[dict[str, Any]]:
+    """Every cached AI Hub profile (of ``device`` only, when given), oldest first.
+
+    Each entry is ``AihubResult.as_dict()``: device, compute unit, runtime, ``inference_ms``,
+    peak memory range, layers per unit, job ids and ``measured_at``. Unreadable files are
+    skipped. This is what a device's latency calibration can refine itself with.
+    """
+    root = measurements_dir()
+    folders = [root / _slug(device)] if device else sorted(p for p in root.glob("*") if p.is_dir())
+    entries: list[dict[str, Any]] = []
+    for folder in folders:
+        for path in sorted(folder.glob("*.json")):
+            try:
+                entry = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if isinstance(entry, dict) and "inference_ms" in entry:
+                entries.append(entry)
+    return sorted(entries, key=lambda e: str(e.get("measured_at", "")))
