@@ -43,6 +43,7 @@ FORMAT_LABELS = {
     "BMP": "BMP",
 }
 LOSSY = ("JPEG", "WEBP")
+MIN_WIDTH, MAX_WIDTH = 16, 32768  # what UpscaleSettings.width accepts
 
 
 def _hint(text: str) -> QLabel:
@@ -78,8 +79,9 @@ class SettingsPanel(QWidget):
         for text, value in SIZE_CHOICES:
             self.size.addItem(text, value)
         self.width = QSpinBox()
-        self.width.setRange(16, 32768)
+        self.width.setRange(MIN_WIDTH - 1, MAX_WIDTH)  # the value below the range reads as text
         self.width.setSuffix(" px")
+        self.source_size: tuple[int, int] | None = None
         self.format = QComboBox()
         for key in OUTPUT_FORMATS:
             self.format.addItem(FORMAT_LABELS[key], key)
@@ -206,12 +208,13 @@ class SettingsPanel(QWidget):
         index = self.model.findData(value.model)
         self.model.setCurrentIndex(index)
         entry = self.options.entry(value.model)
-        self.model_about.setText(entry.tooltip if entry else "opening the model file…")
+        self.model_about.setText(entry.description if entry else "opening the model file…")
+        self.model_about.setToolTip(entry.tooltip if entry else "")
+        self.model.setToolTip(entry.tooltip if entry else "")
         self.size.setCurrentIndex(
             self.size.findData(0 if value.size_mode == "width" else value.scale)
         )
-        self.width.setValue(value.width)
-        self.width.setEnabled(value.size_mode == "width")
+        self._show_width(value)
         self.format.setCurrentIndex(self.format.findData(value.format))
         self.quality.setValue(value.quality)
         self.quality_value.setText(str(value.quality))
@@ -227,6 +230,36 @@ class SettingsPanel(QWidget):
         for widget in widgets:
             widget.blockSignals(False)
         self._show_name_preview(value.name_pattern)
+
+    def set_source_size(self, size: tuple[int, int] | None) -> None:
+        """The photo on show (width, height), so a scale shows the width it gives."""
+        self.source_size = size
+        self.width.blockSignals(True)
+        self._show_width(self.options.value)
+        self.width.blockSignals(False)
+
+    def _show_width(self, value: UpscaleSettings) -> None:
+        """By width: the width asked for. By scale the box is greyed and tells the width
+        that scale gives the photo on show (or that it depends on each photo)."""
+        by_width = value.size_mode == "width"
+        self.width.setEnabled(by_width)
+        if by_width:
+            self.width.setMaximum(MAX_WIDTH)
+            self.width.setSpecialValueText("")
+            self.width.setValue(max(value.width, MIN_WIDTH))
+            self.width.setToolTip("Width of the result; the height keeps the proportions")
+            return
+        target = self.options.target()
+        if self.source_size is None:
+            self.width.setSpecialValueText(f"each photo ×{value.scale}")
+            self.width.setValue(self.width.minimum())
+            self.width.setToolTip("")
+            return
+        width, height = target.resolve(*self.source_size, self.options.model_scale())
+        self.width.setSpecialValueText("")
+        self.width.setMaximum(max(MAX_WIDTH, width))  # a big photo ×4 is wider than a setting
+        self.width.setValue(width)
+        self.width.setToolTip(f"×{value.scale} makes this photo {width} × {height} px")
 
     def _show_quality_hint(self, fmt: str) -> None:
         # A quality slider that silently does nothing is a known complaint: say when it applies.
@@ -287,7 +320,8 @@ class SettingsPanel(QWidget):
             self.options.update(size_mode="scale", scale=scale)
 
     def _width_changed(self, width: int) -> None:
-        self.options.update(width=width)
+        if width >= MIN_WIDTH:
+            self.options.update(width=width)
 
     def _format_picked(self, index: int) -> None:
         self.options.update(format=self.format.itemData(index))

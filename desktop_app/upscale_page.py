@@ -207,6 +207,7 @@ class UpscalePage(QWidget):
     def _show_item(self, path: Path | None) -> None:
         item = self.work.items.get(path) if path else None
         self._update_buttons()
+        self.settings.set_source_size(item.input_size if item else None)
         if item is None:
             self.compare.view.set_images(None, None)
             self.compare.set_left_choices([], ORIGINAL)
