@@ -22,8 +22,9 @@ from engine.models.registry import default_model_name, list_models
 @dataclass(frozen=True, kw_only=True)
 class ModelEntry:
     spec: str  # what get_model() takes: a name or a file path
-    label: str
-    tooltip: str
+    label: str  # a name for people ("Fast (MFAGAN)")
+    description: str  # one line: what it is for, its measured speed and quality
+    tooltip: str  # the description and the model's name, architecture and config
     scale: int
     enabled: bool = True
     user_file: bool = False
@@ -37,7 +38,8 @@ def entry_for(descriptor: ModelDescriptor, *, spec: str | None = None) -> ModelE
     return ModelEntry(
         spec=spec or descriptor.name,
         label=label,
-        tooltip=descriptor.description,
+        description=descriptor.description,
+        tooltip=f"{descriptor.description}\n{descriptor.details()}",
         scale=descriptor.scale,
         enabled=descriptor.trained,
         user_file=spec is not None,

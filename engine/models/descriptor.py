@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -31,3 +32,20 @@ class ModelDescriptor:
     weights_id: Callable[[], str]
     description: str = ""
     onnx_exportable: bool = True
+
+    def config_text(self) -> str:
+        """The architecture's settings in one line, for people who want the details."""
+        config = self.config
+        if config is None:
+            return self.architecture
+        encode = getattr(config, "encode", None)
+        if callable(encode):
+            return f"{self.architecture} {encode()}"
+        if dataclasses.is_dataclass(config):
+            fields = ", ".join(f"{k}={v}" for k, v in dataclasses.asdict(config).items())
+            return f"{self.architecture} ({fields})"
+        return f"{self.architecture} ({config})"
+
+    def details(self) -> str:
+        """Name, architecture and config, scale: the tooltip of a model's friendly title."""
+        return f"{self.name} · {self.config_text()} · ×{self.scale}"

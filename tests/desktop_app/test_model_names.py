@@ -1,0 +1,34 @@
+"""The model list speaks to people: a name and a one-line description with measured speed
+and quality; the architecture and config are in the tooltip."""
+
+from __future__ import annotations
+
+from engine.models.registry import list_models
+
+
+def test_model_list_shows_names_for_people_and_config_in_tooltips(window) -> None:
+    panel = window.upscale.settings
+    combo = panel.model
+    builtins = {d.name: d for d in list_models()}
+    shown = {}
+    for index in range(combo.count()):
+        spec = combo.itemData(index)
+        if spec in builtins:
+            shown[spec] = (combo.itemText(index), combo.itemData(index, 3))  # 3: ToolTipRole
+    assert set(shown) == set(builtins)
+    for name, (label, tooltip) in shown.items():
+        descriptor = builtins[name]
+        assert "-conv-" not in label and "num_block" not in label
+        assert label.startswith(descriptor.title)
+        assert descriptor.description in tooltip and descriptor.details() in tooltip
+    assert shown["realesrgan-x4plus"][0].startswith("Best quality")
+    assert "s for a 512×512 photo" in builtins["realesrgan-x4plus"].description
+    assert "s for a 512×512 photo" in builtins["bicubic"].description
+
+
+def test_the_chosen_model_is_described_in_one_line(window) -> None:
+    window.options.update(model="bicubic")
+    panel = window.upscale.settings
+    about = panel.model_about.text()
+    assert about.startswith("No AI") and "\n" not in about
+    assert "bicubic · bicubic · ×4" in panel.model.toolTip()
