@@ -309,9 +309,15 @@ def upscale_file(
     never an existing file unless ``overwrite``, in a folder that can be made.
     """
     check_output(output, inputs=[source], format=write.format, overwrite=overwrite)
+    # Imported here: render builds on this module's Upscaler.
+    from engine.inference.render import plan_raster, upscale_to_raster
+
     started = time.perf_counter()
     image = read_image(source)
-    result: ImageData = yield from result_of(upscale_image(upscaler, image, target, cancel))
+    input_size = [image.width, image.height]
+    layout = plan_raster(upscaler, image, target, output, write)  # fits in memory and on disk?
+    result = yield from result_of(upscale_to_raster(upscaler, image, target, layout, cancel))
+    del image  # the float input is not needed to encode
     cancel.raise_if_cancelled()
     make_output_folder(output)
     write_image(
@@ -321,12 +327,11 @@ def upscale_file(
         quality=write.quality,
         keep_metadata=write.keep_metadata,
     )
-    out_h, out_w = result.color.shape[:2]
     details = upscaler.details() | {
         "input": str(source),
         "output": str(output),
-        "input_size": [image.color.shape[1], image.color.shape[0]],
-        "output_size": [out_w, out_h],
+        "input_size": input_size,
+        "output_size": [result.width, result.height],
         "seconds": round(time.perf_counter() - started, 3),
     }
     yield Finished(result=details)
