@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.events import CancelToken
+from engine.nas.train_config import RULES
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -42,6 +43,7 @@ def _add_supernet(sub: Any) -> None:
     t.add_argument("--resume", action="store_true", help="continue the run in --out")
     t.add_argument("--steps", type=_positive_int, help="total steps (overrides the config)")
     t.add_argument("--init", help="student to warm-start from: 'default', a file or 'none'")
+    t.add_argument("--rule", choices=RULES, help="sandwich or progressive shrinking")
     t.add_argument("--threads", type=_positive_int, help="CPU threads (1 on a busy machine)")
     t.add_argument("--quiet", action="store_true", help="no progress bars")
     p = actions.add_parser(
@@ -85,7 +87,8 @@ def _train_config(args: argparse.Namespace):
     distill = with_overrides(config.distill, overrides)
     if args.init is not None:
         distill = dataclasses.replace(distill, init=init)
-    return dataclasses.replace(config, distill=distill)
+    rules = dataclasses.replace(config.rules, rule=args.rule or config.rules.rule)
+    return dataclasses.replace(config, distill=distill, rules=rules)
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
