@@ -72,14 +72,16 @@ def run_reporting(
     expected: float | None,
     report: Callable[[float, float], Progress],
     cancel: CancelToken | None,
-    interval: float = PROGRESS_SECONDS,
+    interval: float | None = None,
 ) -> Generator[Progress, None, np.ndarray]:
     """``call()``'s result; while it runs, ``report(tile_fraction, tile_seconds_left)`` every
-    ``interval`` seconds. Short calls (or an unknown duration) run inline.
+    ``interval`` seconds (default PROGRESS_SECONDS). Short calls (or an unknown duration)
+    run inline.
 
     An exception in the waiting thread (a second Ctrl-C) sets ``cancel`` so the backend
     stops within a layer, and waits for it: a run left behind would hold cores and memory.
     """
+    interval = PROGRESS_SECONDS if interval is None else interval
     if expected is None or expected < max(THREAD_ABOVE_SECONDS, 2 * interval):
         return call()
     outcome: dict[str, Any] = {}

@@ -3,6 +3,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -14,8 +15,9 @@ from torch import nn
 
 from engine.errors import ModelError
 from engine.events import Cancelled, CancelToken, Finished, Notice, Progress
-from engine.inference import tile_memory, tiling
+from engine.inference import tile_clock, tile_memory, tiling
 from engine.inference.backends import TorchBackend
+from engine.inference.tile_clock import TileClock, TileProgress
 from engine.inference.tiling import (
     NotEnoughMemory,
     auto_tile_size,
@@ -283,3 +285,171 @@ def test_auto_tile_size_budget_comes_from_available_memory():
     assert 0 < choice.budget_bytes <= tile_memory.psutil.virtual_memory().total
     assert choice.bytes_per_pixel > 0
     assert choice.notice.message.startswith(f"tile size auto: {choice.tile} (budget ")
+
+
+class MixingBackend(NearestBackend):
+    """x4 output that depends on every pixel's neighbours (as a real network does), so
+    tiles disagree near their edges and the blending really matters."""
+
+    def run(self, x: np.ndarray, *, cancel: CancelToken | None = None) -> np.ndarray:
+        super().run(x, cancel=cancel)
+        padded = np.pad(x, ((0, 0), (0, 0), (2, 2), (2, 2)), mode="edge")
+        blur = sum(
+            padded[:, :, dy : dy + x.shape[2], dx : dx + x.shape[3]]
+            for dy in range(5)
+            for dx in range(5)
+        ) / np.float32(25.0)
+        return nearest(0.7 * x + 0.4 * blur - 0.05).astype(np.float32)
+
+
+def full_float_reference(backend, image, *, scale, tile, overlap, size_multiple=1):
+    """The assembly before blocks: one full-size float32 accumulator, tiles in row-major
+    order (kept here to prove the block assembly is bit-identical to it)."""
+    height, width = image.shape[-2:]
+    padded = tiling.pad_to_multiple(image, size_multiple)
+    plan = tiling.plan_tiles(
+        *padded.shape[-2:], tile=tile, overlap=overlap, size_multiple=size_multiple, scale=scale
+    )
+    s, th, tw = scale, plan.tile_height, plan.tile_width
+    weights_y = tiling.axis_weights(plan.ys, th, plan.overlap, s)
+    weights_x = tiling.axis_weights(plan.xs, tw, plan.overlap, s)
+    output = None
+    for y, weight_y in zip(plan.ys, weights_y, strict=True):
+        for x, weight_x in zip(plan.xs, weights_x, strict=True):
+            result = backend.run(padded[:, :, y : y + th, x : x + tw])
+            if output is None:
+                output = np.zeros((1, result.shape[1], plan.height * s, plan.width * s), np.float32)
+            region = output[:, :, y * s : (y + th) * s, x * s : (x + tw) * s]
+            region += result * (weight_y[:, None] * weight_x[None, :])
+    return output[:, :, : height * s, : width * s]
+
+
+@pytest.mark.parametrize(
+    ("height", "width", "tile", "overlap", "multiple"),
+    [(90, 200, 48, 16, 1), (64, 64, 32, 8, 4), (77, 53, 40, 24, 2), (50, 130, None, 8, 1)],
+)
+def test_block_assembly_is_bit_identical_to_one_float_accumulator(
+    height, width, tile, overlap, multiple
+):
+    image = photo("chelsea", height, width)
+    expected = full_float_reference(
+        MixingBackend(), image, scale=4, tile=tile, overlap=overlap, size_multiple=multiple
+    )
+    got, _ = finish(
+        run_tiled(
+            MixingBackend(), image, scale=4, tile=tile, overlap=overlap, size_multiple=multiple
+        )
+    )
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_planes_are_cut_padded_and_converted_per_tile_as_the_whole_array_was():
+    planes = photo("chelsea", 45, 61)[0].transpose(1, 2, 0)
+    whole = tiling.ArraySource(np.ascontiguousarray(planes.transpose(2, 0, 1)[None]), 8)
+    per_tile = tiling.PlanesSource(planes, 3, 8)
+    assert per_tile.padded_size == whole.padded_size == (48, 64)
+    for y, x, h, w in [(0, 0, 48, 64), (40, 56, 8, 8), (16, 24, 32, 40), (8, 0, 40, 16)]:
+        np.testing.assert_array_equal(per_tile.read(y, x, h, w), whole.read(y, x, h, w))
+    grey = tiling.PlanesSource(planes[:, :, :1], 3, 8).read(0, 0, 16, 16)
+    assert grey.shape == (1, 3, 16, 16) and np.array_equal(grey[:, 0], grey[:, 2])
+
+
+class SlowBackend(NearestBackend):
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+
+    def run(self, x: np.ndarray, *, cancel: CancelToken | None = None) -> np.ndarray:
+        deadline = time.monotonic() + self.seconds
+        while time.monotonic() < deadline:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            time.sleep(0.005)
+        return super().run(x, cancel=cancel)
+
+
+@pytest.fixture
+def quick_progress(monkeypatch):
+    """Report inside any tile expected to take over 10 ms, every 10 ms."""
+    monkeypatch.setattr(tile_clock, "THREAD_ABOVE_SECONDS", 0.01)
+    monkeypatch.setattr(tile_clock, "PROGRESS_SECONDS", 0.01)
+
+
+def test_progress_arrives_inside_a_long_tile_with_a_time_estimate(quick_progress):
+    image = photo("coffee", 64, 64)
+    clock = TileClock(seconds_per_pixel=0.3 / (64 * 64))  # as measured on an earlier image
+    _, events = finish(
+        run_tiled(SlowBackend(0.3), image, scale=4, tile=None, overlap=8, clock=clock)
+    )
+    inside = [e for e in events if isinstance(e, TileProgress)]
+    assert len(inside) >= 3
+    assert all(e.done == 0 and e.total == 1 for e in inside)
+    fractions = [e.fraction for e in inside]
+    assert fractions == sorted(fractions) and fractions[0] > 0 and fractions[-1] < 1
+    assert inside[-1].seconds_left is not None and inside[-1].seconds_left < 0.3
+    assert inside[0].message.startswith("tile 1 of 1: about ")
+    assert events[-1] == Progress(stage="tiles", done=1, total=1)
+    assert clock.seconds_per_pixel is not None and not clock.calibrated_on_crop
+
+
+def test_an_unmeasured_computer_times_a_small_crop_before_a_large_first_tile(quick_progress):
+    backend = SlowBackend(0.0)
+    clock = TileClock()
+    finish(
+        run_tiled(backend, photo("coffee", 256, 256), scale=4, tile=None, overlap=8, clock=clock)
+    )
+    side = tile_clock.CALIBRATION_SIDE
+    assert [s[2:] for s in backend.shapes] == [(side, side), (256, 256)]
+    assert clock.seconds_per_pixel is not None
+
+
+def test_a_cancel_stops_a_tile_that_reports_progress(quick_progress):
+    cancel = CancelToken()
+    clock = TileClock(seconds_per_pixel=5.0 / (64 * 64))
+    events = run_tiled(
+        SlowBackend(5.0),
+        photo("coffee", 64, 64),
+        scale=4,
+        tile=None,
+        overlap=8,
+        cancel=cancel,
+        clock=clock,
+    )
+    # Only a backend that saw the token inside its one tile raises: no check comes after it.
+    with pytest.raises(Cancelled):
+        for event in events:
+            if isinstance(event, TileProgress):
+                cancel.cancel()
+
+
+def test_auto_tile_counts_the_output_image_and_its_blending(monkeypatch):
+    descriptor = student_descriptor("auto-footprint")
+    budget = 2**28
+    alone = auto_tile_size(descriptor, budget_bytes=budget)
+    wide = tile_memory.ImageFootprint(width=4000, channels=3, overlap=64)
+    with_image = auto_tile_size(descriptor, budget_bytes=budget, footprint=wide)
+    assert with_image.tile < alone.tile
+    assert tile_memory.tile_bytes(descriptor, with_image.tile, wide) <= budget
+    # The default budget is half of what is left once the output is held.
+    monkeypatch.setattr(
+        tile_memory.psutil, "virtual_memory", lambda: type("M", (), {"available": 3 * 2**30})()
+    )
+    held = dataclasses.replace(wide, reserved_bytes=2 * 2**30)
+    choice = auto_tile_size(descriptor, footprint=held)
+    assert choice.budget_bytes == 2**29
+    assert choice.notice.message == (
+        f"tile size auto: {choice.tile} (budget 0.5 GiB, after 2.0 GiB for the image itself)"
+    )
+
+
+def test_a_tile_above_what_memory_allows_is_reduced_with_a_notice(monkeypatch):
+    descriptor = student_descriptor("requested-tile")
+    monkeypatch.setattr(
+        tile_memory.psutil, "virtual_memory", lambda: type("M", (), {"available": 2**30})()
+    )
+    tile, notice = tile_memory.fit_requested_tile(descriptor, 4096)
+    assert tile < 4096 and tile == auto_tile_size(descriptor).tile
+    assert notice is not None and notice.message.startswith("--tile 4096 needs about ")
+    assert notice.message.endswith(f"; using {tile} px tiles")
+    assert tile_memory.fit_requested_tile(descriptor, 64) == (64, None)
