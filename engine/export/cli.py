@@ -68,12 +68,14 @@ def _add_export(sub: Any) -> None:
 def _add_aihub(sub: Any) -> None:
     p = sub.add_parser("aihub", help="Qualcomm AI Hub account and cached phone measurements")
     commands = p.add_subparsers(dest="aihub_command", required=True, parser_class=type(p))
-    commands.add_parser(
+    login = commands.add_parser(
         "login",
         help="store your AI Hub API token (read from a hidden prompt or stdin, never argv)",
         description="Stores the token in qai-hub's own configuration file "
         "(~/.qai_hub/client.ini, or $QAIHUB_CLIENT_INI), readable only by you.",
     )
+    # Caught so that a token typed after "login" is refused without being echoed back.
+    login.add_argument("refused", nargs="*", help=argparse.SUPPRESS)
     listing = commands.add_parser("measurements", help="list cached AI Hub profile results")
     listing.add_argument("--device", default=None, help="only this AI Hub device")
     listing.add_argument("--json", action="store_true")
@@ -164,6 +166,11 @@ def cmd_aihub(args: argparse.Namespace) -> int:
     from engine.phones import aihub
 
     if args.aihub_command == "login":
+        if args.refused:
+            raise UsageError(
+                "the token is never taken from the command line (it would stay in your shell "
+                "history); run 'mfagan aihub login' and paste it at the prompt, or pipe it in"
+            )
         path = aihub.store_token(_read_token())
         print(f"AI Hub token saved to {path} (readable only by you)")
         return 0
