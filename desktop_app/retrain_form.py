@@ -28,19 +28,20 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app import retrain_jobs as rj
-from desktop_app.eta import format_duration
 from desktop_app.retrain_plan import (
     Measurement,
-    build_config,
-    estimate,
+    base_config,
+    configure,
+    explain_estimate,
     shipped_student_available,
     steps_for_minutes,
 )
 from desktop_app.settings import RetrainSettings, SettingsStore
 from desktop_app.workers import JobRunner
-from engine.distill.config import DistillConfig
+from engine.distill.config import DataConfig, DistillConfig
 from engine.distill.export import check_model_name
 from engine.errors import MfaganError
+from engine.events import Progress
 from engine.models.registry import user_models_dir
 
 ERROR = "<span style='color:#c0392b'>{}</span>"
@@ -193,23 +194,37 @@ class RetrainForm(QWidget):
     def refresh_photos(self) -> None:
         self.remember()
         self.photo_count.setText("counting…")
+        self.photo_count.setToolTip("")
         folders = self.folder_paths()
+        try:
+            min_side = base_config(self._config_file()).data.hr_crop
+        except MfaganError:
+            min_side = DataConfig().hr_crop
         self.runner.start(
-            lambda cancel: rj.count_job(folders, cancel),
+            lambda cancel: rj.count_job(folders, min_side, cancel),
             name="count",
+            on_event=self._counting,
             on_finished=self._photos_counted,
             on_failed=self.status.emit,
         )
 
-    def _photos_counted(self, counted: tuple[tuple[str, ...], int]) -> None:
-        folders, count = counted
-        if folders != tuple(str(p) for p in self.folder_paths()):
+    def _counting(self, event: object) -> None:
+        if isinstance(event, Progress) and event.total:
+            self.photo_count.setText(f"checking photos… {event.done} of {event.total}")
+
+    def _photos_counted(self, counted: rj.PhotoCount) -> None:
+        if counted.folders != tuple(str(p) for p in self.folder_paths()):
             return  # an older count, for folders since changed
-        self.photos = count
-        plural = "s" if count != 1 else ""
-        self.photo_count.setText(
-            f"{count} photo{plural}" + (" (at least 2 needed)" if count < 2 else "")
-        )
+        count = self.photos = counted.good
+        text = f"{count} photo{'s' if count != 1 else ''}"
+        skipped = counted.files - count
+        if skipped:
+            # Damaged files (and tiny or duplicate photos) are not trained on: not counted.
+            text += f" ({skipped} file{'s' if skipped != 1 else ''} skipped: see tooltip)"
+        if count < 2:
+            text += " (at least 2 needed)"
+        self.photo_count.setText(text)
+        self.photo_count.setToolTip("\n".join(counted.skipped))
         self.refresh()
         self.photosCounted.emit(count)
 
@@ -218,10 +233,13 @@ class RetrainForm(QWidget):
     def run_folder(self) -> Path:
         return rj.run_dir(self.settings.name or "unnamed")
 
+    def _config_file(self) -> Path | None:
+        return Path(self.settings.config_file) if self.settings.config_file else None
+
     def config(self, steps: int | None = None) -> DistillConfig:
         """The run the form describes (UsageError for a bad config file)."""
-        config_file = Path(self.settings.config_file) if self.settings.config_file else None
-        return build_config(self.folder_paths(), steps or self.steps.value(), config_file)
+        base = base_config(self._config_file())
+        return configure(base, self.folder_paths(), steps or self.steps.value(), self.photos)
 
     def measurement(self) -> Measurement | None:
         return Measurement.from_settings(self.settings.measured)
@@ -238,7 +256,13 @@ class RetrainForm(QWidget):
         measured = self.measurement()
         if measured is None:
             return None
-        return steps_for_minutes(self.config(), self.photos, self.minutes.value(), measured)
+        base, folders = base_config(self._config_file()), self.folder_paths()
+        return steps_for_minutes(
+            lambda steps: configure(base, folders, steps, self.photos),
+            self.photos,
+            self.minutes.value(),
+            measured,
+        )
 
     def _estimate_text(self) -> str:
         measured, steps = self.measurement(), self.planned_steps()
@@ -249,15 +273,7 @@ class RetrainForm(QWidget):
                 "few real training steps (under a minute when the computer is not busy) to "
                 "estimate the duration."
             )
-        guess = estimate(config, self.photos, measured)
-        per_step = guess.train_seconds / max(config.schedule.steps, 1)
-        return (
-            f"<b>{config.schedule.steps} steps ≈ {format_duration(guess.total)}</b> on this "
-            f"computer when it is not busy: start-up {format_duration(guess.startup_seconds)}, "
-            f"teacher pass over {guess.crops} crops {format_duration(guess.teacher_seconds)}, "
-            f"training {format_duration(guess.train_seconds)} ({per_step:.2f} s/step), "
-            f"{guess.checks} checks {format_duration(guess.validation_seconds)}."
-        )
+        return explain_estimate(config, self.photos, measured)
 
     def name_error(self) -> str:
         """Why no run may be started or resumed under this name ("" if one may)."""

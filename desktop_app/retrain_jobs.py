@@ -23,12 +23,12 @@ from PySide6.QtGui import QImage
 from desktop_app.retrain_plan import Timings, calibration_config, measurement_from
 from engine.distill.checkpoint import CHECKPOINT_NAME
 from engine.distill.config import DistillConfig, config_from_dict, with_overrides
-from engine.distill.data import image_files
+from engine.distill.data import image_files, scan_images
 from engine.distill.steps import LOSS_KEYS
 from engine.distill.teacher_net import load_teacher
 from engine.distill.trainer import DistillRequest, TrainStep, distill
 from engine.errors import UsageError
-from engine.events import CancelToken, Finished, Progress
+from engine.events import CancelToken, Finished, Notice, Progress, result_of
 from engine.paths import cache_dir, data_dir
 
 CALIBRATION_PHOTOS = 3  # the trainer needs at least one photo for training and one to validate
@@ -39,13 +39,46 @@ def run_dir(name: str) -> Path:
     return data_dir() / "distill" / name
 
 
-def count_job(folders: list[Path], cancel: CancelToken) -> Iterator[Any]:
-    """(the folders counted, how many photos the trainer will find in them)."""
+@dataclass(frozen=True, kw_only=True)
+class PhotoCount:
+    """The photos the trainer will use in these folders, and what it will skip and why."""
+
+    folders: tuple[str, ...]
+    good: int = 0
+    files: int = 0
+    skipped: tuple[str, ...] = ()  # the trainer's own lines (damaged, too small, duplicate)
+    good_paths: tuple[Path, ...] = ()
+
+
+def count_job(folders: list[Path], min_side: int, cancel: CancelToken) -> Iterator[Any]:
+    """Count as the trainer will: its own scan, so a damaged file is never counted."""
+    key = tuple(str(f) for f in folders)
     try:
         files = image_files(folders) if folders else []
     except UsageError:
         files = []
-    yield Finished(result=(tuple(str(f) for f in folders), len(files)))
+    if not files:
+        yield Finished(result=PhotoCount(folders=key))
+        return
+    lines: list[str] = []
+    images = []
+    for event in scan_images(folders, min_side):
+        cancel.raise_if_cancelled()
+        if isinstance(event, Finished):
+            images = event.result
+        elif isinstance(event, Notice):
+            lines.append(event.message)
+        else:
+            yield event
+    yield Finished(
+        result=PhotoCount(
+            folders=key,
+            good=len(images),
+            files=len(files),
+            skipped=tuple(lines),
+            good_paths=tuple(image.path for image in images),
+        )
+    )
 
 
 def train_job(request: DistillRequest, cancel: CancelToken) -> Iterator[Any]:
@@ -79,7 +112,9 @@ def calibrate_job(config: DistillConfig, cancel: CancelToken) -> Iterator[Any]:
     small_steps = calibration_config(config, []).schedule.steps
     yield Progress(stage="measure", done=0, total=small_steps, message="timing the teacher")
     calls = teacher_calls(config, cancel)
-    photos = image_files(config.data.dirs)[:CALIBRATION_PHOTOS]
+    # Photos the trainer accepts (a damaged file would stop the timing run).
+    scanned = yield from result_of(scan_images(config.data.dirs, config.data.hr_crop))
+    photos = [image.path for image in scanned][:CALIBRATION_PHOTOS]
     scratch = Path(tempfile.mkdtemp(prefix="studio-measure-", dir=cache_dir()))
     try:
         folder = scratch / "photos"

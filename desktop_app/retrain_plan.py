@@ -15,15 +15,20 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from desktop_app.eta import format_duration
 from engine.distill.config import DistillConfig, ScheduleConfig, load_config
 from engine.distill.fine_tune import fine_tune_config
 from engine.models import registry
 
 STAGES = ("teacher_d", "warmup", "gan")
+# Training augments each crop into its 8 flips and rotations: a short run needs about one
+# teacher-made crop per 8 samples it draws, not the recipe's full set per photo, so the
+# teacher pass (minutes per few crops on a CPU) shrinks with the steps asked for.
+CROP_REUSE = 8
 CALIBRATION_STEPS = 3  # per stage; the last step of each is the one that counts
 TEACHER_CROP = "teacher_crop"
 
@@ -55,10 +60,34 @@ def scaled_schedule(schedule: ScheduleConfig, steps: int) -> ScheduleConfig:
     )
 
 
-def build_config(folders: Sequence[Path], steps: int, config_file: Path | None) -> DistillConfig:
-    base = base_config(config_file)
+def crops_needed(steps: int, batch_size: int) -> int:
+    """Teacher-made crops a run of ``steps`` needs: its samples over CROP_REUSE."""
+    return -(-steps * batch_size // CROP_REUSE)
+
+
+def crops_per_photo(recipe: int, steps: int, batch_size: int, photos: int) -> int:
+    """The recipe's crops per photo, fewer when the run is too short to use them all."""
+    wanted = -(-crops_needed(steps, batch_size) // max(photos, 1))
+    return max(1, min(recipe, wanted))
+
+
+def build_config(
+    folders: Sequence[Path], steps: int, config_file: Path | None, photos: int = 0
+) -> DistillConfig:
+    return configure(base_config(config_file), folders, steps, photos)
+
+
+def configure(
+    base: DistillConfig, folders: Sequence[Path], steps: int, photos: int = 0
+) -> DistillConfig:
+    """The run of the form: the base recipe over ``steps``; with the number of (good)
+    ``photos`` known, only as many crops per photo as those steps will use."""
+    schedule = scaled_schedule(base.schedule, steps)
     data = dataclasses.replace(base.data, dirs=tuple(folders))
-    return dataclasses.replace(base, data=data, schedule=scaled_schedule(base.schedule, steps))
+    if photos:
+        per_photo = crops_per_photo(data.crops_per_image, steps, schedule.batch_size, photos)
+        data = dataclasses.replace(data, crops_per_image=per_photo)
+    return dataclasses.replace(base, data=data, schedule=schedule)
 
 
 def stage_steps(schedule: ScheduleConfig) -> dict[str, int]:
@@ -205,11 +234,49 @@ def estimate(config: DistillConfig, photos: int, measured: Measurement) -> Estim
     )
 
 
-def steps_for_minutes(
-    config: DistillConfig, photos: int, minutes: int, measured: Measurement
-) -> int:
-    """Steps that fit the time budget, with the config's stage mix and checks included."""
+MAX_STEPS = 1_000_000
+
+
+def explain_estimate(config: DistillConfig, photos: int, measured: Measurement) -> str:
+    """The estimate as the form shows it (rich text): the total, then where it comes from."""
     guess = estimate(config, photos, measured)
-    per_step = (guess.train_seconds + guess.validation_seconds) / max(config.schedule.steps, 1)
-    left = minutes * 60 - guess.startup_seconds - guess.teacher_seconds
-    return max(1, int(left / per_step)) if per_step > 0 and left > 0 else 1
+    schedule = config.schedule
+    steps, batch = schedule.steps, schedule.batch_size
+    per_step = guess.train_seconds / max(steps, 1)
+    per_photo = config.data.crops_per_image
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(measured.when))
+    checks = f"{guess.checks} check{'s' if guess.checks != 1 else ''} of the validation photos"
+    return (
+        f"<b>{steps} steps ≈ {format_duration(guess.total)}</b> on this computer when it is "
+        "not busy:<br>"
+        f"· teacher pass {format_duration(guess.teacher_seconds)}: the teacher makes "
+        f"{guess.crops} training crops ({per_photo} per photo, as {steps} steps × {batch} "
+        f"crops use, each flipped and rotated up to {CROP_REUSE} ways), "
+        f"{measured.teacher_crop:.1f} s each<br>"
+        f"· training {format_duration(guess.train_seconds)} ({per_step:.2f} s a step)<br>"
+        f"· {checks} {format_duration(guess.validation_seconds)}, start-up "
+        f"{format_duration(guess.startup_seconds)}<br>"
+        f"Timed on {when} (<b>Measure</b> again after a change of computer or settings)."
+    )
+
+
+def steps_for_minutes(
+    config_for: Callable[[int], DistillConfig], photos: int, minutes: int, measured: Measurement
+) -> int:
+    """The most steps whose whole run (teacher pass, training, checks) fits the budget;
+    1 when not even that fits. ``config_for(steps)`` is the run of that many steps: its
+    teacher pass grows with the steps, so the answer is searched, not divided out."""
+
+    def fits(steps: int) -> bool:
+        return estimate(config_for(steps), photos, measured).total <= minutes * 60
+
+    low, high = 1, MAX_STEPS
+    if not fits(low):
+        return 1
+    while low < high:  # the estimate grows with the steps: bisect for the last that fits
+        middle = (low + high + 1) // 2
+        if fits(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low

@@ -97,7 +97,8 @@ def test_measuring_gives_an_estimate_and_a_time_budget(qtbot, window, tmp_path: 
     measured = Measurement.from_settings(page.form.settings.measured)
     assert measured is not None and measured.teacher_crop > 0
     assert set(measured.steps) == {"teacher_d", "warmup", "gan"}
-    assert "40 steps ≈" in page.form.estimate.text() and "s/step" in page.form.estimate.text()
+    text = page.form.estimate.text()
+    assert "40 steps ≈" in text and "s a step" in text and "teacher pass" in text
     page.form.by_time.setChecked(True)
     page.form.minutes.setValue(1)
     planned = page.form.planned_steps()
@@ -105,3 +106,19 @@ def test_measuring_gives_an_estimate_and_a_time_budget(qtbot, window, tmp_path: 
     assert f"{planned} steps ≈" in page.form.estimate.text()
     # Nothing was registered or left behind by the measurement.
     assert window.options.entry("gui-measure") is None
+
+
+def test_damaged_files_are_not_counted_as_photos(qtbot, window, tmp_path: Path) -> None:
+    page = fill_form(qtbot, window, tmp_path, name="gui-count", steps=10)
+    folder = Path(page.form.folder_paths()[0])
+    good = next(folder.glob("*.png")).read_bytes()
+    (folder / "empty.jpg").write_bytes(b"")
+    (folder / "notes.png").write_text("not a picture")
+    (folder / "cut.png").write_bytes(good[: len(good) // 2])  # truncated mid-image
+    with qtbot.waitSignal(page.form.photosCounted, timeout=WAIT_MS) as counted:
+        page.form.refresh_photos()
+    assert counted.args == [4]
+    assert page.form.photos == 4
+    assert page.form.photo_count.text() == "4 photos (3 files skipped: see tooltip)"
+    tooltip = page.form.photo_count.toolTip()
+    assert "empty.jpg" in tooltip and "notes.png" in tooltip and "cut.png" in tooltip

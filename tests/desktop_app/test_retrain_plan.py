@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 
 from desktop_app.retrain_plan import (
+    CROP_REUSE,
     Measurement,
     Timings,
     build_config,
     estimate,
+    explain_estimate,
     measurement_from,
     scaled_schedule,
     stage_steps,
@@ -79,14 +81,34 @@ def test_estimate_adds_every_part() -> None:
 
 
 def test_time_budget_becomes_steps_that_fit() -> None:
-    config = build_config([Path("photos")], 500, SCRATCH)
     m = measured(teacher_d=2.0, warmup=1.0, gan=3.0)
-    steps = steps_for_minutes(config, 10, 60, m)
-    fitted = build_config([Path("photos")], steps, SCRATCH)
-    assert estimate(fitted, 10, m).total <= 60 * 60 * 1.02
-    more = build_config([Path("photos")], int(steps * 1.1), SCRATCH)
-    assert estimate(more, 10, m).total > 60 * 60
-    assert steps_for_minutes(config, 10, 1, m) == 1  # not even the teacher pass fits
+
+    def config_for(steps: int) -> DistillConfig:
+        return build_config([Path("photos")], steps, SCRATCH, photos=10)
+
+    steps = steps_for_minutes(config_for, 10, 60, m)
+    assert estimate(config_for(steps), 10, m).total <= 60 * 60
+    assert estimate(config_for(steps + 1), 10, m).total > 60 * 60
+    slow_teacher = dataclasses.replace(m, teacher_crop=1000.0)
+    assert steps_for_minutes(config_for, 10, 1, slow_teacher) == 1  # not even one crop fits
+
+
+def test_the_teacher_pass_scales_with_the_steps_asked_for() -> None:
+    """10 steps need 10 × 16 samples, about 20 crops: not the recipe's crops for every photo
+    (the issue: "10 steps ≈ 25 min" from a fixed teacher pass over every crop)."""
+    m = measured(teacher_d=2.0, warmup=1.0, gan=3.0)
+    recipe = build_config([Path("photos")], 10, SCRATCH).data.crops_per_image
+    short = build_config([Path("photos")], 10, SCRATCH, photos=6)
+    assert short.schedule.batch_size * 10 / CROP_REUSE <= 6 * short.data.crops_per_image
+    assert short.data.crops_per_image < recipe
+    long = build_config([Path("photos")], 100_000, SCRATCH, photos=6)
+    assert long.data.crops_per_image == recipe  # never more than the recipe
+    assert estimate(short, 6, m).teacher_seconds < estimate(long, 6, m).teacher_seconds
+    text = explain_estimate(short, 6, m)
+    crops = 6 * short.data.crops_per_image
+    assert text.startswith("<b>10 steps ≈ ")
+    assert f"teacher makes {crops} training crops ({short.data.crops_per_image} per photo" in text
+    assert "training " in text and "start-up" in text and "Timed on" in text
 
 
 def test_a_measurement_for_other_crops_does_not_fit() -> None:
