@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PACKAGING_STAMP := $(VENV)/.packaging-installed
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench lint clean package package-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +30,18 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/mfagan bench --readme README.md
+
+# Installed builds (packaging/README.md): dist/mfagan-studio/ (GUI and CLI), its tar.gz and
+# sha256. package-test runs that archive from a clean environment against the source tree.
+$(PACKAGING_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/pip install --quiet -e ".[dev,packaging]"
+	touch $(PACKAGING_STAMP)
+
+package: $(PACKAGING_STAMP)
+	$(BIN)/python packaging/build.py
+
+package-test: package
+	$(BIN)/python packaging/package_test.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
