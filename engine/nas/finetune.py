@@ -1,0 +1,195 @@
+"""Turn a subnet of the supernet into a trained user model: extract, distil (G + D), evaluate.
+
+The entry point for ``mfagan search --finetune`` and the app's wizard::
+
+    finetune_subnet(supernet_path, config, steps=..., data=[...], out=run_dir, name="my-model",
+                    search={...}, eval_datasets=[...], cancel=token)
+
+is a generator of progress events (engine.distill's TrainStep, Progress, Notice) whose
+``Finished.result`` is a :class:`FinetuneResult`. It
+
+1. loads the supernet (``None``: the shipped ``resources/models/mfagan-supernet.safetensors``),
+   extracts ``config`` and writes it to ``out/subnet_init.safetensors`` with a card naming
+   the supernet file and its SHA-256;
+2. runs the full distillation of engine.distill (teacher D pre-training, warm-up, then the GAN
+   stage with the student discriminator distilled from the teacher D) starting from it. Data
+   settings, degradations and seed are the supernet's training recipe (read from the card
+   beside the supernet, or from the run folder it lies in), so the teacher cache the
+   supernet filled is reused; only ``data`` folders change. The feature loss maps the
+   subnet's middle and last blocks onto teacher RRDB blocks 11 and 22 whatever its depth,
+   the blocks that cache holds;
+3. scores the best student with the ``mfagan eval`` protocol on each of ``eval_datasets``;
+4. registers it as user model ``name`` (``data_dir()/models``): its card is the distillation
+   card plus ``nas`` (supernet file and digest, config, and the caller's ``search`` dict:
+   search settings, budget, device, predicted latencies...) and ``evaluation``.
+
+``resume=True`` continues an interrupted run in ``out`` (the distillation checkpoint).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.distill import export
+from engine.distill.config import ScheduleConfig, config_from_dict
+from engine.distill.report import write_json
+from engine.distill.trainer import DistillRequest, DistillResult, TrainStep, distill
+from engine.errors import UsageError
+from engine.events import CancelToken, Event, Finished, Notice, result_of
+from engine.files import file_sha256
+from engine.measure.evaluate import EvalRequest, evaluate
+from engine.models.mfa import MFAConfig
+from engine.nas.supernet import SHIPPED_SUPERNET, load_supernet
+from engine.paths import RESOURCES
+
+RECIPE = RESOURCES / "training" / "mfagan-supernet.toml"
+INIT_NAME = "subnet_init.safetensors"
+
+
+@dataclass(frozen=True, kw_only=True)
+class FinetuneResult:
+    model: Path | None  # the registered user model (None when name is None)
+    student: Path  # the best student in ``out``
+    card: dict[str, Any]
+    distill: DistillResult
+    evaluation: dict[str, dict[str, Any]]
+
+
+def feature_pairs_for(
+    config: MFAConfig, recipe_pairs: Sequence[Sequence[int]]
+) -> tuple[tuple[int, int], ...]:
+    """The subnet's middle and last blocks -> the two teacher blocks of the supernet recipe
+    (the features its cache holds); () (automatic pairs) when it does not name two."""
+    teacher_blocks = sorted({int(t) for _, t in recipe_pairs})
+    if len(teacher_blocks) != 2:
+        return ()
+    middle = max(0, config.num_blocks // 2 - 1)
+    return ((middle, teacher_blocks[0]), (config.num_blocks - 1, teacher_blocks[1]))
+
+
+def default_schedule(steps: int) -> ScheduleConfig:
+    """10 % teacher-D pre-training, 60 % warm-up, the last 30 % with the GAN terms; cosine."""
+    return ScheduleConfig(
+        steps=steps,
+        teacher_d_steps=steps // 10,
+        warmup_steps=steps * 6 // 10,
+        batch_size=8,
+        lr_g=1e-4,
+        lr_d=1e-4,
+        lr_schedule="cosine",
+        val_every=max(1, min(500, steps // 4)),
+        checkpoint_every=max(1, min(100, steps // 10)),
+    )
+
+
+def _recipe(supernet_path: Path) -> dict[str, Any]:
+    """The supernet's training config (card beside it, its run folder, or the shipped recipe)."""
+    for card_path, key in (
+        (supernet_path.with_suffix(".json"), ("training", "recipe")),
+        (supernet_path.parent / "supernet.json", ("config",)),
+        (supernet_path.parent / "metrics.json", ("config",)),
+    ):
+        try:
+            value: Any = json.loads(card_path.read_text(encoding="utf-8"))
+            for part in key:
+                value = value[part]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        return value
+    from engine.nas.train_config import load_supernet_config, supernet_config_to_dict
+
+    return supernet_config_to_dict(load_supernet_config(RECIPE))
+
+
+def finetune_config(
+    supernet_path: Path, config: MFAConfig, *, steps: int, data: Sequence[Path], init: Path
+):
+    """The DistillConfig of the fine-tuning run (see the module docstring)."""
+    recipe = {k: v for k, v in _recipe(supernet_path).items() if k not in ("supernet", "space")}
+    recipe["data"] = recipe["data"] | {"dirs": [str(d) for d in data]}
+    pairs = feature_pairs_for(config, recipe.get("feature_pairs") or ())
+    base = config_from_dict(recipe | {"student": config.encode(), "feature_pairs": []})
+    return dataclasses.replace(
+        base,
+        student=config,
+        init=str(init),
+        feature_pairs=pairs,
+        losses=dataclasses.replace(base.losses, feat=base.losses.feat or 0.1),
+        schedule=default_schedule(steps),
+    )
+
+
+def finetune_subnet(
+    supernet_path: Path | None,
+    config: MFAConfig,
+    *,
+    steps: int,
+    data: Sequence[Path],
+    out: Path,
+    name: str | None = None,
+    search: dict[str, Any] | None = None,
+    eval_datasets: Sequence[Path] = (),
+    resume: bool = False,
+    command: str = "",
+    cancel: CancelToken | None = None,
+) -> Iterator[Event | TrainStep]:
+    """Extract ``config``, distil it for ``steps``, evaluate, register as ``name``."""
+    cancel = cancel or CancelToken()
+    if steps < 1:
+        raise UsageError("fine-tuning needs at least 1 step")
+    if name is not None:
+        export.check_model_name(name)
+    source = supernet_path or SHIPPED_SUPERNET
+    supernet = load_supernet(source)
+    supernet.space.check(config)
+    nas = {
+        "supernet": source.name,
+        "supernet_sha256": file_sha256(source),
+        "config": config.encode(),
+        "search": search or {},
+    }
+    init = out / INIT_NAME
+    if not (resume and init.is_file()):
+        out.mkdir(parents=True, exist_ok=True)
+        export.save_student(init, supernet.extract(config))
+        write_json(
+            init.with_suffix(".json"),
+            {"name": "supernet subnet", "config": config.encode(), "training": nas},
+        )
+    distill_config = finetune_config(source, config, steps=steps, data=data, init=init)
+    request = DistillRequest(config=distill_config, out_dir=out, resume=resume, command=command)
+    result: DistillResult = yield from result_of(distill(request, cancel=cancel))
+    student = result.best or result.student
+    evaluation = {}
+    for dataset in eval_datasets:
+        yield Notice(message=f"evaluating {config.encode()} on {dataset.name}")
+        scores = yield from result_of(
+            evaluate(EvalRequest(dataset=dataset, models=(str(student),)), cancel=cancel)
+        )
+        table = scores.as_dict()["scores"]
+        evaluation[dataset.name] = {
+            "images": len(scores.images),
+            "student": table[student.stem],
+            "bicubic": table["bicubic"],
+            "teacher": table[scores.teacher],
+        }
+    card = _card(student) | {"nas": nas, "evaluation": evaluation}
+    write_json(student.with_suffix(".json"), card)
+    model = export.register_user_model(name, student, card) if name else None
+    yield Finished(
+        result=FinetuneResult(
+            model=model, student=student, card=card, distill=result, evaluation=evaluation
+        )
+    )
+
+
+def _card(student: Path) -> dict[str, Any]:
+    try:
+        return json.loads(student.with_suffix(".json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
