@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -79,6 +80,8 @@ class BatchPage(QWidget):
         self.skip_existing = QCheckBox("Skip images whose result already exists (resume)")
         self.skip_existing.setChecked(saved.skip_existing)
         self.start_button = QPushButton("Start batch")
+        self.show_output = QPushButton("Show output folder")
+        self.show_output.setToolTip("Open the output folder in the file manager")
         self.overall = ProgressStrip()
         self.current_label = ElidedLabel("")
         self.current_bar = QProgressBar()
@@ -102,6 +105,7 @@ class BatchPage(QWidget):
         self._build()
         self._connect()
         self._show_current(False)
+        self._update_show_output()
 
     def _build(self) -> None:
         form_box = QGroupBox("Folders")
@@ -115,6 +119,7 @@ class BatchPage(QWidget):
         start_row = QHBoxLayout()
         start_row.addWidget(self.start_button)
         start_row.addWidget(self.counts, 1)
+        start_row.addWidget(self.show_output)
         run.addLayout(start_row)
         run.addWidget(self.overall)
         run.addWidget(self.current_label)
@@ -149,13 +154,28 @@ class BatchPage(QWidget):
         self.browse_input.clicked.connect(self._pick_input)
         self.browse_output.clicked.connect(self._pick_output)
         self.start_button.clicked.connect(self.start)
+        self.show_output.clicked.connect(self.open_output)
         self.overall.cancelRequested.connect(self.cancel)
         for edit in (self.input_dir, self.output_dir):
             edit.editingFinished.connect(self._remember)
         for box in (self.recursive, self.skip_existing):
             box.toggled.connect(self._remember)
 
+    def output_folder(self) -> Path | None:
+        """The output folder when it exists (a batch that wrote nothing may not make it)."""
+        text = self.output_dir.text().strip()
+        return Path(text) if text and Path(text).is_dir() else None
+
+    def _update_show_output(self) -> None:
+        self.show_output.setEnabled(self.output_folder() is not None)
+
+    def open_output(self) -> None:
+        folder = self.output_folder()
+        if folder is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
     def _remember(self) -> None:
+        self._update_show_output()
         self.store.save(
             BatchSettings(
                 input_dir=self.input_dir.text().strip(),
@@ -245,17 +265,18 @@ class BatchPage(QWidget):
     def _on_event(self, event: object) -> None:
         if isinstance(event, Progress):
             self._on_progress(event)
-        elif isinstance(event, FileStarted):
-            self._file_fraction = 0.0
-            self._current = f"{event.path.name} ({event.index + 1} of {event.total})"
-            self.current_label.setText(self._current)
-            self.current_bar.setRange(0, 0)
         elif isinstance(event, FileDone):
+            self._update_show_output()  # the first result may have made the folder
             self._file_result(
                 event.path,
                 f"done in {format_duration(event.seconds)} → {event.output.name}",
                 "done",
             )
+        elif isinstance(event, FileStarted):
+            self._file_fraction = 0.0
+            self._current = f"{event.path.name} ({event.index + 1} of {event.total})"
+            self.current_label.setText(self._current)
+            self.current_bar.setRange(0, 0)
         elif isinstance(event, FileSkipped):
             self._file_result(event.path, f"skipped: {event.reason}", "skipped")
         elif isinstance(event, FileFailed):
@@ -354,6 +375,7 @@ class BatchPage(QWidget):
         self.current_bar.setVisible(visible)
 
     def _on_ended(self) -> None:
+        self._update_show_output()
         self._show_current(False)
         self.job = None
         self.start_button.setEnabled(True)

@@ -15,6 +15,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from desktop_app import jobs
+from desktop_app.about import show_about
 from desktop_app.batch_page import BatchPage
 from desktop_app.jobs import UpscalerPool
 from desktop_app.phone_page import TAB_TIP, TAB_TITLE, PhonePage
@@ -81,7 +82,7 @@ class MainWindow(QMainWindow):
 
     def _menus(self) -> None:
         bar = self.menuBar()
-        self._menu_by_name = {name: bar.addMenu(name) for name in ("&File", "&View")}
+        self._menu_by_name = {name: bar.addMenu(name) for name in ("&File", "&View", "&Help")}
         keys = QKeySequence.StandardKey
         page = self.upscale
         self._action("&File", "&Open images…", page.open_dialog, keys.Open)
@@ -96,6 +97,10 @@ class MainWindow(QMainWindow):
         self._action("&View", "Si&de by side", compare.show_side_by_side)
         self._action("&View", "&Fit", compare.view.fit, "Ctrl+0")
         self._action("&View", "&1:1 pixels", compare.view.actual_pixels, "Ctrl+1")
+        self._action("&Help", "&About MFAGAN Studio", self.show_about)
+
+    def show_about(self) -> None:
+        show_about(self, self.store.path)
 
     def _restore(self) -> None:
         saved = self.store.load(WindowSettings)

