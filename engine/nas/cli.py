@@ -42,6 +42,7 @@ def _add_supernet(sub: Any) -> None:
     t.add_argument("--out", type=Path, required=True, help="run folder (checkpoints, metrics)")
     t.add_argument("--resume", action="store_true", help="continue the run in --out")
     t.add_argument("--steps", type=_positive_int, help="total steps (overrides the config)")
+    t.add_argument("--batch-size", type=_positive_int, help="crops per step and process")
     t.add_argument("--init", help="student to warm-start from: 'default', a file or 'none'")
     t.add_argument("--rule", choices=RULES, help="sandwich or progressive shrinking")
     t.add_argument("--threads", type=_positive_int, help="CPU threads (1 on a busy machine)")
@@ -83,6 +84,7 @@ def _train_config(args: argparse.Namespace):
     overrides = {
         "data.dirs": tuple(args.data) if args.data else None,
         "schedule.steps": args.steps,
+        "schedule.batch_size": args.batch_size,
     }
     distill = with_overrides(config.distill, overrides)
     if args.init is not None:
