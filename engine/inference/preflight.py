@@ -102,6 +102,7 @@ def _existing_folder(folder: Path) -> Path:
 
 
 def _gib(count: float) -> str:
-    if count < 2**30:
-        return f"{count / 2**20:.0f} MiB"
-    return f"{count / 2**30:.1f} GiB"
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20)):
+        if count >= size:
+            return f"{count / size:.1f} {unit}"
+    return f"{count / 2**10:.0f} KiB"
