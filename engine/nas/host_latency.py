@@ -3,10 +3,10 @@
 The target is the desktop app's own path: a ``size`` x ``size`` photo (512 by default)
 through the ONNX export of a subnet on onnxruntime's CPU provider with every core. A
 handful of subnets spread over the space (smallest to largest, with and without
-half-resolution paths) are exported, timed (median of a few runs after a warm-up) and
-fitted with ``ms = a * GMACs + b * GB moved + c * kernels + d`` (non-negative least
-squares on relative error). How well that fits is said, not assumed: the fit's
-leave-one-out error over the timed subnets becomes the estimate's band.
+half-resolution paths) are exported and timed (the fastest of a few runs after a warm-up:
+the run least disturbed by other processes), then fitted with ``ms = a * GMACs + b * GB
+moved + c`` (non-negative least squares on relative error). How well that fits is said,
+not assumed: the leave-one-out error over the timed subnets becomes the estimate's band.
 
 Timing takes a minute or so, so the fitted model is cached (JSON under the cache folder)
 per machine, onnxruntime version, thread count and size; ``refit`` redoes it.
@@ -39,7 +39,7 @@ from engine.paths import cache_dir
 from engine.phones.mfa_ops import mfa_ops
 from engine.phones.model import LatencyEstimate, does_work
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 HOST_SIZE = 512
 TIMED_CONFIGS = tuple(
     MFAConfig.decode(text)
@@ -57,11 +57,11 @@ TIMED_CONFIGS = tuple(
 
 
 def features(config: MFAConfig, size: int) -> np.ndarray:
-    """[GMACs, GB moved, kernels, 1] of one forward at size x size (analytic op list)."""
+    """[GMACs, GB moved, 1] of one forward at size x size (analytic op list)."""
     ops = [op for op in mfa_ops(config, size, size).ops if does_work(op)]
     macs = sum(op.macs for op in ops)
     moved = sum(op.memory_access_bytes for op in ops)
-    return np.array([macs / 1e9, moved / 1e9, len(ops), 1.0])
+    return np.array([macs / 1e9, moved / 1e9, 1.0])
 
 
 def fit(rows: np.ndarray, ms: np.ndarray) -> np.ndarray:
@@ -89,7 +89,7 @@ def leave_one_out(rows: np.ndarray, ms: np.ndarray) -> list[float]:
 
 @dataclass(frozen=True, kw_only=True)
 class HostLatency:
-    """The fitted model; ``timed`` keeps each subnet's measured median (ms)."""
+    """The fitted model; ``timed`` keeps each subnet's fastest run (ms)."""
 
     size: int
     threads: int
@@ -112,9 +112,12 @@ class HostLatency:
         return (
             f"this computer ({self.machine}), onnxruntime {ort.__version__} CPU, "
             f"{self.threads} threads, {self.size}x{self.size} photo: linear model in MACs, "
-            f"bytes and kernels fitted on {len(self.timed)} timed subnets, leave-one-out "
+            f"bytes fitted on {len(self.timed)} timed subnets, leave-one-out "
             f"error {mean:.1%} mean, {max(self.loo_errors):.1%} max"
         )
+
+    def label(self) -> str:
+        return f"this computer (onnxruntime CPU), {self.size}x{self.size} photo"
 
     def references(self) -> tuple[ReferencePoint, ...]:
         return ()  # no published figures for this machine
@@ -136,7 +139,7 @@ def machine_name() -> str:
 
 
 def time_config(config: MFAConfig, size: int, threads: int, *, repeats: int = 3) -> float:
-    """Median ms of the config's ONNX export (random weights) on onnxruntime's CPU provider."""
+    """Fastest ms of the config's ONNX export (random weights) on onnxruntime's CPU."""
     net = MFAGenerator(config).eval()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "subnet.onnx"
@@ -158,7 +161,7 @@ def time_config(config: MFAConfig, size: int, threads: int, *, repeats: int = 3)
         start = time.perf_counter()
         session.run(None, {"input": x})
         runs.append((time.perf_counter() - start) * 1000)
-    return statistics.median(runs)
+    return min(runs)
 
 
 def _cache_path(size: int, threads: int, configs: Sequence[MFAConfig]) -> Path:
@@ -196,7 +199,7 @@ def host_latency(
     """The cached model of this computer, or a new fit; ends with ``Finished(HostLatency)``."""
     configs = tuple(configs or TIMED_CONFIGS)
     if len(configs) < 5:
-        raise ValueError("the host model has 4 coefficients: time at least 5 subnets")
+        raise ValueError("the host model has 3 coefficients: time at least 5 subnets")
     path = _cache_path(size, threads, configs)
     cached = None if refit else _load(path)
     if cached is not None:
@@ -216,7 +219,7 @@ def host_latency(
         threads=threads,
         coefficients=tuple(float(c) for c in fit(rows, ms)),
         timed=tuple(timed),
-        loo_errors=tuple(leave_one_out(rows, ms)),
+        loo_errors=tuple(float(e) for e in leave_one_out(rows, ms)),
         machine=machine_name(),
     )
     try:

@@ -43,6 +43,7 @@ class LatencyPredictor(Protocol):
     size: int
 
     def __call__(self, config: MFAConfig) -> float: ...
+    def label(self) -> str: ...
     def estimate(self, config: MFAConfig) -> LatencyEstimate: ...
     def describe(self) -> str: ...
     def references(self) -> tuple[ReferencePoint, ...]: ...
@@ -69,6 +70,15 @@ class PhoneLatency:
 
     def describe(self) -> str:
         return self.estimate(_PROBE).basis
+
+    def label(self) -> str:
+        """e.g. ``Snapdragon 865 GPU w8a8, 128x128 input``."""
+        from engine.phones.calibration import calibration_for
+
+        device = calibration_for(self.profile).device
+        column = device.gpu if self.unit == "gpu" else device.npu
+        precision = self.precision or column.precision
+        return f"{device.name} {self.unit.upper()} {precision}, {self.size}x{self.size} input"
 
     def references(self) -> tuple[ReferencePoint, ...]:
         from engine.phones.calibration import calibration_for

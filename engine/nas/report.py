@@ -37,20 +37,12 @@ def _outcome(outcome: SearchOutcome | None, *, candidates: bool) -> dict[str, An
     return data
 
 
-def target_label(result: SearchResult) -> str:
-    request = result.request
-    size = request.input_size
-    if request.device == THIS_COMPUTER:
-        return f"this computer, {size}x{size} photo"
-    precision = request.precision or "default precision"
-    return f"{request.device} {request.unit.upper()} {precision}, {size}x{size} input"
-
-
 def as_dict(result: SearchResult, *, candidates: bool = True) -> dict[str, Any]:
     request, pick = result.request, result.pick
     settings = request.evolution
     return {
         "target": {
+            "label": result.target,
             "device": request.device,
             "unit": request.unit if request.device != THIS_COMPUTER else "cpu",
             "precision": request.precision,
@@ -99,7 +91,7 @@ def as_dict(result: SearchResult, *, candidates: bool = True) -> dict[str, Any]:
 def render_text(result: SearchResult) -> str:
     pick, lat = result.pick, result.pick.latency
     lines = [
-        f"target   {target_label(result)}, budget {result.request.budget_ms:g} ms",
+        f"target   {result.target}, budget {result.request.budget_ms:g} ms",
         f"pick     {pick.config.encode()}",
         f"latency  {lat.ms:.2f} ms (band {lat.low_ms:.2f}-{lat.high_ms:.2f})",
         f"fidelity {pick.fidelity:.2f} dB PSNR-Y to the teacher (supernet weights, "
@@ -132,7 +124,7 @@ def picture(result: SearchResult) -> ParetoPicture:
     pick = result.pick
     student = result.student
     return ParetoPicture(
-        title=f"MFA subnets, {target_label(result)}, budget {result.request.budget_ms:g} ms",
+        title=f"MFA subnets, {result.target}, budget {result.request.budget_ms:g} ms",
         evolution=points(result.evolution),
         random=points(result.random),
         front=[(s.latency_ms, s.fidelity) for s in result.front],

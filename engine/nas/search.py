@@ -97,6 +97,7 @@ class SearchResult:
     student: tuple[MFAConfig, float, float] | None  # config, latency ms, fidelity
     references: tuple[ReferencePoint, ...]
     latency_basis: str
+    target: str  # e.g. "Snapdragon 865 GPU w8a8, 128x128 input"
     supernet: str  # file and sha256
     valset_key: str
     space_size: int
@@ -223,6 +224,7 @@ def _result(request, latency, scorer, supernet, supernet_id, evolution, random) 
         student=student,
         references=latency.references(),
         latency_basis=latency.describe(),
+        target=latency.label(),
         supernet=supernet_id,
         valset_key=scorer.valset_key,
         space_size=supernet.space.size(),
