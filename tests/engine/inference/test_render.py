@@ -182,17 +182,19 @@ def test_an_output_too_large_for_the_disk_is_refused_before_any_model_work(
     assert tiny._backend is None
 
 
-def test_a_size_the_format_cannot_hold_is_refused_before_any_model_work(
-    tiny, astronaut_png, tmp_path
-):
+def test_a_size_the_format_cannot_hold_is_refused_before_any_model_work(tiny, tmp_path):
+    from PIL import Image
+
+    strip = tmp_path / "strip.png"
+    Image.new("RGB", (1100, 8), "grey").save(strip)
     events = upscale_file(
         tiny,
-        astronaut_png,
+        strip,
         tmp_path / "wide.webp",
-        target=TargetSize(width=17000),
+        target=TargetSize(width=17600),
         write=WriteOptions(),
         cancel=CancelToken(),
     )
-    with pytest.raises(ImageError, match="too large for WebP"):
+    with pytest.raises(ImageError, match=r"17600 x 128 is too large for WebP"):
         next(events)
     assert tiny._backend is None
