@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import io
 import os
 import sys
 from pathlib import Path
 
+import imagecodecs
 import numpy as np
 import pytest
 import tifffile
@@ -19,10 +21,12 @@ from engine.imageio import (
     SUPPORTED_SUFFIXES,
     ImageData,
     format_for_suffix,
+    png,
     read_image,
     write_image,
 )
 from engine.imageio.metadata import srgb_profile
+from engine.imageio.raster import Raster
 
 EXIF_IFD, GPS_IFD = 0x8769, 0x8825
 
@@ -374,3 +378,60 @@ def test_encoded_png_is_what_pillow_reads(tmp_path: Path) -> None:
     write_image(tmp_path / "p.png", photo)
     with Image.open(io.BytesIO((tmp_path / "p.png").read_bytes())) as decoded:
         np.testing.assert_array_equal(np.asarray(decoded), _as_uint(photo.color))
+
+
+# --- rasters (integer pixels, the upscaler's large results) --------------------------------
+
+
+def _raster(channels: int, depth: int, *, alpha: bool, seed: int = 0) -> Raster:
+    dtype = np.uint16 if depth == 16 else np.uint8
+    pixels = np.random.default_rng(seed).integers(
+        0, np.iinfo(dtype).max + 1, (37, 301, channels), dtype=dtype
+    )
+    return Raster(pixels=pixels, alpha=alpha, icc_profile=None, exif=None)
+
+
+@pytest.mark.parametrize(("channels", "alpha"), [(1, False), (2, True), (3, False), (4, True)])
+@pytest.mark.parametrize("depth", [8, 16])
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_rasters_are_written_exactly_in_strips(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    suffix: str,
+    depth: int,
+    channels: int,
+    alpha: bool,
+) -> None:
+    monkeypatch.setattr(png, "STRIP_BYTES", 3000)  # many strips and IDAT chunks
+    monkeypatch.setattr(png, "IDAT_BYTES", 4096)
+    raster = _raster(channels, depth, alpha=alpha)
+    path = tmp_path / f"out{suffix}"
+    write_image(path, raster)
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+    decoded = (
+        imagecodecs.png_decode(path.read_bytes()) if suffix == ".png" else tifffile.imread(path)
+    )
+    np.testing.assert_array_equal(decoded.reshape(raster.pixels.shape), raster.pixels)
+
+
+def test_a_raster_not_in_the_format_s_layout_is_converted(tmp_path: Path) -> None:
+    raster = _raster(4, 16, alpha=True)
+    write_image(tmp_path / "out.bmp", raster)
+    values = raster.pixels.astype(np.float32) / 65535
+    expected = ImageData(color=values[:, :, :3], alpha=values[:, :, 3:], bit_depth=16)
+    write_image(tmp_path / "float.bmp", expected)
+    assert (tmp_path / "out.bmp").read_bytes() == (tmp_path / "float.bmp").read_bytes()
+
+
+def test_raster_metadata_is_kept(tmp_path: Path) -> None:
+    exif = Image.Exif()
+    exif[0x010F] = "MFAGAN test camera"
+    raster = dataclasses.replace(
+        _raster(3, 16, alpha=False), icc_profile=srgb_profile(), exif=exif.tobytes()
+    )
+    for suffix in (".png", ".tif", ".jpg"):
+        write_image(tmp_path / f"out{suffix}", raster)
+        back = read_image(tmp_path / f"out{suffix}")
+        assert back.icc_profile == srgb_profile()
+        with Image.open(tmp_path / f"out{suffix}") as opened:
+            assert opened.getexif().get(0x010F) == "MFAGAN test camera"
