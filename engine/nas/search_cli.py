@@ -57,6 +57,10 @@ def _add_search(sub: Any) -> None:
     p.add_argument("--refit-host", action="store_true", help="re-time this computer's model")
     p.add_argument("--out", type=Path, help="folder for search.json and pareto.png")
     p.add_argument("--finetune", type=_positive_int, metavar="STEPS", help="fine-tune the pick")
+    p.add_argument("--data", type=Path, action="append", help="--finetune: folder of HR photos")
+    p.add_argument("--name", help="--finetune: user model name (default mfagan-<device>-<ms>ms)")
+    p.add_argument("--eval", type=Path, action="append", default=[], help="--finetune: HR test set")
+    p.add_argument("--finetune-out", type=Path, help="--finetune: run folder")
     p.add_argument("--bench", action="store_true", help="report candidates scored per minute")
     p.add_argument("--json", action="store_true")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -108,6 +112,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     from engine.nas.search import run_search
 
     request = _request(args)
+    name = _check_finetune(args)  # before minutes of search
     renderer = ConsoleRenderer(quiet=args.quiet)
     cancel = CancelToken()
     with ctrl_c_cancels(cancel, renderer):
@@ -120,7 +125,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     for path in written:
         print(f"wrote {path}", file=sys.stderr)
     if args.finetune:
-        _finetune(result, args)
+        _finetune(result, args, name, renderer, cancel)
     if args.bench:
         return _bench_line(result)
     return 0
@@ -143,7 +148,41 @@ def _bench_line(result) -> int:
     return 0 if slowest >= GOAL_PER_MINUTE else 1
 
 
-def _finetune(result, args: argparse.Namespace) -> None:
+def _check_finetune(args: argparse.Namespace) -> str | None:
+    from engine.distill.export import check_model_name
     from engine.errors import UsageError
 
-    raise UsageError("--finetune is not available yet: the supernet fine-tuning is not built")
+    if not args.finetune:
+        return None
+    if not args.data:
+        raise UsageError("--finetune needs --data FOLDER (photos to distil the pick on)")
+    for folder in [*args.data, *args.eval]:
+        if not folder.is_dir():
+            raise UsageError(f"{folder}: no such folder")
+    budget = f"{args.budget_ms:g}".replace(".", "_")
+    return check_model_name(args.name or f"mfagan-{args.device}-{budget}ms")
+
+
+def _finetune(result, args: argparse.Namespace, name: str | None, renderer, cancel) -> None:
+    import shlex
+
+    from engine.nas.pick import finetune_pick
+    from engine.paths import data_dir
+
+    out = args.finetune_out or data_dir() / "nas" / str(name)
+    job = finetune_pick(
+        result, steps=args.finetune, data=args.data, out=out, name=name,
+        eval_datasets=args.eval, command=shlex.join(["mfagan", *sys.argv[1:]]), cancel=cancel,
+    )  # fmt: skip
+    from engine.console import ctrl_c_cancels
+
+    with ctrl_c_cancels(cancel, renderer):
+        tuned = renderer.consume(job)
+    print(f"fine-tuned {result.pick.config.encode()} for {args.finetune} steps: {tuned.student}")
+    for dataset, entry in tuned.evaluation.items():
+        print(
+            f"{dataset}: fidelity {entry['student']['psnr_teacher']:.2f} dB "
+            f"(bicubic {entry['bicubic']['psnr_teacher']:.2f})"
+        )
+    if tuned.model is not None:
+        print(f"registered user model {name!r}: {tuned.model}")

@@ -125,3 +125,32 @@ def test_this_computer_is_a_target(tiny, capsys, monkeypatch):
     shown = json.loads(capsys.readouterr().out)
     assert shown["target"]["device"] == "this-computer" and shown["references"] == []
     assert "timed subnets" in shown["target"]["latency_model"]
+
+
+def test_finetune_turns_the_pick_into_a_user_model_with_its_lineage(
+    tmp_path, capsys, tiny_supernet_toml
+):
+    config = tiny_supernet_toml
+    config.write_text(config.read_text().replace("steps = 8", "steps = 2"))
+    run = tmp_path / "run"
+    assert main(["supernet", "train", "--config", str(config), "--out", str(run), "--quiet"]) == 0
+    tiny = {"supernet": run / "supernet.safetensors", "teacher": tmp_path / "teacher.safetensors"}
+    args = _search(tiny, "--budget-ms", "12", "--finetune", "6", "--name", "nas-pick")
+    data = ["--data", str(tmp_path / "photos_a"), "--data", str(tmp_path / "photos_b")]
+    assert main([*args, *data, "--finetune-out", str(tmp_path / "ft")]) == 0
+    out = capsys.readouterr().out
+    assert "registered user model 'nas-pick'" in out
+    from engine.models.registry import get_model
+
+    model = get_model("nas-pick")
+    card = json.loads(next((tmp_path / "data" / "models").glob("nas-pick.json")).read_text())
+    search = card["nas"]["search"]
+    assert model.config.encode() == card["nas"]["config"] == search["pick"]
+    assert search["budget_ms"] == 12 and search["device"] == "snapdragon-865"
+    assert set(search["predicted_latency"]) == {"target", "gpu", "npu"}
+    assert search["predicted_latency"]["target"]["ms"] <= 12
+
+
+def test_finetune_without_data_fails_before_searching(tiny, capsys):
+    assert main(_search(tiny, "--budget-ms", "15", "--finetune", "5")) == 2
+    assert "--finetune needs --data" in capsys.readouterr().err
