@@ -54,7 +54,7 @@ def test_dynamic_export_runs_at_any_size(tiny_model: str) -> None:
 def test_a_model_the_exporter_cannot_take_is_a_model_error() -> None:
     class NotTraceable(torch.nn.Module):
         def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return torch.from_numpy(x.numpy() * 2)  # leaves the graph
+            return torch.linalg.svd(x[0, 0])[0][None, None]  # no ONNX op for an SVD
 
     from engine.errors import ModelError
 

@@ -79,11 +79,18 @@ def test_keep_float_leaves_the_named_parts_unquantized() -> None:
     assert {"DepthToSpace", "Resize", "Add", "Clip"} <= {
         n.op_type for n in model.graph.node if n.name in kept
     }
+    # "tail": the skip add and the clip run in float (the last conv's output is still int8).
     int8 = onnx.load_from_string(quantize_int8(data, cal, QuantRecipe(keep_float=("tail",))))
-    d2s = next(n for n in int8.graph.node if n.op_type == "DepthToSpace")
     producers = {out: n for n in int8.graph.node for out in n.output}
-    assert producers[d2s.input[0]].op_type != "DequantizeLinear"
+    add = [n for n in int8.graph.node if n.op_type == "Add"][-1]
+    assert all(producers[i].op_type != "DequantizeLinear" for i in add.input if i in producers)
     assert int8.graph.node[-1].op_type == "Clip"  # the float tail keeps its clip
+    # "last" + "tail": the pixel shuffle takes the float output of a float conv.
+    recipe = QuantRecipe(keep_float=("last", "tail"))
+    int8 = onnx.load_from_string(quantize_int8(data, cal, recipe))
+    producers = {out: n for n in int8.graph.node for out in n.output}
+    d2s = next(n for n in int8.graph.node if n.op_type == "DepthToSpace")
+    assert producers[d2s.input[0]].op_type == "Conv"
 
 
 def test_linear_resize_is_kept_in_float() -> None:
