@@ -120,7 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     from engine.console import ctrl_c_ends
 
-    with ctrl_c_ends():  # also while the parser imports the commands' modules
+    # Also while the parser imports the commands' modules; when this is the process (no
+    # argv given), a Ctrl-C as it exits is ignored: the outcome is decided and said.
+    with ctrl_c_ends(keep=argv is None):
         try:
             args = build_parser().parse_args(argv)
         except SystemExit as exc:  # --help (0) or a usage error (2): return it, like every command
@@ -130,10 +132,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_handler(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     """Run a command; every way it can end becomes an exit code and one readable line."""
-    from engine.console import ctrl_c_ends
+    from engine.console import ctrl_c_ends, settle
 
+    settle(None)
     with ctrl_c_ends():  # any number of Ctrl-C: exit 130 and one line, never a traceback
-        return _run(handler, args)
+        code = _run(handler, args)
+        settle(code)
+        return code
 
 
 def _run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
@@ -145,20 +150,24 @@ def _run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace)
         detail = str(stop)
         # Jobs that can be resumed say where they stopped and how to go on.
         where = f": {detail}" if detail and detail != "cancelled" else ""
-        print(CANCELLED.replace("cancelled", f"cancelled{where}", 1), file=sys.stderr)
-        return EXIT_CANCELLED
+        return _ended(EXIT_CANCELLED, CANCELLED.replace("cancelled", f"cancelled{where}", 1))
     except KeyboardInterrupt:  # raised by code that installed its own handler
-        print(CANCELLED, file=sys.stderr)
-        return EXIT_CANCELLED
+        return _ended(EXIT_CANCELLED, CANCELLED)
     except (UsageError, ModelError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _ended(EXIT_USAGE, f"error: {exc}")
     except MfaganError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return _ended(EXIT_FAILED, f"error: {exc}")
     except MemoryError as exc:
-        print(f"error: {exc or 'not enough memory'}", file=sys.stderr)
-        return EXIT_FAILED
+        return _ended(EXIT_FAILED, f"error: {exc or 'not enough memory'}")
+
+
+def _ended(code: int, line: str) -> int:
+    """Say how the command ended; a Ctrl-C from here on exits with ``code``, silently."""
+    from engine.console import settle
+
+    settle(code)
+    print(line, file=sys.stderr)
+    return code
 
 
 def _upscaler(args: argparse.Namespace):

@@ -6,10 +6,13 @@ take a minute, and the elapsed time must keep moving while nothing else does.
 
 from __future__ import annotations
 
+import os
 import signal
+import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 from rich.console import Console
 from rich.progress import (
@@ -36,6 +39,7 @@ from engine.events import (
     Notice,
     Progress,
 )
+from engine.files import remove_in_flight_temporaries
 
 
 class ConsoleRenderer:
@@ -111,16 +115,83 @@ class ConsoleRenderer:
         return result
 
 
+EXIT_CANCELLED = 130
+CANCELLED = "cancelled; no partial files were left"
+
+
+_outcome: list[int] = []  # the exit code, once the command has ended and said so
+
+
+def settle(code: int | None) -> None:
+    """Record that the command has ended with ``code`` (None: it starts): a Ctrl-C after
+    that only hurries the exit along, with that code and no second line."""
+    _outcome[:] = [] if code is None else [code]
+
+
+def end_at_once() -> NoReturn:
+    """Leave now with exit 130 and the same line as a clean cancel.
+
+    Raising KeyboardInterrupt instead would unwind through whatever is running: a torch
+    layer prints a traceback, and an onnxruntime run still busy in its worker thread at
+    interpreter exit aborts the process ("terminate called without an active exception",
+    exit 134). ``os._exit`` runs no destructors; the temporaries of writes in progress
+    are removed first, so no partial file is left either way.
+    """
+    if _outcome:
+        os._exit(_outcome[0])
+    remove_in_flight_temporaries()
+    _write_line(CANCELLED, show_cursor=True)
+    os._exit(EXIT_CANCELLED)
+
+
+def _write_line(message: str, *, show_cursor: bool = False) -> None:
+    """One line on stderr from a signal handler: a plain write, no rich (the handler may
+    interrupt rich itself, even while it imports a module)."""
+    prefix = ""
+    if sys.stderr.isatty():
+        # A live progress bar hides the cursor and leaves the line half drawn.
+        prefix = "\r\x1b[2K" + ("\x1b[?25h" if show_cursor else "")
+    os.write(2, f"{prefix}{message}\n".encode())
+
+
+def _on_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+@contextmanager
+def ctrl_c_ends(*, keep: bool = False) -> Iterator[None]:
+    """While a command starts or ends (no job to stop cleanly), Ctrl-C ends it at once.
+
+    ``keep``: for a process about to exit with its outcome decided, ignore Ctrl-C
+    afterwards. Python resets its own handlers while it shuts down (which takes a while
+    with torch and onnxruntime loaded), so a late Ctrl-C would kill it by SIGINT instead
+    of letting it exit with its code; an ignored signal stays ignored.
+    """
+    if not _on_main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: end_at_once())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN if keep else previous)
+
+
 @contextmanager
 def ctrl_c_cancels(cancel: CancelToken, renderer: ConsoleRenderer) -> Iterator[None]:
-    """First Ctrl-C asks the job to stop cleanly at its next check; a second one aborts."""
+    """First Ctrl-C asks the job to stop cleanly at its next check; any further one ends
+    the process at once (``end_at_once``): exit 130 and the same line either way."""
 
     def handler(signum: int, frame: object) -> None:
         if cancel.cancelled:
-            raise KeyboardInterrupt
+            end_at_once()
         cancel.cancel()
-        renderer.say("cancelling... (Ctrl-C again to abort at once)")
+        if not renderer.quiet:
+            _write_line("cancelling... (Ctrl-C again to stop at once)")
 
+    if not _on_main_thread():
+        yield
+        return
     previous = signal.signal(signal.SIGINT, handler)
     try:
         yield

@@ -1,0 +1,109 @@
+"""Ctrl-C in a real process (issue 9 item 3): any number of interrupts during a torch or
+onnxruntime run ends with exit 130 and the same one line; no traceback, no abort, no
+partial file."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from support import rgb_noise
+
+from engine.console import CANCELLED
+
+ROOT = Path(__file__).resolve().parents[2]
+
+DRIVER = """
+import pathlib, sys, time
+import torch
+from torch import nn
+from support import make_descriptor
+
+flag, kind = pathlib.Path(sys.argv[1]), sys.argv[2]
+
+class Nap(nn.Module):
+    def __init__(self, seconds):
+        super().__init__()
+        self.seconds = seconds
+    def forward(self, x):
+        share = x.shape[-1] * x.shape[-2] / 256**2  # memory profile and timing crops are small
+        if share >= 1:
+            flag.touch()  # the real tile: what the user waits for
+        time.sleep(self.seconds * share)  # one layer that cannot stop part-way, like a big conv
+        return x
+
+class Up(nn.Module):
+    def forward(self, x):
+        return nn.functional.interpolate(x, scale_factor=4, mode="nearest")
+
+if kind == "onnx":
+    torch.manual_seed(0)
+    convs = [nn.Conv2d(3 if i == 0 else 24, 24, 3, padding=1) for i in range(60)]
+    module = nn.Sequential(*convs, nn.Conv2d(24, 48, 3, padding=1), nn.PixelShuffle(4))
+    from engine.inference import backends
+    original = backends.run_session_abortable
+    def run(session, inputs, cancel):
+        flag.touch()
+        return original(session, inputs, cancel)
+    backends.run_session_abortable = run
+else:
+    seconds, count = (30.0, 1) if kind == "long" else (0.1, 300)
+    module = nn.Sequential(*[Nap(seconds) for _ in range(count)], Up())
+descriptor = make_descriptor(module, name="slow")
+from engine.models import registry
+registry.get_model = lambda name: descriptor
+from engine.cli import main
+backend = "onnx" if kind == "onnx" else "torch"
+sys.argv = ["mfagan", "upscale", sys.argv[3], "-o", sys.argv[4], "-m", "slow",
+            "--backend", backend, "--tile", "256", "--quiet"]
+sys.exit(main())  # as the installed mfagan command calls it
+"""
+
+
+@pytest.mark.parametrize(
+    ("kind", "interrupts"),
+    [("layers", 1), ("long", 2), ("onnx", 3)],
+)
+def test_any_number_of_ctrl_c_ends_with_130_and_one_line(tmp_path, kind, interrupts):
+    source, output, flag = tmp_path / "a.png", tmp_path / "out" / "a_x4.png", tmp_path / "running"
+    Image.fromarray(rgb_noise(256, 256)).save(source)
+    script = tmp_path / "driver.py"
+    script.write_text(DRIVER)
+    env = os.environ | {
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")]),
+        "OMP_NUM_THREADS": "1",
+    }
+    process = subprocess.Popen(
+        [sys.executable, str(script), str(flag), kind, str(source), str(output)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not flag.exists():
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the model never started"
+            time.sleep(0.05)
+        time.sleep(0.3)
+        for _ in range(interrupts):
+            process.send_signal(signal.SIGINT)
+            time.sleep(0.4)
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, err
+    lines = err.strip().splitlines()
+    assert lines[-1] == CANCELLED, err
+    assert "Traceback" not in err and "terminate called" not in err, err
+    assert not output.exists()
+    leftovers = list(output.parent.glob("*")) if output.parent.exists() else []
+    assert leftovers == []
