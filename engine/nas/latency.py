@@ -102,7 +102,11 @@ _PROBE = MFAConfig(num_blocks=2, width=16, inner_width=8, half_res=(False, False
 def phone_latency(device: str, *, unit: str, precision: str | None, size: int) -> PhoneLatency:
     """A checked phone predictor: UsageError (one line) for an unknown device, unit, precision."""
     from engine.phones.calibration import calibration_for
+    from engine.phones.device import PHONES
 
+    if not (PHONES / f"{device}.json").is_file():
+        known = [p.stem for p in sorted(PHONES.glob("*.json"))] + [THIS_COMPUTER]
+        raise UsageError(f"unknown device {device!r}; known: {', '.join(known)}")
     if unit not in UNITS:
         raise UsageError(f"unknown compute unit {unit!r}; known: {', '.join(UNITS)}")
     if size < 8 or size % 2:

@@ -2,23 +2,32 @@
 
 Python API (the CLI's ``mfagan search`` and the GUI wizard both use it)::
 
+    from engine.nas.search import SearchRequest, SearchResult, run_search
+    from engine.nas.evolution import CandidateScored
+
     request = SearchRequest(device="snapdragon-865", budget_ms=15, unit="gpu", seed=0)
     for event in run_search(request, cancel):     # a generator; honours cancel
-        ...                                       # Progress / Notice / CandidateScored
+        if isinstance(event, CandidateScored):    # event.search: "evolution" | "random"
+            c = event.candidate                   # c.config, c.latency_ms, c.fidelity
+        ...                                       # Progress / Notice as every job
     # the last event is Finished(result=SearchResult)
 
-``CandidateScored`` events carry every scored candidate (config, predicted latency,
-fidelity, which search), so a live Pareto plot can fill as they arrive. The result holds the
-pick (config, latency with band, MACs, params, peak activation, fidelity), the Pareto front,
-both searches in full (evolution and the random baseline with the same budget and the same
-number of scored candidates), the shipped student's point and the public reference nets'
-published latencies. ``engine.nas.report`` turns it into text, JSON and the Pareto PNG.
+``device`` is a phone profile id (``resources/phones/*.json``) or ``"this-computer"``
+(budget in ms for a ``size`` x ``size`` photo, 512 by default, on onnxruntime's CPU).
+``CandidateScored`` events carry every scored candidate as it is scored, so a live Pareto
+plot can fill as they arrive. The result holds the pick (config, latency with band, MACs,
+params, peak activation, fidelity), the Pareto front of everything scored, both searches in
+full (evolution and the random baseline with the same budget and the same number of scored
+candidates, each with its time), the shipped student's point and the public reference
+nets' published latencies on the target. ``engine.nas.report`` turns it into text, JSON and
+the Pareto PNG; ``engine.nas.pick.finetune_pick(result, ...)`` makes the pick a trained
+user model.
 
 Steps: the latency predictor for the target (a phone profile's calibrated analytic model,
 or a model of this computer fitted on timed subnets); a check that the budget admits the
 smallest subnet; the supernet (shared weights) and the fixed validation patches with the
 teacher's outputs (cached on disk); evolution; the random baseline. Bad input raises
-UsageError (one line, exit 2) before any long work starts.
+UsageError (one line, exit 2) before any long work starts. Scoring uses CUDA when present.
 """
 
 from __future__ import annotations
@@ -164,7 +173,18 @@ def run_search(
     request: SearchRequest, cancel: CancelToken | None = None
 ) -> Generator[Event, None, None]:
     """The whole search as a job (see the module docstring); ends with Finished(SearchResult)."""
+    threads = torch.get_num_threads()
     torch.set_num_threads(request.threads)
+    try:
+        result = yield from _search(request, cancel)
+    finally:
+        torch.set_num_threads(threads)  # the GUI's other jobs keep their own setting
+    yield Finished(result=result)
+
+
+def _search(
+    request: SearchRequest, cancel: CancelToken | None
+) -> Generator[Event, None, SearchResult]:
     latency = yield from _predictor(request, cancel)
     supernet, supernet_id = _load_supernet(request)
     space = supernet.space
@@ -198,9 +218,7 @@ def run_search(
                 cancel=cancel, anchors=anchors,
             )
         )  # fmt: skip
-    yield Finished(
-        result=_result(request, latency, scorer, supernet, supernet_id, evolution, random)
-    )
+    return _result(request, latency, scorer, supernet, supernet_id, evolution, random)
 
 
 def _result(request, latency, scorer, supernet, supernet_id, evolution, random) -> SearchResult:

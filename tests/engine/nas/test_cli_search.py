@@ -79,7 +79,7 @@ def test_text_output_and_bench_line(tiny, capsys):
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--device", "nokia-3310", "--budget-ms", "15"], "no phone profile 'nokia-3310'"),
+        (["--device", "nokia-3310", "--budget-ms", "15"], "unknown device 'nokia-3310'"),
         (["--budget-ms", "0"], "positive number of ms"),
         (["--budget-ms", "-3"], "positive number of ms"),
         (["--budget-ms", "1"], "below the smallest subnet"),
