@@ -18,13 +18,19 @@ import torch
 
 from engine.errors import UsageError
 from engine.models.profiling import CostReport, profile_model
-from engine.phones.device import DEFAULT_DEVICE, PHONES, DeviceProfile, load_device_profile
+from engine.phones.device import (
+    DEFAULT_DEVICE,
+    DeviceProfile,
+    MeasuredColumn,
+    load_device_profile,
+    profile_path,
+)
 from engine.phones.model import RooflineModel, WorkOps, fit_roofline
 from engine.phones.npu import PowerLawRange, fit_power_law
 from engine.phones.reference_nets import REFERENCE_NETS
 
 X = TypeVar("X")
-GpuOrNpuModel = RooflineModel | PowerLawRange
+LatencyModelKind = RooflineModel | PowerLawRange
 P = TypeVar("P")
 
 
@@ -81,95 +87,129 @@ def leave_one_out(
 @functools.cache
 def reference_reports(height: int, width: int) -> dict[str, CostReport]:
     """Cost reports of every reference net; built on meta, so no weights are allocated."""
-    reports = {}
+    by_builder: dict[Callable[[], Any], CostReport] = {}  # x4plus and ESRGAN: one graph
     for net in REFERENCE_NETS:
-        with torch.device("meta"):
-            module = net.build().eval()
-        reports[net.key] = profile_model(module, height=height, width=width, device="meta")
-    return reports
+        if net.build not in by_builder:
+            with torch.device("meta"):
+                module = net.build().eval()
+            by_builder[net.build] = profile_model(module, height=height, width=width, device="meta")
+    return {net.key: by_builder[net.build] for net in REFERENCE_NETS}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ColumnFit:
+    """One column's calibrated model and its leave-one-out errors."""
+
+    column: MeasuredColumn
+    model: LatencyModelKind
+    loo: LooResult
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.column.title,
+            "model": self.column.model,
+            "params": self.model.params.as_dict(),
+            "loo": self.loo.as_dict(),
+        }
 
 
 @dataclass(frozen=True, kw_only=True)
 class Calibration:
     device: DeviceProfile
-    gpu: RooflineModel
-    npu: PowerLawRange
-    gpu_loo: LooResult
-    npu_loo: LooResult
+    fits: tuple[ColumnFit, ...]
     seconds: float
 
-    def model(self, unit: str, precision: str | None = None) -> GpuOrNpuModel:
+    def fit(self, unit: str, precision: str | None = None, runtime: str | None = None) -> ColumnFit:
+        """The fit of ``unit`` (None: the unit's first precision / runtime)."""
+        column = self.device.column(unit, precision, runtime)
+        return next(fit for fit in self.fits if fit.column is column)
+
+    def model(
+        self, unit: str, precision: str | None = None, runtime: str | None = None
+    ) -> LatencyModelKind:
         """The calibrated model of ``unit`` at ``precision`` (None: the unit's default)."""
-        columns = {"gpu": (self.device.gpu, self.gpu), "npu": (self.device.npu, self.npu)}
-        if unit not in columns:
-            raise UsageError(f"{self.device.name} has no unit {unit!r}; known: gpu, npu")
-        column, model = columns[unit]
-        if precision not in (None, column.precision):
-            raise UsageError(
-                f"{self.device.name} {unit} has no precision {precision!r}; "
-                f"known: {column.precision}"
-            )
-        return model
+        return self.fit(unit, precision, runtime).model
+
+    def default(self, unit: str) -> ColumnFit | None:
+        """The unit's default fit, None when the profile has no such unit."""
+        return self.fit(unit) if unit in self.device.units else None
+
+    # The Snapdragon 865's two columns under their old names (UsageError when absent).
+    @property
+    def gpu(self) -> LatencyModelKind:
+        return self.fit("gpu").model
+
+    @property
+    def npu(self) -> LatencyModelKind:
+        return self.fit("npu").model
+
+    @property
+    def gpu_loo(self) -> LooResult:
+        return self.fit("gpu").loo
+
+    @property
+    def npu_loo(self) -> LooResult:
+        return self.fit("npu").loo
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "device": self.device.name,
-            "gpu": {"params": self.gpu.params.as_dict(), "loo": self.gpu_loo.as_dict()},
-            "npu": {"params": self.npu.params.as_dict(), "loo": self.npu_loo.as_dict()},
-            "seconds": round(self.seconds, 3),
-        }
+        data: dict[str, Any] = {"device": self.device.name}
+        for unit in ("gpu", "npu"):
+            if (fit := self.default(unit)) is not None:
+                data[unit] = {"params": fit.model.params.as_dict(), "loo": fit.loo.as_dict()}
+        data["columns"] = {fit.column.key: fit.as_dict() for fit in self.fits}
+        data["seconds"] = round(self.seconds, 3)
+        return data
 
 
-def _fit_gpu(
-    device: DeviceProfile, reports: Mapping[str, CostReport]
-) -> tuple[RooflineModel, LooResult]:
-    column = device.gpu
+def _fit_roofline_column(
+    device: DeviceProfile, column: MeasuredColumn, reports: Mapping[str, CostReport]
+) -> ColumnFit:
     width = column.activation_bytes_per_element
+    npu = column.model == "roofline-npu"
     samples = {
-        key: (WorkOps.from_report(reports[key], bytes_per_element=width), ms)
+        key: (WorkOps.from_report(reports[key], bytes_per_element=width, npu=npu), ms)
         for key, ms in column.fit_points().items()
     }
     loo = leave_one_out(samples, fit_roofline, lambda params, work: params.ms(work))
-    return RooflineModel(
+    model = RooflineModel(
         params=fit_roofline(list(samples.values())),
         bytes_per_element=width,
         relative_error=loo.worst,
         label=f"{device.name} {column.title}",
-    ), loo
+        npu=npu,
+    )
+    return ColumnFit(column=column, model=model, loo=loo)
 
 
-def _fit_npu(
-    device: DeviceProfile, reports: Mapping[str, CostReport]
-) -> tuple[PowerLawRange, LooResult]:
-    column = device.npu
+def _fit_power_law_column(
+    device: DeviceProfile, column: MeasuredColumn, reports: Mapping[str, CostReport]
+) -> ColumnFit:
     samples = {key: (reports[key].macs, ms) for key, ms in column.fit_points().items()}
     loo = leave_one_out(samples, fit_power_law, lambda params, macs: params.ms(macs))
-    return PowerLawRange(
+    model = PowerLawRange(
         params=fit_power_law(list(samples.values())),
         relative_error=loo.worst,
         floor_ms=column.floor_ms,
         label=f"{device.name} {column.title}",
         max_calibrated_macs=max(macs for macs, _ in samples.values()),
-    ), loo
+    )
+    return ColumnFit(column=column, model=model, loo=loo)
 
 
 def calibrate(device: DeviceProfile) -> Calibration:
-    """Fit both models to the device's measurements (at its measured input size)."""
+    """Fit every column's model to its measurements (at the profile's input size)."""
     start = time.perf_counter()
     reports = reference_reports(*device.input_size)
-    measured = {key for key, _ in device.gpu.measurements_ms + device.npu.measurements_ms}
+    measured = {key for column in device.columns for key, _ in column.measurements_ms}
     if unknown := sorted(measured - set(reports)):
         raise UsageError(f"{device.name}: measurements of unknown nets {', '.join(unknown)}")
-    gpu, gpu_loo = _fit_gpu(device, reports)
-    npu, npu_loo = _fit_npu(device, reports)
-    return Calibration(
-        device=device,
-        gpu=gpu,
-        npu=npu,
-        gpu_loo=gpu_loo,
-        npu_loo=npu_loo,
-        seconds=time.perf_counter() - start,
+    fits = tuple(
+        _fit_power_law_column(device, column, reports)
+        if column.model == "power-law"
+        else _fit_roofline_column(device, column, reports)
+        for column in device.columns
     )
+    return Calibration(device=device, fits=fits, seconds=time.perf_counter() - start)
 
 
 @functools.cache
@@ -181,8 +221,4 @@ def calibration(path: Path = DEFAULT_DEVICE) -> Calibration:
 @functools.cache
 def calibration_for(profile: str) -> Calibration:
     """The calibration of the profile with id ``profile`` (its file name without .json)."""
-    path = PHONES / f"{profile}.json"
-    if not path.is_file():
-        known = ", ".join(sorted(p.stem for p in PHONES.glob("*.json")))
-        raise UsageError(f"no phone profile {profile!r}; known: {known}")
-    return calibration(path)
+    return calibration(profile_path(profile))

@@ -19,6 +19,12 @@ delegate actually dispatches:
 
 Bytes: the profiler counts fp32 tensors (profile fp32 modules); they are rescaled to the
 device's activation width (fp16 on the 865's GPU, even for a w8a8 model).
+
+The same roofline serves the Hexagon NPUs of today's phones (``npu=True``) with one change in
+which ops do work: the NPU folds only ReLU and clipping (ReLU-N) into the producing conv's
+requantization, while PReLU, LeakyReLU, scaling by a constant and the other elementwise ops
+are layers of their own (AI Hub's per-layer counts list them). Activation bytes there are
+1 per element for w8a8 and 2 for float (fp16).
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from engine.models.profiling import CostReport, OpCost
+from engine.models.profiling import OpCost
 
 PROFILED_BYTES_PER_ELEMENT = 4
 # Past this, ms / (1 - error) explodes: a band that wide says nothing anyway.
@@ -43,6 +49,10 @@ _FUSED_UNARY = frozenset(
         "silu", "silu_", "gelu", "hardswish", "hardswish_",
     )
 )  # fmt: skip
+# On the NPU: the activations folded into a conv's requantization.
+_NPU_FUSED = frozenset(
+    f"aten.{name}.default" for name in ("relu", "relu_", "hardtanh", "hardtanh_", "clamp", "clamp_")
+)
 _ELEMENTWISE = frozenset(
     f"aten.{name}.{overload}"
     for name in ("add", "add_", "sub", "sub_", "mul", "mul_", "div", "div_")
@@ -98,16 +108,28 @@ class LatencyEstimate:
         }
 
 
+class CostLike(Protocol):
+    """What the models read from a cost report: a CostReport, or mfa_ops's analytic OpList."""
+
+    @property
+    def ops(self) -> tuple[OpCost, ...]: ...
+
+    @property
+    def macs(self) -> int: ...
+
+
 class LatencyModel(Protocol):
     """Predicts the latency of one forward pass from its cost report."""
 
-    def predict(self, report: CostReport) -> LatencyEstimate: ...
+    def predict(self, report: CostLike) -> LatencyEstimate: ...
 
 
-def does_work(op: OpCost) -> bool:
+def does_work(op: OpCost, *, npu: bool = False) -> bool:
     """Whether ``op`` is a kernel of its own on the device (see the module docstring)."""
     if op.macs == 0 and op.memory_access_bytes == 0:
         return False  # views and allocations
+    if npu:
+        return op.op not in _NPU_FUSED
     if op.op in _FUSED_UNARY:
         return False
     # An elementwise op reading as many activation bytes as it writes has one activation
@@ -127,8 +149,8 @@ class WorkOps:
         return len(self.macs)
 
     @classmethod
-    def from_report(cls, report: CostReport, *, bytes_per_element: int) -> WorkOps:
-        ops = [op for op in report.ops if does_work(op)]
+    def from_report(cls, report: CostLike, *, bytes_per_element: int, npu: bool = False) -> WorkOps:
+        ops = [op for op in report.ops if does_work(op, npu=npu)]
         scale = bytes_per_element / PROFILED_BYTES_PER_ELEMENT
         return cls(
             macs=np.array([op.macs for op in ops], dtype=np.float64),
@@ -167,15 +189,17 @@ class RooflineParams:
 
 @dataclass(frozen=True, kw_only=True)
 class RooflineModel:
-    """The analytic model for one device's GPU; the band is the calibration's worst LOO error."""
+    """The analytic model of one device's GPU or NPU (``npu``: the NPU's op set); the band is
+    the calibration's worst LOO error."""
 
     params: RooflineParams
     bytes_per_element: int
     relative_error: float
     label: str
+    npu: bool = False
 
-    def predict(self, report: CostReport) -> LatencyEstimate:
-        work = WorkOps.from_report(report, bytes_per_element=self.bytes_per_element)
+    def predict(self, report: CostLike) -> LatencyEstimate:
+        work = WorkOps.from_report(report, bytes_per_element=self.bytes_per_element, npu=self.npu)
         basis = (
             f"{self.label}: per-op roofline over {work.count} ops, band = worst "
             f"leave-one-out error {self.relative_error:.1%}"

@@ -1,6 +1,6 @@
 """A rough NPU latency range: a power law in MACs, widened by its worst leave-one-out error.
 
-On the 865's Hexagon NPU no simple cost form predicts the public figures well (AIHUB.md):
+On the 865's Hexagon NPU no simple cost form predicts the public figures well (docs/PHONES.md):
 small nets sit on a 10-12 ms floor and Real-ESRGAN x4v3 runs faster than QuickSRNetLarge with
 2.8x its MACs. So the NPU answer is a range, never a point to trust: ``ms = a * GMACs**b``
 fitted in log space, widened by the fit's worst leave-one-out error and kept above the floor.
@@ -14,12 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.models.profiling import CostReport
-from engine.phones.model import LatencyEstimate
+from engine.phones.model import CostLike, LatencyEstimate
 
 # Nets with no MACs (bicubic) still pay the floor; this keeps the log finite.
 _MIN_GMACS = 1e-6
-# Ops absent from every all-NPU public graph on the 865 (AIHUB.md): XLSR's concat pushed it
+# Ops absent from every all-NPU public graph on the 865 (docs/PHONES.md): XLSR's concat pushed it
 # off the NPU into a GPU/CPU split (23 ms instead of 5). Grouped convs are on that list too,
 # but a cost report cannot tell them from plain convs.
 _OFF_NPU_OPS = {
@@ -66,7 +65,7 @@ class PowerLawRange:
     label: str
     max_calibrated_macs: int
 
-    def caveats(self, report: CostReport) -> tuple[str, ...]:
+    def caveats(self, report: CostLike) -> tuple[str, ...]:
         found = sorted({_OFF_NPU_OPS[op.op] for op in report.ops if op.op in _OFF_NPU_OPS})
         notes = []
         if found:
@@ -81,7 +80,7 @@ class PowerLawRange:
             )
         return tuple(notes)
 
-    def predict(self, report: CostReport) -> LatencyEstimate:
+    def predict(self, report: CostLike) -> LatencyEstimate:
         basis = (
             f"{self.label}: power law in MACs, range = worst leave-one-out error "
             f"{self.relative_error:.0%}, floor {self.floor_ms:g} ms; rough, confirm with an "

@@ -1,7 +1,7 @@
 """The public SR networks whose phone latencies calibrate the latency model, at random weights.
 
 Rebuilt from their public definitions (Qualcomm's aimet-model-zoo for XLSR, SESR and
-QuickSRNet; Real-ESRGAN's SRVGGNetCompact; our RRDBNet for x4plus), all at x4. Only the
+QuickSRNet; Real-ESRGAN's SRVGGNetCompact; our RRDBNet for x4plus and ESRGAN), all at x4. Only the
 graph matters here: the latency model reads the ops, MACs and bytes the profiler counts, so
 the weights are random and every net's parameter count is checked against the published one.
 Activations that TFLite fuses into the preceding conv (ReLU, clipped ReLU) are kept as they
@@ -172,6 +172,14 @@ REFERENCE_NETS: tuple[ReferenceNet, ...] = (
     ReferenceNet(
         key="real_esrgan_x4plus",
         title="Real-ESRGAN x4plus (RRDBNet 23 blocks)",
+        published_params=16_700_000,
+        build=_rrdbnet_x4plus,
+    ),
+    # The original ESRGAN generator is the same RRDBNet (23 blocks, 64 features, growth 32,
+    # nearest-upsampling tail) as x4plus: one graph, measured twice (float only on AI Hub).
+    ReferenceNet(
+        key="esrgan",
+        title="ESRGAN (RRDBNet 23 blocks)",
         published_params=16_700_000,
         build=_rrdbnet_x4plus,
     ),

@@ -129,7 +129,7 @@ def test_measurement_of_an_unknown_net_is_refused(tmp_path):
     from engine.phones.device import DEFAULT_DEVICE
 
     data = json.loads(DEFAULT_DEVICE.read_text(encoding="utf-8"))
-    data["columns"]["gpu"]["measurements_ms"]["edsr"] = 100.0
+    data["columns"][0]["measurements_ms"]["edsr"] = 100.0
     path = tmp_path / "phone.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(UsageError, match="unknown nets edsr"):
