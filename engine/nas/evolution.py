@@ -209,15 +209,10 @@ def evolve(
     """Evolutionary search; ends with ``Finished(SearchOutcome)``. ``anchors``: see _draw."""
     run: _Run[C] = _Run("evolution", fitness, latency, budget_ms, settings.candidates, cancel)
     population: list[Scored[C]] = []
-    misses = 0  # samples in a row that were already in the population
-    while len(population) < settings.population and not run.done and misses < MAX_SAMPLE_DRAWS:
+    while len(population) < settings.population and not run.done:
         config = _draw(lambda: space.sample(rng), run, MAX_SAMPLE_DRAWS, anchors)
-        if config is None:
-            break  # the generations below look further, by mutation and crossover
-        if config in run.scores:
-            misses += 1
-            continue
-        misses = 0
+        if config is None or config in run.scores:
+            break  # nothing new in MAX_SAMPLE_DRAWS samples; mutation and crossover look on
         population.append((yield from run.score(config)))
     exhausted = not population
     stale = 0
