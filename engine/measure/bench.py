@@ -30,6 +30,7 @@ from engine.errors import ModelError
 from engine.events import CancelToken, Event, Finished, Notice, Progress
 from engine.inference.backends import Backend, available_threads, make_backend
 from engine.inference.tiling import run_tiled
+from engine.measure.bench_photo import run_photo
 from engine.measure.bench_report import render_table, update_readme
 from engine.measure.bench_result import (
     STUDENT,
@@ -91,6 +92,12 @@ def run_bench(
                 yield Notice(message=f"the machine is busy (load {load:.1f}): timings suffer")
         photo = load_photo(settings.image or DEFAULT_PHOTO, settings.time_size)
         timings = yield from _time_all(descriptors, photo, settings, cancel)
+    phone = None
+    if settings.photo is not None:
+        scale = next((d.scale for d in descriptors if d.name == settings.goal_model), 4)
+        phone = yield from run_photo(
+            size=settings.photo, model=settings.goal_model, scale=scale, cancel=cancel
+        )
     result = BenchResult(
         settings=settings,
         machine=machine,
@@ -105,6 +112,7 @@ def run_bench(
             )
             for d in descriptors
         ),
+        photo=phone,
     )
     yield Finished(result=dataclasses.replace(result, goals=check_goals(result)))
 

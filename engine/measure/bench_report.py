@@ -6,6 +6,7 @@ from pathlib import Path
 
 from engine.errors import UsageError
 from engine.files import atomic_write_bytes
+from engine.measure.bench_photo import PhotoRun
 from engine.measure.bench_result import GOALS, METRIC_TITLES, BenchResult, ModelBench
 
 START_MARKER = "<!-- bench:start -->"
@@ -24,6 +25,8 @@ def render_table(result: BenchResult) -> str:
     ]
     if any(m.timings for m in result.models):
         parts += ["", *_time_table(result)]
+    if result.photo is not None:
+        parts += ["", photo_line(result.photo)]
     if result.goals:
         parts += ["", *_goal_lines(result)]
     return "\n".join(parts) + "\n"
@@ -112,6 +115,22 @@ def _time_table(result: BenchResult) -> list[str]:
         cells += [_rss(model, b) for b in backends]
         lines.append(_row(cells))
     return lines
+
+
+def photo_line(run: PhotoRun) -> str:
+    """The phone-photo paragraph: what ran, how long, how much memory at most."""
+    (w, h), (ow, oh) = run.size, run.output_size
+    megapixels = w * h / 1e6
+    head = (
+        f"**A phone photo, {w}x{h} ({megapixels:.0f} MP) to {ow}x{oh} {run.format}** "
+        f"(`{run.command}`, model {run.model}, default backend and tile size, one run in a "
+        "child process; peak RSS = its maximum resident set size, as `/usr/bin/time -v` "
+        "reports it): "
+    )
+    if run.error:
+        return head + f"fails ({run.error})."
+    peak = "n/a" if run.peak_rss_bytes is None else _bytes(run.peak_rss_bytes)
+    return head + f"{run.seconds:.1f} s, peak RSS {peak}."
 
 
 def _goal_lines(result: BenchResult) -> list[str]:

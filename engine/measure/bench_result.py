@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.inference.tiling import DEFAULT_OVERLAP
+from engine.measure.bench_photo import PHONE_PHOTO, PhotoRun
 from engine.models.mfa import LARGEST_CONFIG
 from engine.models.profiling import CostReport
 from engine.models.registry import STUDENT_NAME, TEACHER_NAME
@@ -52,6 +53,8 @@ class BenchSettings:
     tile: int | None = 272
     overlap: int = DEFAULT_OVERLAP
     image: Path | None = None  # None: the bundled astronaut photo
+    # A phone photo upscaled end to end by goal_model (bench_photo); None: not measured.
+    photo: tuple[int, int] | None = PHONE_PHOTO
 
     def __post_init__(self) -> None:
         if not self.models:
@@ -64,7 +67,9 @@ class BenchSettings:
     @classmethod
     def quick(cls) -> BenchSettings:
         """A smoke run: small sizes, one repeat, the same models and backends."""
-        return cls(profile_sizes=(64,), time_size=64, repeats=1, reference_repeats=1)
+        return cls(
+            profile_sizes=(64,), time_size=64, repeats=1, reference_repeats=1, photo=(400, 300)
+        )
 
     def repeats_for(self, name: str) -> int:
         return self.reference_repeats if name == self.reference else self.repeats
@@ -119,6 +124,7 @@ class BenchResult:
     date: str
     models: tuple[ModelBench, ...]
     goals: tuple[GoalCheck, ...] = field(default=())
+    photo: PhotoRun | None = None
 
     def model(self, name: str) -> ModelBench | None:
         return next((m for m in self.models if m.name == name), None)
@@ -169,6 +175,7 @@ class BenchResult:
                 for g in self.goals
             ],
             "goals_passed": self.goals_passed,
+            "photo": self.photo.as_dict() if self.photo else None,
         }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,8 @@ from engine.measure.bench import (
     run_bench,
     update_readme,
 )
-from engine.measure.bench_report import END_MARKER, START_MARKER
+from engine.measure.bench_photo import PhotoRun, make_phone_photo, run_photo
+from engine.measure.bench_report import END_MARKER, START_MARKER, photo_line
 from engine.models.mfa import LARGEST_CONFIG, MFAGenerator
 from engine.models.profiling import profile_model
 from engine.paths import RESOURCES
@@ -61,6 +63,7 @@ SETTINGS = BenchSettings(
     reference_repeats=1,
     tile=16,
     overlap=4,
+    photo=None,
 )
 
 
@@ -213,3 +216,37 @@ def test_settings_are_validated() -> None:
         BenchSettings(repeats=0)
     quick = BenchSettings.quick()
     assert quick.models == BenchSettings().models and quick.repeats == 1
+
+
+def test_a_phone_photo_is_upscaled_by_the_command_in_a_child_process() -> None:
+    events = []
+    runner = run_photo(size=(48, 36), model="mfagan", scale=4)
+    try:
+        while True:
+            events.append(next(runner))
+    except StopIteration as stop:
+        run = stop.value
+    assert all(isinstance(e, Progress) and e.stage == "photo" for e in events)
+    assert run.error == "" and run.output_size == (192, 144) and run.format == "PNG"
+    assert run.seconds is not None and run.seconds > 0
+    assert run.peak_rss_bytes is not None and run.peak_rss_bytes > 50 * 2**20  # Python + torch
+    line = photo_line(run)
+    assert line.startswith(
+        "**A phone photo, 48x36 (0 MP) to 192x144 PNG** (`mfagan upscale photo.jpg -o out.png`,"
+    )
+    assert re.search(rf"{run.seconds:.1f} s, peak RSS \d+\.\d\d (MiB|GiB)\.$", line)
+
+
+def test_a_failed_photo_run_says_why() -> None:
+    run = PhotoRun(
+        size=(4000, 3000), output_size=(16000, 12000), format="PNG", model="x", error="no memory"
+    )
+    assert photo_line(run).endswith("fails (no memory).")
+    assert run.as_dict()["command"] == "mfagan upscale photo.jpg -o out.png"
+
+
+def test_the_phone_photo_is_made_from_the_samples(tmp_path: Path) -> None:
+    path = make_phone_photo(tmp_path / "p.jpg", (401, 299))
+    with Image.open(path) as photo:
+        assert (photo.format, photo.size) == ("JPEG", (401, 299))
+        assert np.asarray(photo).std() > 20  # real photo content, not a flat colour
