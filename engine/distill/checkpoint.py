@@ -19,12 +19,14 @@ import copy
 import io
 import pickle
 import random
+import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from engine import files
 from engine.distill.config import config_from_dict, config_to_dict
 from engine.distill.nets import Nets
 from engine.errors import UsageError
@@ -106,12 +108,45 @@ def _resumable(config: dict[str, Any]) -> dict[str, Any]:
     return trimmed
 
 
+def remove_stale_temporaries(out_dir: Path) -> list[Path]:
+    """Delete the half-written files (checkpoint, log, report...) a killed run left in its
+    folder: only our own temporaries (engine.files naming) whose writer is gone."""
+    return files.remove_stale_temporaries(out_dir)
+
+
+def _unreadable(path: Path, error: BaseException) -> str:
+    """One line for a checkpoint torch cannot load; never torch's advice to load it with
+    weights_only=False, which would let a damaged or hostile file run code."""
+    text = str(error)
+    if isinstance(error, pickle.UnpicklingError) or "weights_only" in text.lower():
+        match = re.search(r"unsupported global:? *(?:GLOBAL )?([\w.]+)", text, re.IGNORECASE)
+        what = f" ({match[1]})" if match else ""
+        return (
+            f"{path}: the checkpoint holds code or objects that are not training state{what}; "
+            "it was not loaded (only files written by mfagan distill can be resumed)"
+        )
+    first = text.strip().splitlines()[0].split(". ")[0] if text.strip() else type(error).__name__
+    return f"{path}: the checkpoint is damaged or not a checkpoint ({first})"
+
+
 def load_checkpoint(path: Path, *, config: dict[str, Any]) -> dict:
-    """The checkpoint at ``path``; UsageError if it belongs to a different configuration."""
+    """The checkpoint at ``path``; UsageError if it belongs to a different configuration
+    or cannot be read (one line each: empty, damaged, or carrying code)."""
+    try:
+        empty = path.stat().st_size == 0
+    except OSError as error:
+        raise UsageError(
+            f"{path}: cannot read the checkpoint ({error.strerror or error})"
+        ) from None
+    if empty:
+        raise UsageError(
+            f"{path}: the checkpoint is empty (0 bytes); start the run again without --resume "
+            "or in another --out folder"
+        )
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as error:
-        raise UsageError(f"{path}: cannot read the checkpoint ({error})") from None
+    except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError) as error:
+        raise UsageError(_unreadable(path, error)) from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         found = state.get("format") if isinstance(state, dict) else type(state).__name__
         raise UsageError(f"{path}: checkpoint format {found} is not {FORMAT}")

@@ -22,6 +22,7 @@ from engine.distill.checkpoint import (
     CHECKPOINT_NAME,
     capture,
     load_checkpoint,
+    remove_stale_temporaries,
     restore,
     save_checkpoint,
 )
@@ -88,6 +89,8 @@ def _run(
         )
     # Read (and check) the checkpoint before the slow teacher cache, so a mismatch fails fast.
     state = None
+    if request.resume and parallel.main and remove_stale_temporaries(request.out_dir):
+        yield Notice(message=f"removed the unfinished files of a stopped run in {request.out_dir}")
     if request.resume and checkpoint.is_file():
         state = load_checkpoint(checkpoint, config=config_to_dict(request.config))
     session = yield from prepare(request.config, request.out_dir, parallel, cancel)

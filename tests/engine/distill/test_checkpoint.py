@@ -69,8 +69,12 @@ def test_kill_9_then_resume_continues_the_same_curve(tiny_root: Path, tmp_path: 
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
     step = _step_of(killed / "checkpoint.pt")
+    # What a kill in the middle of a write leaves: the killed writer's temporary.
+    orphan = killed / f".checkpoint.pt.{process.pid}-0123abcd.part"
+    orphan.write_bytes(b"half a checkpoint")
     target = str(step + 3)
     assert main(["distill", *common, "--steps", target, "--out", str(killed), "--resume"]) == 0
+    assert not orphan.exists() and not list(killed.glob(".*.part"))
     assert main(["distill", *common, "--steps", target, "--out", str(tmp_path / "whole")]) == 0
     a = load_file(str(killed / "student.safetensors"))
     b = load_file(str(tmp_path / "whole" / "student.safetensors"))
@@ -91,3 +95,29 @@ def test_a_checkpoint_from_before_a_new_setting_still_resumes(tmp_path: Path):
     changed = config_to_dict(DistillConfig()) | {"seed": 5}
     with pytest.raises(UsageError, match="differs in: seed"):
         load_checkpoint(path, config=changed)
+
+
+@pytest.mark.parametrize("kind", ["empty", "code", "damaged"])
+def test_an_unusable_checkpoint_is_one_line_without_torch_advice(kind: str, tmp_path: Path, capsys):
+    from engine.errors import UsageError
+
+    class RunsCode:
+        def __reduce__(self):
+            return (os.system, ("echo this must never run",))
+
+    path = tmp_path / "checkpoint.pt"
+    if kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "code":
+        torch.save({"format": 1, "step": 3, "config": {}, "payload": RunsCode()}, path)
+    else:
+        torch.save({"format": 1, "step": 3, "config": {}}, path)
+        path.write_bytes(path.read_bytes()[:60])
+    with pytest.raises(UsageError) as caught:
+        load_checkpoint(path, config={})
+    message = str(caught.value)
+    assert "\n" not in message and "weights_only" not in message and "()" not in message
+    assert str(path) in message
+    expected = {"empty": "empty (0 bytes)", "code": "holds code", "damaged": "damaged"}[kind]
+    assert expected in message
+    assert "this must never run" not in capfd.readouterr().out
