@@ -98,7 +98,7 @@ def test_a_checkpoint_from_before_a_new_setting_still_resumes(tmp_path: Path):
 
 
 @pytest.mark.parametrize("kind", ["empty", "code", "damaged"])
-def test_an_unusable_checkpoint_is_one_line_without_torch_advice(kind: str, tmp_path: Path, capsys):
+def test_an_unusable_checkpoint_is_one_line_without_torch_advice(kind: str, tmp_path: Path, capfd):
     from engine.errors import UsageError
 
     class RunsCode:
