@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from engine.imageio.data import ImageData
 from engine.imageio.formats import SUPPORTED_SUFFIXES, format_for_suffix
-from engine.imageio.reader import read_image
+from engine.imageio.raster import Raster
+from engine.imageio.reader import read_image, read_raster
 from engine.imageio.writer import write_image
 
-__all__ = ["SUPPORTED_SUFFIXES", "ImageData", "format_for_suffix", "read_image", "write_image"]
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "ImageData",
+    "Raster",
+    "format_for_suffix",
+    "read_image",
+    "read_raster",
+    "write_image",
+]

@@ -98,3 +98,15 @@ def quantize(values: np.ndarray, out: np.ndarray) -> None:
     np.nan_to_num(scaled, copy=False, nan=0.0)
     np.clip(scaled, 0, top, out=scaled)
     out[...] = scaled  # float -> int truncates, which after +0.5 rounds
+
+
+def eight_bit(pixels: np.ndarray, *, rows: int = 256) -> np.ndarray:
+    """uint8 pixels for a display: the array itself when it is 8-bit; 16-bit rounded to the
+    nearest 8-bit level a strip of ``rows`` at a time (no full-size wide temporary)."""
+    if pixels.dtype == np.uint8:
+        return pixels
+    out = np.empty(pixels.shape, np.uint8)
+    for top in range(0, pixels.shape[0], rows):
+        strip = pixels[top : top + rows].astype(np.uint32)
+        out[top : top + rows] = (strip * 255 + 32767) // 65535
+    return out

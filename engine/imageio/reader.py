@@ -15,6 +15,7 @@ from engine.imageio.data import DecodedPixels, ImageData
 from engine.imageio.formats import FORMATS, SUPPORTED_LABELS, label, sniff_format
 from engine.imageio.metadata import apply_orientation, clean_exif, cmyk_to_rgb
 from engine.imageio.png import decode_png, png_bit_depth
+from engine.imageio.raster import Raster
 from engine.imageio.tiff import TooLarge, Unsupported, decode_tiff
 
 NOT_FOUND = "file not found"
@@ -49,7 +50,33 @@ def read_image(path: Path) -> ImageData:
         return _read(path)
 
 
+def read_raster(path: Path) -> Raster:
+    """``read_image`` without the float conversion: the file's own 8/16-bit pixels (upright,
+    alpha last), for results too large to hold as float32 (a staged upscale)."""
+    path = Path(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        pixels, orientation, exif, fmt = _read_parts(path)
+    planes = [apply_orientation(pixels.color, orientation)]
+    if pixels.alpha is not None:
+        planes.append(apply_orientation(pixels.alpha, orientation))
+    joined = planes[0] if len(planes) == 1 else np.concatenate(planes, axis=2)
+    return Raster(
+        pixels=np.ascontiguousarray(joined),
+        alpha=pixels.alpha is not None,
+        exif=exif,
+        icc_profile=pixels.icc,
+        format=fmt,
+    )
+
+
 def _read(path: Path) -> ImageData:
+    pixels, orientation, exif, fmt = _read_parts(path)
+    return _image_data(pixels, orientation=orientation, exif=exif, fmt=fmt)
+
+
+def _read_parts(path: Path) -> tuple[DecodedPixels, int, bytes | None, str]:
     data = _read_bytes(path)
     kind = sniff_format(data)
     if kind is not None and kind not in FORMATS:
@@ -63,7 +90,7 @@ def _read(path: Path) -> ImageData:
             pixels = _decode(path, im, data, fmt)
             exif = _exif_of(im)
     exif_bytes, orientation = clean_exif(exif)
-    return _image_data(pixels, orientation=orientation, exif=exif_bytes, fmt=fmt)
+    return pixels, orientation, exif_bytes, fmt
 
 
 def _read_bytes(path: Path) -> bytes:

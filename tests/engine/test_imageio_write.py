@@ -23,10 +23,11 @@ from engine.imageio import (
     format_for_suffix,
     png,
     read_image,
+    read_raster,
     write_image,
 )
 from engine.imageio.metadata import srgb_profile
-from engine.imageio.raster import Raster
+from engine.imageio.raster import Raster, eight_bit
 
 EXIF_IFD, GPS_IFD = 0x8769, 0x8825
 
@@ -435,3 +436,26 @@ def test_raster_metadata_is_kept(tmp_path: Path) -> None:
         assert back.icc_profile == srgb_profile()
         with Image.open(tmp_path / f"out{suffix}") as opened:
             assert opened.getexif().get(0x010F) == "MFAGAN test camera"
+
+
+@pytest.mark.parametrize(("channels", "depth"), [(4, 16), (1, 8), (3, 8)])
+def test_read_raster_gives_back_the_written_pixels(
+    tmp_path: Path, channels: int, depth: int
+) -> None:
+    raster = _raster(channels, depth, alpha=channels == 4)
+    write_image(tmp_path / "out.png", raster)
+    back = read_raster(tmp_path / "out.png")
+    assert (back.alpha, back.format, back.pixels.dtype) == (
+        raster.alpha,
+        "PNG",
+        raster.pixels.dtype,
+    )
+    np.testing.assert_array_equal(back.pixels, raster.pixels)
+
+
+def test_eight_bit_rounds_16_bit_levels_to_the_nearest() -> None:
+    levels = np.arange(65536, dtype=np.uint16).reshape(256, 256, 1)
+    expected = np.rint(levels / 257).astype(np.uint8)
+    np.testing.assert_array_equal(eight_bit(levels, rows=7), expected)
+    small = np.zeros((2, 2, 3), np.uint8)
+    assert eight_bit(small) is small
