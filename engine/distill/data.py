@@ -15,17 +15,14 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from engine.distill.config import SCALE, DataConfig, DegradationConfig
 from engine.errors import ImageError, UsageError
-from engine.events import Event, Finished, Notice, Progress
+from engine.events import CancelToken, Event, Finished, Notice, Progress, result_of
 from engine.files import file_sha256
 from engine.imageio import read_image
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"})
-_EXIF_ORIENTATION = 0x0112
-_SWAPPED_ORIENTATIONS = frozenset({5, 6, 7, 8})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,17 +65,28 @@ class CropPool:
     val: tuple[Crop, ...]
 
 
-def _oriented_size(path: Path) -> tuple[int, int]:
-    """Width and height after EXIF orientation, from the header when Pillow can read it."""
+@dataclass(frozen=True, kw_only=True)
+class PhotoScan:
+    """What a scan found: photos to train on, and every file left out with the reason."""
+
+    good: list[SourceImage]
+    bad: list[tuple[Path, str]]  # cannot be read: damaged, or not a format we read
+    small: list[Path]  # smaller than the crop
+    duplicates: list[Path]  # same content as a photo in ``good``
+
+
+def inspect_photo(path: Path) -> SourceImage:
+    """Hash and fully decode one photo (ImageError if it cannot be trained on).
+
+    Decoding the whole file, not just its header, is what finds a truncated JPEG or an
+    AVIF named .jpg here rather than in the middle of training.
+    """
     try:
-        with Image.open(path) as image:
-            width, height = image.size
-            if image.getexif().get(_EXIF_ORIENTATION, 1) in _SWAPPED_ORIENTATIONS:
-                width, height = height, width
-            return width, height
-    except (OSError, ValueError, Image.DecompressionBombError):
-        color = read_image(path).color  # its own clear ImageError if unreadable
-        return color.shape[1], color.shape[0]
+        digest = file_sha256(path)
+    except OSError as error:
+        raise ImageError(path, f"cannot be read ({error.strerror or error})") from None
+    color = read_image(path).color  # orientation applied, as training will see it
+    return SourceImage(path=path, digest=digest, width=color.shape[1], height=color.shape[0])
 
 
 def image_files(dirs: Sequence[Path]) -> list[Path]:
@@ -92,38 +100,48 @@ def image_files(dirs: Sequence[Path]) -> list[Path]:
     return files
 
 
-def scan_images(dirs: Sequence[Path], min_side: int) -> Iterator[Event]:
-    """Hash and measure every image; Finished.result is a list of SourceImage.
+def scan_photos(
+    dirs: Sequence[Path], min_side: int, *, cancel: CancelToken | None = None
+) -> Iterator[Event]:
+    """Decode every photo of ``dirs``; Finished.result is a PhotoScan (good and bad).
 
-    Unreadable files, images smaller than ``min_side`` and exact duplicates are skipped
-    with a notice.
+    Each unreadable file gets one Notice naming it and the reason; one more Notice counts
+    what was left out. Images smaller than ``min_side`` and exact duplicates are left out.
     """
     files = image_files(dirs)
     seen: set[str] = set()
-    images: list[SourceImage] = []
-    small = duplicates = 0
+    scan = PhotoScan(good=[], bad=[], small=[], duplicates=[])
     yield Progress(stage="scan", done=0, total=len(files))
     for index, path in enumerate(files):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
         try:
-            digest = file_sha256(path)
-            width, height = _oriented_size(path)
-        except (OSError, ImageError) as error:
-            yield Notice(message=f"skipped {path}: {error}")
-            continue
-        if digest in seen:
-            duplicates += 1
-        elif min(width, height) < min_side:
-            small += 1
+            image = inspect_photo(path)
+        except ImageError as error:
+            scan.bad.append((path, error.reason))
+            yield Notice(message=f"left out {path}: {error.reason}")
         else:
-            seen.add(digest)
-            images.append(SourceImage(path=path, digest=digest, width=width, height=height))
+            if image.digest in seen:
+                scan.duplicates.append(path)
+            elif min(image.width, image.height) < min_side:
+                scan.small.append(path)
+            else:
+                seen.add(image.digest)
+                scan.good.append(image)
         yield Progress(stage="scan", done=index + 1, total=len(files))
-    if small or duplicates:
+    if scan.bad or scan.small or scan.duplicates:
         yield Notice(
-            message=f"skipped {small} image(s) smaller than {min_side} px "
-            f"and {duplicates} duplicate(s)"
+            message=f"{len(scan.good)} photo(s) to train on; left out {len(scan.bad)} that "
+            f"cannot be read, {len(scan.small)} smaller than {min_side} px and "
+            f"{len(scan.duplicates)} duplicate(s)"
         )
-    yield Finished(result=images)
+    yield Finished(result=scan)
+
+
+def scan_images(dirs: Sequence[Path], min_side: int) -> Iterator[Event]:
+    """``scan_photos`` for the trainer: Finished.result is the list of good SourceImages."""
+    scan: PhotoScan = yield from result_of(scan_photos(dirs, min_side))
+    yield Finished(result=scan.good)
 
 
 def _hash_fraction(digest: str) -> float:

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from engine.distill.config import DataConfig
-from engine.distill.data import SourceImage, plan_crops, scan_images, split_images
+from engine.distill.data import SourceImage, plan_crops, scan_images, scan_photos, split_images
 from engine.errors import UsageError
 from engine.events import Finished, Notice
 
@@ -44,7 +44,51 @@ def test_scan_skips_small_images_and_duplicates(tiny_root: Path, tmp_path: Path)
     images, notices = _scan([folder], min_side=32)
     assert sorted(im.path.name for im in images) == ["astronaut.png", "chelsea.png"]
     assert (images[0].width, images[0].height) == (128, 96)
-    assert any("1 image(s) smaller than 32 px and 1 duplicate(s)" in n for n in notices)
+    assert any("1 smaller than 32 px and 1 duplicate(s)" in n for n in notices)
+
+
+def _damaged_photos(folder: Path) -> None:
+    """A JPEG cut short (its header is whole: only decoding finds it) and an AVIF named .jpg."""
+    whole = folder / "astronaut.png"
+    with Image.open(whole) as image:
+        image.convert("RGB").save(folder / "cut.jpg", quality=90)
+    data = (folder / "cut.jpg").read_bytes()
+    (folder / "cut.jpg").write_bytes(data[: len(data) // 2])
+    (folder / "avif.jpg").write_bytes(b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00" + bytes(200))
+
+
+def test_scan_decodes_every_photo_and_lists_the_bad_ones_once(tiny_root: Path, tmp_path: Path):
+    folder = tmp_path / "photos"
+    shutil.copytree(tiny_root / "photos_a", folder)
+    _damaged_photos(folder)
+    events = list(scan_photos([folder], 32))
+    scan = events[-1].result
+    assert sorted(im.path.name for im in scan.good) == ["astronaut.png", "chelsea.png"]
+    reasons = dict((p.name, why) for p, why in scan.bad)
+    assert set(reasons) == {"cut.jpg", "avif.jpg"}
+    assert "truncated" in reasons["cut.jpg"] and "AVIF" in reasons["avif.jpg"]
+    notices = [e.message for e in events if isinstance(e, Notice)]
+    for name in reasons:
+        assert sum(name in n for n in notices) == 1
+    assert any("left out 2 that cannot be read" in n for n in notices)
+
+
+def test_distill_trains_on_the_good_photos_of_a_folder_with_damaged_ones(
+    tiny_root: Path, tmp_path: Path
+):
+    from engine.distill.config import load_config, with_overrides
+    from engine.distill.trainer import DistillRequest, distill
+
+    root = tmp_path / "root"
+    shutil.copytree(tiny_root, root)
+    _damaged_photos(root / "photos_a")
+    config = with_overrides(
+        load_config(root / "tiny.toml"), {"schedule.steps": 2, "schedule.val_every": 2}
+    )
+    events = list(distill(DistillRequest(config=config, out_dir=tmp_path / "run")))
+    assert isinstance(events[-1], Finished)
+    notices = [e.message for e in events if isinstance(e, Notice)]
+    assert sum("cut.jpg" in n for n in notices) == 1
 
 
 def test_split_by_content_never_mixes_and_keeps_both_sides():
