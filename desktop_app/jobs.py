@@ -4,9 +4,10 @@ Each job is built from an immutable request made on the UI thread and only calls
 (plus QImage, which is safe off the UI thread for display copies). Model loading and ONNX
 export happen once per model, backend and tile choice (``UpscalerPool``).
 
-An upscale is "staged": the full-quality result goes to a lossless PNG in a session folder
-(the window only keeps an 8-bit preview), and Save writes it in the chosen format through
-the engine, so big results do not sit in memory and saving never re-runs the model.
+An upscale is "staged": the full-quality 8/16-bit result goes to raw pixels in a session
+folder (staging.py; the window only keeps an 8-bit preview), and Save writes it in the chosen
+format through the engine, so big results do not sit in memory and saving never re-runs
+the model.
 """
 
 from __future__ import annotations
@@ -21,18 +22,19 @@ from typing import Any
 
 from PySide6.QtGui import QImage
 
-from desktop_app.images import from_qimage, thumbnail, to_qimage
+from desktop_app.images import from_qimage, raster_to_qimage, thumbnail, to_qimage
+from desktop_app.staging import SUFFIX, load_staged, stage
 from engine.errors import ImageError, ModelError
 from engine.events import CancelToken, Event, Finished, Progress, result_of
 from engine.imageio import read_image, write_image
 from engine.inference.batch import BatchRequest, find_images, run_batch
+from engine.inference.render import plan_raster, upscale_to_raster
 from engine.inference.upscale import (
     BackendKind,
     TargetSize,
     Upscaler,
     WriteOptions,
     check_distinct,
-    upscale_image,
 )
 from engine.models.descriptor import ModelDescriptor
 from engine.models.registry import default_model_name, get_model
@@ -167,29 +169,41 @@ class UpscaleOutcome:
         return f"{self.model_name} {self.scale_label}"
 
 
+# The staged result keeps what PNG keeps (16-bit, grey, alpha): whatever Save is asked for.
+STAGE_WRITE = WriteOptions(format="PNG")
+
+
 def upscale_job(request: UpscaleRequest, pool: UpscalerPool, cancel: CancelToken) -> Iterator[Any]:
+    """Upscale straight into 8/16-bit pixels (no full-size float copy), keep them on disk
+    raw (staging.py) and show an 8-bit preview made from them strip by strip."""
     upscaler: Upscaler = yield from pool.prepared(request.model)
     started = time.perf_counter()
     image = read_image(request.source)
-    result = yield from result_of(upscale_image(upscaler, image, request.target, cancel))
+    input_size = [image.width, image.height]
+    request.stage_dir.mkdir(parents=True, exist_ok=True)
+    staged = request.stage_dir / f"{request.source.stem}-{uuid.uuid4().hex[:8]}{SUFFIX}"
+    # Memory and disk are checked before any model work: one clear line if it cannot fit.
+    layout = plan_raster(upscaler, image, request.target, staged, STAGE_WRITE)
+    raster = yield from result_of(
+        upscale_to_raster(upscaler, image, request.target, layout, cancel)
+    )
+    del image
     seconds = time.perf_counter() - started
     cancel.raise_if_cancelled()
     yield Progress(stage="finishing", done=0, total=1, message="keeping the full-quality result")
-    request.stage_dir.mkdir(parents=True, exist_ok=True)
-    staged = request.stage_dir / f"{request.source.stem}-{uuid.uuid4().hex[:8]}.png"
-    write_image(staged, result, format="PNG")
-    height, width = result.color.shape[:2]
+    stage(raster, staged)
+    preview = raster_to_qimage(raster)
     descriptor = upscaler.descriptor
     details = upscaler.details() | {
-        "input_size": [image.width, image.height],
-        "output_size": [width, height],
+        "input_size": input_size,
+        "output_size": [raster.width, raster.height],
         "seconds": round(seconds, 2),
     }
     yield Finished(
         result=UpscaleOutcome(
             source=request.source,
             staged=staged,
-            preview=to_qimage(result),
+            preview=preview,
             model_name=descriptor.name,
             scale_label=request.target.label(descriptor.scale),
             details=details,
@@ -208,12 +222,12 @@ class SaveRequest:
 def save_job(request: SaveRequest, cancel: CancelToken) -> Iterator[Any]:
     """Write a staged result in its final format; refuses to touch the source file."""
     check_distinct(request.source, request.output)
-    image = read_image(request.staged)
+    result = load_staged(request.staged)
     cancel.raise_if_cancelled()
     request.output.parent.mkdir(parents=True, exist_ok=True)
     write_image(
         request.output,
-        image,
+        result,
         format=request.write.format,
         quality=request.write.quality,
         keep_metadata=request.write.keep_metadata,

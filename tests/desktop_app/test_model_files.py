@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from PIL import Image
 
 from desktop_app.settings import SettingsStore
+from desktop_app.staging import load_staged
 from engine.models.rrdbnet import RRDBNet, RRDBNetConfig
 from tests.desktop_app.helpers import WAIT_MS
 
@@ -36,7 +36,7 @@ def test_added_model_file_is_selected_used_and_remembered(
     with qtbot.waitSignal(window.upscale.work.resultReady, timeout=WAIT_MS) as result:
         window.upscale.add_paths([photo])
     assert result.args[0].model_name == "my-esrgan"
-    assert Image.open(result.args[0].staged).size == (256, 192)
+    assert load_staged(result.args[0].staged).pixels.shape[1::-1] == (256, 192)
     window.close()
 
     reopened = make_window(SettingsStore(store.path))

@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PIL import Image
 from support import tiny_distill_setup
 
 from desktop_app.retrain_plan import Measurement
+from desktop_app.staging import load_staged
 from tests.desktop_app.helpers import WAIT_MS, assert_ready_after_stop, save_photo
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -62,7 +62,7 @@ def test_tiny_run_completes_and_its_model_is_selectable(qtbot, window, tmp_path:
         window.upscale.add_paths([photo])
     outcome = result.args[0]
     assert outcome.model_name == "gui-tiny"
-    assert Image.open(outcome.staged).size == (256, 192)
+    assert load_staged(outcome.staged).pixels.shape[1::-1] == (256, 192)
 
 
 def test_cancel_then_resume_continues_the_same_run(qtbot, window, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication, QImage
 
 from desktop_app import jobs
+from desktop_app.staging import load_staged
 from engine.events import CancelToken, Progress
 from tests.desktop_app.helpers import WAIT_MS, assert_ready_after_stop, save_photo
 
@@ -47,7 +48,7 @@ def test_dropped_image_is_upscaled_and_shown(qtbot, window, photo: Path) -> None
     assert item.state == "done" and "done" in item.status_text()
     assert page.queue.item(0).icon().isNull() is False
     # The full-quality result is staged, and nothing was written next to the photo.
-    assert Image.open(outcome.staged).size == (256, 192)
+    assert load_staged(outcome.staged).pixels.shape[1::-1] == (256, 192)
     assert sorted(p.name for p in photo.parent.iterdir()) == ["astronaut.png"]
 
 
