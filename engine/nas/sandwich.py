@@ -58,7 +58,8 @@ def _shrunk(space: SearchSpace, phase: int, rng: np.random.Generator) -> MFAConf
         changes["width"] = largest.width
     elif phase < 3:
         changes["width"] = largest.width
-        changes["inner_width"] = config.inner_width
+        inner = space.inner_choices(largest.width)
+        changes["inner_width"] = inner[int(rng.integers(0, len(inner)))]
     return dataclasses.replace(config, **changes) if changes else config
 
 

@@ -170,3 +170,30 @@ def test_two_process_gloo_matches_one_process(tiny_root: Path, tmp_path: Path):
     one = load_file(str(tmp_path / "one" / "supernet.safetensors"))
     assert ddp.keys() == one.keys()
     assert all(torch.allclose(ddp[k], one[k], atol=1e-5) for k in ddp)
+
+
+def test_step_subnets_follow_the_rules() -> None:
+    from engine.nas.sandwich import step_subnets
+    from engine.nas.space import DEFAULT_SPACE
+    from engine.nas.train_config import SupernetRules
+
+    sandwich = SupernetRules(random_subnets=3)
+    picks = step_subnets(DEFAULT_SPACE, sandwich, seed=1, step=5, total=100)
+    assert picks[:2] == [DEFAULT_SPACE.largest(), DEFAULT_SPACE.smallest()] and len(picks) == 5
+    assert picks == step_subnets(DEFAULT_SPACE, sandwich, seed=1, step=5, total=100)
+    assert picks != step_subnets(DEFAULT_SPACE, sandwich, seed=1, step=6, total=100)
+    progressive = SupernetRules(rule="progressive", random_subnets=3)
+    early = [
+        c
+        for step in range(25)
+        for c in step_subnets(DEFAULT_SPACE, progressive, seed=1, step=step, total=100)
+    ]
+    assert all(c.width == 48 and c.inner_width == 32 and all(c.half_res) for c in early)
+    assert len({c.num_blocks for c in early}) == 5  # depth is elastic from the start
+    late = [
+        c
+        for step in range(75, 100)
+        for c in step_subnets(DEFAULT_SPACE, progressive, seed=1, step=step, total=100)
+    ]
+    assert {c.width for c in late} == set(DEFAULT_SPACE.widths)
+    assert all(DEFAULT_SPACE.contains(c) for c in early + late)
