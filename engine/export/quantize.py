@@ -17,7 +17,9 @@ Pitfalls handled here (each has a test):
 ``keep_float`` leaves chosen parts in float, the standard remedies when INT8 loses too much:
 ``"first"`` (the first conv: its input is the raw image), ``"last"`` (the last conv, whose
 output becomes pixels) and ``"tail"`` (everything after the last conv: pixel shuffle, the
-upsampled input skip, the add and the clip).
+upsampled input skip, the add and the clip). ``"tail"`` alone changes no 8-bit pixel for
+8-bit photos: the input and the clipped output are quantized onto the 1/255 grid they
+already lie on; it matters together with ``"last"``.
 """
 
 from __future__ import annotations

@@ -16,10 +16,12 @@ channel, int8 activations calibrated on photo crops at the export shape.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import logging
 import operator
 import os
+import sys
 from collections.abc import Iterator
 
 import numpy as np
@@ -34,15 +36,13 @@ INSTALL_HINT = "pip install 'mfagan-studio[phone]' (litert-torch and ai-edge-lit
 
 
 def missing_reason() -> str | None:
-    """Why TFLite export cannot run here, or None when it can."""
-    try:
-        import ai_edge_litert.interpreter  # noqa: F401
-        import litert_torch  # noqa: F401
-    except ImportError as error:
-        missing = error.name or "a module"
-        return f"TFLite export needs litert-torch and ai-edge-litert ({missing} is missing): " + (
-            INSTALL_HINT
-        )
+    """Why TFLite export cannot run here, or None when it can (finds, does not import)."""
+    for module in ("litert_torch", "ai_edge_litert"):
+        if importlib.util.find_spec(module) is None:
+            return (
+                f"TFLite export needs litert-torch and ai-edge-litert ({module} is missing): "
+                + (INSTALL_HINT)
+            )
     return None
 
 
@@ -92,21 +92,37 @@ class _ChannelLast(nn.Module):
 
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
-    """litert-torch prints its stage timings and absl logs; keep the user's terminal clean."""
+    """litert-torch, jax and absl print stage timings and logs from Python and from C++ on
+    file descriptors 1 and 2; keep the user's terminal (and the progress bar) clean."""
     logging.getLogger("absl").setLevel(logging.ERROR)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        yield
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    with open(os.devnull, "w") as null:
+        try:
+            os.dup2(null.fileno(), 1)
+            os.dup2(null.fileno(), 2)
+            with (
+                contextlib.redirect_stdout(io.StringIO()),
+                contextlib.redirect_stderr(io.StringIO()),
+            ):
+                yield
+        finally:
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
 
 
 def convert_float(module: nn.Module, *, side: int, in_channels: int = 3) -> bytes:
     """Float32 .tflite bytes of ``module`` at (1, side, side, C) NHWC."""
     require()
-    import litert_torch
-
     sample = (torch.rand(1, side, side, in_channels),)
     try:
         with _quiet():
+            import litert_torch
+
             edge = litert_torch.convert(_ChannelLast(module).eval(), sample)
     except Exception as error:
         raise ModelError(f"litert-torch cannot convert this model ({_first_line(error)})") from None
@@ -116,10 +132,11 @@ def convert_float(module: nn.Module, *, side: int, in_channels: int = 3) -> byte
 def convert_int8(module: nn.Module, calibration: np.ndarray) -> bytes:
     """INT8 .tflite bytes, calibrated on ``calibration`` (NCHW batch at the export shape)."""
     require()
-    import litert_torch
-    from litert_torch.quantize import pt2e_quantizer
-    from litert_torch.quantize.quant_config import QuantConfig
-    from torchao.quantization.pt2e import quantize_pt2e
+    with _quiet():  # importing them prints absl and jax notices from C++
+        import litert_torch
+        from litert_torch.quantize import pt2e_quantizer
+        from litert_torch.quantize.quant_config import QuantConfig
+        from torchao.quantization.pt2e import quantize_pt2e
 
     nhwc = torch.from_numpy(np.ascontiguousarray(calibration.transpose(0, 2, 3, 1)))
     sample = (nhwc[:1],)
@@ -149,9 +166,9 @@ class LiteRTRunner:
 
     def __init__(self, model: bytes, *, threads: int = 1) -> None:
         require()
-        from ai_edge_litert.interpreter import Interpreter
-
         with _quiet():
+            from ai_edge_litert.interpreter import Interpreter
+
             self._interpreter = Interpreter(model_content=model, num_threads=threads)
             self._interpreter.allocate_tensors()
         self._input = self._interpreter.get_input_details()[0]
