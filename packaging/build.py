@@ -27,6 +27,9 @@ PACKAGING = ROOT / "packaging"
 DIST = ROOT / "dist"
 APP = DIST / "mfagan-studio"
 LINUX_EXTRAS = ("mfagan-studio.desktop", "install-desktop-entry.sh")
+# Symbol tables (not the dynamic symbols the loader uses) of torch's own libraries: ~90 MB.
+# Not every library: strip breaks those auditwheel/patchelf rewrote (numpy's OpenBLAS).
+STRIPPED = ("torch/lib/libtorch_cpu.so", "torch/lib/libtorch_python.so")
 
 
 def run_pyinstaller() -> None:
@@ -53,6 +56,20 @@ def add_linux_extras() -> None:
     """The .desktop entry and its installer sit beside the executables."""
     for name in LINUX_EXTRAS:
         shutil.copy2(PACKAGING / name, APP / name)
+
+
+def strip_torch() -> int:
+    """Bytes saved by stripping STRIPPED (Linux, where binutils' strip is present)."""
+    strip = shutil.which("strip")
+    if strip is None or not sys.platform.startswith("linux"):
+        return 0
+    saved = 0
+    for relative in STRIPPED:
+        path = APP / "_internal" / relative
+        before = path.stat().st_size
+        subprocess.run([strip, "--strip-unneeded", str(path)], check=True)
+        saved += before - path.stat().st_size
+    return saved
 
 
 def archive_name() -> str:
@@ -112,6 +129,8 @@ def main() -> int:
     if not args.skip_pyinstaller:
         step("pyinstaller", run_pyinstaller)
     if sys.platform.startswith("linux"):
+        saved = step("strip torch", strip_torch)
+        print(f"strip: {saved / 1e6:.1f} MB saved on {', '.join(STRIPPED)}")
         step("desktop entry", add_linux_extras)
     sizes = step("size table", write_sizes)
     archive = step("archive", make_archive)

@@ -68,8 +68,11 @@ _DROPPED_PREFIXES = (
     "PySide6/Qt/plugins/platforms/libqminimalegl",
     "PySide6/Qt/plugins/platforms/libqvkkhrdisplay",
     "PySide6/Qt/plugins/platforms/libqvnc",
-    # torchvision's compiled ops are a CUDA build (they need libc10_cuda): never loadable here.
+    # torchvision's compiled parts are a CUDA build (they need libtorch_cuda): they never load
+    # beside CPU torch, here or in the source install (engine/models/_torchvision_compat.py).
     "torchvision/_C.so",
+    "torchvision/image.so",
+    "torchvision.libs/",
 )
 
 # Individual files by pattern: GPU runtimes (the build is CPU-only by design) and test libraries.

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -31,7 +32,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "resources" / "samples"
 PHOTO = SAMPLES / "coffee.png"
 EXPORT_FORMATS = "onnx,onnx-int8,torchscript"
-GPU_MARKERS = ("cuda", "cudnn", "cublas", "nccl", "tensorrt", "rocm", "migraphx", "openvino")
+# CUDA runtimes, GPU builds of torch, and onnxruntime's GPU execution providers.
+GPU_LIBRARY = re.compile(
+    r"^lib(cuda|cudart|cudnn|cublas|cufft|curand|cusolver|cusparse|nccl|nvrtc|nvjitlink"
+    r"|torch_cuda|c10_cuda)|providers_(cuda|tensorrt|rocm|migraphx|openvino)",
+    re.IGNORECASE,
+)
 
 DISTILL_TOML = """\
 # 20 steps on the two sample photos with the real (bundled) teacher, on small crops.
@@ -173,12 +179,40 @@ def check_upscale(ctx: Context) -> str:
     return "; ".join(results)
 
 
+def check_user_model(ctx: Context) -> str:
+    """A small ESRGAN file loaded through spandrel (and so torchvision) in both installs."""
+    import torch
+    from safetensors.torch import save_file
+
+    from engine.models.rrdbnet import RRDBNet, RRDBNetConfig
+
+    torch.manual_seed(0)
+    net = RRDBNet(RRDBNetConfig(num_block=2, num_feat=16, num_grow_ch=8))
+    weights = ctx.scratch / "user-esrgan.safetensors"
+    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(weights))
+    crop = ctx.scratch / "crop.png"
+    with Image.open(PHOTO) as photo:
+        photo.convert("RGB").crop((200, 120, 264, 184)).save(crop)
+    outputs = []
+    for name, runner in (("frozen", ctx.run), ("source", None)):
+        out = ctx.scratch / f"user-{name}.png"
+        args = ("upscale", str(crop), "-o", str(out), "--model", str(weights), "--quiet")
+        if runner is None:
+            source_cli(ctx, *args)
+        else:
+            runner("mfagan", *args)
+        outputs.append(_pixels(out))
+    if not np.array_equal(*outputs):
+        raise CheckFailed("a spandrel user model upscales differently in the frozen app")
+    return f"ESRGAN file via spandrel: identical {outputs[0].shape[1]}x{outputs[0].shape[0]}"
+
+
 def check_providers(ctx: Context) -> str:
     """No GPU execution provider or CUDA library in the bundle: onnxruntime runs on the CPU."""
     found = [
         str(p.relative_to(ctx.app))
         for p in ctx.app.rglob("*")
-        if p.is_file() and any(m in p.name.lower() for m in GPU_MARKERS)
+        if p.is_file() and GPU_LIBRARY.search(p.name)
     ]
     if found:
         raise CheckFailed(f"GPU libraries in the bundle: {found[:5]}")
@@ -277,6 +311,7 @@ CHECKS: tuple[tuple[str, Callable[[Context], str]], ...] = (
     ("models --json", check_models),
     ("CPU only", check_providers),
     ("upscale = source", check_upscale),
+    ("user model file", check_user_model),
     ("ONNX export", check_export),
     ("distill 20 steps", check_distill),
     ("GUI --screenshot", check_screenshot),

@@ -51,6 +51,7 @@ def test_keeps_what_the_app_runs(rules, dest):
         "numpy/_core/include/numpy/ndarraytypes.h",
         "torch\\include\\c10\\core\\Device.h",  # Windows separators
         "jaxlib/libjax_common.so",
+        "torchvision/image.so",
     ],
 )
 def test_drops_what_the_app_never_reads(rules, dest):

@@ -50,3 +50,21 @@ def test_every_check_is_listed_once(pt):
     names = [name for name, _ in pt.CHECKS]
     assert len(names) == len(set(names))
     assert {"--version", "models --json", "upscale = source", "GUI --screenshot"} <= set(names)
+
+
+@pytest.mark.parametrize(
+    ("name", "gpu"),
+    [
+        ("libcudnn.so.9", True),
+        ("libcublasLt.so.12", True),
+        ("libtorch_cuda.so", True),
+        ("libonnxruntime_providers_cuda.so", True),
+        ("onnxruntime_providers_tensorrt.dll", True),
+        ("libonnxruntime_providers_shared.so", False),
+        ("libicudata.so.73", False),  # Unicode data, not CUDA
+        ("cudagraphs.py", False),
+        ("libtorch_cpu.so", False),
+    ],
+)
+def test_gpu_library_names(pt, name, gpu):
+    assert bool(pt.GPU_LIBRARY.search(name)) is gpu
