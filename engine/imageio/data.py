@@ -22,6 +22,8 @@ class ImageData:
     was converted through its own profile).
     format: Pillow's name of the source format ("PNG", "JPEG", "WEBP", "TIFF", "BMP"), or ""
     for an image that was not read from a file.
+    notes: what the reader left out and the user should be told, one line each (e.g. a
+    damaged ICC profile, dropped rather than copied into the output).
     """
 
     color: np.ndarray
@@ -30,6 +32,7 @@ class ImageData:
     exif: bytes | None = None
     icc_profile: bytes | None = None
     format: str = ""
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         color = self.color

@@ -100,6 +100,44 @@ def icc_matches(icc: bytes, *, grey: bool) -> bool:
     return space == (b"GRAY" if grey else b"RGB ")
 
 
+_ICC_HEADER = 128
+
+
+def icc_problem(icc: bytes) -> str | None:
+    """Why a colour profile cannot be used (truncated, unparseable, or no transform to
+    sRGB can be built from it), or None. Copied into an output such a profile makes
+    viewers misrender the colours or refuse the file."""
+    declared = int.from_bytes(icc[:4], "big") if len(icc) >= 4 else 0
+    if len(icc) < _ICC_HEADER or declared > len(icc):
+        return f"is truncated ({len(icc)} of {max(declared, _ICC_HEADER)} bytes)"
+    return _parse_problem(bytes(icc))
+
+
+
+@functools.lru_cache(maxsize=32)
+def _parse_problem(icc: bytes) -> str | None:
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        mode = {b"RGB ": "RGB", b"GRAY": "L"}.get(icc[16:20])
+        if mode is not None:
+            # Parsing reads only the header; building a transform reads the tags.
+            srgb = ImageCms.ImageCmsProfile(io.BytesIO(srgb_profile()))
+            ImageCms.buildTransform(profile, srgb, mode, "RGB")
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return "cannot be read by colour management (damaged)"
+    return None
+
+
+def checked_icc(icc: bytes | None) -> tuple[bytes | None, str | None]:
+    """(the profile, or None when it is unusable, and then a one-line note saying so)."""
+    if not icc:
+        return None, None
+    problem = icc_problem(icc)
+    if problem is None:
+        return icc, None
+    return None, f"its ICC colour profile {problem}; it is left out (viewers will assume sRGB)"
+
+
 @functools.cache
 def srgb_profile() -> bytes:
     """An sRGB profile, attached to CMYK images once converted through their own profile."""

@@ -13,7 +13,7 @@ from PIL import Image
 from engine.errors import ImageError
 from engine.imageio.data import DecodedPixels, ImageData
 from engine.imageio.formats import FORMATS, SUPPORTED_LABELS, label, sniff_format
-from engine.imageio.metadata import apply_orientation, clean_exif, cmyk_to_rgb
+from engine.imageio.metadata import apply_orientation, checked_icc, clean_exif, cmyk_to_rgb
 from engine.imageio.png import decode_png, png_bit_depth
 from engine.imageio.raster import Raster
 from engine.imageio.tiff import TooLarge, Unsupported, decode_tiff
@@ -66,7 +66,7 @@ def read_raster(path: Path) -> Raster:
         pixels=np.ascontiguousarray(joined),
         alpha=pixels.alpha is not None,
         exif=exif,
-        icc_profile=pixels.icc,
+        icc_profile=checked_icc(pixels.icc)[0],
         format=fmt,
     )
 
@@ -223,13 +223,15 @@ def _image_data(
 ) -> ImageData:
     depth = 16 if pixels.color.dtype == np.uint16 else 8
     alpha = pixels.alpha
+    icc, note = checked_icc(pixels.icc)
     return ImageData(
         color=_to_float(apply_orientation(pixels.color, orientation), depth),
         alpha=None if alpha is None else _to_float(apply_orientation(alpha, orientation), depth),
         bit_depth=depth,
         exif=exif,
-        icc_profile=pixels.icc,
+        icc_profile=icc,
         format=fmt,
+        notes=(note,) if note else (),
     )
 
 

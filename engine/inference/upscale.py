@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from engine.errors import ModelError, UsageError
-from engine.events import CancelToken, Event, Finished, Progress, result_of
+from engine.events import CancelToken, Event, Finished, Notice, Progress, result_of
 from engine.imageio import ImageData, read_image, write_image
 from engine.inference.assembly import FloatCanvas, Sink
 from engine.inference.backends import Backend, make_backend
@@ -314,6 +314,8 @@ def upscale_file(
 
     started = time.perf_counter()
     image = read_image(source)
+    for note in image.notes:  # e.g. a damaged colour profile left out
+        yield Notice(message=f"{source}: {note}")
     input_size = [image.width, image.height]
     layout = plan_raster(upscaler, image, target, output, write)  # fits in memory and on disk?
     result = yield from result_of(upscale_to_raster(upscaler, image, target, layout, cancel))

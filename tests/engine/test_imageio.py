@@ -19,6 +19,7 @@ import pytest
 import tifffile
 from PIL import Image, ImageCms, ImageOps
 from skimage import data as skdata
+from support import rgb_noise
 
 from engine.errors import ImageError
 from engine.imageio import ImageData, read_image
@@ -482,3 +483,41 @@ def test_image_data_validation() -> None:
         ImageData(color=good, bit_depth=12)
     image = ImageData(color=good, alpha=np.ones((4, 5, 1), np.float32), bit_depth=16)
     assert (image.width, image.height, image.is_grey, image.format) == (5, 4, False, "")
+
+
+def _cut_profile() -> bytes:
+    profile = srgb_profile()
+    return profile[: len(profile) // 2]
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg"])
+def test_a_truncated_icc_profile_is_dropped_and_said(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"cut{suffix}"
+    Image.fromarray(rgb_noise(8, 8)).save(path, icc_profile=_cut_profile())
+    image = read_image(path)
+    assert image.icc_profile is None
+    assert len(image.notes) == 1 and "truncated" in image.notes[0]
+
+
+def test_a_full_length_but_damaged_icc_profile_is_dropped(tmp_path: Path) -> None:
+    profile = bytearray(srgb_profile())
+    profile[132:] = bytes(len(profile) - 132)  # the tag table and tags zeroed
+    path = tmp_path / "zeroed.png"
+    Image.fromarray(rgb_noise(8, 8)).save(path, icc_profile=bytes(profile))
+    image = read_image(path)
+    assert image.icc_profile is None and "damaged" in image.notes[0]
+    good = tmp_path / "good.png"
+    Image.fromarray(rgb_noise(8, 8)).save(good, icc_profile=srgb_profile())
+    assert read_image(good).icc_profile == srgb_profile() and read_image(good).notes == ()
+
+
+def test_upscale_says_once_that_it_left_a_damaged_profile_out(tmp_path: Path, capsys) -> None:
+    from engine.cli import main
+
+    source, output = tmp_path / "cut.png", tmp_path / "out.png"
+    Image.fromarray(rgb_noise(8, 8)).save(source, icc_profile=_cut_profile())
+    assert main(["upscale", str(source), "-o", str(output), "-m", "bicubic"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("ICC colour profile is truncated") == 1 and str(source) in err
+    with Image.open(output) as written:
+        assert "icc_profile" not in written.info
