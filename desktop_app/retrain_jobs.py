@@ -23,12 +23,12 @@ from PySide6.QtGui import QImage
 from desktop_app.retrain_plan import Timings, calibration_config, measurement_from
 from engine.distill.checkpoint import CHECKPOINT_NAME
 from engine.distill.config import DistillConfig, config_from_dict, with_overrides
-from engine.distill.data import image_files, scan_images
+from engine.distill.data import PhotoScan, image_files, scan_images, scan_photos
 from engine.distill.steps import LOSS_KEYS
 from engine.distill.teacher_net import load_teacher
 from engine.distill.trainer import DistillRequest, TrainStep, distill
 from engine.errors import UsageError
-from engine.events import CancelToken, Finished, Notice, Progress, result_of
+from engine.events import CancelToken, Finished, Progress, result_of
 from engine.paths import cache_dir, data_dir
 
 CALIBRATION_PHOTOS = 3  # the trainer needs at least one photo for training and one to validate
@@ -51,7 +51,8 @@ class PhotoCount:
 
 
 def count_job(folders: list[Path], min_side: int, cancel: CancelToken) -> Iterator[Any]:
-    """Count as the trainer will: its own scan, so a damaged file is never counted."""
+    """Count as the trainer will, with its own scan (every photo decoded), so a damaged
+    file is never counted; each file left out is listed with the reason."""
     key = tuple(str(f) for f in folders)
     try:
         files = image_files(folders) if folders else []
@@ -60,23 +61,23 @@ def count_job(folders: list[Path], min_side: int, cancel: CancelToken) -> Iterat
     if not files:
         yield Finished(result=PhotoCount(folders=key))
         return
-    lines: list[str] = []
-    images = []
-    for event in scan_images(folders, min_side):
-        cancel.raise_if_cancelled()
+    scan: PhotoScan | None = None
+    for event in scan_photos(folders, min_side, cancel=cancel):
         if isinstance(event, Finished):
-            images = event.result
-        elif isinstance(event, Notice):
-            lines.append(event.message)
-        else:
+            scan = event.result
+        elif isinstance(event, Progress):
             yield event
+    assert scan is not None
+    lines = [f"{path.name}: {reason}" for path, reason in scan.bad]
+    lines += [f"{path.name}: smaller than {min_side} px" for path in scan.small]
+    lines += [f"{path.name}: the same photo as another" for path in scan.duplicates]
     yield Finished(
         result=PhotoCount(
             folders=key,
-            good=len(images),
+            good=len(scan.good),
             files=len(files),
             skipped=tuple(lines),
-            good_paths=tuple(image.path for image in images),
+            good_paths=tuple(image.path for image in scan.good),
         )
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from support import tiny_distill_setup
 
 from desktop_app.retrain_plan import Measurement
@@ -111,14 +112,16 @@ def test_measuring_gives_an_estimate_and_a_time_budget(qtbot, window, tmp_path: 
 def test_damaged_files_are_not_counted_as_photos(qtbot, window, tmp_path: Path) -> None:
     page = fill_form(qtbot, window, tmp_path, name="gui-count", steps=10)
     folder = Path(page.form.folder_paths()[0])
-    good = next(folder.glob("*.png")).read_bytes()
+    jpeg = tmp_path / "whole.jpg"
+    Image.open(next(folder.glob("*.png"))).save(jpeg, quality=90)
     (folder / "empty.jpg").write_bytes(b"")
     (folder / "notes.png").write_text("not a picture")
-    (folder / "cut.png").write_bytes(good[: len(good) // 2])  # truncated mid-image
+    data = jpeg.read_bytes()
+    (folder / "cut.jpg").write_bytes(data[: len(data) // 2])  # a truncated JPEG
     with qtbot.waitSignal(page.form.photosCounted, timeout=WAIT_MS) as counted:
         page.form.refresh_photos()
     assert counted.args == [4]
     assert page.form.photos == 4
     assert page.form.photo_count.text() == "4 photos (3 files skipped: see tooltip)"
     tooltip = page.form.photo_count.toolTip()
-    assert "empty.jpg" in tooltip and "notes.png" in tooltip and "cut.png" in tooltip
+    assert "empty.jpg" in tooltip and "notes.png" in tooltip and "cut.jpg" in tooltip
