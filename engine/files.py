@@ -9,7 +9,7 @@ import os
 import re
 import secrets
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 TEMP_SUFFIX = ".part"
@@ -45,19 +45,28 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     temp = temp_path_for(path)
     # 0o666 so the umask applies as for any new file (mkstemp would force 0o600).
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    with in_flight(temp):
+        try:
+            fd = os.open(temp, flags, 0o666)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+            raise
+
+
+@contextlib.contextmanager
+def in_flight(temp: Path) -> Iterator[None]:
+    """Mark ``temp`` as being written for the block, so that a process ending at once
+    (``remove_in_flight_temporaries``) deletes it. Every writer of a temporary uses this."""
     with _in_flight_lock:
         _in_flight.add(temp)
     try:
-        fd = os.open(temp, flags, 0o666)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temp.unlink()
-        raise
+        yield
     finally:
         with _in_flight_lock:
             _in_flight.discard(temp)

@@ -32,6 +32,11 @@ def atomic_output(path: Path) -> Iterator[BinaryIO]:
     path = Path(path)
     _check_destination(path)
     temp = files.temp_path_for(path)
+    with files.in_flight(temp):  # a second Ctrl-C removes it before exiting
+        yield from _replace_through(path, temp)
+
+
+def _replace_through(path: Path, temp: Path) -> Iterator[BinaryIO]:
     try:
         # "x": created here or failing (never someone else's file); mode 0o666 less the umask.
         handle_cm = open(temp, "x+b")  # noqa: SIM115 (closed by the with below)
