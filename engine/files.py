@@ -83,15 +83,10 @@ def remove_in_flight_temporaries() -> None:
 
 
 def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True  # someone else's live process
-    return True
+    # psutil rather than os.kill(pid, 0): on Windows signal 0 is CTRL_C_EVENT.
+    import psutil
+
+    return pid == os.getpid() or psutil.pid_exists(pid)
 
 
 def stale_temporaries(folder: Path, *, targets: Iterable[str] | None = None) -> list[Path]:
