@@ -170,9 +170,10 @@ def _fit_roofline_column(
         key: (WorkOps.from_report(reports[key], bytes_per_element=width, npu=npu), ms)
         for key, ms in column.fit_points().items()
     }
-    loo = leave_one_out(samples, fit_roofline, lambda params, work: params.ms(work))
+    fit = functools.partial(fit_roofline, split_overheads=npu)
+    loo = leave_one_out(samples, fit, lambda params, work: params.ms(work))
     model = RooflineModel(
-        params=fit_roofline(list(samples.values())),
+        params=fit(list(samples.values())),
         bytes_per_element=width,
         relative_error=loo.worst,
         label=f"{device.name} {column.title}",

@@ -29,6 +29,7 @@ are layers of their own (AI Hub's per-layer counts list them). Activation bytes 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -53,6 +54,7 @@ _FUSED_UNARY = frozenset(
 _NPU_FUSED = frozenset(
     f"aten.{name}.default" for name in ("relu", "relu_", "hardtanh", "hardtanh_", "clamp", "clamp_")
 )
+_CONVOLUTIONS = frozenset(("aten.convolution.default", "aten._convolution.default"))
 _ELEMENTWISE = frozenset(
     f"aten.{name}.{overload}"
     for name in ("add", "add_", "sub", "sub_", "mul", "mul_", "div", "div_")
@@ -139,22 +141,40 @@ def does_work(op: OpCost, *, npu: bool = False) -> bool:
 
 @dataclass(frozen=True, kw_only=True, eq=False)
 class WorkOps:
-    """The ops that do work: their MACs and device-width bytes, as arrays for fitting."""
+    """The ops that do work: their MACs and device-width bytes, as arrays for fitting.
+
+    ``convs``: how many of them are convolutions (the NPU model charges convs and other
+    layers different per-op overheads).
+    """
 
     macs: np.ndarray
     bytes: np.ndarray
+    convs: int = 0
+    # How many ops share each (MACs, bytes) row: a 23-block RRDBNet has about a thousand
+    # ops but few distinct ones, and the fit evaluates every row at thousands of (P, BW).
+    repeats: np.ndarray | None = None
 
     @property
     def count(self) -> int:
-        return len(self.macs)
+        return len(self.macs) if self.repeats is None else int(self.repeats.sum())
 
     @classmethod
     def from_report(cls, report: CostLike, *, bytes_per_element: int, npu: bool = False) -> WorkOps:
         ops = [op for op in report.ops if does_work(op, npu=npu)]
         scale = bytes_per_element / PROFILED_BYTES_PER_ELEMENT
-        return cls(
-            macs=np.array([op.macs for op in ops], dtype=np.float64),
-            bytes=np.array([op.memory_access_bytes * scale for op in ops], dtype=np.float64),
+        macs = np.array([op.macs for op in ops], dtype=np.float64)
+        bytes_ = np.array([op.memory_access_bytes * scale for op in ops], dtype=np.float64)
+        return cls(macs=macs, bytes=bytes_, convs=sum(op.op in _CONVOLUTIONS for op in ops))
+
+    def grouped(self) -> WorkOps:
+        """The same work with identical rows merged (same times, fewer rows)."""
+        if self.repeats is not None:
+            return self
+        rows, repeats = np.unique(
+            np.stack([self.macs, self.bytes], axis=1), axis=0, return_counts=True
+        )
+        return WorkOps(
+            macs=rows[:, 0], bytes=rows[:, 1], convs=self.convs, repeats=repeats.astype(float)
         )
 
 
@@ -162,29 +182,45 @@ def _roofline_ms(work: WorkOps, gmacs_per_s: np.ndarray, gbytes_per_s: np.ndarra
     """Sum over ops of max(compute, memory) time in ms, for arrays of P and BW at once."""
     compute = work.macs[:, None] / (gmacs_per_s[None, :] * 1e6)  # MAC / (GMAC/s) -> ms
     memory = work.bytes[:, None] / (gbytes_per_s[None, :] * 1e6)
-    return np.maximum(compute, memory).sum(axis=0)
+    times = np.maximum(compute, memory)
+    return times.sum(axis=0) if work.repeats is None else work.repeats @ times
 
 
 @dataclass(frozen=True, kw_only=True)
 class RooflineParams:
-    """Throughput ``P`` (GMAC/s), bandwidth ``BW`` (GB/s), per-op ``c_op`` and constant ``c0``."""
+    """Throughput ``P`` (GMAC/s), bandwidth ``BW`` (GB/s), per-op ``c_op`` and constant ``c0``.
+
+    With ``other_op_overhead_ms`` set, ``c_op`` is charged per convolution and that per other
+    layer (the NPU model); otherwise ``c_op`` per op of any kind (the GPU model).
+    """
 
     gmacs_per_s: float
     gbytes_per_s: float
     op_overhead_ms: float
     constant_ms: float
+    other_op_overhead_ms: float | None = None
+
+    def overheads_ms(self, work: WorkOps) -> float:
+        if self.other_op_overhead_ms is None:
+            return self.op_overhead_ms * work.count
+        return self.op_overhead_ms * work.convs + self.other_op_overhead_ms * (
+            work.count - work.convs
+        )
 
     def ms(self, work: WorkOps) -> float:
         roof = _roofline_ms(work, np.array([self.gmacs_per_s]), np.array([self.gbytes_per_s]))
-        return float(roof[0] + self.op_overhead_ms * work.count + self.constant_ms)
+        return float(roof[0] + self.overheads_ms(work) + self.constant_ms)
 
     def as_dict(self) -> dict[str, float]:
-        return {
+        data = {
             "gmacs_per_s": round(self.gmacs_per_s, 2),
             "gbytes_per_s": round(self.gbytes_per_s, 3),
             "op_overhead_ms": round(self.op_overhead_ms, 5),
             "constant_ms": round(self.constant_ms, 4),
         }
+        if self.other_op_overhead_ms is not None:
+            data["other_op_overhead_ms"] = round(self.other_op_overhead_ms, 5)
+        return data
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -212,6 +248,8 @@ class RooflineModel:
 # Wide enough for any phone GPU (GMAC/s, GB/s); each round zooms in on the best point.
 _GMACS_RANGE = (10.0, 5000.0)
 _GBYTES_RANGE = (1.0, 500.0)
+_NPU_GMACS_RANGE = (100.0, 200_000.0)
+_NPU_GBYTES_RANGE = (10.0, 20_000.0)
 _GRID_POINTS = 41
 _ZOOM_ROUNDS = 10
 # The next round spans this many steps either side of the best point (0.4x per round). The
@@ -220,54 +258,68 @@ _ZOOM_ROUNDS = 10
 _ZOOM_STEPS = 8
 
 
-def fit_roofline(samples: Sequence[tuple[WorkOps, float]]) -> RooflineParams:
+def fit_roofline(
+    samples: Sequence[tuple[WorkOps, float]], *, split_overheads: bool = False
+) -> RooflineParams:
     """Least squares on relative error, numpy only.
 
-    For fixed P and BW the overheads (c_op, c0 >= 0) are a linear problem, solved exactly at
-    every point of a log-spaced P x BW grid; the grid then zooms in on its best point.
+    For fixed P and BW the overheads (c_op, c0 >= 0; with ``split_overheads`` c_op per conv
+    and per other layer) are a linear problem, solved exactly at every point of a log-spaced
+    P x BW grid; the grid then zooms in on its best point. The NPU grid starts wider: a phone
+    NPU runs tens of TMAC/s at w8a8.
     """
     if len(samples) < 4:
         raise ValueError(f"a roofline fit needs at least 4 measurements, got {len(samples)}")
     measured = np.array([ms for _, ms in samples])
+    works = [work.grouped() for work, _ in samples]
     counts = np.array([work.count for work, _ in samples], dtype=np.float64)
-    design = np.stack([counts / measured, 1.0 / measured], axis=1)
-    bounds = np.log([_GMACS_RANGE, _GBYTES_RANGE])  # rows: log P, log BW
+    convs = np.array([work.convs for work, _ in samples], dtype=np.float64)
+    per_op = [convs, counts - convs] if split_overheads else [counts]
+    design = np.stack([*per_op, np.ones_like(measured)], axis=1) / measured[:, None]
+    ranges = (
+        (_NPU_GMACS_RANGE, _NPU_GBYTES_RANGE) if split_overheads else (_GMACS_RANGE, _GBYTES_RANGE)
+    )
+    bounds = np.log(ranges)  # rows: log P, log BW
     for _ in range(_ZOOM_ROUNDS):
         axes = [np.linspace(low, high, _GRID_POINTS) for low, high in bounds]
         log_p, log_bw = (g.ravel() for g in np.meshgrid(*axes))
-        roofs = np.stack([_roofline_ms(w, np.exp(log_p), np.exp(log_bw)) for w, _ in samples])
+        roofs = np.stack([_roofline_ms(w, np.exp(log_p), np.exp(log_bw)) for w in works])
         overheads, costs = _nonnegative_overheads(design, 1.0 - roofs / measured[:, None])
         best = int(np.argmin(costs))
         steps = (bounds[:, 1] - bounds[:, 0]) / (_GRID_POINTS - 1) * _ZOOM_STEPS
         centre = np.array([log_p[best], log_bw[best]])
         bounds = np.stack([centre - steps, centre + steps], axis=1)
+    solution = [float(v) for v in overheads[:, best]]
     return RooflineParams(
         gmacs_per_s=float(np.exp(log_p[best])),
         gbytes_per_s=float(np.exp(log_bw[best])),
-        op_overhead_ms=float(overheads[0, best]),
-        constant_ms=float(overheads[1, best]),
+        op_overhead_ms=solution[0],
+        other_op_overhead_ms=solution[1] if split_overheads else None,
+        constant_ms=solution[-1],
     )
 
 
 def _nonnegative_overheads(
     design: np.ndarray, targets: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Exact 2-variable non-negative least squares for many targets (columns) at once.
+    """Exact non-negative least squares with a few variables, for many targets at once.
 
-    The optimum is the unconstrained one when it is non-negative, else it lies on an axis:
-    one overhead 0, the other its clamped 1-D optimum. Returns (2 x G solutions, G costs).
+    The optimum is the unconstrained least-squares solution on its own support (the
+    variables it leaves positive), so it is the cheapest non-negative one among the
+    solutions on every subset of variables (2**k of them, k <= 3 here). Returns
+    (k x G solutions, G costs).
     """
-    unconstrained = np.linalg.pinv(design) @ targets
-    candidates = [np.where(np.all(unconstrained >= 0, axis=0), unconstrained, np.nan)]
-    for column in range(2):
-        axis = design[:, column]
-        value = np.maximum(axis @ targets / (axis @ axis), 0.0)
-        on_axis = np.zeros_like(unconstrained)
-        on_axis[column] = value
-        candidates.append(on_axis)
-    costs = np.stack([np.sum((design @ c - targets) ** 2, axis=0) for c in candidates])
-    costs = np.where(np.isnan(costs), np.inf, costs)
-    choice = np.argmin(costs, axis=0)
-    columns = np.arange(targets.shape[1])
-    solutions = np.stack(candidates)[choice, :, columns].T
-    return solutions, costs[choice, columns]
+    count = design.shape[1]
+    best_costs = np.sum(targets**2, axis=0)  # all zero
+    best = np.zeros((count, targets.shape[1]))
+    for support in itertools.chain.from_iterable(
+        itertools.combinations(range(count), size) for size in range(1, count + 1)
+    ):
+        columns = list(support)
+        solution = np.zeros_like(best)
+        solution[columns] = np.linalg.pinv(design[:, columns]) @ targets
+        costs = np.sum((design @ solution - targets) ** 2, axis=0)
+        better = np.all(solution >= 0, axis=0) & (costs < best_costs)
+        best = np.where(better, solution, best)
+        best_costs = np.where(better, costs, best_costs)
+    return best, best_costs
