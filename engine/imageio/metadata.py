@@ -113,7 +113,6 @@ def icc_problem(icc: bytes) -> str | None:
     return _parse_problem(bytes(icc))
 
 
-
 @functools.lru_cache(maxsize=32)
 def _parse_problem(icc: bytes) -> str | None:
     try:
