@@ -13,14 +13,24 @@ import numpy as np
 
 from engine.imageio.formats import FORMATS, FormatInfo
 
+# Formats Pillow encodes from an RGB image it holds as 4 bytes a pixel ("RGBX"): 8-bit RGB
+# kept that way is handed to the encoder in place instead of being copied (768 MB for a
+# 12-megapixel photo at x4).
+IN_PLACE_RGBX = frozenset({"JPEG", "WEBP"})
+
 
 @dataclass(frozen=True, kw_only=True)
 class PixelLayout:
-    """How a format stores an image: sample type, colour channels, and an alpha channel."""
+    """How a format stores an image: sample type, colour channels, and an alpha channel.
+
+    ``padded``: 8-bit RGB kept with an unused fourth byte a pixel (see IN_PLACE_RGBX); the
+    pixels are then a view of the first three channels of an HxWx4 array.
+    """
 
     dtype: type[np.unsignedinteger]
     color_channels: int  # 1 grey, 3 RGB
     alpha: bool
+    padded: bool = False
 
     @property
     def channels(self) -> int:
@@ -28,7 +38,21 @@ class PixelLayout:
 
     @property
     def bytes_per_pixel(self) -> int:
-        return self.channels * np.dtype(self.dtype).itemsize
+        return (self.channels + self.padded) * np.dtype(self.dtype).itemsize
+
+    def allocate(self, height: int, width: int) -> np.ndarray:
+        """An uninitialised HxWxchannels array in this layout (a view when padded)."""
+        if self.padded:
+            return np.empty((height, width, 4), self.dtype)[:, :, :3]
+        return np.empty((height, width, self.channels), self.dtype)
+
+    def same_pixels(self, other: PixelLayout) -> bool:
+        """Equal but for the padding, which changes only how fast Pillow gets the pixels."""
+        return (self.dtype, self.color_channels, self.alpha) == (
+            other.dtype,
+            other.color_channels,
+            other.alpha,
+        )
 
     @property
     def top(self) -> int:
@@ -40,10 +64,13 @@ def layout_for(info: FormatInfo, *, grey: bool, alpha: bool, bit_depth: int) -> 
     and the format keeps them, grey as RGB where the format has no grey, no alpha where it
     has none (the writer composites over white)."""
     sixteen = bit_depth == 16 and info.sixteen_bit
+    color_channels = 1 if grey and info.grey else 3
+    alpha = alpha and info.alpha
     return PixelLayout(
         dtype=np.uint16 if sixteen else np.uint8,
-        color_channels=1 if grey and info.grey else 3,
-        alpha=alpha and info.alpha,
+        color_channels=color_channels,
+        alpha=alpha,
+        padded=not sixteen and color_channels == 3 and not alpha and info.name in IN_PLACE_RGBX,
     )
 
 
@@ -87,7 +114,19 @@ class Raster:
             dtype=self.pixels.dtype.type,
             color_channels=self.pixels.shape[2] - self.alpha,
             alpha=self.alpha,
+            padded=rgbx_base(self.pixels) is not None,
         )
+
+
+def rgbx_base(pixels: np.ndarray) -> np.ndarray | None:
+    """The HxWx4 array an 8-bit RGB view was cut from (``PixelLayout.padded``), or None."""
+    if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[2] != 3:
+        return None
+    height, width = pixels.shape[:2]
+    if pixels.strides != (4 * width, 4, 1) or not _owns_rgbx(pixels):
+        return None
+    base = np.lib.stride_tricks.as_strided(pixels, shape=(height, width, 4), writeable=False)
+    return base if base.flags.c_contiguous else None
 
 
 def quantize(values: np.ndarray, out: np.ndarray) -> None:
@@ -110,3 +149,12 @@ def eight_bit(pixels: np.ndarray, *, rows: int = 256) -> np.ndarray:
         strip = pixels[top : top + rows].astype(np.uint32)
         out[top : top + rows] = (strip * 255 + 32767) // 65535
     return out
+
+
+def _owns_rgbx(pixels: np.ndarray) -> bool:
+    """The memory under ``pixels`` reaches the fourth byte of its last pixel."""
+    owner = pixels
+    while isinstance(owner.base, np.ndarray):
+        owner = owner.base
+    start = pixels.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
+    return start >= 0 and start + pixels.shape[0] * pixels.shape[1] * 4 <= owner.nbytes

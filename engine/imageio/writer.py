@@ -19,7 +19,7 @@ from engine.imageio.data import ImageData
 from engine.imageio.formats import FORMATS, FormatInfo, format_for_suffix
 from engine.imageio.metadata import exif_for_output, icc_matches
 from engine.imageio.png import DEFAULT_LEVEL, write_png
-from engine.imageio.raster import Raster, layout_for, quantize
+from engine.imageio.raster import Raster, layout_for, quantize, rgbx_base
 from engine.imageio.tiff import write_tiff
 
 # Effort (not fidelity) for lossless WebP: libwebp's default balance of size and speed.
@@ -89,9 +89,9 @@ def fit_raster(image: ImageData | Raster, info: FormatInfo) -> Raster:
         )
     grey = image.layout.color_channels == 1
     layout = layout_for(info, grey=grey, alpha=image.alpha, bit_depth=image.bit_depth)
-    if layout == image.layout:
+    if layout.same_pixels(image.layout):
         return image
-    out = np.empty((image.height, image.width, layout.channels), layout.dtype)
+    out = layout.allocate(image.height, image.width)
     for top in range(0, image.height, _CONVERT_ROWS):
         strip = image.pixels[top : top + _CONVERT_ROWS]
         values = strip.astype(np.float32) / np.float32(np.iinfo(strip.dtype).max)
@@ -150,7 +150,7 @@ def _pixels_for(image: ImageData, info: FormatInfo) -> tuple[np.ndarray, bool]:
     layout = layout_for(
         info, grey=image.is_grey, alpha=image.alpha is not None, bit_depth=image.bit_depth
     )
-    out = np.empty((*image.color.shape[:2], layout.channels), layout.dtype)
+    out = layout.allocate(*image.color.shape[:2])
     _fill(out, image.color, image.alpha, layout.alpha)
     return out, layout.alpha
 
@@ -169,6 +169,16 @@ def _fill(out: np.ndarray, color: np.ndarray, alpha: np.ndarray | None, keep: bo
         quantize(alpha, out[:, :, -1:])
 
 
+def _pillow_image(pixels: np.ndarray) -> Image.Image:
+    """A Pillow image of the pixels, sharing their memory where Pillow can (grey, RGBA, and
+    RGB padded to RGBX); plain RGB is copied (Pillow holds it as 4 bytes a pixel)."""
+    base = rgbx_base(pixels)
+    if base is not None:
+        size = (pixels.shape[1], pixels.shape[0])
+        return Image.frombuffer("RGBX", size, base, "raw", "RGBX", 0, 1)
+    return Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels)
+
+
 def _save_with_pillow(
     handle: BinaryIO,
     pixels: np.ndarray,
@@ -178,7 +188,7 @@ def _save_with_pillow(
     icc: bytes | None,
     exif: Image.Exif | None,
 ) -> None:
-    im = Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels)
+    im = _pillow_image(pixels)
     options: dict[str, object] = {}
     if icc:
         options["icc_profile"] = icc

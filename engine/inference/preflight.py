@@ -24,9 +24,9 @@ from engine.inference.tile_memory import MIN_TILE
 # Smallest file per raw byte we expect for each format (measured on upscaled photos: PNG and
 # TIFF reach 14%, JPEG q95 about 4%): the disk check refuses only what cannot fit.
 DISK_FRACTION = {"PNG": 0.05, "TIFF": 0.05, "JPEG": 0.01, "WEBP": 0.01, "BMP": 1.0}
-# Bytes an encoder holds per pixel besides our raster: Pillow's own copy (4 bytes a pixel
-# for RGB/RGBA, 1 for grey) for JPEG/WebP/BMP, plus libwebp's picture (YUV 1.5, or ARGB 4
-# when lossless).
+# Bytes an encoder holds per pixel besides our raster: Pillow's own copy for BMP (JPEG and
+# WebP get the raster in place, see raster.IN_PLACE_RGBX), libwebp's picture (YUV 1.5, or
+# ARGB 4 when lossless).
 PILLOW_BYTES = {1: 1, 3: 4, 4: 4}
 WEBP_BYTES = {"lossy": 1.5, "lossless": 4.0}
 
@@ -44,7 +44,7 @@ def output_memory_bytes(
     need = pixels * layout.bytes_per_pixel
     if composite:
         need += pixels * 2
-    if info.name not in ("PNG", "TIFF"):
+    if info.name == "BMP":
         need += pixels * PILLOW_BYTES.get(layout.channels, 4)
     if info.name == "WEBP":
         need += pixels * WEBP_BYTES["lossless" if quality == 100 else "lossy"]

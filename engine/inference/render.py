@@ -64,11 +64,12 @@ def upscale_to_raster(
     height, width = image.color.shape[:2]
     size = target.resolve(width, height, upscaler.descriptor.scale)
     passes = passes_needed((width, height), size, upscaler.descriptor.scale)
-    out = _allocate((size[1], size[0], layout.channels), layout.dtype)
-    held = out.nbytes
+    out = _allocate(layout, size)
+    held = size[0] * size[1] * layout.bytes_per_pixel
     backdrop = None
     if image.alpha is not None and not layout.alpha:
-        backdrop = _allocate((size[1], size[0], 1), np.uint16)
+        alpha_layout = PixelLayout(dtype=np.uint16, color_channels=1, alpha=False)
+        backdrop = _allocate(alpha_layout, size)
         held += backdrop.nbytes
         plane = Quantizer(backdrop, start=0, channels=1)
         yield from _alpha_into(upscaler, image.alpha, passes, size, plane, held, cancel)
@@ -130,9 +131,9 @@ def _alpha_into(
     yield from _planes_into(upscaler, alpha, passes, size, final, held, cancel, "upscale alpha")
 
 
-def _allocate(shape: tuple[int, ...], dtype: type[np.unsignedinteger]) -> np.ndarray:
+def _allocate(layout: PixelLayout, size: tuple[int, int]) -> np.ndarray:
     try:
-        return np.empty(shape, dtype)
+        return layout.allocate(size[1], size[0])
     except MemoryError as error:
-        gib = np.prod(shape) * np.dtype(dtype).itemsize / 2**30
+        gib = size[0] * size[1] * layout.bytes_per_pixel / 2**30
         raise NotEnoughMemory(f"not enough memory for the {gib:.1f} GiB output image") from error

@@ -26,8 +26,9 @@ from engine.imageio import (
     read_raster,
     write_image,
 )
+from engine.imageio.formats import FORMATS
 from engine.imageio.metadata import srgb_profile
-from engine.imageio.raster import Raster, eight_bit
+from engine.imageio.raster import Raster, eight_bit, layout_for, rgbx_base
 
 EXIF_IFD, GPS_IFD = 0x8769, 0x8825
 
@@ -459,3 +460,17 @@ def test_eight_bit_rounds_16_bit_levels_to_the_nearest() -> None:
     np.testing.assert_array_equal(eight_bit(levels, rows=7), expected)
     small = np.zeros((2, 2, 3), np.uint8)
     assert eight_bit(small) is small
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".webp"])
+def test_rgb_padded_for_pillow_writes_the_same_file(tmp_path: Path, suffix: str) -> None:
+    plain = _raster(3, 8, alpha=False)
+    layout = layout_for(FORMATS[format_for_suffix(suffix)], grey=False, alpha=False, bit_depth=8)
+    assert layout.padded and layout.bytes_per_pixel == 4
+    padded = layout.allocate(plain.height, plain.width)
+    padded[...] = plain.pixels
+    assert rgbx_base(padded) is not None and rgbx_base(plain.pixels) is None
+    write_image(tmp_path / f"plain{suffix}", plain)
+    write_image(tmp_path / f"padded{suffix}", Raster(pixels=padded, alpha=False))
+    assert (tmp_path / f"plain{suffix}").read_bytes() == (tmp_path / f"padded{suffix}").read_bytes()
+    assert rgbx_base(plain.pixels[:, 1:]) is None  # strides alone do not make a padded view
