@@ -233,6 +233,7 @@ def aihub(context: ExportContext, hub: Any) -> Generator[Event, None, dict[str, 
                 name=context.stem,
                 inputs=crops,
                 target_dir=context.work,
+                about=_measured_model(context, "int8" if request.unit == "npu" else "float32"),
             ),
             hub,
             cancel=context.cancel,
@@ -250,6 +251,26 @@ def aihub(context: ExportContext, hub: Any) -> Generator[Event, None, dict[str, 
         )
     yield Notice(message=f"AI Hub {result.device}: {result.inference_ms:.2f} ms per tile")
     return data
+
+
+def _measured_model(context: ExportContext, precision: str) -> dict[str, Any]:
+    config = context.descriptor.config
+    report = cost(context)
+    return {
+        "name": context.descriptor.name,
+        "architecture": context.descriptor.architecture,
+        "config": config.encode() if hasattr(config, "encode") else None,
+        "weights_id": context.descriptor.weights_id(),
+        "input_shape": [
+            1,
+            context.descriptor.in_channels,
+            context.request.size,
+            context.request.size,
+        ],
+        "precision": precision,
+        "params": report["params"],
+        "macs": report["macs"],
+    }
 
 
 def device_profile_path(device: str | None) -> Path:

@@ -122,6 +122,9 @@ class AihubRequest:
     name: str = "mfagan"
     inputs: np.ndarray | None = field(default=None, compare=False)  # NCHW crops to run
     target_dir: Path | None = None  # where the compiled model is downloaded
+    # What was measured (name, config, input shape, precision, MACs...): kept with the
+    # cached result so a latency calibration knows which network the time belongs to.
+    about: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -136,8 +139,10 @@ class AihubResult:
     peak_memory_bytes: tuple[int, int] | None
     layers_by_unit: dict[str, int]
     off_unit_layers: tuple[str, ...]
+    layers: tuple[dict[str, Any], ...]
     target_file: str | None
     measured_at: str
+    about: dict[str, Any] = field(default_factory=dict)
     outputs: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
@@ -153,8 +158,10 @@ class AihubResult:
             "peak_memory_bytes": list(self.peak_memory_bytes) if self.peak_memory_bytes else None,
             "layers_by_unit": dict(self.layers_by_unit),
             "off_unit_layers": list(self.off_unit_layers),
+            "layers": [dict(layer) for layer in self.layers],
             "target_file": self.target_file,
             "measured_at": self.measured_at,
+            "model": dict(self.about),
         }
 
 
@@ -272,8 +279,13 @@ def _result(
         peak_memory_bytes=(int(peak[0]), int(peak[1])) if _is_range(peak) else None,
         layers_by_unit=by_unit,
         off_unit_layers=off,
+        layers=tuple(
+            {key: layer.get(key) for key in ("name", "type", "compute_unit", "execution_time")}
+            for layer in detail
+        ),
         target_file=target_file,
         measured_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        about=dict(request.about),
         outputs=outputs,
     )
 
@@ -339,8 +351,9 @@ def cached_measurements(device: str | None = None) -> list[dict[str, Any]]:
     """Every cached AI Hub profile (of ``device`` only, when given), oldest first.
 
     Each entry is ``AihubResult.as_dict()``: device, compute unit, runtime, ``inference_ms``,
-    peak memory range, layers per unit, job ids and ``measured_at``. Unreadable files are
-    skipped. This is what a device's latency calibration can refine itself with.
+    peak memory range, layers per unit and each layer's unit, job ids, ``measured_at`` and
+    ``model`` (what was measured: name, config, input shape, precision, params, MACs).
+    Unreadable files are skipped. A device's latency calibration can refine itself with them.
     """
     root = measurements_dir()
     folders = [root / _slug(device)] if device else sorted(p for p in root.glob("*") if p.is_dir())

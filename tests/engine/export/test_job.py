@@ -14,6 +14,7 @@ from engine.events import Cancelled, CancelToken, Finished, Progress
 from engine.export import bundle
 from engine.export.job import ExportResult, export_bundle
 from engine.export.tflite import missing_reason
+from engine.phones import aihub
 
 from .conftest import SIDE
 
@@ -119,6 +120,10 @@ def test_aihub_with_fake_puts_compiled_model_and_measurement_in_the_bundle(
     uploaded = hub.calls[0][1]["model"]
     assert uploaded.endswith(".onnx") and not Path(uploaded).exists()  # temp upload removed
     assert [c[0] for c in hub.calls] == ["compile", "profile", "inference"]
+    cached = aihub.cached_measurements(measured["device"])
+    assert cached[0]["model"]["config"] == "b2-c16-g8-h10-conv-x4"
+    assert cached[0]["model"]["precision"] == "int8" and cached[0]["model"]["macs"] > 0
+    assert [layer["compute_unit"] for layer in measured["layers"]] == ["NPU", "NPU", "GPU", "NPU"]
 
 
 @pytest.mark.skipif(missing_reason() is not None, reason=str(missing_reason()))
