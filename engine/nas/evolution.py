@@ -47,13 +47,18 @@ class GeneSpace(Protocol[C]):
 
 @dataclass(frozen=True, kw_only=True)
 class EvolutionSettings:
-    """Once-for-all's defaults; ``candidates`` is the number of distinct configs to score."""
+    """Once-for-all's defaults; ``candidates`` is the number of distinct configs to score.
+
+    500: the MFA space holds 1612 configs (about 1100 within 15 ms on the 865's GPU); on a
+    supernet checkpoint, evolution found the best of all feasible configs within 300 in most
+    seeds, so 500 leaves a margin at about half a minute of scoring.
+    """
 
     population: int = 100
     parent_ratio: float = 0.25
     mutation_ratio: float = 0.5
     mutate_prob: float = 0.1
-    candidates: int = 1000
+    candidates: int = 500
 
     def __post_init__(self) -> None:
         if self.population < 2 or self.candidates < 1:

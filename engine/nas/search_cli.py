@@ -43,7 +43,7 @@ def _add_search(sub: Any) -> None:
         "--size", type=_positive_int, help="LR input side (phones 128, this computer 512)"
     )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--candidates", type=_positive_int, default=1000, help="configs to score")
+    p.add_argument("--candidates", type=_positive_int, default=500, help="configs to score")
     p.add_argument("--population", type=_positive_int, default=100)
     p.add_argument("--parent-ratio", type=float, default=0.25)
     p.add_argument("--mutation-ratio", type=float, default=0.5)
