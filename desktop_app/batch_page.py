@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -35,7 +34,7 @@ from PySide6.QtWidgets import (
 from desktop_app import jobs
 from desktop_app.eta import Eta, format_duration
 from desktop_app.jobs import UpscalerPool
-from desktop_app.progress_strip import ElidedLabel, ProgressStrip
+from desktop_app.progress_strip import ElidedLabel, ProgressBar, ProgressStrip
 from desktop_app.settings import BatchSettings, SettingsStore
 from desktop_app.settings_panel import SettingsPanel
 from desktop_app.upscale_options import UpscaleOptions
@@ -84,7 +83,7 @@ class BatchPage(QWidget):
         self.show_output.setToolTip("Open the output folder in the file manager")
         self.overall = ProgressStrip()
         self.current_label = ElidedLabel("")
-        self.current_bar = QProgressBar()
+        self.current_bar = ProgressBar()
         self.current_bar.setTextVisible(False)
         self.current_bar.setMaximumHeight(8)
         self.counts = QLabel("")

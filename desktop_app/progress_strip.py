@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPainter, QPaintEvent
+import time
+
+from PySide6.QtCore import QElapsedTimer, QRect, Qt, QTimer, Signal
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
     QSizePolicy,
+    QStyle,
+    QStyleOptionProgressBar,
     QWidget,
 )
 
@@ -17,6 +21,9 @@ from desktop_app.eta import Eta, ProgressLine, left_text
 
 CANCEL = "Cancel"
 BAR_STEPS = 1000
+BUSY_FRAME_MS = 40
+BUSY_PERIOD_MS = 2400
+COUNTDOWN_MS = 1000
 
 
 class ElidedLabel(QLabel):
@@ -42,6 +49,47 @@ class ElidedLabel(QLabel):
         painter.drawText(self.contentsRect(), int(self.alignment()), shown)
 
 
+class ProgressBar(QProgressBar):
+    """A progress bar whose busy state (range 0..0) is a short block sliding along an empty
+    groove. Fusion draws Qt's own busy state as a full, striped bar, which reads as "done"
+    while a model is still loading."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._clock = QElapsedTimer()
+        self._clock.start()
+        self._ticker = QTimer(self)
+        self._ticker.setInterval(BUSY_FRAME_MS)
+        self._ticker.timeout.connect(self.update)
+
+    @property
+    def busy(self) -> bool:
+        return self.minimum() == self.maximum() == 0
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        if not self.busy:
+            self._ticker.stop()
+            super().paintEvent(event)
+            return
+        if not self._ticker.isActive():
+            self._ticker.start()
+        option = QStyleOptionProgressBar()
+        self.initStyleOption(option)
+        option.minimum, option.maximum, option.progress = 0, 1, 0  # the empty groove
+        painter = QPainter(self)
+        self.style().drawControl(QStyle.ControlElement.CE_ProgressBar, option, painter, self)
+        groove = self.rect().adjusted(1, 1, -1, -1)
+        block = max(groove.width() // 5, 8)
+        # Back and forth once every BUSY_PERIOD_MS.
+        phase = (self._clock.elapsed() % BUSY_PERIOD_MS) / BUSY_PERIOD_MS
+        travel = 1.0 - abs(2.0 * phase - 1.0)
+        left = groove.left() + round(travel * (groove.width() - block))
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(self.palette().color(QPalette.ColorRole.Highlight))
+        painter.drawRoundedRect(QRect(left, groove.top(), block, groove.height()), 2, 2)
+
+
 class ProgressStrip(QWidget):
     """``begin`` a job (busy), show its progress, ``end`` it with a line.
 
@@ -54,7 +102,7 @@ class ProgressStrip(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.bar = QProgressBar()
+        self.bar = ProgressBar()
         self.bar.setTextVisible(False)
         self.bar.setMaximumHeight(10)
         self.text = ElidedLabel("")
@@ -70,6 +118,12 @@ class ProgressStrip(QWidget):
         layout.addWidget(self.cancel)
         self._eta = Eta()
         self._stage = ""
+        # Between two reports the time left counts down on its own (a long tile may report
+        # rarely); each report sets it afresh.
+        self._deadline: float | None = None
+        self._countdown = QTimer(self)
+        self._countdown.setInterval(COUNTDOWN_MS)
+        self._countdown.timeout.connect(self._show_left)
 
     def begin(self, text: str) -> None:
         self._stage = ""
@@ -77,11 +131,11 @@ class ProgressStrip(QWidget):
         self.cancel.setEnabled(True)
         self.cancel.setText(CANCEL)
 
-    def busy(self, text: str) -> None:
-        """A step whose length is unknown: animated bar, no time left."""
+    def busy(self, text: str, seconds_left: float | None = None) -> None:
+        """A step whose length is unknown (busy bar), with the time left if it is known."""
         self.bar.setRange(0, 0)
         self.text.setText(text)
-        self.left.setText("")
+        self._set_left(seconds_left, shown=seconds_left is not None)
 
     def progress(self, stage: str, done: int, total: int, text: str) -> None:
         """Counted progress of one stage; the time left restarts with each new stage."""
@@ -97,7 +151,7 @@ class ProgressStrip(QWidget):
         self.bar.setRange(0, total)
         self.bar.setValue(done)
         self.text.setText(text)
-        self.left.setText(left_text(self._eta.remaining(done / total)) if done < total else "")
+        self._set_left(self._eta.remaining(done / total), shown=done < total)
 
     def fraction(self, fraction: float, text: str, eta: Eta) -> None:
         """Progress given as a fraction with the caller's own estimate (e.g. a batch)."""
@@ -108,11 +162,11 @@ class ProgressStrip(QWidget):
         self.bar.setRange(0, BAR_STEPS)
         self.bar.setValue(min(round(fraction * BAR_STEPS), BAR_STEPS))
         self.text.setText(text)
-        self.left.setText(left_text(seconds_left) if fraction < 1 else "")
+        self._set_left(seconds_left, shown=fraction < 1)
 
-    def show(self, line: ProgressLine) -> None:
+    def show_line(self, line: ProgressLine) -> None:
         if line.fraction is None:
-            self.busy(line.text)
+            self.busy(line.text, line.seconds_left)
         else:
             self.estimated(line.fraction, line.text, line.seconds_left)
 
@@ -121,9 +175,30 @@ class ProgressStrip(QWidget):
         self.bar.setRange(0, 1)
         self.bar.setValue(1 if complete else 0)
         self.text.setText(text)
-        self.left.setText("")
+        self._set_left(None, shown=False)
         self.cancel.setEnabled(False)
         self.cancel.setText(CANCEL)
+
+    def _set_left(self, seconds: float | None, *, shown: bool) -> None:
+        if not shown:
+            self._deadline = None
+            self._countdown.stop()
+            self.left.setText("")
+            return
+        self._deadline = None if seconds is None else time.monotonic() + seconds
+        if self._deadline is None:
+            self._countdown.stop()
+        else:
+            self._countdown.start()
+        self._show_left()
+
+    def _show_left(self) -> None:
+        if self._deadline is None:
+            self.left.setText(left_text(None))
+            return
+        # Past its estimate a job is not "0 s" from done: say nothing firmer than that.
+        left = self._deadline - time.monotonic()
+        self.left.setText(left_text(left) if left >= 1 else "almost done…")
 
     def _cancel_clicked(self) -> None:
         self.cancel.setEnabled(False)

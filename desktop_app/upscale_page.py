@@ -122,7 +122,7 @@ class UpscalePage(QWidget):
         work.chosen.connect(self._chosen)
         work.changed.connect(self._changed)
         work.started.connect(self._started)
-        work.progress.connect(self.progress.show)
+        work.progress.connect(self.progress.show_line)
         work.stopped.connect(self._stopped)
         work.idle.connect(self._update_buttons)
         work.status.connect(self.status)

@@ -219,9 +219,15 @@ class WorkQueue(QObject):
                 left = time_left(fraction, self._eta, self._expected_seconds(item))
             percent = min(int(100 * fraction), MAX_WORKING_PERCENT)
             tile = min(event.done + 1, event.total)
-            text += f": tile {tile} of {event.total} · {percent}%"
-            line = ProgressLine(text=text, fraction=fraction, seconds_left=left)
-            message = f"{percent}%"
+            text += f": tile {tile} of {event.total}"
+            if event.total == 1 and not hasattr(event, "fraction"):
+                # One tile and no estimate inside it (yet): working, not "0%".
+                line = ProgressLine(text=text, seconds_left=left)
+                message = "upscaling…"
+            else:
+                text += f" · {percent}%"
+                line = ProgressLine(text=text, fraction=fraction, seconds_left=left)
+                message = f"{percent}%"
         self.progress.emit(line)
         if item is not None:
             item.message = message

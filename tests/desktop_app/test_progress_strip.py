@@ -38,10 +38,11 @@ def test_counted_progress_shows_its_fraction(qtbot) -> None:
 def test_a_line_with_a_fraction_and_time_left(qtbot) -> None:
     strip = _strip(qtbot)
     strip.begin("big.png")
-    strip.show(ProgressLine(text="Upscaling: tile 1 of 1 · 37%", fraction=0.37, seconds_left=95))
+    line = ProgressLine(text="Upscaling: tile 1 of 1 · 37%", fraction=0.37, seconds_left=95)
+    strip.show_line(line)
     assert strip.bar.value() / strip.bar.maximum() == 0.37
     assert strip.left.text() == "about 1 min 35 s left"
-    strip.show(ProgressLine(text="Keeping the result"))
+    strip.show_line(ProgressLine(text="Keeping the result"))
     assert is_busy(strip) and strip.left.text() == ""
 
 
@@ -58,3 +59,22 @@ def test_cancel_returns_the_button_and_leaves_the_bar_empty(qtbot) -> None:
     assert_ready_after_stop(strip)
     strip.begin("next.png")
     assert strip.cancel.isEnabled() and strip.cancel.text() == "Cancel"
+
+
+def test_time_left_counts_down_between_reports(qtbot, monkeypatch) -> None:
+    import desktop_app.progress_strip as module
+
+    now = [1000.0]
+    monkeypatch.setattr(module.time, "monotonic", lambda: now[0])
+    strip = _strip(qtbot)
+    strip.begin("big.png")
+    strip.show_line(ProgressLine(text="Upscaling: tile 1 of 1", seconds_left=30.0))
+    assert is_busy(strip) and strip.left.text() == "about 30 s left"
+    now[0] += 12
+    strip._countdown.timeout.emit()
+    assert strip.left.text() == "about 18 s left"
+    now[0] += 40  # slower than estimated: no negative or "0 s"
+    strip._countdown.timeout.emit()
+    assert strip.left.text() == "almost done…"
+    strip.end("done", complete=True)
+    assert strip.left.text() == "" and not strip._countdown.isActive()

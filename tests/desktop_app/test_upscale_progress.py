@@ -56,6 +56,7 @@ def test_progress_while_upscaling(qtbot, window, photo: Path, scripted: Scripted
     scripted.events = [
         Progress(stage="load model", done=0, total=1),
         Progress(stage="load model", done=1, total=1),
+        Progress(stage="upscale", done=0, total=1),
         TileProgress(stage="upscale", done=0, total=1, fraction=0.4, seconds_left=90.0),
         TileProgress(stage="upscale", done=0, total=1, fraction=0.999, seconds_left=1.0),
         Progress(stage="finishing", done=0, total=1),
@@ -76,6 +77,9 @@ def test_progress_while_upscaling(qtbot, window, photo: Path, scripted: Scripted
         scripted.step()
         qtbot.waitUntil(lambda: "loading the model" in row_text(), timeout=WAIT_MS)
         assert bar.maximum() == 0
+    scripted.step()  # one tile, nothing known inside it yet: busy, not "0%"
+    qtbot.waitUntil(lambda: "upscaling…" in row_text(), timeout=WAIT_MS)
+    assert bar.maximum() == 0 and "0%" not in page.progress.text.text()
     scripted.step()
     qtbot.waitUntil(lambda: "40%" in row_text(), timeout=WAIT_MS)
     assert bar.value() / bar.maximum() == pytest.approx(0.4)
