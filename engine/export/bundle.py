@@ -133,7 +133,7 @@ def readme(data: dict[str, Any]) -> str:
     side, scale = inp["shape_nchw"][2], model["scale"]
     rows = "\n".join(
         f"| `{f['file']}` | {f['format']} | {f['precision']} | {f['input_layout']} "
-        f"{'x'.join(map(str, f['input_shape']))} | {_fidelity_cell(f)} |"
+        f"{_shape(f['input_shape'])} | {_fidelity_cell(f)} |"
         for f in data["files"]
     )
     return f"""# {model["name"]} for phones (x{scale}, {side}x{side} tiles)
@@ -161,7 +161,7 @@ inputs[0].writeFloat(tileRgb)                 // {side}*{side}*3 floats, row-maj
 model.run(inputs, outputs)
 val upscaled = outputs[0].readFloat()          // {side * scale}*{side * scale}*3 floats
 ```
-
+{_missing(data, "tflite")}
 ONNX Runtime Mobile (`.onnx`), with `com.microsoft.onnxruntime:onnxruntime-android`:
 
 ```kotlin
@@ -172,9 +172,10 @@ val input = OnnxTensor.createTensor(env, FloatBuffer.wrap(tileChw),
     longArrayOf(1, 3, {side}, {side}))          // planar RGB (NCHW), 0..1
 val output = session.run(mapOf("input" to input))[0].value
 ```
-
-The `*-int8.onnx` file is QDQ (QuantizeLinear/DequantizeLinear around each op): NNAPI and
-QNN run it as integer kernels; its input and output stay float32.
+{_missing(data, "onnx")}
+`*-dynamic.onnx` takes any height and width (multiples of the model's size multiple): it is
+the desktop file. The `*-int8.onnx` file is QDQ (QuantizeLinear/DequantizeLinear around each
+op): NNAPI and QNN run it as integer kernels; its input and output stay float32.
 
 ## Tile a photo
 
@@ -188,6 +189,12 @@ tiles; multiply by the per-tile latency in `{CARD_NAME}` (`predicted_latency`, a
 """
 
 
+def _shape(shape: list[int]) -> str:
+    """1x3x128x128; a dynamic file's free sides show as H and W."""
+    named = [str(v) if v > 0 else "HW"[i - 2] if i >= 2 else "N" for i, v in enumerate(shape)]
+    return "x".join(named)
+
+
 def _fidelity_cell(entry: dict[str, Any]) -> str:
     fid = entry.get("fidelity") or {}
     vs_float, vs_teacher = fid.get("psnr_y_vs_float_db"), fid.get("psnr_y_vs_teacher_db")
@@ -197,5 +204,11 @@ def _fidelity_cell(entry: dict[str, Any]) -> str:
 
 
 def _first(data: dict[str, Any], suffix: str) -> str:
+    """The bundle's first .suffix file, or a note on how to get one."""
     names = [f["file"] for f in data["files"] if f["file"].endswith(f".{suffix}")]
     return names[0] if names else f"model.{suffix}"
+
+
+def _missing(data: dict[str, Any], suffix: str) -> str:
+    present = any(f["file"].endswith(f".{suffix}") for f in data["files"])
+    return "" if present else f"\n(This bundle has no .{suffix} file: add `--format {suffix}`.)\n"
