@@ -3,10 +3,11 @@
 The target is the desktop app's own path: a ``size`` x ``size`` photo (512 by default)
 through the ONNX export of a subnet on onnxruntime's CPU provider with every core. A
 handful of subnets spread over the space (smallest to largest, with and without
-half-resolution paths) are exported and timed (the fastest of a few runs after a warm-up:
-the run least disturbed by other processes), then fitted with ``ms = a * GMACs + b * GB
-moved + c`` (non-negative least squares on relative error). How well that fits is said,
-not assumed: the leave-one-out error over the timed subnets becomes the estimate's band.
+half-resolution paths) are exported and timed (the fastest of three rounds that each run
+every subnet once: the run least disturbed by other processes), then fitted with
+``ms = a * GMACs + b * GB moved + c`` (non-negative least squares on relative error). How
+well that fits is said, not assumed: the leave-one-out error over the timed subnets
+becomes the estimate's band.
 
 Timing takes a minute or so, so the fitted model is cached (JSON under the cache folder)
 per machine, onnxruntime version, thread count and size; ``refit`` redoes it.
@@ -41,6 +42,7 @@ from engine.phones.model import LatencyEstimate, does_work
 
 FORMAT_VERSION = 2
 HOST_SIZE = 512
+ROUNDS = 3
 TIMED_CONFIGS = tuple(
     MFAConfig.decode(text)
     for text in (
@@ -138,30 +140,54 @@ def machine_name() -> str:
     return f"{platform.processor() or platform.machine()}, {platform.system()}"
 
 
-def time_config(config: MFAConfig, size: int, threads: int, *, repeats: int = 3) -> float:
-    """Fastest ms of the config's ONNX export (random weights) on onnxruntime's CPU."""
+def export_config(config: MFAConfig, path: Path) -> None:
+    """The config's ONNX export at random weights (latency does not depend on them)."""
     net = MFAGenerator(config).eval()
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "subnet.onnx"
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                net, (torch.rand(1, 3, 64, 64),), str(path), dynamo=False, opset_version=17,
-                input_names=["input"], output_names=["output"],
-                dynamic_axes={"input": {2: "h", 3: "w"}, "output": {2: "h", 3: "w"}},
-            )  # fmt: skip
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.log_severity_level = 4
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # TorchScript exporter deprecation noise
+        torch.onnx.export(
+            net, (torch.rand(1, 3, 64, 64),), str(path), dynamo=False, opset_version=17,
+            input_names=["input"], output_names=["output"],
+            dynamic_axes={"input": {2: "h", 3: "w"}, "output": {2: "h", 3: "w"}},
+        )  # fmt: skip
+
+
+def time_once(path: Path, size: int, threads: int) -> float:
+    """ms of one run of an exported subnet on onnxruntime's CPU, after a warm-up run."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.log_severity_level = 4
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     x = np.random.default_rng(0).random((1, 3, size, size), dtype=np.float32)
-    session.run(None, {"input": x})  # warm-up: allocations, kernel selection
-    runs = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        session.run(None, {"input": x})
-        runs.append((time.perf_counter() - start) * 1000)
-    return min(runs)
+    session.run(None, {"input": x})  # allocations, kernel selection
+    start = time.perf_counter()
+    session.run(None, {"input": x})
+    return (time.perf_counter() - start) * 1000
+
+
+def time_configs(
+    configs: Sequence[MFAConfig], size: int, threads: int, *, rounds: int = ROUNDS,
+    cancel: CancelToken | None = None,
+) -> Generator[Event, None, list[float]]:  # fmt: skip
+    """Fastest ms of each config over ``rounds`` rounds that each time every config once:
+    a burst of load from other processes then slows one run of every config, not all runs
+    of one, and the minimum keeps the least disturbed run."""
+    best = [float("inf")] * len(configs)
+    total = len(configs) * (rounds + 1)
+    with tempfile.TemporaryDirectory() as folder:
+        paths = [Path(folder) / f"{c.encode()}.onnx" for c in configs]
+        for i, (config, path) in enumerate(zip(configs, paths, strict=True)):
+            yield Progress(stage="timing subnets on this computer", done=i, total=total)
+            export_config(config, path)
+        for r in range(rounds):
+            for i, path in enumerate(paths):
+                if cancel is not None:
+                    cancel.raise_if_cancelled()
+                done = len(paths) * (r + 1) + i
+                yield Progress(stage="timing subnets on this computer", done=done, total=total)
+                best[i] = min(best[i], time_once(path, size, threads))
+    yield Progress(stage="timing subnets on this computer", done=total, total=total)
+    return best
 
 
 def _cache_path(size: int, threads: int, configs: Sequence[MFAConfig]) -> Path:
@@ -205,15 +231,9 @@ def host_latency(
     if cached is not None:
         yield Finished(result=cached)
         return
-    timed = []
-    for i, config in enumerate(configs):
-        yield Progress(stage="timing subnets on this computer", done=i, total=len(configs))
-        if cancel is not None:
-            cancel.raise_if_cancelled()
-        timed.append((config.encode(), time_config(config, size, threads)))
-    yield Progress(stage="timing subnets on this computer", done=len(configs), total=len(configs))
+    ms = np.array((yield from time_configs(configs, size, threads, cancel=cancel)))
+    timed = [(c.encode(), float(t)) for c, t in zip(configs, ms, strict=True)]
     rows = np.stack([features(c, size) for c in configs])
-    ms = np.array([t for _, t in timed])
     model = HostLatency(
         size=size,
         threads=threads,
