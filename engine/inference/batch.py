@@ -120,13 +120,12 @@ def run_batch(upscaler: Upscaler, request: BatchRequest, cancel: CancelToken) ->
     """Upscale every image of the request; Finished(result=BatchResult) at the end.
 
     Each file is written atomically, so a cancel (raised as ``Cancelled`` between files or
-    tiles) leaves only complete outputs; ``skip_existing`` then resumes where it stopped,
-    removing the temporaries a killed run left behind.
+    tiles) leaves only complete outputs; ``skip_existing`` then resumes where it stopped.
+    The temporaries a killed run left for this batch's outputs are removed first.
     """
     descriptor = upscaler.descriptor
     plan = plan_batch(request, model=descriptor.name, model_scale=descriptor.scale)
-    if request.skip_existing:
-        yield from _remove_stale_temporaries(plan)
+    yield from _remove_stale_temporaries(plan)  # a killed run's, for these outputs only
     result = BatchResult(ignored=plan.ignored)
     total = len(plan.files)
     if any(f.action == "upscale" for f in plan.files):

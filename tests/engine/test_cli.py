@@ -161,6 +161,23 @@ def test_upscale_overwrite_and_a_new_folder_with_a_slash(astronaut_png, tmp_path
     assert [p.name for p in (tmp_path / "newdir").iterdir()] == ["astronaut_bicubic_x4.png"]
 
 
+def test_upscale_removes_what_a_killed_run_left_for_its_output(astronaut_png, tmp_path):
+    import subprocess
+    import sys
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    orphan = tmp_path / f".big.png.{int(dead.stdout)}-0123abcd.part"
+    orphan.write_bytes(b"half an image")
+    out = tmp_path / "big.png"
+    assert main(["upscale", str(astronaut_png), "-o", str(out), "-m", "bicubic", "--quiet"]) == 0
+    assert out.is_file() and not orphan.exists()
+
+
 def test_batch_prints_each_failure_once_and_no_folder_it_did_not_make(tmp_path, capsys):
     src = tmp_path / "in"
     src.mkdir()
