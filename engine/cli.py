@@ -88,13 +88,6 @@ def build_parser() -> argparse.ArgumentParser:
     prof.add_argument("--size", type=_positive_int, default=128, help="LR input side (pixels)")
     prof.add_argument("--json", action="store_true")
 
-    lat = sub.add_parser("latency", help="predicted Snapdragon 865 latency of a model")
-    lat.add_argument(
-        "--model", "-m", default=None, help="model name or file, MFA config, or reference net"
-    )
-    lat.add_argument("--size", type=_positive_int, default=128, help="LR input side (pixels)")
-    lat.add_argument("--json", action="store_true")
-
     bench = sub.add_parser("bench", help="teacher vs student cost and speed, in one run")
     bench.add_argument("--readme", type=Path, default=None, help="write the table into README")
     bench.add_argument("--quick", action="store_true", help="small sizes, one repeat (smoke)")
@@ -103,15 +96,15 @@ def build_parser() -> argparse.ArgumentParser:
     from engine.distill.cli import register
     from engine.export.cli import register as register_export
     from engine.nas.cli import register as register_nas
+    from engine.phones.cli import register as register_phones
 
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "upscale": _cmd_upscale,
         "batch": _cmd_batch,
         "models": _cmd_models,
         "profile": _cmd_profile,
-        "latency": _cmd_latency,
         "bench": _cmd_bench,
-    } | register(sub) | register_nas(sub) | register_export(sub)
+    } | register(sub) | register_nas(sub) | register_export(sub) | register_phones(sub)
     for name, handler in handlers.items():
         sub.choices[name].set_defaults(handler=handler)
     return parser
@@ -334,37 +327,6 @@ def _cmd_profile(args: argparse.Namespace) -> int:
     for key, value in data.items():
         shown = f"{value:,}" if isinstance(value, int) else value
         print(f"{key:<{width}}  {shown}")
-    return EXIT_OK
-
-
-def _cmd_latency(args: argparse.Namespace) -> int:
-    from engine.models.registry import default_model_name
-    from engine.phones.predict import predict_latency
-    from engine.phones.targets import latency_target
-
-    target = latency_target(args.model or default_model_name())
-    if args.size % target.size_multiple:
-        raise UsageError(f"--size must be a multiple of {target.size_multiple} for {target.name}")
-    result = predict_latency(
-        target.module, height=args.size, width=args.size, in_channels=target.in_channels
-    )
-    data = {"model": target.name} | result.as_dict()
-    if args.json:
-        print(json.dumps(data, indent=2))
-        return EXIT_OK
-    gpu, npu, cal = result.gpu, result.npu, result.calibration
-    size = f"{args.size}x{args.size}" + (" (extrapolated)" if result.extrapolated else "")
-    print(f"model   {target.name}  ({result.report.macs / 1e9:.2f} GMACs at {size})")
-    print(f"device  {cal.device.name} (AI Hub: {' / '.join(cal.device.aihub_devices)})")
-    print(f"GPU     {gpu.ms:.1f} ms  (band {gpu.low_ms:.1f}-{gpu.high_ms:.1f})")
-    print(f"NPU     {npu.low_ms:.0f}-{npu.high_ms:.0f} ms  (rough; confirm on AI Hub)")
-    for caveat in gpu.caveats + npu.caveats:
-        print(f"  note: {caveat}")
-    for unit, loo in (("GPU", cal.gpu_loo), ("NPU", cal.npu_loo)):
-        print(
-            f"{unit} calibration: leave-one-out error {loo.mean:.1%} mean, "
-            f"{loo.worst:.1%} max over {len(loo.points)} public measurements"
-        )
     return EXIT_OK
 
 
