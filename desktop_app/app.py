@@ -88,8 +88,8 @@ def screenshot(options: LaunchOptions) -> int:
             _stage_batch(window, scratch)
             _wait(window.batch.batchEnded)
         else:
-            window.retrain.set_folders([SAMPLE.parent])
-            _wait(window.retrain.form.photosCounted, 10_000)
+            window.retrain.set_folders([_stage_photos(scratch / "My photos")])
+            _wait(window.retrain.form.photosCounted, 60_000)
         QApplication.processEvents()
         options.screenshot.parent.mkdir(parents=True, exist_ok=True)
         saved = window.grab().save(str(options.screenshot), "PNG")
@@ -99,13 +99,20 @@ def screenshot(options: LaunchOptions) -> int:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _stage_batch(window: object, scratch: Path) -> None:
-    """A real batch over copies of the sample plus one damaged file, to show the error list."""
-    photos = scratch / "photos"
-    photos.mkdir()
-    shutil.copy(SAMPLE, photos / SAMPLE.name)
+def _stage_photos(photos: Path) -> Path:
+    """Copies of the sample photos plus one damaged file (a batch lists it as an error,
+    Retrain leaves it out of its count); a scratch folder, not the install's path."""
+    photos.mkdir(parents=True)
+    for sample in sorted(SAMPLE.parent.glob("*.png")):
+        shutil.copy(sample, photos / sample.name)
     data = SAMPLE.read_bytes()
     (photos / "damaged.png").write_bytes(data[: len(data) // 3])
+    return photos
+
+
+def _stage_batch(window: object, scratch: Path) -> None:
+    """A real batch over the staged photos, to show the results and the error list."""
+    photos = _stage_photos(scratch / "photos")
     page = window.batch  # type: ignore[attr-defined]
     page.input_dir.setText(str(photos))
     page.output_dir.setText(str(scratch / "upscaled"))

@@ -220,11 +220,13 @@ class RetrainForm(QWidget):
         skipped = counted.files - count
         if skipped:
             # Damaged files (and tiny or duplicate photos) are not trained on: not counted.
-            text += f" ({skipped} file{'s' if skipped != 1 else ''} skipped: see tooltip)"
+            text += f", {skipped} skipped"
         if count < 2:
             text += " (at least 2 needed)"
         self.photo_count.setText(text)
-        self.photo_count.setToolTip("\n".join(counted.skipped))
+        self.photo_count.setToolTip(
+            "Not trained on:\n" + "\n".join(counted.skipped) if counted.skipped else ""
+        )
         self.refresh()
         self.photosCounted.emit(count)
 

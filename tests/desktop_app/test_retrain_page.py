@@ -122,6 +122,6 @@ def test_damaged_files_are_not_counted_as_photos(qtbot, window, tmp_path: Path) 
         page.form.refresh_photos()
     assert counted.args == [4]
     assert page.form.photos == 4
-    assert page.form.photo_count.text() == "4 photos (3 files skipped: see tooltip)"
+    assert page.form.photo_count.text() == "4 photos, 3 skipped"
     tooltip = page.form.photo_count.toolTip()
     assert "empty.jpg" in tooltip and "notes.png" in tooltip and "cut.jpg" in tooltip
