@@ -1,0 +1,117 @@
+"""Phone detection over adb, with a fake ``adb`` executable on PATH."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main
+from engine.phones.adb import detect_phone
+
+# A shell stand-in for adb: `adb devices` prints $FAKE_DEVICES; getprop prints $FAKE_<PROP>.
+_FAKE_ADB = """#!/bin/sh
+if [ -n "$FAKE_FAIL" ]; then echo "error: protocol fault" >&2; exit 1; fi
+if [ "$1" = devices ]; then
+    echo "List of devices attached"
+    printf "$FAKE_DEVICES"
+    exit 0
+fi
+case "$5" in
+    ro.soc.model) echo "$FAKE_SOC" ;;
+    ro.board.platform) echo "$FAKE_PLATFORM" ;;
+    ro.product.model) echo "$FAKE_MODEL" ;;
+esac
+"""
+
+
+@pytest.fixture
+def fake_adb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Put a fake adb first on PATH; returns a setter for what it reports."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    adb = bin_dir / "adb"
+    adb.write_text(_FAKE_ADB, encoding="utf-8")
+    adb.chmod(adb.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+
+    def report(devices="", soc="", platform="", model="", fail=""):
+        for name, value in (
+            ("FAKE_DEVICES", devices), ("FAKE_SOC", soc), ("FAKE_PLATFORM", platform),
+            ("FAKE_MODEL", model), ("FAKE_FAIL", fail),
+        ):  # fmt: skip
+            monkeypatch.setenv(name, value)
+
+    return report
+
+
+def test_no_adb_installed(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # nothing on it
+    found = detect_phone()
+    assert found.status == "no-adb" and "apt install adb" in found.message
+    assert not found.found
+
+
+def test_no_phone_connected(fake_adb):
+    fake_adb(devices="")
+    found = detect_phone()
+    assert found.status == "no-device" and "USB debugging" in found.message
+
+
+def test_unauthorized_phone(fake_adb):
+    fake_adb(devices="R5CW1234\\tunauthorized\\n")
+    found = detect_phone()
+    assert found.status == "unauthorized" and found.serial == "R5CW1234"
+    assert "Allow USB debugging" in found.message
+
+
+def test_known_soc_maps_to_its_profile(fake_adb):
+    fake_adb(devices="R5CW1234\\tdevice\\n", soc="SM8650", platform="pineapple", model="SM-S921B")
+    found = detect_phone()
+    assert found.status == "ok" and found.profile == "galaxy-s24"
+    assert found.product_model == "SM-S921B" and "SM8650" in found.message
+
+
+def test_ai_hub_bin_of_a_soc_still_matches(fake_adb):
+    # Non-Galaxy 8 Elite phones report SM8750; AI Hub measured the SM8750-AC bin (S25).
+    fake_adb(devices="abc\\tdevice\\n", soc="SM8750", model="Phone")
+    assert detect_phone().profile == "galaxy-s25"
+
+
+def test_old_android_without_soc_model_uses_the_platform(fake_adb):
+    fake_adb(devices="abc\\tdevice\\n", soc="", platform="taro", model="SM-S901B")
+    assert detect_phone().profile == "galaxy-s22"
+
+
+def test_qualcomm_soc_without_profile_names_the_nearest(fake_adb):
+    fake_adb(devices="abc\\tdevice\\n", soc="SM8550", model="SM-S911B")  # 8 Gen 2
+    found = detect_phone()
+    assert found.status == "unknown-soc" and found.profile is None
+    assert found.nearest == "galaxy-s24"
+    assert "Snapdragon 8 Gen 2" in found.message and "Hexagon v73" in found.message
+
+
+def test_unknown_soc_names_the_conservative_default(fake_adb):
+    fake_adb(devices="abc\\tdevice\\n", soc="MT6989", platform="mt6989", model="Phone")
+    found = detect_phone()
+    assert found.status == "unknown-soc" and found.nearest == "snapdragon-865"
+    assert "not in AI Hub's Snapdragon table" in found.message
+
+
+def test_adb_failure_is_one_line(fake_adb):
+    fake_adb(fail="1")
+    found = detect_phone()
+    assert found.status == "adb-failed" and "protocol fault" in found.message
+
+
+def test_cli_adb_json_and_exit_codes(fake_adb, capsys):
+    fake_adb(devices="abc\\tdevice\\n", soc="SM7750", model="QRD")
+    assert main(["devices", "--adb", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["profile"] == "snapdragon-7-gen-4" and data["status"] == "ok"
+    fake_adb(devices="")
+    assert main(["devices", "--adb"]) == 1
+    assert "no phone connected" in capsys.readouterr().out
