@@ -66,6 +66,12 @@ class FidelityScorer:
         self.net.set_active(config)
         return psnr_y(self.net(self.lr), self.teacher_y)
 
+    @torch.inference_mode()
+    def score_module(self, module: nn.Module) -> float:
+        """The same metric for any x4 network (e.g. a trained student with its own weights)."""
+        with self._lock:
+            return psnr_y(module.to(self.device).eval()(self.lr), self.teacher_y)
+
     def uncached(self) -> Callable[[MFAConfig], float]:
         """The same score, never served from the cache (to time a baseline fairly)."""
 

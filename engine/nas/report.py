@@ -80,9 +80,12 @@ def as_dict(result: SearchResult, *, candidates: bool = True) -> dict[str, Any]:
         "student": None
         if result.student is None
         else {
-            "config": result.student[0].encode(),
-            "latency_ms": round(result.student[1], 3),
-            "fidelity_db": round(result.student[2], 4),
+            "config": result.student.config.encode(),
+            "latency_ms": round(result.student.latency_ms, 3),
+            "fidelity_db": round(result.student.fidelity, 4),
+            "fidelity_db_supernet": None
+            if result.student.fidelity_supernet is None
+            else round(result.student.fidelity_supernet, 4),
         },
         "references": [{"key": r.key, "title": r.title, "ms": r.ms} for r in result.references],
     }
@@ -103,13 +106,17 @@ def render_text(result: SearchResult) -> str:
         if outcome is not None:
             best = outcome.best
             lines.append(
-                f"{outcome.search:<9}{len(outcome.scored)} scored in {outcome.seconds:.1f} s "
+                f"{outcome.search:<10}{len(outcome.scored)} scored in {outcome.seconds:.1f} s "
                 f"({outcome.per_minute:.0f}/min); best {best.fidelity:.2f} dB "
                 f"{best.config.encode()} at {best.latency_ms:.2f} ms"
             )
-    if result.student is not None:
-        config, ms, fidelity = result.student
-        lines.append(f"student  {config.encode()}: {ms:.2f} ms, {fidelity:.2f} dB (shipped)")
+    if (student := result.student) is not None:
+        shared = student.fidelity_supernet
+        lines.append(
+            f"student  {student.config.encode()} (shipped): {student.latency_ms:.2f} ms, "
+            f"{student.fidelity:.2f} dB with its own weights"
+            + ("" if shared is None else f", {shared:.2f} dB as a supernet subnet")
+        )
     lines.append("Pareto front (ms, dB, config):")
     lines += [
         f"  {s.latency_ms:7.2f}  {s.fidelity:6.2f}  {s.config.encode()}" for s in result.front
@@ -131,8 +138,9 @@ def picture(result: SearchResult) -> ParetoPicture:
         pick=(pick.latency.ms, pick.fidelity),
         pick_label=f"pick {pick.config.encode()}",
         budget_ms=result.request.budget_ms,
-        student=None if student is None else (student[1], student[2]),
-        student_label="shipped student" + ("" if student is None else f" {student[0].encode()}"),
+        student=None if student is None else (student.latency_ms, student.fidelity),
+        student_label="shipped student"
+        + ("" if student is None else f" {student.config.encode()} (its own weights)"),
         references=result.references,
     )
 

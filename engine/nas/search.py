@@ -43,7 +43,7 @@ import torch
 from engine.errors import UsageError
 from engine.events import CancelToken, Event, Finished, Notice, result_of
 from engine.files import file_sha256
-from engine.models.mfa import DEFAULT_CONFIG, MFAConfig
+from engine.models.mfa import MFAConfig
 from engine.models.profiling import CostReport, profile_model
 from engine.nas.evolution import EvolutionSettings, SearchOutcome, evolve, random_search
 from engine.nas.fitness import FidelityScorer
@@ -97,13 +97,24 @@ class Pick:
 
 
 @dataclass(frozen=True, kw_only=True)
+class StudentPoint:
+    """The shipped student on the same axes: its own trained weights, and its config's
+    slice of the supernet (None when the config is outside the supernet's space)."""
+
+    config: MFAConfig
+    latency_ms: float
+    fidelity: float
+    fidelity_supernet: float | None
+
+
+@dataclass(frozen=True, kw_only=True)
 class SearchResult:
     request: SearchRequest
     pick: Pick
     evolution: SearchOutcome[MFAConfig]
     random: SearchOutcome[MFAConfig] | None
     front: tuple
-    student: tuple[MFAConfig, float, float] | None  # config, latency ms, fidelity
+    student: StudentPoint | None
     references: tuple[ReferencePoint, ...]
     latency_basis: str
     target: str  # e.g. "Snapdragon 865 GPU w8a8, 128x128 input"
@@ -226,9 +237,7 @@ def _result(request, latency, scorer, supernet, supernet_id, evolution, random) 
     net = supernet.extract(best.config).cpu().eval()
     size = request.input_size
     cost = profile_model(net, height=size, width=size)
-    student = None
-    if supernet.space.contains(DEFAULT_CONFIG):
-        student = (DEFAULT_CONFIG, latency(DEFAULT_CONFIG), scorer(DEFAULT_CONFIG))
+    student = _student_point(latency, scorer, supernet.space)
     everything = evolution.scored + (random.scored if random else ())
     return SearchResult(
         request=request,
@@ -247,3 +256,18 @@ def _result(request, latency, scorer, supernet, supernet_id, evolution, random) 
         valset_key=scorer.valset_key,
         space_size=supernet.space.size(),
     )  # fmt: skip
+
+
+def _student_point(latency, scorer: FidelityScorer, space) -> StudentPoint | None:
+    from engine.models.registry import STUDENT_NAME, get_model
+
+    descriptor = get_model(STUDENT_NAME)
+    config = descriptor.config
+    if not descriptor.trained or not isinstance(config, MFAConfig):
+        return None
+    return StudentPoint(
+        config=config,
+        latency_ms=latency(config),
+        fidelity=scorer.score_module(descriptor.load()),
+        fidelity_supernet=scorer(config) if space.contains(config) else None,
+    )
