@@ -8,8 +8,6 @@ fails; INT8 files are reported, not judged.
 
 from __future__ import annotations
 
-import functools
-import importlib.metadata
 import re
 import time
 from collections.abc import Callable, Generator
@@ -20,13 +18,12 @@ from typing import Any
 import numpy as np
 from torch import nn
 
-import engine
-from engine.errors import ModelError, UsageError
+from engine.errors import ModelError
 from engine.events import CancelToken, Event, Notice, Progress
+from engine.export import facts, quantize, tflite, torchscript
 from engine.export import onnx as onnx_export
-from engine.export import quantize, tflite, torchscript
 from engine.export.bundle import ExportedFile
-from engine.export.fidelity import Runner, measure, to_images
+from engine.export.fidelity import Runner, measure
 from engine.export.request import ExportRequest
 from engine.inference.backends import EXPORT_TOLERANCE
 from engine.models.descriptor import ModelDescriptor
@@ -125,7 +122,7 @@ def step_onnx(context: ExportContext) -> Generator[Event, None, list[ExportedFil
     started = time.perf_counter()
     fixed = _float_onnx(context)
     checks = yield from context.checked(_ort(fixed), tolerance=EXPORT_TOLERANCE)
-    runtime = f"onnxruntime {_version('onnxruntime')}"
+    runtime = f"onnxruntime {facts.version('onnxruntime')}"
     files = [_file(context, ".onnx", "onnx", "float32", NCHW, fixed, started, checks, runtime)]
     started = time.perf_counter()
     dynamic = onnx_export.export_dynamic(context.descriptor)
@@ -150,7 +147,7 @@ def step_onnx_int8(context: ExportContext) -> Generator[Event, None, list[Export
     checks["quantization"] = context.request.quant.as_dict() | {
         "format": "QDQ", "weights": "int8 per channel", "activations": "uint8 per tensor"
     }  # fmt: skip
-    runtime = f"onnxruntime {_version('onnxruntime')}"
+    runtime = f"onnxruntime {facts.version('onnxruntime')}"
     data = context.int8_onnx
     return [_file(context, "-int8.onnx", "onnx", "int8", NCHW, data, started, checks, runtime)]
 
@@ -163,7 +160,7 @@ def step_torchscript(context: ExportContext) -> Generator[Event, None, list[Expo
     checks = yield from context.checked(
         torchscript.TorchScriptRunner(archive), tolerance=EXPORT_TOLERANCE
     )
-    runtime = f"torch.jit {_version('torch')}"
+    runtime = f"torch.jit {facts.version('torch')}"
     return [
         _file(context, ".pt", "torchscript", "float32", NCHW, archive, started, checks, runtime)
     ]
@@ -177,7 +174,7 @@ def step_tflite(context: ExportContext) -> Generator[Event, None, list[ExportedF
         context.module, side=context.request.size, in_channels=context.descriptor.in_channels
     )
     checks = yield from context.checked(tflite.LiteRTRunner(model), tolerance=EXPORT_TOLERANCE)
-    runtime = f"ai-edge-litert {_version('ai-edge-litert')}"
+    runtime = f"ai-edge-litert {facts.version('ai-edge-litert')}"
     return [_file(context, ".tflite", "tflite", "float32", NHWC, model, started, checks, runtime)]
 
 
@@ -192,7 +189,7 @@ def step_tflite_int8(context: ExportContext) -> Generator[Event, None, list[Expo
         "method": "PT2E static, minmax observers",
         "weights": "int8 per channel", "activations": "int8 per tensor",
     }  # fmt: skip
-    runtime = f"ai-edge-litert {_version('ai-edge-litert')}"
+    runtime = f"ai-edge-litert {facts.version('ai-edge-litert')}"
     suffix = "-int8.tflite"
     return [_file(context, suffix, "tflite", "int8", NHWC, model, started, checks, runtime)]
 
@@ -227,13 +224,13 @@ def aihub(context: ExportContext, hub: Any) -> Generator[Event, None, dict[str, 
         result = yield from run_on_aihub(
             AihubRequest(
                 model=upload,
-                device=aihub_device(request.device),
+                device=facts.aihub_device(request.device),
                 unit=request.unit,
                 runtime=request.runtime,
                 name=context.stem,
                 inputs=crops,
                 target_dir=context.work,
-                about=_measured_model(context, "int8" if request.unit == "npu" else "float32"),
+                about=facts.measured_model(context, "int8" if request.unit == "npu" else "float32"),
             ),
             hub,
             cancel=context.cancel,
@@ -253,118 +250,4 @@ def aihub(context: ExportContext, hub: Any) -> Generator[Event, None, dict[str, 
     return data
 
 
-def _measured_model(context: ExportContext, precision: str) -> dict[str, Any]:
-    config = context.descriptor.config
-    report = cost(context)
-    return {
-        "name": context.descriptor.name,
-        "architecture": context.descriptor.architecture,
-        "config": config.encode() if hasattr(config, "encode") else None,
-        "weights_id": context.descriptor.weights_id(),
-        "input_shape": [
-            1,
-            context.descriptor.in_channels,
-            context.request.size,
-            context.request.size,
-        ],
-        "precision": precision,
-        "params": report["params"],
-        "macs": report["macs"],
-    }
-
-
-def device_profile_path(device: str | None) -> Path:
-    """The phone profile file of ``device`` (default: the Snapdragon 865)."""
-    from engine.phones.device import DEFAULT_DEVICE, PHONES
-
-    if device is None:
-        return DEFAULT_DEVICE
-    path = PHONES / f"{device}.json"
-    if not path.is_file():
-        known = sorted(p.stem for p in PHONES.glob("*.json"))
-        raise UsageError(f"unknown device {device!r}; known devices: {', '.join(known)}")
-    return path
-
-
-def aihub_device(device: str | None) -> str:
-    from engine.phones.device import load_device_profile
-
-    return load_device_profile(device_profile_path(device)).aihub_devices[0]
-
-
-@functools.lru_cache(maxsize=8)
-def _calibration(path: Path) -> Any:
-    """A device's fitted latency models (profiling its reference nets takes seconds)."""
-    from engine.phones.calibration import calibration
-
-    return calibration(path)
-
-
-def predicted_latency(context: ExportContext) -> dict[str, Any] | None:
-    """The phone profile's predicted latency per compute unit for one tile."""
-    from engine.phones.predict import predict_latency
-
-    side = context.request.size
-    prediction = predict_latency(
-        context.module,
-        height=side,
-        width=side,
-        in_channels=context.descriptor.in_channels,
-        calibrated=_calibration(device_profile_path(context.request.device)),
-    )
-    data = prediction.as_dict()
-    return {key: data[key] for key in ("device", "aihub_devices", "input_size", "gpu", "npu")} | {
-        "extrapolated_size": data["extrapolated_size"],
-        "per": "one tile",
-    }
-
-
-def cost(context: ExportContext) -> dict[str, Any]:
-    from engine.models.profiling import profile_model
-
-    side = context.request.size
-    report = profile_model(
-        context.module, height=side, width=side, in_channels=context.descriptor.in_channels
-    )
-    return {"lr_size": [side, side]} | report.as_dict()
-
-
-def fidelity_summary(context: ExportContext, files: list[ExportedFile]) -> dict[str, Any]:
-    """Float (PyTorch) fidelity to the teacher and, per exported file, what it keeps of it."""
-    reference = measure(
-        context.float_outputs, context.float_outputs, context.teacher,
-        border=context.descriptor.scale,
-    )  # fmt: skip
-    summary: dict[str, Any] = {
-        "teacher": context.request.teacher,
-        "float_psnr_y_vs_teacher_db": (
-            None if reference.vs_teacher_db is None else round(reference.vs_teacher_db, 3)
-        ),
-    }
-    if reference.vs_teacher_db is not None:
-        summary["int8_loss_vs_teacher_db"] = {
-            f.name: round(reference.vs_teacher_db - f.checks["fidelity"]["psnr_y_vs_teacher_db"], 3)
-            for f in files
-            if f.precision == "int8"
-        }
-    return summary
-
-
-def tool_versions() -> dict[str, str]:
-    names = ("torch", "onnx", "onnxruntime", "litert-torch", "ai-edge-litert", "qai-hub")
-    versions = {"mfagan-studio": engine.__version__}
-    for name in names:
-        version = _version(name)
-        if version != "not installed":
-            versions[name] = version
-    return versions
-
-
-def _version(package: str) -> str:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
-
-
-__all__ = ["STEPS", "ExportContext", "aihub", "ordered", "to_images"]
+__all__ = ["STEPS", "ExportContext", "aihub", "ordered"]

@@ -21,7 +21,7 @@ from torch import nn
 
 from engine.errors import ModelError, UsageError
 from engine.events import CancelToken, Event, Finished, Notice, Progress
-from engine.export import bundle, calibration, fidelity, formats, tflite
+from engine.export import bundle, calibration, facts, fidelity, formats, tflite
 from engine.export.bundle import ExportedFile
 from engine.export.formats import ExportContext
 from engine.export.onnx import ClippedOutput
@@ -47,7 +47,7 @@ def export_bundle(
     request.check()
     if {"tflite", "tflite-int8"} & set(request.formats):
         tflite.require()  # one line on what to install, before any work
-    formats.device_profile_path(request.device)  # an unknown --device fails now
+    facts.device_profile_path(request.device)  # an unknown --device fails now
     if "aihub" in request.formats and hub is None:
         from engine.phones.aihub import connect
 
@@ -96,14 +96,14 @@ def _build(
     data = bundle.card(
         descriptor=descriptor,
         side=request.size,
-        cost=formats.cost(context),
+        cost=facts.cost(context),
         files=files,
-        fidelity=formats.fidelity_summary(context, files),
-        predicted=formats.predicted_latency(context),
+        fidelity=facts.fidelity_summary(context, files),
+        predicted=facts.predicted_latency(context),
         measured=measured,
         calibration=context.calibration_info,
         validation=_validation_info(request, context),
-        tools=formats.tool_versions(),
+        tools=facts.tool_versions(),
         created=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     (work / bundle.CARD_NAME).write_bytes(bundle.card_bytes(data))

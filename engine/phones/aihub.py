@@ -18,12 +18,7 @@ calibration can be refined from real runs.
 
 from __future__ import annotations
 
-import configparser
 import contextlib
-import io
-import json
-import os
-import re
 import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
@@ -33,73 +28,21 @@ from typing import Any, Literal
 
 import numpy as np
 
-from engine.errors import MfaganError, UsageError
+from engine.errors import MfaganError
 from engine.events import Cancelled, CancelToken, Event, Notice, Progress
-from engine.files import atomic_write_bytes
-from engine.paths import data_dir
+from engine.phones.aihub_cache import cached_measurements, save_measurement
+from engine.phones.aihub_token import LOGIN_HINT, config_path, store_token, token_configured
 
 Unit = Literal["npu", "gpu"]
 Runtime = Literal["tflite", "qnn_dlc"]
 UNITS: tuple[Unit, ...] = ("npu", "gpu")
 RUNTIMES: tuple[Runtime, ...] = ("tflite", "qnn_dlc")
 TARGET_SUFFIX = {"tflite": ".tflite", "qnn_dlc": ".dlc"}
-LOGIN_HINT = "run 'mfagan aihub login' with the API token from your AI Hub account settings"
 POLL_SECONDS = 5.0
 
 
 class AihubError(MfaganError):
     """AI Hub could not be used (no token, network, a failed job): one line, no traceback."""
-
-
-def config_path() -> Path:
-    """qai-hub's configuration file: ``$QAIHUB_CLIENT_INI`` or ``~/.qai_hub/client.ini``."""
-    return Path(os.environ.get("QAIHUB_CLIENT_INI", "~/.qai_hub/client.ini")).expanduser()
-
-
-def token_configured() -> bool:
-    parser = configparser.ConfigParser()
-    try:
-        parser.read(config_path(), encoding="utf-8")
-    except (OSError, configparser.Error):
-        return False
-    return bool(parser.get("api", "api_token", fallback="").strip())
-
-
-def store_token(token: str) -> Path:
-    """Write the token into qai-hub's configuration file (mode 0600); returns its path.
-
-    Other settings already in the file (API URL, default project) are kept.
-    """
-    token = token.strip()
-    if not token or re.search(r"\s", token):
-        raise UsageError("that is not an AI Hub API token (empty, or it contains spaces)")
-    from qai_hub.public_rest_api import DEFAULT_HUB_API_URL, DEFAULT_HUB_WEB_URL
-
-    path = config_path()
-    parser = configparser.ConfigParser()
-    parser.read(path, encoding="utf-8")  # a missing file reads as empty
-    if not parser.has_section("api"):
-        parser.add_section("api")
-    api = parser["api"]
-    api.setdefault("api_url", DEFAULT_HUB_API_URL)
-    api.setdefault("web_url", DEFAULT_HUB_WEB_URL)
-    api.setdefault("verbose", "False")
-    api["api_token"] = token
-    text = io.StringIO()
-    parser.write(text)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    # Created 0600 from the start (umask cannot widen it), then renamed over the old file.
-    temp = path.with_name(f".{path.name}.part")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text.getvalue())
-        os.chmod(temp, 0o600)
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return path
 
 
 def connect() -> Any:
@@ -203,7 +146,7 @@ def run_on_aihub(
             f"{sum(result.layers_by_unit.values())} layers fell off the "
             f"{request.unit.upper()}: each switch of unit costs a transfer"
         )
-    save_measurement(result)
+    save_measurement(result.as_dict())
     yield Progress(stage="AI Hub", done=3, total=3, message=f"{result.inference_ms:.2f} ms")
     return result
 
@@ -328,42 +271,14 @@ def _first_line(error: BaseException) -> str:
     return lines[0] if lines else type(error).__name__
 
 
-# --- the per-device cache of real measurements -------------------------------------------
-
-
-def measurements_dir() -> Path:
-    return data_dir() / "aihub"
-
-
-def _slug(device: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", device).strip("-").lower() or "device"
-
-
-def save_measurement(result: AihubResult) -> Path:
-    folder = measurements_dir() / _slug(result.device)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{result.profile_job}.json"
-    atomic_write_bytes(path, (json.dumps(result.as_dict(), indent=2) + "\n").encode("utf-8"))
-    return path
-
-
-def cached_measurements(device: str | None = None) -> list[dict[str, Any]]:
-    """Every cached AI Hub profile (of ``device`` only, when given), oldest first.
-
-    Each entry is ``AihubResult.as_dict()``: device, compute unit, runtime, ``inference_ms``,
-    peak memory range, layers per unit and each layer's unit, job ids, ``measured_at`` and
-    ``model`` (what was measured: name, config, input shape, precision, params, MACs).
-    Unreadable files are skipped. A device's latency calibration can refine itself with them.
-    """
-    root = measurements_dir()
-    folders = [root / _slug(device)] if device else sorted(p for p in root.glob("*") if p.is_dir())
-    entries: list[dict[str, Any]] = []
-    for folder in folders:
-        for path in sorted(folder.glob("*.json")):
-            try:
-                entry = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue
-            if isinstance(entry, dict) and "inference_ms" in entry:
-                entries.append(entry)
-    return sorted(entries, key=lambda e: str(e.get("measured_at", "")))
+__all__ = [
+    "AihubError",
+    "AihubRequest",
+    "AihubResult",
+    "cached_measurements",
+    "config_path",
+    "connect",
+    "run_on_aihub",
+    "store_token",
+    "token_configured",
+]

@@ -1,0 +1,134 @@
+"""The model card's measured facts: cost, predicted latency, fidelity summary, tool versions.
+
+Predicted latency comes from the phone profile's calibrated latency models
+(``engine.phones``); the device profile also names the AI Hub phone of ``--format aihub``.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import engine
+from engine.errors import UsageError
+from engine.export.bundle import ExportedFile
+from engine.export.fidelity import measure
+
+if TYPE_CHECKING:
+    from engine.export.formats import ExportContext
+
+
+def measured_model(context: ExportContext, precision: str) -> dict[str, Any]:
+    config = context.descriptor.config
+    report = cost(context)
+    return {
+        "name": context.descriptor.name,
+        "architecture": context.descriptor.architecture,
+        "config": config.encode() if hasattr(config, "encode") else None,
+        "weights_id": context.descriptor.weights_id(),
+        "input_shape": [
+            1,
+            context.descriptor.in_channels,
+            context.request.size,
+            context.request.size,
+        ],
+        "precision": precision,
+        "params": report["params"],
+        "macs": report["macs"],
+    }
+
+
+def device_profile_path(device: str | None) -> Path:
+    """The phone profile file of ``device`` (default: the Snapdragon 865)."""
+    from engine.phones.device import DEFAULT_DEVICE, PHONES
+
+    if device is None:
+        return DEFAULT_DEVICE
+    path = PHONES / f"{device}.json"
+    if not path.is_file():
+        known = sorted(p.stem for p in PHONES.glob("*.json"))
+        raise UsageError(f"unknown device {device!r}; known devices: {', '.join(known)}")
+    return path
+
+
+def aihub_device(device: str | None) -> str:
+    from engine.phones.device import load_device_profile
+
+    return load_device_profile(device_profile_path(device)).aihub_devices[0]
+
+
+@functools.lru_cache(maxsize=8)
+def _calibration(path: Path) -> Any:
+    """A device's fitted latency models (profiling its reference nets takes seconds)."""
+    from engine.phones.calibration import calibration
+
+    return calibration(path)
+
+
+def predicted_latency(context: ExportContext) -> dict[str, Any] | None:
+    """The phone profile's predicted latency per compute unit for one tile."""
+    from engine.phones.predict import predict_latency
+
+    side = context.request.size
+    prediction = predict_latency(
+        context.module,
+        height=side,
+        width=side,
+        in_channels=context.descriptor.in_channels,
+        calibrated=_calibration(device_profile_path(context.request.device)),
+    )
+    data = prediction.as_dict()
+    return {key: data[key] for key in ("device", "aihub_devices", "input_size", "gpu", "npu")} | {
+        "extrapolated_size": data["extrapolated_size"],
+        "per": "one tile",
+    }
+
+
+def cost(context: ExportContext) -> dict[str, Any]:
+    from engine.models.profiling import profile_model
+
+    side = context.request.size
+    report = profile_model(
+        context.module, height=side, width=side, in_channels=context.descriptor.in_channels
+    )
+    return {"lr_size": [side, side]} | report.as_dict()
+
+
+def fidelity_summary(context: ExportContext, files: list[ExportedFile]) -> dict[str, Any]:
+    """Float (PyTorch) fidelity to the teacher and, per exported file, what it keeps of it."""
+    reference = measure(
+        context.float_outputs, context.float_outputs, context.teacher,
+        border=context.descriptor.scale,
+    )  # fmt: skip
+    summary: dict[str, Any] = {
+        "teacher": context.request.teacher,
+        "float_psnr_y_vs_teacher_db": (
+            None if reference.vs_teacher_db is None else round(reference.vs_teacher_db, 3)
+        ),
+    }
+    if reference.vs_teacher_db is not None:
+        summary["int8_loss_vs_teacher_db"] = {
+            f.name: round(reference.vs_teacher_db - f.checks["fidelity"]["psnr_y_vs_teacher_db"], 3)
+            for f in files
+            if f.precision == "int8"
+        }
+    return summary
+
+
+def tool_versions() -> dict[str, str]:
+    names = ("torch", "onnx", "onnxruntime", "litert-torch", "ai-edge-litert", "qai-hub")
+    versions = {"mfagan-studio": engine.__version__}
+    for name in names:
+        found = version(name)
+        if found != "not installed":
+            versions[name] = found
+    return versions
+
+
+def version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
