@@ -1,5 +1,5 @@
-"""Predicted on-device latency: phone profiles, reference nets, analytic models, calibration.
+"""Phones: device profiles, reference nets, analytic latency models, calibration, adb.
 
-See docs/MFAGAN.md ("Latency model") for the public
-measurements the models are calibrated on and what such a calibration can promise.
+See docs/PHONES.md for the public measurements the models are calibrated on, how the
+profiles are built, and what such a calibration can promise.
 """
