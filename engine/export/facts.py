@@ -132,3 +132,19 @@ def version(package: str) -> str:
         return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:
         return "not installed"
+
+
+def cached_latency(context: ExportContext) -> dict[str, Any] | None:
+    """The latest earlier AI Hub profile of these very weights at this input shape on the
+    device's AI Hub phone (from the per-device cache), or None."""
+    from engine.phones.aihub import cached_measurements
+
+    shape = [1, context.descriptor.in_channels, context.request.size, context.request.size]
+    weights = context.descriptor.weights_id()
+    matches = [
+        entry
+        for entry in cached_measurements(aihub_device(context.request.device))
+        if (entry.get("model") or {}).get("weights_id") == weights
+        and (entry.get("model") or {}).get("input_shape") == shape
+    ]
+    return (matches[-1] | {"from_cache": True}) if matches else None

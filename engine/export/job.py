@@ -100,7 +100,7 @@ def _build(
         files=files,
         fidelity=facts.fidelity_summary(context, files),
         predicted=facts.predicted_latency(context),
-        measured=measured,
+        measured=measured or facts.cached_latency(context),
         calibration=context.calibration_info,
         validation=_validation_info(request, context),
         tools=facts.tool_versions(),

@@ -124,6 +124,10 @@ def test_aihub_with_fake_puts_compiled_model_and_measurement_in_the_bundle(
     assert cached[0]["model"]["config"] == "b2-c16-g8-h10-conv-x4"
     assert cached[0]["model"]["precision"] == "int8" and cached[0]["model"]["macs"] > 0
     assert [layer["compute_unit"] for layer in measured["layers"]] == ["NPU", "NPU", "GPU", "NPU"]
+    # A later export of the same weights and shape shows that measurement too.
+    again = _result(list(export_bundle(request_for("torchscript", teacher=None))))
+    assert again.card["measured_latency"]["profile_job"] == measured["profile_job"]
+    assert again.card["measured_latency"]["from_cache"] is True
 
 
 @pytest.mark.skipif(missing_reason() is not None, reason=str(missing_reason()))
