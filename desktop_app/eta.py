@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 # Below this much elapsed time or progress an estimate is mostly noise: say nothing yet.
@@ -68,16 +68,24 @@ class ProgressLine:
 
 class SpeedBook:
     """Seconds per input pixel of each model set-up, measured on this computer by the
-    upscales finished so far: the time left of the next photo before its first tile ends."""
+    upscales finished so far (and kept across sessions by the caller): the time left of
+    the next photo before its first tile ends."""
 
-    def __init__(self) -> None:
-        self._rates: dict[Hashable, float] = {}
+    def __init__(
+        self,
+        rates: dict[str, float] | None = None,
+        on_change: Callable[[dict[str, float]], None] | None = None,
+    ) -> None:
+        self._rates = dict(rates or {})
+        self._on_change = on_change
 
-    def record(self, key: Hashable, pixels: int, seconds: float) -> None:
+    def record(self, key: str, pixels: int, seconds: float) -> None:
         if pixels > 0 and seconds > 0:
             self._rates[key] = seconds / pixels
+            if self._on_change is not None:
+                self._on_change(dict(self._rates))
 
-    def expected(self, key: Hashable, pixels: int | None) -> float | None:
+    def expected(self, key: str, pixels: int | None) -> float | None:
         rate = self._rates.get(key)
         return None if rate is None or not pixels else rate * pixels
 

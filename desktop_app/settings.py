@@ -102,7 +102,18 @@ class WindowSettings:
     compare_mode: Literal["split", "side"] = "split"
 
 
-Section = TypeVar("Section", UpscaleSettings, BatchSettings, RetrainSettings, WindowSettings)
+@dataclass(frozen=True, kw_only=True)
+class SpeedSettings:
+    """Seconds per input pixel each model set-up took on this computer (eta.SpeedBook)."""
+
+    GROUP: ClassVar[str] = "speed"
+
+    seconds_per_pixel: dict[str, float] = field(default_factory=dict)
+
+
+Section = TypeVar(
+    "Section", UpscaleSettings, BatchSettings, RetrainSettings, WindowSettings, SpeedSettings
+)
 
 
 def _check(condition: bool, name: str) -> None:

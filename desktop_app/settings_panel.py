@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.eta import format_duration
 from desktop_app.settings import OUTPUT_FORMATS, TILE_CHOICES, UpscaleSettings
 from desktop_app.upscale_options import UpscaleOptions
 from engine.errors import UsageError
@@ -44,6 +45,7 @@ FORMAT_LABELS = {
 }
 LOSSY = ("JPEG", "WEBP")
 MIN_WIDTH, MAX_WIDTH = 16, 32768  # what UpscaleSettings.width accepts
+REFERENCE_SIDE = 512  # the photo size model descriptions quote their speed for
 
 
 def _hint(text: str) -> QLabel:
@@ -168,6 +170,7 @@ class SettingsPanel(QWidget):
         self.auto_start.toggled.connect(self._auto_start_toggled)
         self.options.changed.connect(self._show)
         self.options.modelsChanged.connect(self._models_changed)
+        self.options.speedMeasured.connect(self._speed_measured)
 
     # ---- options -> widgets ------------------------------------------------------------
 
@@ -208,7 +211,7 @@ class SettingsPanel(QWidget):
         index = self.model.findData(value.model)
         self.model.setCurrentIndex(index)
         entry = self.options.entry(value.model)
-        self.model_about.setText(entry.description if entry else "opening the model file…")
+        self.model_about.setText(self._about(entry.description if entry else None))
         self.model_about.setToolTip(entry.tooltip if entry else "")
         self.model.setToolTip(entry.tooltip if entry else "")
         self.size.setCurrentIndex(
@@ -230,6 +233,20 @@ class SettingsPanel(QWidget):
         for widget in widgets:
             widget.blockSignals(False)
         self._show_name_preview(value.name_pattern)
+
+    def _about(self, description: str | None) -> str:
+        """The model's line, and what it took on this computer once it has been used."""
+        if description is None:
+            return "opening the model file…"
+        here = self.options.seconds_here(REFERENCE_SIDE * REFERENCE_SIDE)
+        if here is None:
+            return description
+        side = REFERENCE_SIDE
+        return f"{description}. Here: {format_duration(here)} for a {side}×{side} photo"
+
+    def _speed_measured(self) -> None:
+        entry = self.options.entry(self.options.value.model)
+        self.model_about.setText(self._about(entry.description if entry else None))
 
     def set_source_size(self, size: tuple[int, int] | None) -> None:
         """The photo on show (width, height), so a scale shows the width it gives."""

@@ -12,8 +12,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from desktop_app.eta import SpeedBook
 from desktop_app.jobs import ModelChoice
-from desktop_app.settings import SettingsStore, UpscaleSettings
+from desktop_app.settings import SettingsStore, SpeedSettings, UpscaleSettings
 from engine.inference.upscale import TargetSize, WriteOptions
 from engine.models.descriptor import ModelDescriptor
 from engine.models.registry import default_model_name, list_models
@@ -46,6 +47,11 @@ def entry_for(descriptor: ModelDescriptor, *, spec: str | None = None) -> ModelE
     )
 
 
+def speed_key(choice: ModelChoice, scale_label: str) -> str:
+    """One model set-up (model, backend, tile, size) whose speed is measured and kept."""
+    return f"{choice.spec}|{choice.backend}|{choice.tile or 'auto'}|{scale_label}"
+
+
 def builtin_entries() -> list[ModelEntry]:
     return [entry_for(d) for d in list_models()]
 
@@ -53,12 +59,15 @@ def builtin_entries() -> list[ModelEntry]:
 class UpscaleOptions(QObject):
     changed = Signal(object)  # UpscaleSettings
     modelsChanged = Signal()
+    speedMeasured = Signal()
 
     def __init__(self, store: SettingsStore, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._store = store
         self._value = store.load(UpscaleSettings)
         self._models: list[ModelEntry] = builtin_entries()
+        saved = store.load(SpeedSettings).seconds_per_pixel
+        self.speeds = SpeedBook(saved, self._speeds_changed)
         model = self._value.model
         # A model file is listed once its job has opened it; a vanished name is replaced.
         entry = self.entry(model)
@@ -111,6 +120,19 @@ class UpscaleOptions(QObject):
         names = {m.spec for m in builtins}
         self._models = builtins + [m for m in users if m.spec not in names]
         self.modelsChanged.emit()
+
+    # ---- speed measured on this computer ----------------------------------------------
+
+    def _speeds_changed(self, rates: dict[str, float]) -> None:
+        self._store.save(SpeedSettings(seconds_per_pixel=rates))
+        self.speedMeasured.emit()
+
+    def current_speed_key(self) -> str:
+        return speed_key(self.model_choice(), self.target().label(self.model_scale()))
+
+    def seconds_here(self, pixels: int) -> float | None:
+        """What the current set-up took here for that many input pixels (None: not yet)."""
+        return self.speeds.expected(self.current_speed_key(), pixels)
 
     # ---- requests ----------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
 from desktop_app import jobs
-from desktop_app.eta import Eta, ProgressLine, SpeedBook, time_left
+from desktop_app.eta import Eta, ProgressLine, time_left
 from desktop_app.jobs import UpscaleOutcome, UpscaleRequest, UpscalerPool
 from desktop_app.queue_list import QueueItem
 from desktop_app.saving import pasted_dir
@@ -57,8 +57,7 @@ class WorkQueue(QObject):
         self.pending: list[Path] = []
         self.job: Job | None = None
         self.working: Path | None = None
-        self.speeds = SpeedBook()
-        self._request: UpscaleRequest | None = None
+        self._speed_key = ""
         self._eta = Eta()
         self._progress_stage = ""
         self._stage = tempfile.TemporaryDirectory(prefix="studio-results-", dir=cache_dir())
@@ -166,7 +165,8 @@ class WorkQueue(QObject):
             stage_dir=Path(self._stage.name),
         )
         item.state, item.message = "working", "loading the model…"
-        self.working, self._request, self._progress_stage = path, request, ""
+        self.working, self._progress_stage = path, ""
+        self._speed_key = self.options.current_speed_key()
         self.changed.emit(item, None)
         self.started.emit(item)
         self.job = self.runner.start(
@@ -233,13 +233,10 @@ class WorkQueue(QObject):
             item.message = message
             self.changed.emit(item, None)
 
-    def _speed_key(self) -> object:
-        request = self._request
-        return None if request is None else (request.model, request.target)
-
     def _expected_seconds(self, item: QueueItem | None) -> float | None:
         size = item.input_size if item is not None else None
-        return self.speeds.expected(self._speed_key(), size[0] * size[1] if size else None)
+        pixels = size[0] * size[1] if size else None
+        return self.options.speeds.expected(self._speed_key, pixels)
 
     def _on_finished(self, outcome: UpscaleOutcome) -> None:
         # The item is free for another run now, even before the job's thread has wound down.
@@ -251,7 +248,7 @@ class WorkQueue(QObject):
         item.current = outcome.key
         item.state = "done"
         width, height = outcome.details["input_size"]
-        self.speeds.record(self._speed_key(), width * height, outcome.details["seconds"])
+        self.options.speeds.record(self._speed_key, width * height, outcome.details["seconds"])
         self.stopped.emit(
             f"{outcome.source.name}: done in {outcome.details['seconds']:.1f} s", True
         )
@@ -275,7 +272,7 @@ class WorkQueue(QObject):
 
     def _on_ended(self) -> None:
         self.job = None
-        self.working = self._request = None
+        self.working = None
         self._next()
 
     def shutdown(self) -> None:

@@ -111,3 +111,20 @@ def test_time_left_from_the_speed_measured_before() -> None:
     now[0] += 29.5  # a quarter done after 30 s: this run's own pace takes over
     assert time_left(0.25, eta, expected) == pytest.approx(90.0)
     assert time_left(0.0, eta, None) is None
+
+
+def test_speed_measured_here_is_kept_and_shown(qtbot, make_window, store, photo: Path) -> None:
+    window = make_window(store)
+    page = window.upscale
+    assert "Here:" not in page.settings.model_about.text()
+    with qtbot.waitSignal(page.work.resultReady, timeout=WAIT_MS):
+        window.open_paths([photo])
+    assert "Here: " in page.settings.model_about.text()
+    assert "for a 512×512 photo" in page.settings.model_about.text()
+    # A later session knows this computer's speed before its first upscale ends.
+    again = make_window(store)
+    expected = again.options.seconds_here(64 * 48)
+    assert expected is not None and expected > 0
+    assert "Here: " in again.upscale.settings.model_about.text()
+    again.options.update(scale=2)  # another set-up: not measured yet
+    assert again.options.seconds_here(64 * 48) is None
