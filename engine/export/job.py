@@ -59,8 +59,7 @@ def export_bundle(
     work = out_dir.with_name(f".{out_dir.name}.part-{datetime.now(UTC):%Y%m%d%H%M%S%f}")
     work.mkdir()
     try:
-        with torch.inference_mode(False):
-            result = yield from _build(request, descriptor, work, cancel, hub)
+        result = yield from _build(request, descriptor, work, cancel, hub)
         cancel.raise_if_cancelled()
         _install(work, out_dir)
     except BaseException:
