@@ -1,4 +1,4 @@
-"""The window: Upscale, Batch, Retrain and (later) Phone pages, menus, drag-and-drop, paste."""
+"""The window: Upscale, Batch, Retrain and Phone pages, menus, drag-and-drop, paste."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from desktop_app import jobs
 from desktop_app.about import show_about
 from desktop_app.batch_page import BatchPage
 from desktop_app.jobs import UpscalerPool
-from desktop_app.phone_page import TAB_TIP, TAB_TITLE, PhonePage
+from desktop_app.phone.page import TAB_TIP, TAB_TITLE, PhonePage
 from desktop_app.retrain_page import RetrainPage
 from desktop_app.settings import SettingsStore, WindowSettings
 from desktop_app.upscale_options import UpscaleOptions, entry_for
@@ -27,7 +27,7 @@ from desktop_app.workers import JobRunner
 from engine.models.descriptor import ModelDescriptor
 from engine.models.user_models import SUPPORTED_SUFFIXES as MODEL_SUFFIXES
 
-PAGES = ("main", "batch", "retrain")
+PAGES = ("main", "batch", "retrain", "phone")
 MODEL_FILTER = "Model files (" + " ".join(f"*{s}" for s in MODEL_SUFFIXES) + ")"
 
 
@@ -55,16 +55,17 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.upscale, "Upscale")
         self.tabs.addTab(self.batch, "Batch")
         self.tabs.addTab(self.retrain, "Retrain on my photos")
-        phone = self.tabs.addTab(PhonePage(), TAB_TITLE)
-        self.tabs.setTabEnabled(phone, False)
+        self.phone = PhonePage(self.runner)
+        phone = self.tabs.addTab(self.phone, TAB_TITLE)
         self.tabs.setTabToolTip(phone, TAB_TIP)
         self.setCentralWidget(self.tabs)
         self._menus()
-        for page in (self.upscale, self.batch, self.retrain):
+        for page in (self.upscale, self.batch, self.retrain, self.phone):
             page.status.connect(self.show_status)
         self.upscale.settings.addModelRequested.connect(self.add_model_file)
         self.batch.settings.addModelRequested.connect(self.add_model_file)
         self.retrain.modelRegistered.connect(self._model_registered)
+        self.phone.modelRegistered.connect(self._model_registered)
         self.retrain.tryModel.connect(self._try_model)
         self._restore()
         self._open_remembered_models()

@@ -1,0 +1,97 @@
+"""What every step shares: the saved state, the engine setup, the job runner, the folder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from desktop_app.phone.jobs import WizardSetup
+from desktop_app.phone.state import WizardState, load_state, save_state, wizard_dir
+from desktop_app.progress_strip import ProgressStrip
+from desktop_app.workers import Job, JobRunner
+
+
+class WizardContext(QObject):
+    """The state lives here; each change is saved at once, so the wizard reopens there."""
+
+    changed = Signal()
+    modelRegistered = Signal(str)
+    status = Signal(str)
+
+    def __init__(
+        self, runner: JobRunner, setup: WizardSetup | None = None, folder: Path | None = None,
+        parent: QObject | None = None,
+    ) -> None:  # fmt: skip
+        super().__init__(parent)
+        self.runner = runner
+        self.setup = setup or WizardSetup()
+        self.folder = folder or wizard_dir()
+        self.state: WizardState = load_state(self.folder)
+
+    def update(self, **changes: Any) -> None:
+        new = self.state.with_(**changes)
+        if new == self.state:
+            return
+        self.state = new
+        save_state(new, self.folder)
+        self.changed.emit()
+
+
+class JobPanel(ProgressStrip):
+    """A progress strip that runs one job at a time and says how it ended.
+
+    ``ended`` carries "finished", "failed" or "cancelled"; ``failed``/``cancelled`` lines are
+    shown in the strip. ``running`` tells the steps to lock their inputs.
+    """
+
+    ended = Signal(str)
+
+    def __init__(self, runner: JobRunner, parent=None) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.job: Job | None = None
+        self._outcome = ""
+        self.cancelRequested.connect(self.stop)
+
+    @property
+    def running(self) -> bool:
+        return self.job is not None
+
+    def run(
+        self, make, text: str, *, on_event: Callable[[Any], None] | None = None,
+        on_finished: Callable[[Any], None], done_text: str = "Done.",
+    ) -> Job:  # fmt: skip
+        self.begin(text)
+        self._done_text = done_text
+        self._outcome = ""
+        self._on_finished = on_finished
+        # Bound methods of widgets only: Qt then queues each call into the UI thread.
+        self.job = self.runner.start(
+            make, name="phone wizard", on_event=on_event, on_finished=self._finished,
+            on_failed=self._failed, on_cancelled=self._cancelled, on_ended=self._ended,
+        )  # fmt: skip
+        return self.job
+
+    def stop(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+
+    def _finished(self, result: Any) -> None:
+        self._outcome = "finished"
+        self.end(self._done_text, complete=True)
+        self._on_finished(result)
+
+    def _failed(self, reason: str) -> None:
+        self._outcome = "failed"
+        self.end(f"Stopped by an error: {reason}")
+
+    def _cancelled(self, message: str) -> None:
+        self._outcome = "cancelled"
+        self.end("Stopped. " + (message[:1].upper() + message[1:] if message else ""))
+
+    def _ended(self) -> None:
+        self.job = None
+        self.ended.emit(self._outcome or "failed")

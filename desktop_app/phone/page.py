@@ -1,0 +1,114 @@
+"""The Phone tab: the wizard, the advanced Search and Export pages, and phone settings.
+
+The advanced pages are the wizard's own step widgets on a separate state folder: Search
+takes a phone and a budget in ms directly, Export any trained MFA model in the model list.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.phone.context import WizardContext
+from desktop_app.phone.jobs import WizardSetup
+from desktop_app.phone.settings_box import PhoneSettings
+from desktop_app.phone.step_export import ExportStep
+from desktop_app.phone.step_search import SearchStep
+from desktop_app.phone.wizard import PhoneWizard
+from desktop_app.workers import JobRunner
+
+TAB_TITLE = "Phone"
+TAB_TIP = "Compress a model for your phone: search, fine-tune, compare and export it"
+
+
+class TargetForm(QWidget):
+    """Phone, unit and budget in ms for the standalone Search page."""
+
+    def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from engine.phones.device import profile_ids
+
+        self.ctx = ctx
+        s = ctx.state
+        self.device = QComboBox()
+        self.device.addItems(list(profile_ids()))
+        self.device.setCurrentText(s.device)
+        self.unit = QComboBox()
+        self.unit.addItems(["gpu", "npu"])
+        self.unit.setCurrentText(s.unit)
+        self.budget = QDoubleSpinBox()
+        self.budget.setRange(0.1, 10_000)
+        self.budget.setValue(s.budget_ms or 15.0)
+        self.budget.setSuffix(" ms per tile")
+        self.tile = QSpinBox()
+        self.tile.setRange(32, 512)
+        self.tile.setSingleStep(32)
+        self.tile.setValue(s.tile)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        form = QFormLayout()
+        form.addRow("Phone:", self.device)
+        form.addRow("Unit:", self.unit)
+        row.addLayout(form)
+        form = QFormLayout()
+        form.addRow("Budget:", self.budget)
+        form.addRow("Tile:", self.tile)
+        row.addLayout(form)
+        row.addStretch(1)
+        for signal in (self.device.currentTextChanged, self.unit.currentTextChanged,
+                       self.budget.valueChanged, self.tile.valueChanged):  # fmt: skip
+            signal.connect(self._changed)
+        self._changed()
+
+    def _changed(self) -> None:
+        self.ctx.update(device=self.device.currentText(), unit=self.unit.currentText(),
+                        precision=None, budget_ms=self.budget.value(), tile=self.tile.value())  # fmt: skip
+
+
+class PhonePage(QWidget):
+    status = Signal(str)
+    modelRegistered = Signal(str)
+
+    def __init__(
+        self, runner: JobRunner, setup: WizardSetup | None = None, folder: Path | None = None,
+        parent: QWidget | None = None,
+    ) -> None:  # fmt: skip
+        super().__init__(parent)
+        self.ctx = WizardContext(runner, setup, folder, self)
+        self.advanced_ctx = WizardContext(runner, setup, self.ctx.folder / "advanced", self)
+        self.wizard = PhoneWizard(self.ctx)
+        self.search_page = QWidget()
+        layout = QVBoxLayout(self.search_page)
+        layout.addWidget(TargetForm(self.advanced_ctx))
+        self.search = SearchStep(self.advanced_ctx)
+        layout.addWidget(self.search, 1)
+        self.export_page = ExportStep(self.advanced_ctx, standalone=True)
+        self.settings = PhoneSettings(self.ctx)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.wizard, "Compress for my phone")
+        self.tabs.addTab(self.search_page, "Search (advanced)")
+        self.tabs.addTab(self.export_page, "Export (advanced)")
+        self.tabs.addTab(self.settings, "Settings")
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.tabs)
+        for ctx in (self.ctx, self.advanced_ctx):
+            ctx.status.connect(self.status)
+            ctx.modelRegistered.connect(self._registered)
+        self.settings.token_saved = self.advanced_ctx.changed  # both pages see a new token
+        self.ctx.changed.connect(self.advanced_ctx.changed)
+
+    def _registered(self, name: str) -> None:
+        self.export_page.reload_models()
+        self.modelRegistered.emit(name)

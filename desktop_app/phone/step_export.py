@@ -1,0 +1,197 @@
+"""Step 6 (and the advanced Export page): the phone bundle. Formats with the measured INT8
+loss; with an AI Hub token, compile and profile on a real phone, measured next to predicted
+latency and the layers that left the NPU; open the bundle folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.phone import jobs
+from desktop_app.phone.context import JobPanel, WizardContext
+from engine.errors import MfaganError
+from engine.events import Notice, Progress
+from engine.export import ExportRequest
+
+FORMAT_TITLES = {
+    "onnx": "ONNX (float)",
+    "onnx-int8": "ONNX INT8",
+    "tflite": "TFLite (float)",
+    "tflite-int8": "TFLite INT8",
+}
+DEFAULT_FORMATS = ("onnx", "onnx-int8", "tflite", "tflite-int8")
+
+
+def report_html(card: dict[str, Any]) -> str:
+    """What the bundle holds and what was measured on it, from its model card."""
+    lines = ["<b>Files</b><ul>"]
+    fidelity = card.get("fidelity") or {}
+    losses = fidelity.get("int8_loss_vs_teacher_db") or {}
+    for item in card.get("files", []):
+        vs_float = (item.get("fidelity") or {}).get("psnr_y_vs_float_db")
+        extra = ""
+        if item["file"] in losses:
+            extra = f": INT8 costs {losses[item['file']]:.2f} dB against the teacher"
+        elif item.get("precision") == "int8" and vs_float is not None:
+            extra = f": {vs_float:.1f} dB PSNR-Y against the float model"
+        lines.append(f"<li>{item['file']} ({item.get('precision', '')}){extra}</li>")
+    lines.append("</ul>")
+    if "float_psnr_y_vs_teacher_db" in fidelity:
+        lines.append(f"Float model vs teacher: {fidelity['float_psnr_y_vs_teacher_db']:.2f} dB.")
+    predicted = card.get("predicted_latency") or {}
+    measured = card.get("measured_latency")
+    rows = []
+    for unit in ("gpu", "npu"):
+        estimate = predicted.get(unit)
+        if isinstance(estimate, dict) and "ms" in estimate:
+            rows.append(f"<tr><td>predicted {unit.upper()}</td><td>{estimate['ms']:.2f} ms</td></tr>")
+    if measured:
+        rows.append(
+            f"<tr><td>measured on {measured.get('device', '?')}</td>"
+            f"<td>{measured.get('inference_ms', float('nan')):.2f} ms</td></tr>"
+        )
+    if rows:
+        lines.append("<br><b>Latency per tile</b><table>" + "".join(rows) + "</table>")
+    if measured:
+        off = measured.get("off_unit_layers") or []
+        names = [layer.get("name", str(layer)) if isinstance(layer, dict) else str(layer)
+                 for layer in off]  # fmt: skip
+        lines.append(
+            f"<br><b>Layers off the NPU</b>: {len(names)}" + (": " + ", ".join(names) if names else "")
+        )
+    return "".join(lines)
+
+
+class ExportStep(QWidget):
+    """``standalone``: a model list to export any model (advanced panel); otherwise the
+    wizard's fine-tuned model."""
+
+    def __init__(self, ctx: WizardContext, *, standalone: bool = False, parent=None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.standalone = standalone
+        self.model = QComboBox()
+        self.checks = {key: QCheckBox(title) for key, title in FORMAT_TITLES.items()}
+        for key in DEFAULT_FORMATS:
+            self.checks[key].setChecked(key in ("onnx", "onnx-int8"))
+        self.aihub = QCheckBox("Compile and profile on AI Hub (a real phone)")
+        self.out_dir = QLineEdit(ctx.state.bundle_dir or str(ctx.folder / "bundle"))
+        self.export_button = QPushButton("Export")
+        self.open_button = QPushButton("Open bundle folder")
+        self.open_button.setEnabled(False)
+        self.report = QTextBrowser()
+        self.panel = JobPanel(ctx.runner)
+        self.result = None
+        self._build()
+        self.export_button.clicked.connect(self.export)
+        self.open_button.clicked.connect(self.open_folder)
+        ctx.changed.connect(self.refresh)
+        self.refresh()
+
+    def _build(self) -> None:
+        form = QFormLayout()
+        if self.standalone:
+            form.addRow("Model:", self.model)
+            self.reload_models()
+        formats = QHBoxLayout()
+        for box in self.checks.values():
+            formats.addWidget(box)
+        formats.addStretch(1)
+        form.addRow("Formats:", formats)
+        form.addRow("", self.aihub)
+        form.addRow("Bundle folder:", self.out_dir)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.export_button)
+        buttons.addWidget(self.open_button)
+        buttons.addStretch(1)
+        form.addRow(buttons)
+        box = QGroupBox("What was measured")
+        QVBoxLayout(box).addWidget(self.report)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(box, 1)
+        layout.addWidget(self.panel)
+
+    def reload_models(self) -> None:
+        from engine.models.registry import list_models
+
+        current = self.model.currentData()
+        self.model.clear()
+        for d in list_models():
+            if d.architecture == "mfa" and d.trained:
+                self.model.addItem(f"{d.title} ({d.name})", d.name)
+        index = self.model.findData(current)
+        self.model.setCurrentIndex(max(index, 0))
+
+    def refresh(self) -> None:
+        from engine.phones.aihub_token import token_configured
+
+        has_token = self.ctx.setup.hub is not None or token_configured()
+        self.aihub.setEnabled(has_token)
+        self.aihub.setToolTip("" if has_token else "Add an AI Hub token under Settings first")
+        if not has_token:
+            self.aihub.setChecked(False)
+        model = self.model_name()
+        self.export_button.setEnabled(bool(model) and not self.panel.running)
+
+    def model_name(self) -> str:
+        if self.standalone:
+            return self.model.currentData() or ""
+        return self.ctx.state.model_name
+
+    def export(self) -> None:
+        s, setup = self.ctx.state, self.ctx.setup
+        formats = tuple(k for k, box in self.checks.items() if box.isChecked())
+        if self.aihub.isChecked():
+            formats += ("aihub",)
+        out = Path(self.out_dir.text().strip() or self.ctx.folder / "bundle")
+        try:
+            request = ExportRequest(
+                model=self.model_name(), formats=formats, out_dir=out, size=s.tile,
+                device=s.device, teacher=setup.export_teacher, unit=s.unit if s.unit in ("npu", "gpu") else "npu",
+            )  # fmt: skip
+            request.check()
+        except MfaganError as error:
+            self.panel.end(f"Cannot export: {error}")
+            return
+        self.ctx.update(bundle_dir=str(out))
+        self.panel.run(
+            lambda cancel: jobs.export_job(setup, request, cancel), "Exporting…",
+            on_event=self._on_event, on_finished=self._exported, done_text="Exported.",
+        )  # fmt: skip
+        self.refresh()
+
+    def _on_event(self, event: object) -> None:
+        if isinstance(event, Progress):
+            text = event.stage.capitalize() + (f" ({event.message})" if event.message else "")
+            self.panel.progress(event.stage, event.done, event.total, text)
+        elif isinstance(event, Notice):
+            self.ctx.status.emit(event.message)
+
+    def _exported(self, result) -> None:
+        self.result = result
+        self.report.setHtml(
+            report_html(result.card) + f"<br>Took {result.seconds:.1f} s on this computer."
+        )
+        self.open_button.setEnabled(True)
+        self.refresh()
+
+    def open_folder(self) -> None:
+        if self.result is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.result.out_dir)))

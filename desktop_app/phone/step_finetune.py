@@ -1,0 +1,242 @@
+"""Step 4: fine-tune the picked subnet into the user's model (G + D distillation from the
+teacher), with a step or time budget estimated from this computer's measured speed, live
+losses and validation pictures (the Retrain page's TrainingView), and the user's photos."""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app import retrain_jobs as rj
+from desktop_app.eta import format_duration
+from desktop_app.phone import jobs
+from desktop_app.phone.context import JobPanel, WizardContext
+from desktop_app.training_view import TrainingView
+from engine.distill.trainer import TrainStep
+from engine.events import Notice, Progress
+
+FINETUNE_FOLDER = "finetune"
+
+
+class FinetuneStep(QWidget):
+    def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        state = ctx.state
+        self.by_steps = QRadioButton("Steps")
+        self.by_time = QRadioButton("Time")
+        group = QButtonGroup(self)
+        group.addButton(self.by_steps)
+        group.addButton(self.by_time)
+        self.by_steps.setChecked(True)
+        self.steps = QSpinBox()
+        self.steps.setRange(1, 200_000)
+        self.steps.setValue(state.finetune_steps)
+        self.minutes = QSpinBox()
+        self.minutes.setRange(1, 24 * 60)
+        self.minutes.setValue(30)
+        self.minutes.setSuffix(" min")
+        self.estimate = QLabel("")
+        self.estimate.setWordWrap(True)
+        self.measure_button = QPushButton("Measure this computer")
+        self.photos = QLineEdit(state.photos)
+        self.photos.setPlaceholderText("optional: a folder of your own photos")
+        self.browse = QPushButton("Choose…")
+        self.name = QLineEdit(state.model_name or f"phone-{state.device}")
+        self.start_button = QPushButton("Start fine-tuning")
+        self.result = QLabel("")
+        self.result.setWordWrap(True)
+        self.training = TrainingView()
+        self.panel = JobPanel(ctx.runner)
+        self._timings: list[float] = []
+        self._build()
+        self._connect()
+        self.refresh()
+
+    def _build(self) -> None:
+        budget = QGroupBox("How long")
+        form = QFormLayout(budget)
+        row = QHBoxLayout()
+        row.addWidget(self.by_steps)
+        row.addWidget(self.steps)
+        row.addWidget(self.by_time)
+        row.addWidget(self.minutes)
+        form.addRow(row)
+        form.addRow(self.estimate)
+        form.addRow(self.measure_button)
+        data = QGroupBox("Photos and name")
+        form2 = QFormLayout(data)
+        row = QHBoxLayout()
+        row.addWidget(self.photos, 1)
+        row.addWidget(self.browse)
+        form2.addRow("Your photos:", row)
+        form2.addRow("Model name:", self.name)
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.addWidget(budget)
+        ll.addWidget(data)
+        ll.addWidget(self.start_button)
+        ll.addWidget(self.result)
+        ll.addStretch(1)
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(self.training)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([380, 900])
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.panel)
+
+    def _connect(self) -> None:
+        for box in (self.steps, self.minutes):
+            box.valueChanged.connect(self.refresh)
+        self.by_steps.toggled.connect(self.refresh)
+        self.measure_button.clicked.connect(self.measure)
+        self.browse.clicked.connect(self._browse)
+        self.photos.editingFinished.connect(self._photos_changed)
+        self.name.editingFinished.connect(self.refresh)
+        self.start_button.clicked.connect(self.start)
+        self.panel.ended.connect(self._ended)
+        self.ctx.changed.connect(self.refresh)
+
+    # ---- the plan ----------------------------------------------------------------------
+
+    @property
+    def run_folder(self) -> Path:
+        return self.ctx.folder / FINETUNE_FOLDER / (self.ctx.state.chosen or "none")
+
+    def planned_steps(self) -> int:
+        s = self.ctx.state
+        if self.by_steps.isChecked() or not s.step_s:
+            return self.steps.value()
+        budget = self.minutes.value() * 60 - (s.setup_s or 0)
+        return max(1, int(budget / s.step_s))
+
+    def refresh(self) -> None:
+        s = self.ctx.state
+        steps = self.planned_steps()
+        if s.step_s:
+            total = (s.setup_s or 0) + steps * s.step_s
+            self.estimate.setText(
+                f"{steps} steps: about {format_duration(total)} on this computer "
+                f"({s.step_s:.2f} s a step measured here, plus {format_duration(s.setup_s or 0)}"
+                " to start)."
+            )
+        else:
+            self.estimate.setText(f"{steps} steps. Measure this computer for a time estimate.")
+        resumable = jobs.has_checkpoint(self.run_folder)
+        running = self.panel.running
+        self.start_button.setText("Resume fine-tuning" if resumable else "Start fine-tuning")
+        self.start_button.setEnabled(bool(s.chosen) and not running)
+        self.measure_button.setEnabled(bool(s.chosen) and not running)
+        if s.model_name and not running:
+            self.result.setText(f"Your model <b>{s.model_name}</b> is in the model list.")
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "A folder of your photos")
+        if folder:
+            self.photos.setText(folder)
+            self._photos_changed()
+
+    def _photos_changed(self) -> None:
+        self.ctx.update(photos=self.photos.text().strip())
+
+    # ---- jobs --------------------------------------------------------------------------
+
+    def measure(self) -> None:
+        s, setup = self.ctx.state, self.ctx.setup
+        data = jobs.finetune_data(setup, s.photos)
+        scratch = self.ctx.folder / ".measure"
+        config = s.chosen
+        self.panel.run(
+            lambda cancel: jobs.measure_finetune_job(setup, config, data, scratch, cancel),
+            "Timing three fine-tuning steps…", on_event=self._on_event,
+            on_finished=self._measured, done_text="Measured.",
+        )  # fmt: skip
+        self.refresh()
+
+    def _measured(self, timing: jobs.StepTiming) -> None:
+        self.ctx.update(setup_s=round(timing.setup_s, 2), step_s=round(timing.step_s, 3))
+
+    def start(self) -> None:
+        s, setup = self.ctx.state, self.ctx.setup
+        name = self.name.text().strip()
+        summary = jobs.read_search(Path(s.search_dir)) if s.search_dir else None
+        lineage = summary.lineage if summary else {}
+        steps, folder, data, config = self.planned_steps(), self.run_folder, \
+            jobs.finetune_data(setup, s.photos), s.chosen  # fmt: skip
+        self.ctx.update(finetune_steps=steps, finetune_dir=str(folder), model_name="")
+        self._timings = []
+        if not jobs.has_checkpoint(folder):
+            self.training.show_rows([])
+        self.result.setText("")
+        self._pending_name = name
+        self.panel.run(
+            lambda cancel: jobs.finetune_job(setup, config, steps=steps, data=data, out=folder,
+                                             name=name, search=lineage, cancel=cancel),
+            "Starting the fine-tuning…", on_event=self._on_event, on_finished=self._finished,
+            done_text="Fine-tuning finished.",
+        )  # fmt: skip
+        self.refresh()
+
+    def _on_event(self, event: object) -> None:
+        if isinstance(event, TrainStep):
+            self.training.plot.add(event.step, event.stage, event.losses)
+            self._timings.append(event.seconds)
+        elif isinstance(event, Progress):
+            if event.stage == "distill":
+                text = f"Fine-tuning: step {event.done} of {event.total}"
+            else:
+                text = event.stage.capitalize() + (f" ({event.message})" if event.message else "")
+            self.panel.progress(event.stage, event.done, event.total, text)
+        elif isinstance(event, Notice):
+            self.ctx.status.emit(event.message)
+            self._refresh_validation()
+
+    def _refresh_validation(self) -> None:
+        folder = self.run_folder
+        self.ctx.runner.start(lambda cancel: rj.run_view_job(folder, False, cancel),
+                              name="validation", on_finished=self._show_view)  # fmt: skip
+
+    def _show_view(self, view: rj.RunView) -> None:
+        if view.rows:
+            self.training.show_rows(view.rows)
+        self.training.show_validation(view.picture, view.validation)
+
+    def _finished(self, result) -> None:
+        name = self._pending_name if result.model is not None else ""
+        if self._timings:  # a real run measures steps better than three timed ones
+            self.ctx.update(step_s=round(statistics.median(self._timings), 3))
+        self.ctx.update(model_name=name)
+        if name:
+            self.ctx.modelRegistered.emit(name)
+
+    def _ended(self, outcome: str) -> None:
+        folder = self.run_folder
+        self.ctx.runner.start(lambda cancel: rj.run_view_job(folder, True, cancel),
+                              name="run view", on_finished=self._show_view)  # fmt: skip
+        if outcome == "cancelled" and jobs.has_checkpoint(folder):
+            self.panel.end("Stopped. Resume continues from the last checkpoint.")
+        self.refresh()
+
+    def reload(self) -> None:
+        """Show the run folder's history (the wizard reopened at this step)."""
+        if self.run_folder.is_dir():
+            self._ended("")

@@ -1,0 +1,186 @@
+"""Step 1: which phone. Profiles with their chipset and how well their latency model fits,
+"Detect my phone" over adb, and (with an AI Hub token) AI Hub's live device list."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.phone import jobs
+from desktop_app.phone.context import JobPanel, WizardContext
+from engine.phones.adb import Detection
+from engine.phones.catalog import Profile
+
+
+def describe(profile: Profile) -> str:
+    fit = profile.fit_quality
+    column = profile.default_column
+    quality = (
+        f"latency model within {fit * 100:.0f}% on average (leave-one-out over "
+        f"{column.measured} measured networks)"
+        if fit is not None
+        else "latency model fit not recorded"
+    )
+    return f"{profile.name} — {profile.chipset}\n    {column.title}; {quality}"
+
+
+def columns_of(profile: Profile) -> list[tuple[str, str]]:
+    """(unit, precision) pairs the profile has measurements for, the default first."""
+    pairs = []
+    for column in profile.columns:
+        unit, precision = column.key.split("/")[:2]
+        if (unit, precision) not in pairs:
+            pairs.append((unit, precision))
+    return pairs
+
+
+class PhoneStep(QWidget):
+    def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.profiles: list[Profile] = []
+        self.list = QListWidget()
+        self.list.setAlternatingRowColors(True)
+        self.target = QComboBox()
+        self.target.setToolTip("Compute unit and precision the model will run at on the phone")
+        self.detect_button = QPushButton("Detect my phone")
+        self.detection = QLabel("Connect the phone by USB with USB debugging on, then detect.")
+        self.detection.setWordWrap(True)
+        self.hub_button = QPushButton("List AI Hub devices")
+        self.hub_list = QListWidget()
+        self.hub_list.setMaximumHeight(110)
+        self.hub_note = QLabel("")
+        self.hub_note.setWordWrap(True)
+        self.panel = JobPanel(ctx.runner)
+        self._build()
+        self.list.currentRowChanged.connect(self._profile_chosen)
+        self.target.currentIndexChanged.connect(self._target_chosen)
+        self.detect_button.clicked.connect(self.detect)
+        self.hub_button.clicked.connect(self.list_hub_devices)
+        ctx.changed.connect(self.refresh_hub)
+        self.refresh_hub()
+        self.panel.run(jobs.profiles_job, "Reading the phone profiles…",
+                       on_finished=self._profiles, done_text="")  # fmt: skip
+
+    def _build(self) -> None:
+        chooser = QGroupBox("Your phone (or the closest one listed)")
+        layout = QVBoxLayout(chooser)
+        layout.addWidget(self.list, 1)
+        form = QFormLayout()
+        form.addRow("Runs on:", self.target)
+        layout.addLayout(form)
+        detect = QGroupBox("Find it for me")
+        dl = QVBoxLayout(detect)
+        row = QHBoxLayout()
+        row.addWidget(self.detect_button)
+        row.addStretch(1)
+        dl.addLayout(row)
+        dl.addWidget(self.detection)
+        dl.addWidget(QLabel("<b>AI Hub</b> (needs a token, see Settings):"))
+        row = QHBoxLayout()
+        row.addWidget(self.hub_button)
+        row.addStretch(1)
+        dl.addLayout(row)
+        dl.addWidget(self.hub_list)
+        dl.addWidget(self.hub_note)
+        dl.addStretch(1)
+        top = QHBoxLayout()
+        top.addWidget(chooser, 3)
+        top.addWidget(detect, 2)
+        outer = QVBoxLayout(self)
+        outer.addLayout(top, 1)
+        outer.addWidget(self.panel)
+
+    # ---- profiles ----------------------------------------------------------------------
+
+    def _profiles(self, profiles: list[Profile]) -> None:
+        self.profiles = profiles
+        self.list.blockSignals(True)
+        self.list.clear()
+        for profile in profiles:
+            item = QListWidgetItem(describe(profile))
+            item.setData(Qt.ItemDataRole.UserRole, profile.id)
+            self.list.addItem(item)
+        self.list.blockSignals(False)
+        ids = [p.id for p in profiles]
+        chosen = self.ctx.state.device if self.ctx.state.device in ids else ids[0]
+        self.select(chosen)
+
+    def select(self, profile_id: str) -> None:
+        ids = [p.id for p in self.profiles]
+        if profile_id in ids:
+            self.list.setCurrentRow(ids.index(profile_id))
+            self._profile_chosen(ids.index(profile_id))
+
+    def _profile_chosen(self, row: int) -> None:
+        if not 0 <= row < len(self.profiles):
+            return
+        profile = self.profiles[row]
+        state = self.ctx.state
+        pairs = columns_of(profile)
+        self.target.blockSignals(True)
+        self.target.clear()
+        for unit, precision in pairs:
+            self.target.addItem(f"{unit.upper()}, {precision}", (unit, precision))
+        keep = (state.unit, state.precision)
+        index = pairs.index(keep) if state.device == profile.id and keep in pairs else 0
+        self.target.setCurrentIndex(index)
+        self.target.blockSignals(False)
+        unit, precision = pairs[index]
+        self.ctx.update(device=profile.id, unit=unit, precision=precision)
+
+    def _target_chosen(self, index: int) -> None:
+        data = self.target.itemData(index)
+        if data:
+            self.ctx.update(unit=data[0], precision=data[1])
+
+    # ---- adb and AI Hub ----------------------------------------------------------------
+
+    def detect(self) -> None:
+        adb = self.ctx.state.adb
+        self.panel.run(lambda cancel: jobs.detect_job(adb, cancel), "Asking adb…",
+                       on_finished=self._detected, done_text="")  # fmt: skip
+
+    def _detected(self, found: Detection) -> None:
+        chosen = found.profile or found.nearest
+        text = found.message
+        if found.found and found.product_model:
+            text = f"<b>{found.product_model}</b> ({found.soc_model or found.board_platform}): " + text
+        self.detection.setText(text)
+        if chosen:
+            self.select(chosen)
+
+    def refresh_hub(self) -> None:
+        from engine.phones.aihub_token import token_configured
+
+        has_token = self.ctx.setup.hub is not None or token_configured()
+        self.hub_button.setEnabled(has_token)
+        if not has_token:
+            self.hub_note.setText("No AI Hub token yet: add one under Settings.")
+
+    def list_hub_devices(self) -> None:
+        setup = self.ctx.setup
+        self.panel.run(lambda cancel: jobs.aihub_devices_job(setup, cancel),
+                       "Asking AI Hub for its devices…", on_finished=self._hub_devices,
+                       done_text="")  # fmt: skip
+
+    def _hub_devices(self, names: list[str]) -> None:
+        self.hub_list.clear()
+        self.hub_list.addItems(names)
+        ours = {d for p in self.profiles for d in p.aihub_devices}
+        known = [n for n in names if n in ours]
+        self.hub_note.setText(
+            f"{len(names)} devices on AI Hub now; {len(known)} of them have a profile here "
+            "(their latency model is calibrated). Export can profile on any of them."
+        )

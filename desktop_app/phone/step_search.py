@@ -1,0 +1,180 @@
+"""Step 3 (and the advanced Search page): the search, its Pareto plot filling live, the best
+point within the budget picked, and any other point's predicted latency, MACs and fidelity."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.eta import format_duration
+from desktop_app.phone import jobs
+from desktop_app.phone.context import JobPanel, WizardContext
+from desktop_app.phone.pareto_plot import ParetoPlot
+from engine.errors import MfaganError
+from engine.events import Notice, Progress
+from engine.nas.evolution import CandidateScored
+
+SEARCH_FOLDER = "search"
+
+
+class SearchStep(QWidget):
+    def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.target = QLabel("")
+        self.target.setWordWrap(True)
+        self.start_button = QPushButton("Search")
+        self.plot = ParetoPlot()
+        self.details = QLabel("")
+        self.details.setWordWrap(True)
+        self.panel = JobPanel(ctx.runner)
+        self.summary: jobs.SearchSummary | None = None
+        self.configs: list[str] = []
+        self._started = 0.0
+        self._build()
+        self.start_button.clicked.connect(self.start)
+        self.plot.pointPicked.connect(self._point_picked)
+        self.panel.ended.connect(self._ended)
+        ctx.changed.connect(self._show_target)
+        self._show_target()
+        self.reload()
+
+    def _build(self) -> None:
+        row = QHBoxLayout()
+        row.addWidget(self.target, 1)
+        row.addWidget(self.start_button)
+        picked = QGroupBox("The picked subnet (click another point to pick it)")
+        QVBoxLayout(picked).addWidget(self.details)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(picked)
+        layout.addWidget(self.panel)
+
+    @property
+    def folder(self):
+        return self.ctx.folder / SEARCH_FOLDER
+
+    def _show_target(self) -> None:
+        s = self.ctx.state
+        budget = "no budget yet (set a goal)" if not s.budget_ms else f"{s.budget_ms:.2f} ms"
+        self.target.setText(
+            f"Target: <b>{s.device}</b>, {s.unit.upper()} {s.precision or ''}, "
+            f"{s.tile} x {s.tile} px tiles; budget {budget} per tile."
+        )
+        self.start_button.setEnabled(bool(s.budget_ms) and not self.panel.running)
+        self.plot.budget_ms = s.budget_ms
+        self.plot.update()
+
+    # ---- a saved search ----------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Show the search the state names (the wizard reopened), if it finished."""
+        summary = jobs.read_search(self.folder) if self.ctx.state.search_dir else None
+        if summary is not None:
+            self._show_summary(summary)
+
+    def _show_summary(self, summary: jobs.SearchSummary) -> None:
+        self.summary = summary
+        data = summary.data
+        self.plot.clear()
+        self.configs = []
+        for outcome in (data.get("evolution"), data.get("random")):
+            for c in (outcome or {}).get("candidates", []):
+                self.configs.append(c["config"])
+                self.plot.add(c["latency_ms"], c["fidelity_db"], c["config"])
+        self.plot.budget_ms = data["target"]["budget_ms"]
+        self.plot.references = [(r["title"], r["ms"]) for r in data.get("references", [])]
+        student = data.get("student")
+        if student and student.get("fidelity_db_supernet") is not None:
+            self.plot.extra = [("shipped student", student["latency_ms"],
+                                student["fidelity_db_supernet"])]  # fmt: skip
+        chosen = self.ctx.state.chosen or data["pick"]["config"]
+        if chosen in self.configs:
+            self._choose(self.configs.index(chosen))
+
+    # ---- running -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        s = self.ctx.state
+        try:
+            request = jobs.search_request(
+                self.ctx.setup, device=s.device, unit=s.unit, precision=s.precision,
+                budget_ms=s.budget_ms or 0.0, tile=s.tile,
+            )  # fmt: skip
+        except MfaganError as error:
+            self.panel.end(f"Cannot search: {error}")
+            return
+        self.plot.clear()
+        self.plot.references = []
+        self.configs = []
+        self.details.setText("")
+        folder = self.folder
+        self._started = time.monotonic()
+        self.start_button.setEnabled(False)
+        self.panel.run(
+            lambda cancel: jobs.search_job(request, folder, cancel), "Preparing the search…",
+            on_event=self._on_event, on_finished=self._finished, done_text="Search finished.",
+        )  # fmt: skip
+
+    def _on_event(self, event: object) -> None:
+        if isinstance(event, CandidateScored):
+            c = event.candidate
+            self.configs.append(c.config.encode())
+            self.plot.add(c.latency_ms, c.fidelity, c.config.encode())
+            done = len(self.configs)
+            self.panel.progress("search", done, event.total,
+                                f"Scored {done} of {event.total} candidates")  # fmt: skip
+        elif isinstance(event, Progress):
+            text = event.stage.capitalize() + (f" ({event.message})" if event.message else "")
+            self.panel.progress(event.stage, event.done, event.total, text)
+        elif isinstance(event, Notice):
+            self.ctx.status.emit(event.message)
+
+    def _finished(self, summary: jobs.SearchSummary | None) -> None:
+        if summary is None:
+            return
+        took = format_duration(time.monotonic() - self._started)
+        self.panel.end(f"Search finished in {took} on this computer.", complete=True)
+        self.ctx.update(search_dir=str(summary.folder), chosen=summary.data["pick"]["config"])
+        self._show_summary(summary)
+
+    def _ended(self, outcome: str) -> None:
+        self._show_target()
+        if outcome != "finished":
+            self.reload()  # the last finished search is still there, unharmed
+
+    # ---- picking -----------------------------------------------------------------------
+
+    def _point_picked(self, index: int) -> None:
+        self._choose(index)
+        self.ctx.update(chosen=self.configs[index])
+
+    def _choose(self, index: int) -> None:
+        self.plot.pick(index)
+        s = self.ctx.state
+        config = self.configs[index]
+        fidelity = self.plot.points[index][1]
+        self.details.setText(f"{config}: working out its cost…")
+        self.ctx.runner.start(
+            lambda cancel: jobs.point_job(config, s.device, s.unit, s.precision, s.tile,
+                                          fidelity, cancel),
+            name="point", on_finished=self._show_point,
+        )  # fmt: skip
+
+    def _show_point(self, point: jobs.PointDetails) -> None:
+        budget = self.ctx.state.budget_ms or 0
+        self.details.setText(
+            f"<b>{point.config}</b>: predicted {point.ms:.2f} ms per tile "
+            f"({point.low_ms:.2f}–{point.high_ms:.2f}) against a budget of {budget:.2f} ms; "
+            f"{point.macs / 1e9:.2f} GMACs and {point.params:,} parameters a tile; fidelity to "
+            f"the teacher {point.fidelity:.2f} dB PSNR-Y (before fine-tuning)."
+        )
