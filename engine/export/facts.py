@@ -6,13 +6,11 @@ Predicted latency comes from the phone profile's calibrated latency models
 
 from __future__ import annotations
 
-import functools
 import importlib.metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import engine
-from engine.errors import UsageError
 from engine.export.bundle import ExportedFile
 from engine.export.fidelity import measure
 
@@ -41,16 +39,11 @@ def measured_model(context: ExportContext, precision: str) -> dict[str, Any]:
 
 
 def device_profile_path(device: str | None) -> Path:
-    """The phone profile file of ``device`` (default: the Snapdragon 865)."""
-    from engine.phones.device import DEFAULT_DEVICE, PHONES
+    """The phone profile file of ``device`` (default: the Snapdragon 865); UsageError naming
+    the known profiles otherwise."""
+    from engine.phones.device import DEFAULT_DEVICE, profile_path
 
-    if device is None:
-        return DEFAULT_DEVICE
-    path = PHONES / f"{device}.json"
-    if not path.is_file():
-        known = sorted(p.stem for p in PHONES.glob("*.json"))
-        raise UsageError(f"unknown device {device!r}; known devices: {', '.join(known)}")
-    return path
+    return DEFAULT_DEVICE if device is None else profile_path(device)
 
 
 def aihub_device(device: str | None) -> str:
@@ -59,16 +52,9 @@ def aihub_device(device: str | None) -> str:
     return load_device_profile(device_profile_path(device)).aihub_devices[0]
 
 
-@functools.lru_cache(maxsize=8)
-def _calibration(path: Path) -> Any:
-    """A device's fitted latency models (profiling its reference nets takes seconds)."""
-    from engine.phones.calibration import calibration
-
-    return calibration(path)
-
-
 def predicted_latency(context: ExportContext) -> dict[str, Any] | None:
-    """The phone profile's predicted latency per compute unit for one tile."""
+    """The phone profile's predicted latency of one tile, per unit, precision and runtime."""
+    from engine.phones.calibration import calibration
     from engine.phones.predict import predict_latency
 
     side = context.request.size
@@ -77,12 +63,15 @@ def predicted_latency(context: ExportContext) -> dict[str, Any] | None:
         height=side,
         width=side,
         in_channels=context.descriptor.in_channels,
-        calibrated=_calibration(device_profile_path(context.request.device)),
+        calibrated=calibration(device_profile_path(context.request.device)),
     )
     data = prediction.as_dict()
-    return {key: data[key] for key in ("device", "aihub_devices", "input_size", "gpu", "npu")} | {
-        "extrapolated_size": data["extrapolated_size"],
+    keys = ("device", "profile", "aihub_devices", "input_size", "extrapolated_size")
+    return {key: data.get(key) for key in keys} | {
         "per": "one tile",
+        "gpu": data["gpu"],
+        "npu": data["npu"],
+        "columns": data.get("columns"),
     }
 
 

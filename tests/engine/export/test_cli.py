@@ -21,7 +21,7 @@ def _export(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
         (["--format", "onnx,coreml"], "unknown export format 'coreml'"),
         (["--format", "onnx", "--model", "no-such-model"], "unknown model 'no-such-model'"),
         (["--format", "onnx", "--size", "33"], "--size 33 is not a multiple of 2"),
-        (["--format", "onnx", "--device", "nokia-3310"], "unknown device 'nokia-3310'"),
+        (["--format", "onnx", "--device", "nokia-3310"], "no phone profile 'nokia-3310'"),
         (["--format", "onnx-int8", "--calibration", "missing"], "calibration folder not found"),
         (["--format", "onnx-int8", "--keep-float", "middle"], "unknown part 'middle'"),
     ],
