@@ -25,9 +25,10 @@ from engine.phones.device import (
     load_device_profile,
     profile_path,
 )
-from engine.phones.model import RooflineModel, WorkOps, fit_roofline
+from engine.phones.model import CostLike, RooflineModel, WorkOps, fit_roofline
 from engine.phones.npu import PowerLawRange, fit_power_law
 from engine.phones.reference_nets import REFERENCE_NETS
+from engine.phones.refine import aihub_points, cached_entries
 
 X = TypeVar("X")
 LatencyModelKind = RooflineModel | PowerLawRange
@@ -161,14 +162,28 @@ class Calibration:
         return data
 
 
+Points = dict[str, tuple[CostLike, float]]
+
+
+def _points(
+    device: DeviceProfile,
+    column: MeasuredColumn,
+    reports: Mapping[str, CostReport],
+    measured: list[dict[str, Any]],
+) -> Points:
+    """The column's public figures by net, then our cached AI Hub measurements that fit it."""
+    points: Points = {key: (reports[key], ms) for key, ms in column.fit_points().items()}
+    return points | aihub_points(device, column, measured)
+
+
 def _fit_roofline_column(
-    device: DeviceProfile, column: MeasuredColumn, reports: Mapping[str, CostReport]
+    device: DeviceProfile, column: MeasuredColumn, points: Points
 ) -> ColumnFit:
     width = column.activation_bytes_per_element
     npu = column.model == "roofline-npu"
     samples = {
-        key: (WorkOps.from_report(reports[key], bytes_per_element=width, npu=npu), ms)
-        for key, ms in column.fit_points().items()
+        key: (WorkOps.from_report(cost, bytes_per_element=width, npu=npu), ms)
+        for key, (cost, ms) in points.items()
     }
     fit = functools.partial(fit_roofline, split_overheads=npu)
     loo = leave_one_out(samples, fit, lambda params, work: params.ms(work))
@@ -183,9 +198,9 @@ def _fit_roofline_column(
 
 
 def _fit_power_law_column(
-    device: DeviceProfile, column: MeasuredColumn, reports: Mapping[str, CostReport]
+    device: DeviceProfile, column: MeasuredColumn, points: Points
 ) -> ColumnFit:
-    samples = {key: (reports[key].macs, ms) for key, ms in column.fit_points().items()}
+    samples = {key: (cost.macs, ms) for key, (cost, ms) in points.items()}
     loo = leave_one_out(samples, fit_power_law, lambda params, macs: params.ms(macs))
     model = PowerLawRange(
         params=fit_power_law(list(samples.values())),
@@ -197,26 +212,29 @@ def _fit_power_law_column(
     return ColumnFit(column=column, model=model, loo=loo)
 
 
-def calibrate(device: DeviceProfile) -> Calibration:
-    """Fit every column's model to its measurements (at the profile's input size)."""
+def calibrate(
+    device: DeviceProfile, *, measured: list[dict[str, Any]] | None = None
+) -> Calibration:
+    """Fit every column's model to its public figures (at the profile's input size) and to
+    ``measured``: cached AI Hub profile jobs (``engine.phones.refine``) of this device."""
     start = time.perf_counter()
     reports = reference_reports(*device.input_size)
-    measured = {key for column in device.columns for key, _ in column.measurements_ms}
-    if unknown := sorted(measured - set(reports)):
+    published = {key for column in device.columns for key, _ in column.measurements_ms}
+    if unknown := sorted(published - set(reports)):
         raise UsageError(f"{device.name}: measurements of unknown nets {', '.join(unknown)}")
-    fits = tuple(
-        _fit_power_law_column(device, column, reports)
-        if column.model == "power-law"
-        else _fit_roofline_column(device, column, reports)
-        for column in device.columns
-    )
-    return Calibration(device=device, fits=fits, seconds=time.perf_counter() - start)
+    fits = []
+    for column in device.columns:
+        points = _points(device, column, reports, measured or [])
+        fit_column = _fit_power_law_column if column.model == "power-law" else _fit_roofline_column
+        fits.append(fit_column(device, column, points))
+    return Calibration(device=device, fits=tuple(fits), seconds=time.perf_counter() - start)
 
 
 @functools.cache
 def calibration(path: Path = DEFAULT_DEVICE) -> Calibration:
-    """The calibration of the device profile at ``path``, computed once per process."""
-    return calibrate(load_device_profile(path))
+    """The calibration of the device profile at ``path`` refined by our cached AI Hub
+    measurements of it, computed once per process."""
+    return calibrate(load_device_profile(path), measured=cached_entries())
 
 
 @functools.cache
