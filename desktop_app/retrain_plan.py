@@ -245,18 +245,17 @@ def explain_estimate(config: DistillConfig, photos: int, measured: Measurement) 
     per_step = guess.train_seconds / max(steps, 1)
     per_photo = config.data.crops_per_image
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(measured.when))
-    checks = f"{guess.checks} check{'s' if guess.checks != 1 else ''} of the validation photos"
+    checks = f"{guess.checks} check{'s' if guess.checks != 1 else ''}"
     return (
         f"<b>{steps} steps ≈ {format_duration(guess.total)}</b> on this computer when it is "
         "not busy:<br>"
-        f"· teacher pass {format_duration(guess.teacher_seconds)}: the teacher makes "
-        f"{guess.crops} training crops ({per_photo} per photo, as {steps} steps × {batch} "
-        f"crops use, each flipped and rotated up to {CROP_REUSE} ways), "
-        f"{measured.teacher_crop:.1f} s each<br>"
-        f"· training {format_duration(guess.train_seconds)} ({per_step:.2f} s a step)<br>"
+        f"· teacher pass {format_duration(guess.teacher_seconds)}: {guess.crops} crops × "
+        f"{measured.teacher_crop:.1f} s ({per_photo} a photo: {steps} steps of {batch} "
+        f"use each crop up to {CROP_REUSE} ways, flipped and turned)<br>"
+        f"· training {format_duration(guess.train_seconds)}: {steps} steps × {per_step:.2f} s<br>"
         f"· {checks} {format_duration(guess.validation_seconds)}, start-up "
         f"{format_duration(guess.startup_seconds)}<br>"
-        f"Timed on {when} (<b>Measure</b> again after a change of computer or settings)."
+        f"Timed {when}; <b>Measure</b> again after changing computer or settings."
     )
 
 

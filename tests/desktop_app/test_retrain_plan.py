@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from desktop_app.eta import format_duration
 from desktop_app.retrain_plan import (
     CROP_REUSE,
     Measurement,
@@ -107,8 +108,9 @@ def test_the_teacher_pass_scales_with_the_steps_asked_for() -> None:
     text = explain_estimate(short, 6, m)
     crops = 6 * short.data.crops_per_image
     assert text.startswith("<b>10 steps ≈ ")
-    assert f"teacher makes {crops} training crops ({short.data.crops_per_image} per photo" in text
-    assert "training " in text and "start-up" in text and "Timed on" in text
+    assert f"teacher pass {format_duration(crops * 1.0)}: {crops} crops × 1.0 s" in text
+    assert f"({short.data.crops_per_image} a photo: 10 steps of" in text
+    assert "training " in text and "start-up" in text and "Timed " in text
 
 
 def test_a_measurement_for_other_crops_does_not_fit() -> None:
