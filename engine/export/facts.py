@@ -91,13 +91,10 @@ def fidelity_summary(context: ExportContext, files: list[ExportedFile]) -> dict[
         context.float_outputs, context.float_outputs, context.teacher,
         border=context.descriptor.scale,
     )  # fmt: skip
-    summary: dict[str, Any] = {
-        "teacher": context.request.teacher,
-        "float_psnr_y_vs_teacher_db": (
-            None if reference.vs_teacher_db is None else round(reference.vs_teacher_db, 3)
-        ),
-    }
+    summary: dict[str, Any] = {"teacher": context.request.teacher}
+    # Without a teacher there is no fidelity to report: the keys are left out, not null.
     if reference.vs_teacher_db is not None:
+        summary["float_psnr_y_vs_teacher_db"] = round(reference.vs_teacher_db, 3)
         summary["int8_loss_vs_teacher_db"] = {
             f.name: round(reference.vs_teacher_db - f.checks["fidelity"]["psnr_y_vs_teacher_db"], 3)
             for f in files
