@@ -25,10 +25,11 @@ from engine.phones.device import (
     load_device_profile,
     profile_path,
 )
-from engine.phones.model import CostLike, RooflineModel, WorkOps, fit_roofline
+from engine.phones.model import CostLike, RooflineModel, WorkOps
 from engine.phones.npu import PowerLawRange, fit_power_law
 from engine.phones.reference_nets import REFERENCE_NETS
 from engine.phones.refine import aihub_points, cached_entries
+from engine.phones.roofline_fit import fit_roofline
 
 X = TypeVar("X")
 LatencyModelKind = RooflineModel | PowerLawRange

@@ -18,9 +18,9 @@ from engine.phones.model import (
     RooflineParams,
     WorkOps,
     does_work,
-    fit_roofline,
 )
 from engine.phones.predict import predict_latency
+from engine.phones.roofline_fit import fit_roofline
 
 
 class _Block(nn.Module):
