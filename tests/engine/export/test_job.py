@@ -15,6 +15,7 @@ from engine.export import bundle
 from engine.export.job import ExportResult, export_bundle
 from engine.export.tflite import missing_reason
 from engine.phones import aihub
+from engine.phones.aihub_cache import measurements_dir
 
 from .conftest import SIDE
 
@@ -108,7 +109,9 @@ def test_user_calibration_photos_are_recorded_by_name_and_digest(
 def test_aihub_with_fake_puts_compiled_model_and_measurement_in_the_bundle(
     request_for, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("QAIHUB_CLIENT_INI", str(tmp_path / "none.ini"))  # no token needed
+    monkeypatch.setenv("QAIHUB_CLIENT_INI", str(tmp_path / "client.ini"))
+    token = "s3cr3t-t0ken-never-in-a-bundle"
+    aihub.store_token(token)
     hub = FakeHub()
     request = request_for("aihub", teacher=None, device="snapdragon-865")
     result = _result(list(export_bundle(request, hub=hub)))
@@ -120,6 +123,8 @@ def test_aihub_with_fake_puts_compiled_model_and_measurement_in_the_bundle(
     uploaded = hub.calls[0][1]["model"]
     assert uploaded.endswith(".onnx") and not Path(uploaded).exists()  # temp upload removed
     assert [c[0] for c in hub.calls] == ["compile", "profile", "inference"]
+    for path in [*request.out_dir.iterdir(), *measurements_dir().rglob("*.json")]:
+        assert token.encode() not in path.read_bytes()
     cached = aihub.cached_measurements(measured["device"])
     assert cached[0]["model"]["config"] == "b2-c16-g8-h10-conv-x4"
     assert cached[0]["model"]["precision"] == "int8" and cached[0]["model"]["macs"] > 0
