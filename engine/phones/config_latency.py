@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 
+from engine.errors import UsageError
 from engine.models.mfa import MFAConfig
 from engine.phones.calibration import calibration_for
 from engine.phones.mfa_ops import mfa_ops
@@ -23,9 +24,14 @@ def _side(size: int | tuple[int, int]) -> tuple[int, int]:
 
 @functools.lru_cache(maxsize=65536)
 def _predict(
-    profile: str, cfg: MFAConfig, unit: str, precision: str | None, hw: tuple[int, int]
+    profile: str,
+    cfg: MFAConfig,
+    unit: str,
+    precision: str | None,
+    runtime: str | None,
+    hw: tuple[int, int],
 ) -> LatencyEstimate:
-    model = calibration_for(profile).model(unit, precision)
+    model = calibration_for(profile).model(unit, precision, runtime)
     return model.predict(mfa_ops(cfg, *hw))
 
 
@@ -36,21 +42,21 @@ def predict_config_ms(
     unit: str = "npu",
     precision: str | None = None,
     size: int | tuple[int, int] = 128,
+    runtime: str | None = None,
 ) -> LatencyEstimate:
     """Predicted latency of one ``size`` (LR side, or (h, w)) forward pass of ``cfg``.
 
     ``profile`` is a profile id (``mfagan devices`` lists them), ``unit`` one of its compute
-    units and ``precision`` one of that unit's precisions (None: the unit's default).
+    units, ``precision`` one of that unit's precisions and ``runtime`` one of its runtimes
+    (None: the first listed, e.g. ``w8a8`` and ``tflite``).
     Returns ``.ms`` with the band ``.low_ms``-``.high_ms`` of the unit's calibration error.
     UsageError (one line) for an unknown profile, unit or precision, or a size the config
     cannot take.
     """
     hw = _side(size)
     if min(hw) < 1 or any(side % cfg.size_multiple for side in hw):
-        from engine.errors import UsageError
-
         raise UsageError(
             f"size {hw[0]}x{hw[1]} is not a positive multiple of {cfg.size_multiple} "
             f"for {cfg.encode()}"
         )
-    return _predict(profile, cfg, unit, precision, hw)
+    return _predict(profile, cfg, unit, precision, runtime, hw)

@@ -70,10 +70,13 @@ def test_analytic_ops_equal_the_traced_ones(cfg, size):
     ],
 )
 def test_fast_prediction_equals_the_traced_prediction(profile, unit, precision):
-    model = calibration_for(profile).model(unit, precision)
+    runtime = "qnn_dlc" if profile == "galaxy-s24" else None
+    model = calibration_for(profile).model(unit, precision, runtime)
     for cfg in [*_random_configs(4, seed=1), DEFAULT_CONFIG]:
         traced = model.predict(_traced(cfg, 64, 64))
-        fast = predict_config_ms(profile, cfg, unit=unit, precision=precision, size=64)
+        fast = predict_config_ms(
+            profile, cfg, unit=unit, precision=precision, size=64, runtime=runtime
+        )
         assert fast.ms == pytest.approx(traced.ms, rel=1e-9)
         assert (fast.low_ms, fast.high_ms) == pytest.approx((traced.low_ms, traced.high_ms))
         assert fast.caveats == traced.caveats
