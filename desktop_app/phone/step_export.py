@@ -72,9 +72,9 @@ def report_html(card: dict[str, Any]) -> str:
         off = measured.get("off_unit_layers") or []
         names = [layer.get("name", str(layer)) if isinstance(layer, dict) else str(layer)
                  for layer in off]  # fmt: skip
-        lines.append(
-            f"<br><b>Layers off the NPU</b>: {len(names)}" + (": " + ", ".join(names) if names else "")
-        )
+        unit = str(measured.get("compute_unit", "npu")).upper()
+        lines.append(f"<br><b>Layers off the {unit}</b>: {len(names)}")
+        lines.append("<ul>" + "".join(f"<li>{n}</li>" for n in names) + "</ul>" if names else "")
     return "".join(lines)
 
 
