@@ -32,9 +32,10 @@ ORDER = ("onnx", "onnx-int8", "torchscript", "tflite", "tflite-int8", "aihub")
 NCHW, NHWC = "NCHW", "NHWC"
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ExportContext:
-    """What every step needs: the model, the crops and the reference outputs."""
+    """What every step needs: the model, the crops and the reference outputs (mutable: steps
+    share the float and INT8 ONNX they build)."""
 
     request: ExportRequest
     descriptor: ModelDescriptor

@@ -124,9 +124,9 @@ def convert_float(module: nn.Module, *, side: int, in_channels: int = 3) -> byte
             import litert_torch
 
             edge = litert_torch.convert(_ChannelLast(module).eval(), sample)
+            return edge.model_content()  # serializing prints its own progress lines
     except Exception as error:
         raise ModelError(f"litert-torch cannot convert this model ({_first_line(error)})") from None
-    return edge.model_content()
 
 
 def convert_int8(module: nn.Module, calibration: np.ndarray) -> bytes:
@@ -154,11 +154,11 @@ def convert_int8(module: nn.Module, calibration: np.ndarray) -> bytes:
             edge = litert_torch.convert(
                 converted, sample, quant_config=QuantConfig(pt2e_quantizer=quantizer)
             )
+            return edge.model_content()
     except Exception as error:
         raise ModelError(
             f"litert-torch cannot quantize this model ({_first_line(error)})"
         ) from None
-    return edge.model_content()
 
 
 class LiteRTRunner:
