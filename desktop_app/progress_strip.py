@@ -60,11 +60,17 @@ class ProgressBar(QProgressBar):
         self._clock.start()
         self._ticker = QTimer(self)
         self._ticker.setInterval(BUSY_FRAME_MS)
-        self._ticker.timeout.connect(self.update)
+        self._ticker.timeout.connect(self._tick)
 
     @property
     def busy(self) -> bool:
         return self.minimum() == self.maximum() == 0
+
+    def _tick(self) -> None:
+        if self.busy and self.isVisible():
+            self.update()
+        else:
+            self._ticker.stop()  # restarted by the next busy paint
 
     def paintEvent(self, event: QPaintEvent) -> None:
         if not self.busy:

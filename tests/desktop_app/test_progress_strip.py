@@ -78,3 +78,37 @@ def test_time_left_counts_down_between_reports(qtbot, monkeypatch) -> None:
     assert strip.left.text() == "almost done…"
     strip.end("done", complete=True)
     assert strip.left.text() == "" and not strip._countdown.isActive()
+
+
+def _highlighted_share(bar) -> float:
+    """Share of the bar's middle row painted in the highlight colour."""
+    from PySide6.QtGui import QPalette
+
+    image = bar.grab().toImage()
+    highlight = bar.palette().color(QPalette.ColorRole.Highlight)
+    row = image.height() // 2
+    hits = sum(
+        1
+        for x in range(image.width())
+        if abs(image.pixelColor(x, row).blue() - highlight.blue()) < 24
+        and abs(image.pixelColor(x, row).red() - highlight.red()) < 24
+    )
+    return hits / image.width()
+
+
+def test_busy_bar_never_looks_full(qtbot) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from desktop_app.progress_strip import ProgressBar
+
+    QApplication.setStyle("Fusion")  # the app's style, whose own busy bar is full
+    bar = ProgressBar()
+    qtbot.addWidget(bar)
+    bar.resize(300, 12)
+    bar.setTextVisible(False)
+    bar.show()
+    bar.setRange(0, 1)
+    bar.setValue(1)
+    assert _highlighted_share(bar) > 0.8  # a finished job: full
+    bar.setRange(0, 0)
+    assert 0.05 < _highlighted_share(bar) < 0.3  # busy: a short block, never full
