@@ -52,7 +52,8 @@ class StripBlender:
         self._pending_left = 0
 
     def add(self, row: int, column: int, result: np.ndarray) -> None:
-        """Blend one tile's (1, C, th*s, tw*s) output; deliver what is now final."""
+        """Blend one tile's (1, C, th*s, tw*s) float32 output, which is overwritten (a
+        read-only or other-typed one is copied first); deliver what is now final."""
         s = self.scale
         last_row, last_column = row == len(self.ys) - 1, column == len(self.xs) - 1
         height, width = self.tile_height * s, self.tile_width * s
@@ -62,19 +63,27 @@ class StripBlender:
         final_columns = width if last_column else self.xs[column + 1] * s - left
         if column == 0:
             self._start_row(result.shape[1], height - final_rows)
-        block = np.zeros((result.shape[1], height, width), np.float32)
-        if self._carry is not None:
-            block[:, : self._carry.shape[1]] = self._carry[:, :, left : left + width]
+        block = result[0]
+        if block.dtype != np.float32 or not block.flags.writeable:
+            block = block.astype(np.float32)
+        # This tile's share, weighted in place: no second tile-sized float array.
+        block *= self.weights_y[row][:, None] * self.weights_x[column][None, :]
+        # Then what earlier tiles added there (a + b == b + a exactly: the result is the same
+        # as adding this tile onto them). The pending columns already hold the carried rows.
+        shared = 0
         if self._pending is not None:
-            shared = self._pending.shape[2] - (left - self._pending_left)
-            block[:, :, :shared] = self._pending[:, :, left - self._pending_left :]
-        block += result[0] * (self.weights_y[row][:, None] * self.weights_x[column][None, :])
+            shared = self._pending.shape[2]
+            block[:, :, :shared] += self._pending
+        if self._carry is not None:
+            rows = self._carry.shape[1]
+            block[:, :rows, shared:] += self._carry[:, :, left + shared : left + width]
         self._deliver(top, left, block[:, :final_rows, :final_columns])
         if self._next_carry is not None:
             self._next_carry[:, :, left : left + final_columns] = block[
                 :, final_rows:, :final_columns
             ]
-        self._pending = None if last_column else block[:, :, final_columns:]
+        # A copy, so the tile's own array can go before the next tile runs.
+        self._pending = None if last_column else block[:, :, final_columns:].copy()
         self._pending_left = left + final_columns
         if last_column:
             self._carry, self._next_carry = self._next_carry, None
@@ -129,7 +138,8 @@ class RowCollector:
 
 def blend_bytes(tile: int, *, scale: int, width: int, channels: int, overlap: int) -> int:
     """Float32 bytes the blender holds at most for ``tile`` px tiles over a ``width`` px wide
-    (LR) image: the tile being blended and its product, and two bands of carried rows."""
+    (LR) image: the tile being blended, its clipped copy on the way to the sink, and two
+    bands of carried rows."""
     tile_out = (tile * scale) ** 2 * channels * 4
     band = overlap * scale * width * scale * channels * 4
-    return 3 * tile_out + 2 * band
+    return 2 * tile_out + 2 * band

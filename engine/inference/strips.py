@@ -20,6 +20,7 @@ from engine.inference.assembly import RowCollector, Sink
 
 LANCZOS_SUPPORT = 3.0  # Pillow's Lanczos filter reaches 3 source pixels (times the downscale)
 RESIZE_ROWS = 64  # output rows resized at once
+QUANTIZE_ROWS = 128  # rows of a block rounded at once
 
 
 class ToImageChannels:
@@ -53,6 +54,11 @@ class Quantizer:
         self.out, self.start, self.channels, self.backdrop = out, start, channels, backdrop
 
     def __call__(self, top: int, left: int, block: np.ndarray) -> None:
+        # A few rows at a time: the float temporaries stay small whatever the block.
+        for first in range(0, block.shape[1], QUANTIZE_ROWS):
+            self._write(top + first, left, block[:, first : first + QUANTIZE_ROWS])
+
+    def _write(self, top: int, left: int, block: np.ndarray) -> None:
         rows, columns = block.shape[1:]
         values = block.transpose(1, 2, 0)
         if self.backdrop is not None:

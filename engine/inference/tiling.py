@@ -290,6 +290,7 @@ def _run_plan(
                     f"expected (1, C, {th * s}, {tw * s}): is its scale really x{s}?"
                 )
             blender.add(row, column, result)
+            del result  # blended: its memory is free before the next tile runs
             yield Progress(stage="tiles", done=done + 1, total=plan.count)
 
 
