@@ -82,8 +82,8 @@ def default_schedule(steps: int) -> ScheduleConfig:
         lr_g=1e-4,
         lr_d=1e-4,
         lr_schedule="cosine",
-        val_every=max(1, min(500, steps // 4)),
-        checkpoint_every=max(1, min(100, steps // 10)),
+        val_every=max(1, min(500, steps // 2)),
+        checkpoint_every=min(100, max(5, steps // 10)),
     )
 
 
@@ -169,7 +169,12 @@ def finetune_subnet(
     for dataset in eval_datasets:
         yield Notice(message=f"evaluating {config.encode()} on {dataset.name}")
         scores = yield from result_of(
-            evaluate(EvalRequest(dataset=dataset, models=(str(student),)), cancel=cancel)
+            evaluate(
+                EvalRequest(
+                    dataset=dataset, models=(str(student),), teacher=distill_config.teacher
+                ),
+                cancel=cancel,
+            )
         )
         table = scores.as_dict()["scores"]
         evaluation[dataset.name] = {

@@ -7,11 +7,9 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from safetensors.torch import load_file
 from skimage import data as skdata
-from support import make_descriptor, tiny_distill_setup
+from support import NearestX4, make_descriptor, tiny_distill_setup
 
-from engine.distill.teacher_net import rrdbnet_from_state
 from engine.models import registry
 
 TINY_SPACE = """
@@ -35,11 +33,12 @@ def tiny_supernet_toml(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def tiny_teacher_for_eval(monkeypatch: pytest.MonkeyPatch):
-    """``mfagan eval`` gets a tiny RRDBNet file's teacher as a plain module (the real registry
-    would detect its widths wrong). Call it with the teacher file; returns the eval folder."""
+    """``mfagan eval`` gets a nearest-x4 stand-in for the run's tiny teacher file (probing a
+    real RRDBNet's receptive field costs seconds per image). Call it with the teacher file
+    and an eval folder to fill; returns the folder."""
 
     def patch(teacher_file: Path, eval_dir: Path) -> Path:
-        teacher = make_descriptor(rrdbnet_from_state(load_file(str(teacher_file))), name="teacher")
+        teacher = make_descriptor(NearestX4(), name="teacher")
         real = registry.get_model
         monkeypatch.setattr(
             registry,
