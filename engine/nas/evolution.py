@@ -3,7 +3,9 @@
 The algorithm is once-for-all's evolution finder (Cai et al. 2020): a population of
 feasible candidates; each generation keeps the best ``parent_ratio`` as parents, fills
 ``mutation_ratio`` of the population with mutants of random parents (each gene resampled
-with ``mutate_prob``) and the rest with uniform crossovers of two parents. *Feasible* means
+with ``mutate_prob``) and the rest with uniform crossovers of two parents. A child that
+finds nothing new near its parents (a converged population in a small space) is replaced
+by a random immigrant, so the search keeps scoring new candidates. *Feasible* means
 the latency model predicts the candidate within the budget: an infeasible child is redrawn,
 never scored, so nothing over budget is ever kept or returned.
 
@@ -31,9 +33,9 @@ C = TypeVar("C", bound=Hashable)
 # Draws allowed for one new feasible sample / child before settling for less (latency
 # predictions cost well under a millisecond, and repeats hit the predictor's cache).
 MAX_SAMPLE_DRAWS = 1000
-MAX_CHILD_DRAWS = 100
+MAX_CHILD_DRAWS = 10
 # Generations in a row that found nothing new: the reachable feasible space is used up.
-MAX_STALE_GENERATIONS = 10
+MAX_STALE_GENERATIONS = 5
 
 
 class GeneSpace(Protocol[C]):
@@ -230,8 +232,10 @@ def evolve(
 
 
 def _ranked(population: Sequence[Scored[C]], space: GeneSpace[C]) -> list[Scored[C]]:
-    """Best first; ties by lower latency, then genes, so the order never depends on luck."""
-    return sorted(population, key=lambda s: (-s.fidelity, s.latency_ms, space.to_genes(s.config)))
+    """Distinct configs, best first; ties by lower latency, then genes, so the order never
+    depends on luck (a repeated child must not take two parent places)."""
+    unique = {s.config: s for s in population}.values()
+    return sorted(unique, key=lambda s: (-s.fidelity, s.latency_ms, space.to_genes(s.config)))
 
 
 def _generation(
@@ -253,6 +257,10 @@ def _generation(
         else:
             a, b = (parents[int(j)].config for j in rng.integers(len(parents), size=2))
             child = _draw(lambda a=a, b=b: _crossover(space, a, b, rng), run, MAX_CHILD_DRAWS)
+        if child is None or child in run.scores:
+            # The parents' neighbourhood is used up: a random immigrant keeps the search
+            # scoring new candidates instead of re-drawing the same ones.
+            child = _draw(lambda: space.sample(rng), run, MAX_CHILD_DRAWS) or child
         if child is not None:
             children.append((yield from run.score(child)))
     return parents + children

@@ -18,7 +18,6 @@ from engine.phones.model import LatencyEstimate
 
 THIS_COMPUTER = "this-computer"
 UNITS = ("gpu", "npu")
-PRECISIONS = ("float", "w8a8")
 # The reference nets drawn on the Pareto picture, by AI Hub id (x4plus is off any phone scale).
 PICTURED_REFERENCES = (
     "xlsr",
@@ -51,19 +50,22 @@ class LatencyPredictor(Protocol):
 
 @dataclass(frozen=True, kw_only=True)
 class PhoneLatency:
-    """``profile``'s calibrated model of ``unit`` at ``precision`` for a ``size``x``size`` input."""
+    """``profile``'s calibrated model of one compute unit, precision and runtime (None: the
+    profile's first listed) for a ``size`` x ``size`` input."""
 
     profile: str
     unit: str
     precision: str | None
     size: int
+    runtime: str | None = None
 
     def estimate(self, config: MFAConfig) -> LatencyEstimate:
         from engine.phones.config_latency import predict_config_ms
 
         return predict_config_ms(
-            self.profile, config, unit=self.unit, precision=self.precision, size=self.size
-        )
+            self.profile, config, unit=self.unit, precision=self.precision, size=self.size,
+            runtime=self.runtime,
+        )  # fmt: skip
 
     def __call__(self, config: MFAConfig) -> float:
         return self.estimate(config).ms
@@ -71,24 +73,27 @@ class PhoneLatency:
     def describe(self) -> str:
         return self.estimate(_PROBE).basis
 
-    def label(self) -> str:
-        """e.g. ``Snapdragon 865 GPU w8a8, 128x128 input``."""
+    def _column(self):
         from engine.phones.calibration import calibration_for
 
-        device = calibration_for(self.profile).device
-        column = device.gpu if self.unit == "gpu" else device.npu
-        precision = self.precision or column.precision
-        return f"{device.name} {self.unit.upper()} {precision}, {self.size}x{self.size} input"
+        calibrated = calibration_for(self.profile)
+        return calibrated.device, calibrated.fit(self.unit, self.precision, self.runtime).column
+
+    def label(self) -> str:
+        """e.g. ``Snapdragon 865 GPU w8a8 tflite, 128x128 input``."""
+        device, column = self._column()
+        return (
+            f"{device.name} {self.unit.upper()} {column.precision} {column.runtime}, "
+            f"{self.size}x{self.size} input"
+        )
 
     def references(self) -> tuple[ReferencePoint, ...]:
-        from engine.phones.calibration import calibration_for
         from engine.phones.reference_nets import reference_net
 
-        device = calibration_for(self.profile).device
+        device, column = self._column()
         if self.size != device.input_size[0]:
             return ()  # published figures are at the profile's size only
-        column = device.gpu if self.unit == "gpu" else device.npu
-        measured = dict(column.fit_points())
+        measured = column.fit_points()
         return tuple(
             ReferencePoint(key=key, title=reference_net(key).title, ms=measured[key])
             for key in PICTURED_REFERENCES
@@ -99,17 +104,18 @@ class PhoneLatency:
 _PROBE = MFAConfig(num_blocks=2, width=16, inner_width=8, half_res=(False, False))
 
 
-def phone_latency(device: str, *, unit: str, precision: str | None, size: int) -> PhoneLatency:
-    """A checked phone predictor: UsageError (one line) for an unknown device, unit, precision."""
+def phone_latency(
+    device: str, *, unit: str, precision: str | None, size: int, runtime: str | None = None
+) -> PhoneLatency:
+    """A checked phone predictor: UsageError (one line) for an unknown device, unit,
+    precision or runtime, or a size no subnet can take."""
     from engine.phones.calibration import calibration_for
     from engine.phones.device import PHONES
 
     if not (PHONES / f"{device}.json").is_file():
         known = [p.stem for p in sorted(PHONES.glob("*.json"))] + [THIS_COMPUTER]
         raise UsageError(f"unknown device {device!r}; known: {', '.join(known)}")
-    if unit not in UNITS:
-        raise UsageError(f"unknown compute unit {unit!r}; known: {', '.join(UNITS)}")
     if size < 8 or size % 2:
         raise UsageError(f"--size must be an even number of pixels >= 8, not {size}")
-    calibration_for(device).model(unit, precision)  # raises for unknown names
-    return PhoneLatency(profile=device, unit=unit, precision=precision, size=size)
+    calibration_for(device).fit(unit, precision, runtime)  # raises for unknown names
+    return PhoneLatency(profile=device, unit=unit, precision=precision, size=size, runtime=runtime)

@@ -37,6 +37,7 @@ def lineage(result: SearchResult) -> dict[str, Any]:
         "device": request.device,
         "unit": request.unit if request.device != THIS_COMPUTER else "cpu",
         "precision": request.precision,
+        "runtime": request.runtime,
         "input_size": request.input_size,
         "budget_ms": request.budget_ms,
         "latency_model": result.latency_basis,

@@ -64,6 +64,7 @@ class SearchRequest:
     budget_ms: float
     unit: str = "gpu"
     precision: str | None = None
+    runtime: str | None = None  # phones: tflite, qnn_dlc, onnx (None: the profile's first)
     size: int | None = None
     seed: int = 0
     evolution: EvolutionSettings = field(default_factory=EvolutionSettings)
@@ -139,8 +140,9 @@ def _predictor(request: SearchRequest, cancel: CancelToken | None):
             )
         )  # fmt: skip
     return phone_latency(
-        request.device, unit=request.unit, precision=request.precision, size=request.input_size
-    )
+        request.device, unit=request.unit, precision=request.precision,
+        size=request.input_size, runtime=request.runtime,
+    )  # fmt: skip
 
 
 def check_budget(request: SearchRequest, latency: LatencyPredictor, smallest: MFAConfig) -> None:

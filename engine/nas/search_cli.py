@@ -39,6 +39,7 @@ def _add_search(sub: Any) -> None:
     p.add_argument("--budget-ms", type=float, required=True, help="latency budget (ms)")
     p.add_argument("--unit", choices=("gpu", "npu"), default="gpu", help="phone compute unit")
     p.add_argument("--precision", choices=("float", "w8a8"), default=None)
+    p.add_argument("--runtime", default=None, help="phone runtime: tflite, qnn_dlc or onnx")
     p.add_argument(
         "--size", type=_positive_int, help="LR input side (phones 128, this computer 512)"
     )
@@ -94,6 +95,7 @@ def _request(args: argparse.Namespace):
         budget_ms=args.budget_ms,
         unit=args.unit,
         precision=args.precision,
+        runtime=args.runtime,
         size=args.size,
         seed=args.seed,
         evolution=settings,
