@@ -252,3 +252,22 @@ def test_a_tile_size_that_ran_out_of_memory_is_not_tried_again(nearest_descripto
     assert not any(isinstance(e, TileFallback) for e in second)
     assert max(backend.sides) <= 40
     assert upscaler.details()["tile"] == upscaler.tile
+
+
+def test_a_requested_tile_memory_cannot_hold_is_reduced_with_a_notice(
+    nearest_descriptor, monkeypatch
+):
+    import types
+
+    from engine.inference import tile_memory
+
+    small = types.SimpleNamespace(available=64 * 2**20)
+    monkeypatch.setattr(tile_memory.psutil, "virtual_memory", lambda: small)
+    upscaler = Upscaler(nearest_descriptor, backend="torch", tile=4096)
+    image = _image(np.random.default_rng(7).random((40, 40, 3)))
+    result, events = _finish(upscale_image(upscaler, image, TargetSize(), CancelToken()))
+    notices = [e.message for e in events if isinstance(e, Notice)]
+    assert len(notices) == 1 and notices[0].startswith("--tile 4096 needs about ")
+    assert upscaler.tile is not None and upscaler.tile < 4096
+    assert notices[0].endswith(f"; using {upscaler.tile} px tiles")
+    np.testing.assert_allclose(result.color, image.color.repeat(4, 0).repeat(4, 1), atol=1e-6)
