@@ -40,9 +40,7 @@ EXCLUDED_MODULES = (
     "matplotlib.backends.backend_qtcairo",
     "PySide6.QtNetwork",  # Python bindings only; Qt's own libraries stay where needed
     "PySide6.QtDBus",
-    "torch.testing._internal",  # PyTorch's test suite: pulls in transformers, torchvision tests
     "transformers",  # only onnxruntime's LLM quantisers (guarded imports) ask for it
-    "onnxruntime.transformers",
     "scipy",  # optional in networkx and sympy; nothing the app runs needs it
 )
 
@@ -50,7 +48,6 @@ EXCLUDED_MODULES = (
 _DROPPED_PREFIXES = (
     "torch/include/",  # C++ headers (building extensions)
     "torch/share/",  # CMake files
-    "torch/bin/",  # C++ test programs and protoc
     "torch/test/",  # C++ unit-test binaries
     "PySide6/Qt/qml/",  # no QML in the app
     "PySide6/Qt/translations/",  # Qt's own strings; the app's texts are English only
@@ -84,6 +81,8 @@ _DROPPED_PATTERNS = tuple(
         r"^triton/",
         r"^nvidia/",
         r"^torch/lib/lib(torchbind_test|jitbackend_test|backend_with_compiler|aoti_custom_ops)",
+        # C++ test programs and protoc; torch checks at import that its shm manager is there.
+        r"^torch/bin/(?!torch_shm_manager$)",
         r"\.(h|hpp|cuh|pyi|cmake|a|lib)$",
         r"^jaxlib/|^ai_edge_litert/|^litert_converter/",
     )

@@ -345,13 +345,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--archive", type=Path, default=None)
     parser.add_argument("--keep", type=Path, default=None, help="unpack here and keep it")
+    parser.add_argument(
+        "--app", type=Path, default=None, help="test this unpacked folder instead (no archive)"
+    )
     args = parser.parse_args()
-    archive = args.archive or latest_archive(ROOT / "dist")
+    archive = args.archive or (None if args.app else latest_archive(ROOT / "dist"))
     scratch = args.keep or Path(tempfile.mkdtemp(prefix="mfagan-package-test-"))
     try:
-        digest = verify_archive(archive)
-        print(f"archive {archive.name}  sha256 {digest}")
-        app = unpack(archive, scratch / "unpacked")
+        if args.app is not None:
+            app = args.app.resolve()
+            print(f"folder {app} (archive not checked)")
+        else:
+            print(f"archive {archive.name}  sha256 {verify_archive(archive)}")
+            app = unpack(archive, scratch / "unpacked")
         home = scratch / "home"
         (home / "tmp").mkdir(parents=True, exist_ok=True)
         ctx = Context(app=app, scratch=scratch, env=clean_env(home))

@@ -15,6 +15,7 @@ def rules(packaging_module):
     [
         "torch/lib/libtorch_cpu.so",
         "torch/lib/libgomp.so.1",
+        "torch/bin/torch_shm_manager",
         "torch/_inductor/codegen/common.py",
         "onnxruntime/capi/libonnxruntime.so.1.32.0",
         "onnxruntime/capi/libonnxruntime_providers_shared.so",

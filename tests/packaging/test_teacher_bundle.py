@@ -45,4 +45,3 @@ def test_damaged_bundled_teacher_is_refused(bundled):
     path.write_bytes(path.read_bytes()[:-1] + b"\1")
     with pytest.raises(ModelError, match="damaged; reinstall"):
         teacher.ensure_converted(teacher.X4PLUS)
-
