@@ -13,12 +13,13 @@ The token lives where qai-hub itself reads it (``~/.qai_hub/client.ini`` or
 ``$QAIHUB_CLIENT_INI``), written by ``store_token`` with mode 0600; it is never printed,
 logged, passed on a command line or written into a bundle. Every profile is cached per
 device under the user data folder (``cached_measurements``), so a device's latency
-calibration can be refined from real runs.
+calibration can be refined from real runs (token: ``aihub_token``; cache: ``aihub_cache``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
@@ -128,9 +129,15 @@ def run_on_aihub(
         target = compile_job.get_target_model()
         target_file = _download_target(compile_job, request)
         yield Progress(stage="AI Hub", done=1, total=3, message="profiling on the phone")
-        profile_job = hub.submit_profile_job(
-            target, device, name=f"{request.name}-profile", options=f"--compute_unit {request.unit}"
-        )
+        # qai-hub 0.56 prints a red deprecation banner on stdout for this call (it now wraps
+        # submit_inference_job(profile=True)); it would tear through the progress bar.
+        with contextlib.redirect_stdout(io.StringIO()):
+            profile_job = hub.submit_profile_job(
+                target,
+                device,
+                name=f"{request.name}-profile",
+                options=f"--compute_unit {request.unit}",
+            )
         yield from _wait(profile_job, "profile", cancel, poll)
         profile = profile_job.download_profile()
         outputs, inference_id = None, None
