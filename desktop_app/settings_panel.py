@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -22,18 +21,17 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSizePolicy,
     QSlider,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop_app.eta import format_duration
+from desktop_app.model_picker import ModelPicker
 from desktop_app.settings import OUTPUT_FORMATS, TILE_CHOICES, UpscaleSettings
 from desktop_app.upscale_options import UpscaleOptions
+from desktop_app.width_box import WidthBox
 from engine.errors import UsageError
 from engine.inference.batch import output_name
 
-ADD_MODEL = "__add_model_file__"
 SIZE_CHOICES = (("×2", 2), ("×3", 3), ("×4", 4), ("Width…", 0))
 FORMAT_LABELS = {
     "": "Same as input",
@@ -44,8 +42,6 @@ FORMAT_LABELS = {
     "BMP": "BMP",
 }
 LOSSY = ("JPEG", "WEBP")
-MIN_WIDTH, MAX_WIDTH = 16, 32768  # what UpscaleSettings.width accepts
-REFERENCE_SIDE = 512  # the photo size model descriptions quote their speed for
 
 
 def _hint(text: str) -> QLabel:
@@ -71,18 +67,12 @@ class SettingsPanel(QWidget):
     ) -> None:
         super().__init__(parent)
         self.options = options
-        self.model = QComboBox()
-        self.model.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-        )
-        self.model.setMinimumContentsLength(18)
-        self.model_about = _hint("")
+        self.picker = ModelPicker(options)
+        self.model, self.model_about = self.picker.combo, self.picker.about
         self.size = QComboBox()
         for text, value in SIZE_CHOICES:
             self.size.addItem(text, value)
-        self.width = QSpinBox()
-        self.width.setRange(MIN_WIDTH - 1, MAX_WIDTH)  # the value below the range reads as text
-        self.width.setSuffix(" px")
+        self.width = WidthBox()
         self.source_size: tuple[int, int] | None = None
         self.format = QComboBox()
         for key in OUTPUT_FORMATS:
@@ -107,7 +97,6 @@ class SettingsPanel(QWidget):
         self.auto_start = QCheckBox("Upscale as soon as images are added")
         self._show_output_folder = show_output_folder
         self._build(show_auto_start, show_output_folder)
-        self._fill_models()
         self._show(options.value)
         self._connect()
 
@@ -115,9 +104,7 @@ class SettingsPanel(QWidget):
 
     def _build(self, show_auto_start: bool, show_output_folder: bool) -> None:
         model_box = QGroupBox("Model")
-        model_form = QVBoxLayout(model_box)
-        model_form.addWidget(self.model)
-        model_form.addWidget(self.model_about)
+        QVBoxLayout(model_box).addWidget(self.picker)
 
         size_box = QGroupBox("Size")
         size_row = QHBoxLayout(size_box)
@@ -156,7 +143,7 @@ class SettingsPanel(QWidget):
         layout.addStretch(1)
 
     def _connect(self) -> None:
-        self.model.activated.connect(self._model_picked)
+        self.picker.addModelRequested.connect(self.addModelRequested)
         self.size.activated.connect(self._size_picked)
         self.width.valueChanged.connect(self._width_changed)
         self.format.activated.connect(self._format_picked)
@@ -170,31 +157,14 @@ class SettingsPanel(QWidget):
         self.auto_start.toggled.connect(self._auto_start_toggled)
         self.options.changed.connect(self._show)
         self.options.modelsChanged.connect(self._models_changed)
-        self.options.speedMeasured.connect(self._speed_measured)
 
     # ---- options -> widgets ------------------------------------------------------------
 
-    def _fill_models(self) -> None:
-        self.model.blockSignals(True)
-        self.model.clear()
-        items = self.model.model()
-        assert isinstance(items, QStandardItemModel)
-        for entry in self.options.models:
-            self.model.addItem(entry.label, entry.spec)
-            row = items.item(self.model.count() - 1)
-            row.setToolTip(entry.tooltip)
-            row.setEnabled(entry.enabled)
-        self.model.insertSeparator(self.model.count())
-        self.model.addItem("Add model file… (.pth, .safetensors)", ADD_MODEL)
-        self.model.blockSignals(False)
-
     def _models_changed(self) -> None:
-        self._fill_models()
-        self._show(self.options.value)
+        self._show(self.options.value)  # the model's scale names the results
 
     def _show(self, value: UpscaleSettings) -> None:
         widgets = (
-            self.model,
             self.size,
             self.width,
             self.format,
@@ -208,12 +178,6 @@ class SettingsPanel(QWidget):
         )
         for widget in widgets:
             widget.blockSignals(True)
-        index = self.model.findData(value.model)
-        self.model.setCurrentIndex(index)
-        entry = self.options.entry(value.model)
-        self.model_about.setText(self._about(entry.description if entry else None))
-        self.model_about.setToolTip(entry.tooltip if entry else "")
-        self.model.setToolTip(entry.tooltip if entry else "")
         self.size.setCurrentIndex(
             self.size.findData(0 if value.size_mode == "width" else value.scale)
         )
@@ -234,20 +198,6 @@ class SettingsPanel(QWidget):
             widget.blockSignals(False)
         self._show_name_preview(value.name_pattern)
 
-    def _about(self, description: str | None) -> str:
-        """The model's line, and what it took on this computer once it has been used."""
-        if description is None:
-            return "opening the model file…"
-        here = self.options.seconds_here(REFERENCE_SIDE * REFERENCE_SIDE)
-        if here is None:
-            return description
-        side = REFERENCE_SIDE
-        return f"{description}. Here: {format_duration(here)} for a {side}×{side} photo"
-
-    def _speed_measured(self) -> None:
-        entry = self.options.entry(self.options.value.model)
-        self.model_about.setText(self._about(entry.description if entry else None))
-
     def set_source_size(self, size: tuple[int, int] | None) -> None:
         """The photo on show (width, height), so a scale shows the width it gives."""
         self.source_size = size
@@ -256,27 +206,14 @@ class SettingsPanel(QWidget):
         self.width.blockSignals(False)
 
     def _show_width(self, value: UpscaleSettings) -> None:
-        """By width: the width asked for. By scale the box is greyed and tells the width
-        that scale gives the photo on show (or that it depends on each photo)."""
-        by_width = value.size_mode == "width"
-        self.width.setEnabled(by_width)
-        if by_width:
-            self.width.setMaximum(MAX_WIDTH)
-            self.width.setSpecialValueText("")
-            self.width.setValue(max(value.width, MIN_WIDTH))
-            self.width.setToolTip("Width of the result; the height keeps the proportions")
+        if value.size_mode == "width":
+            self.width.show_setting(value.width)
             return
-        target = self.options.target()
-        if self.source_size is None:
-            self.width.setSpecialValueText(f"each photo ×{value.scale}")
-            self.width.setValue(self.width.minimum())
-            self.width.setToolTip("")
-            return
-        width, height = target.resolve(*self.source_size, self.options.model_scale())
-        self.width.setSpecialValueText("")
-        self.width.setMaximum(max(MAX_WIDTH, width))  # a big photo ×4 is wider than a setting
-        self.width.setValue(width)
-        self.width.setToolTip(f"×{value.scale} makes this photo {width} × {height} px")
+        size = self.source_size
+        result = None
+        if size is not None:
+            result = self.options.target().resolve(*size, self.options.model_scale())
+        self.width.show_scaled(value.scale, result)
 
     def _show_quality_hint(self, fmt: str) -> None:
         # A quality slider that silently does nothing is a known complaint: say when it applies.
@@ -321,14 +258,6 @@ class SettingsPanel(QWidget):
 
     # ---- widgets -> options ------------------------------------------------------------
 
-    def _model_picked(self, index: int) -> None:
-        spec = self.model.itemData(index)
-        if spec == ADD_MODEL:
-            self._show(self.options.value)  # keep showing the model in use until one is added
-            self.addModelRequested.emit()
-        else:
-            self.options.update(model=spec)
-
     def _size_picked(self, index: int) -> None:
         scale = self.size.itemData(index)
         if scale == 0:
@@ -337,7 +266,7 @@ class SettingsPanel(QWidget):
             self.options.update(size_mode="scale", scale=scale)
 
     def _width_changed(self, width: int) -> None:
-        if width >= MIN_WIDTH:
+        if self.width.accepts(width):
             self.options.update(width=width)
 
     def _format_picked(self, index: int) -> None:
