@@ -25,6 +25,10 @@ from engine.imageio.tiff import write_tiff
 # Effort (not fidelity) for lossless WebP: libwebp's default balance of size and speed.
 _WEBP_LOSSLESS_EFFORT = 75
 _CONVERT_ROWS = 256  # rows converted at once when a raster's layout does not fit the format
+# libjpeg's optimized Huffman tables need every DCT coefficient of the image at once (2 bytes
+# a sample: 1.1 GiB for a 12 MP photo at x4); above this many pixels they are not worth it
+# (a few % of file size).
+JPEG_OPTIMIZE_MAX_PIXELS = 24_000_000
 
 
 def write_image(
@@ -195,7 +199,8 @@ def _save_with_pillow(
     if exif is not None:
         options["exif"] = exif
     if fmt == "JPEG":
-        options.update(quality=quality, optimize=True, subsampling=0 if quality >= 90 else 2)
+        optimize = pixels.shape[0] * pixels.shape[1] <= JPEG_OPTIMIZE_MAX_PIXELS
+        options.update(quality=quality, optimize=optimize, subsampling=0 if quality >= 90 else 2)
     elif fmt == "WEBP" and quality == 100:
         options.update(lossless=True, exact=True, quality=_WEBP_LOSSLESS_EFFORT)
     elif fmt == "WEBP":

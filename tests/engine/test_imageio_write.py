@@ -25,6 +25,7 @@ from engine.imageio import (
     read_image,
     read_raster,
     write_image,
+    writer,
 )
 from engine.imageio.formats import FORMATS
 from engine.imageio.metadata import srgb_profile
@@ -474,3 +475,20 @@ def test_rgb_padded_for_pillow_writes_the_same_file(tmp_path: Path, suffix: str)
     write_image(tmp_path / f"padded{suffix}", Raster(pixels=padded, alpha=False))
     assert (tmp_path / f"plain{suffix}").read_bytes() == (tmp_path / f"padded{suffix}").read_bytes()
     assert rgbx_base(plain.pixels[:, 1:]) is None  # strides alone do not make a padded view
+
+
+def test_large_jpegs_skip_huffman_optimisation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    photo = _photo(64, 64)
+    write_image(tmp_path / "optimized.jpg", photo)
+    monkeypatch.setattr(writer, "JPEG_OPTIMIZE_MAX_PIXELS", 64 * 64 - 1)
+    write_image(tmp_path / "plain.jpg", photo)
+    optimized, plain = (
+        (tmp_path / "optimized.jpg").stat().st_size,
+        (tmp_path / "plain.jpg").stat().st_size,
+    )
+    assert optimized < plain  # same pixels, default Huffman tables
+    np.testing.assert_array_equal(
+        read_image(tmp_path / "optimized.jpg").color, read_image(tmp_path / "plain.jpg").color
+    )
