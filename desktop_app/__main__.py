@@ -2,6 +2,7 @@
 
     mfagan-studio [IMAGE ...] [--model NAME]
     mfagan-studio --screenshot PATH [--page main|batch|retrain] [--model NAME]
+    mfagan-studio --screenshot PATH --page phone [--step N]
 
 ``--screenshot`` renders that page with the bundled sample photo loaded (upscaled on the Upscale
 page, run through a batch with one damaged file on the Batch page) to a PNG and exits; it uses
@@ -26,9 +27,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--page",
-        choices=("main", "batch", "retrain"),
+        choices=("main", "batch", "retrain", "phone"),
         default="main",
         help="page for --screenshot (default: main)",
+    )
+    parser.add_argument(
+        "--step",
+        type=int,
+        choices=range(1, 7),
+        default=1,
+        metavar="N",
+        help="phone wizard step 1-6 for --page phone: steps before it run for real",
     )
     return parser
 
@@ -44,7 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     return run(
         LaunchOptions(
-            images=tuple(args.images), model=args.model, screenshot=args.screenshot, page=args.page
+            images=tuple(args.images), model=args.model, screenshot=args.screenshot,
+            page=args.page, step=args.step,
         )
     )
 

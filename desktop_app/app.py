@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import sys
 import tempfile
@@ -25,6 +26,7 @@ class LaunchOptions:
     model: str | None = None
     screenshot: Path | None = None
     page: str = "main"
+    step: int = 1  # the phone wizard's step for --page phone
 
 
 def application() -> QApplication:
@@ -69,6 +71,8 @@ def screenshot(options: LaunchOptions) -> int:
 
     assert options.screenshot is not None
     scratch = Path(tempfile.mkdtemp(prefix="studio-screenshot-"))
+    if options.page == "phone":  # the wizard keeps its state and models there
+        os.environ["MFAGAN_DATA_DIR"] = str(scratch / "data")
     try:
         window = MainWindow(SettingsStore(scratch / "studio.ini"))
         window.ask_before_closing = False
@@ -87,6 +91,10 @@ def screenshot(options: LaunchOptions) -> int:
         elif options.page == "batch":
             _stage_batch(window, scratch)
             _wait(window.batch.batchEnded)
+        elif options.page == "phone":
+            from desktop_app.phone.screenshot import stage
+
+            stage(window.phone, options.step, _wait)
         else:
             window.retrain.set_folders([_stage_photos(scratch / "My photos")])
             _wait(window.retrain.form.photosCounted, 60_000)

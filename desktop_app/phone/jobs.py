@@ -58,6 +58,28 @@ class WizardSetup:
         return connect()
 
 
+# Modules the search and the fine-tuning import on first use (torch's compiler stack, sympy,
+# matplotlib). An import runs Python with the GIL held for its whole length, and on a busy
+# computer that starved the UI thread for up to a second in the middle of a job; importing
+# them once when the Phone tab opens keeps the jobs themselves smooth.
+WARM_MODULES = (
+    "torch._dynamo", "sympy", "matplotlib.pyplot", "torch.distributed", "engine.nas.finetune",
+    "engine.nas.report", "engine.nas.pick", "engine.distill.trainer", "engine.distill.parallel",
+)  # fmt: skip
+
+
+def warm_job(cancel: CancelToken) -> Iterator[Any]:
+    import importlib
+
+    import matplotlib
+
+    matplotlib.use("Agg")  # pictures to files only; never a window from a worker thread
+    for name in WARM_MODULES:
+        cancel.raise_if_cancelled()
+        importlib.import_module(name)
+    yield Finished(result=None)
+
+
 # ---- step 1: phones -----------------------------------------------------------------------
 
 
@@ -81,7 +103,8 @@ def aihub_devices_job(setup: WizardSetup, cancel: CancelToken) -> Iterator[Any]:
     try:
         devices = hub.get_devices()
     except Exception as error:  # network or account trouble: one line, as the adapter does
-        raise AihubError(f"AI Hub device list: {str(error).splitlines()[0] if str(error) else type(error).__name__}") from None
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise AihubError(f"AI Hub device list: {reason}") from None
     yield Finished(result=sorted({d.name for d in devices}))
 
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.phone import jobs
 from desktop_app.phone.context import WizardContext
 from desktop_app.phone.jobs import WizardSetup
 from desktop_app.phone.settings_box import PhoneSettings
@@ -72,13 +73,16 @@ class TargetForm(QWidget):
         self._changed()
 
     def _changed(self) -> None:
-        self.ctx.update(device=self.device.currentText(), unit=self.unit.currentText(),
-                        precision=None, budget_ms=self.budget.value(), tile=self.tile.value())  # fmt: skip
+        self.ctx.update(
+            device=self.device.currentText(), unit=self.unit.currentText(), precision=None,
+            budget_ms=self.budget.value(), tile=self.tile.value(),
+        )  # fmt: skip
 
 
 class PhonePage(QWidget):
     status = Signal(str)
     modelRegistered = Signal(str)
+    warmed = Signal()
 
     def __init__(
         self, runner: JobRunner, setup: WizardSetup | None = None, folder: Path | None = None,
@@ -106,8 +110,17 @@ class PhonePage(QWidget):
         for ctx in (self.ctx, self.advanced_ctx):
             ctx.status.connect(self.status)
             ctx.modelRegistered.connect(self._registered)
-        self.settings.token_saved = self.advanced_ctx.changed  # both pages see a new token
         self.ctx.changed.connect(self.advanced_ctx.changed)
+        self._warming = False
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._warming:
+            self._warming = True
+            self.ctx.runner.start(jobs.warm_job, name="phone warm-up", on_ended=self._warmed)
+
+    def _warmed(self) -> None:
+        self.warmed.emit()
 
     def _registered(self, name: str) -> None:
         self.export_page.reload_models()

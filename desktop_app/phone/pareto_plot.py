@@ -8,6 +8,7 @@ A click picks the nearest scored point within the budget.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
@@ -110,14 +111,14 @@ class ParetoPlot(QWidget):
             painter.rotate(-90)
             painter.drawText(QPointF(0, 0), title)
             painter.restore()
-        for index, (ms, db) in enumerate(self.points):
+        for ms, db in self.points:
             over = self.budget_ms is not None and ms > self.budget_ms
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(OVER if over else POINT))
             painter.drawEllipse(to_screen(ms, db), 2.5, 2.5)
         front = [self.points[i] for i in front_of(self.points)]
         painter.setPen(QPen(QColor(FRONT), 1.5))
-        for a, b in zip(front, front[1:], strict=False):
+        for a, b in itertools.pairwise(front):
             painter.drawLine(to_screen(*a), to_screen(*b))
         for title, ms, db in self.extra:
             point = to_screen(ms, db)

@@ -48,9 +48,9 @@ class WizardState:
     model_name: str = ""  # the registered model, once fine-tuning finished
     compare_photo: str = ""
     bundle_dir: str = ""
-    adb: str = ""
+    adb: str = ""  # the adb program, "" for the one on PATH
     setup_s: float | None = None  # measured here: fine-tuning start-up, seconds
-    step_s: float | None = None  # measured here: seconds a fine-tuning step  # the adb program, "" for the one on PATH
+    step_s: float | None = None  # measured here: seconds a fine-tuning step
 
     def with_(self, **changes: Any) -> WizardState:
         return dataclasses.replace(self, **changes)

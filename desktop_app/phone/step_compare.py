@@ -84,7 +84,7 @@ class CompareStep(QWidget):
         self.scores.setText(
             "Fidelity to the teacher on this crop (PSNR-Y, higher is closer): "
             + ", ".join(f"{title} {db:.2f} dB" for title, db in scores.items())
-            + f". The teacher is the slow network the phone model learned from."
+            + ". The teacher is the slow network the phone model learned from."
         )
 
     def _show(self, before: str) -> None:

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QTextBrowser,
@@ -60,7 +59,9 @@ def report_html(card: dict[str, Any]) -> str:
     for unit in ("gpu", "npu"):
         estimate = predicted.get(unit)
         if isinstance(estimate, dict) and "ms" in estimate:
-            rows.append(f"<tr><td>predicted {unit.upper()}</td><td>{estimate['ms']:.2f} ms</td></tr>")
+            rows.append(
+                f"<tr><td>predicted {unit.upper()}</td><td>{estimate['ms']:.2f} ms</td></tr>"
+            )
     if measured:
         rows.append(
             f"<tr><td>measured on {measured.get('device', '?')}</td>"
@@ -164,7 +165,8 @@ class ExportStep(QWidget):
         try:
             request = ExportRequest(
                 model=self.model_name(), formats=formats, out_dir=out, size=s.tile,
-                device=s.device, teacher=setup.export_teacher, unit=s.unit if s.unit in ("npu", "gpu") else "npu",
+                device=s.device, teacher=setup.export_teacher,
+                unit=s.unit if s.unit in ("npu", "gpu") else "npu",
             )  # fmt: skip
             request.check()
         except MfaganError as error:

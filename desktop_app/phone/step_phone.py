@@ -27,8 +27,7 @@ def describe(profile: Profile) -> str:
     fit = profile.fit_quality
     column = profile.default_column
     quality = (
-        f"latency model within {fit * 100:.0f}% on average (leave-one-out over "
-        f"{column.measured} measured networks)"
+        f"latency model within {fit * 100:.0f}% (leave-one-out, {column.measured} nets)"
         if fit is not None
         else "latency model fit not recorded"
     )
@@ -156,7 +155,8 @@ class PhoneStep(QWidget):
         chosen = found.profile or found.nearest
         text = found.message
         if found.found and found.product_model:
-            text = f"<b>{found.product_model}</b> ({found.soc_model or found.board_platform}): " + text
+            chip = found.soc_model or found.board_platform
+            text = f"<b>{found.product_model}</b> ({chip}): {text}"
         self.detection.setText(text)
         if chosen:
             self.select(chosen)

@@ -40,7 +40,10 @@ def test_the_wizard_end_to_end_and_reopened(qtbot, setup, fake_adb, tmp_path: Pa
     # 1. Phone: profiles with chipset and fit; adb finds the SM8250 phone -> the 865 profile.
     phone = wizard.phone
     qtbot.waitUntil(lambda: phone.list.count() >= 5, timeout=WAIT_MS)
-    assert "Snapdragon 865" in phone.list.item(0).text() and "leave-one-out" in phone.list.item(0).text()
+    assert (
+        "Snapdragon 865" in phone.list.item(0).text()
+        and "leave-one-out" in phone.list.item(0).text()
+    )
     phone.select("galaxy-s24")
     assert page.ctx.state.device == "galaxy-s24" and page.ctx.state.unit == "npu"
     phone.detect_button.click()
