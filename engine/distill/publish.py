@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 
 from engine.distill import export, report
+from engine.distill.provenance import provenance
+from engine.distill.publish_table import FIDELITY_GAIN_DB, render_table
 from engine.distill.validation import ValImages
 from engine.errors import UsageError
 from engine.events import CancelToken, Event, Finished, Notice, Progress, result_of
@@ -54,7 +56,6 @@ END_MARKER = "<!-- student:end -->"
 DEFAULT_STEM = "mfagan-x4"
 SHIPPED_NAME = "mfagan"
 PICTURE_CROP = 192  # HR pixels per side of each picture row (48 LR pixels)
-FIDELITY_GAIN_DB = 3.0
 GOALS = {
     "fidelity_gain": f"PSNR-Y(student, teacher) - PSNR-Y(bicubic, teacher) >= {FIDELITY_GAIN_DB}",
     "psnr_gt": "PSNR-Y(student, ground truth) >= PSNR-Y(teacher, ground truth)",
@@ -225,8 +226,8 @@ def _write(
         "evaluation": evaluation,
         "goals": GOALS,
         "teacher_macs": teacher_macs,
-        "published": {
-            "command": request.command,
+        "published": provenance(request.command, request.datasets).as_dict()
+        | {
             "date": dt.date.today().isoformat(),
             "from_run": request.run_dir.name,
             "side_by_side": _relative(picture, request.readme),
@@ -258,86 +259,3 @@ def _relative(picture: Path | None, readme: Path | None) -> str | None:
     if readme is None:
         return picture.name
     return Path(os.path.relpath(picture.resolve(), readme.resolve().parent)).as_posix()
-
-
-def render_table(card: dict[str, Any]) -> str:
-    """The README section: how it was measured, one table per eval set, the goals."""
-    cost = card.get("cost", {})
-    macs, params = cost.get("macs"), cost.get("params")
-    ratio = f"{card['teacher_macs'] / macs:.0f}× fewer MACs than the teacher" if macs else ""
-    published = card["published"]
-    lines = [
-        f"Measured by `{published['command']}` on {published['date']}. Student "
-        f"`{card['config']}`: {params:,} parameters, {ratio} at "
-        f"{export.PROFILE_SIDE}×{export.PROFILE_SIDE} LR; {_training_story(card)}. "
-        f"Protocol: {_first_protocol(card)}.",
-        "",
-        "| set | model | PSNR-Y vs GT | SSIM-Y vs GT | PSNR-Y vs teacher | SSIM-Y vs teacher |",
-        "|---|---|---|---|---|---|",
-    ]
-    for name, e in card["evaluation"].items():
-        for label, key in (("bicubic", "bicubic"), ("teacher", "teacher"), ("student", "student")):
-            s = e[key]
-            lines.append(
-                f"| {name} | {label} | {_cell(s['psnr_gt'], 2)} | {_cell(s['ssim_gt'], 4)} | "
-                f"{_cell(s['psnr_teacher'], 2)} | {_cell(s['ssim_teacher'], 4)} |"
-            )
-    lines.append("")
-    for name, e in card["evaluation"].items():
-        g = e["goals"]
-        lines.append(
-            f"- {name}: fidelity to the teacher {g['fidelity_gain_db']:+.2f} dB over bicubic "
-            f"(goal ≥ +{FIDELITY_GAIN_DB:.1f} dB: {_met(g['fidelity_gain_met'])}); PSNR-Y vs GT "
-            f"{g['psnr_gt_margin_db']:+.2f} dB against the teacher "
-            f"(goal ≥ 0: {_met(g['psnr_gt_met'])})."
-        )
-    phone = card.get("predicted_latency")
-    if phone:
-        gpu, npu = phone["gpu"], phone["npu"]
-        lines.append(
-            f"- Predicted on a {phone['device']} at {export.PROFILE_SIDE}×{export.PROFILE_SIDE} LR "
-            f"(`mfagan latency`, calibrated on public AI Hub figures; to be confirmed by a real "
-            f"profile job): GPU {gpu['ms']:.1f} ms ({gpu['low_ms']:.1f}–{gpu['high_ms']:.1f}), "
-            f"NPU {npu['low_ms']:.0f}–{npu['high_ms']:.0f} ms."
-        )
-    picture = published.get("side_by_side")
-    if picture:
-        lines += ["", f"![LR | bicubic | teacher | student | HR]({picture})"]
-    return "\n".join(lines) + "\n"
-
-
-def _training_story(card: dict[str, Any]) -> str:
-    """Every run behind the weights, oldest first: a fine-tuned student's card carries the card
-    of the student it started from under ``init`` (see ``export.lineage``)."""
-    chain = []
-    entry: dict[str, Any] | None = card
-    while entry:
-        chain.append(entry)
-        entry = entry.get("init")
-    parts = []
-    for entry in reversed(chain):
-        training = entry.get("training")
-        if training is None:
-            parts.append(
-                f"started from `{entry.get('weights')}` (sha256 "
-                f"{str(entry.get('weights_sha256'))[:12]}…)"
-            )
-            continue
-        data = ", ".join(Path(d).name for d in training.get("data", []))
-        verb = "trained" if not parts else "then fine-tuned"
-        parts.append(
-            f"{verb} for {training.get('steps')} steps on {data} (`{training.get('command')}`)"
-        )
-    return ", ".join(parts)
-
-
-def _first_protocol(card: dict[str, Any]) -> str:
-    return next(iter(card["evaluation"].values()))["protocol"]
-
-
-def _cell(value: float | None, digits: int) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
-
-
-def _met(flag: bool) -> str:
-    return "met" if flag else "**not met**"

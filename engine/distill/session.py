@@ -17,6 +17,7 @@ from engine.distill.config import DistillConfig, config_to_dict
 from engine.distill.data import Crop, CropPool, plan_crops, scan_images
 from engine.distill.nets import Nets, build_nets, feature_pairs
 from engine.distill.parallel import Parallel
+from engine.distill.provenance import provenance
 from engine.distill.teacher_cache import Sample, TeacherCache
 from engine.distill.teacher_net import load_teacher, weights_digest
 from engine.distill.validation import bicubic_scores, student_scores, val_images
@@ -127,19 +128,26 @@ class Session:
         )
 
     def model_card(self, request: DistillRequest, per_step: float | None) -> dict[str, Any]:
+        """The run's card; its command, data and config name no folder of this machine."""
+        init = self.config.init if self.config.init != "default" else None
+        # A teacher given as a weights file (not a registry name) is a path too.
+        teacher = self.config.teacher if "/" in self.config.teacher else None
+        origin = provenance(request.command, self.config.data.dirs, paths=(init, teacher))
+        config = config_to_dict(self.config)
+        config["data"]["dirs"] = [origin.paths(d) for d in self.config.data.dirs]
+        config |= {key: origin.paths(v) for key, v in (("init", init), ("teacher", teacher)) if v}
         return {
             "architecture": export.ARCHITECTURE,
             "config": self.config.student.encode(),
             "scale": self.config.student.scale,
-            "training": {
-                "command": request.command,
-                "data": [str(d) for d in self.config.data.dirs],
+            "training": origin.as_dict()
+            | {
                 "steps": self.config.schedule.steps,
                 "seconds_per_step": per_step,
-                "distill_config": config_to_dict(self.config),
+                "distill_config": config,
             }
             | self.summary()["data"],
-            "teacher": self.summary()["teacher"],
+            "teacher": self.summary()["teacher"] | {"spec": config["teacher"]},
             "validation": {
                 "bicubic": self.history.get("bicubic"),
                 "best": self.history.get("best"),

@@ -27,6 +27,10 @@ def test_distill_steps_smoke(tiny_root: Path, tmp_path: Path, capsys: pytest.Cap
     card = json.loads((data_dir() / "models" / "cli-smoke.json").read_text())
     assert card["training"]["steps"] == 3
     assert card["training"]["command"].startswith("mfagan ")
+    # The card names no folder of this machine: data sets by name and digest, paths as $RUNS.
+    assert str(tiny_root) not in json.dumps(card) and str(tmp_path) not in json.dumps(card)
+    assert {d["name"] for d in card["training"]["data"]} <= {p.name for p in tiny_root.iterdir()}
+    assert all(len(d["sha256"]) == 64 for d in card["training"]["data"])
     assert len(load_student(out / "student.safetensors").body) == 2
     assert len((out / "metrics.csv").read_text().splitlines()) == 1 + 3
 
