@@ -1,6 +1,6 @@
 """The distillation job: a generator of progress events that honours a CancelToken.
 
-Stages (MFAGAN.md): teacher D learns real HR vs teacher output; warm-up trains the student G
+Stages (docs/MFAGAN.md): teacher D learns real HR vs teacher output; warm-up trains the student G
 on the L1/feature terms; the GAN stage adds the student D (distilled from the teacher D) and
 the adversarial terms. An EMA of the generator is what gets validated and exported.
 

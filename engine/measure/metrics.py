@@ -1,7 +1,7 @@
 """Super-resolution image metrics, the standard way: Y channel (BT.601), border shaved.
 
 These are the conventions behind every published x4 table (and the reference figures in
-TEACHER.md): ``modcrop`` the ground truth to a multiple of the scale, downscale it with PIL's
+docs/TEACHER.md): ``modcrop`` the ground truth to a multiple of the scale, downscale it with PIL's
 bicubic filter, compare 8-bit outputs on the luma channel ``Y = 16 + 65.481 R + 128.553 G +
 24.966 B`` (RGB in [0, 1], Y in [16, 235]) after cutting ``shave`` pixels off every border.
 SSIM is Wang et al. 2004 computed as scikit-image's ``structural_similarity`` does by

@@ -1,6 +1,6 @@
 """The MFAGAN student generator: a multi-scale feature aggregation (MFA) net.
 
-Design (``/work/shared/reference/MFAGAN.md``, "Our design"): a 3x3 head, ``num_blocks`` MFA
+Design (``docs/MFAGAN.md``, "Our design"): a 3x3 head, ``num_blocks`` MFA
 blocks, a 3x3 trunk conv with a long skip, and a depth-to-space tail plus a nearest-upsampled
 copy of the input as the global skip. Every intermediate map inside a block is
 ``inner_width`` wide and nothing grows with depth, unlike RRDB's dense concatenations: that is
@@ -22,7 +22,7 @@ from torch import nn
 
 from engine.errors import UsageError
 
-# The search space of the supernet (MFAGAN.md); every config must lie inside it.
+# The search space of the supernet (docs/MFAGAN.md); every config must lie inside it.
 BLOCK_CHOICES = (2, 3, 4, 5, 6)
 WIDTH_CHOICES = (16, 24, 32, 48)
 INNER_WIDTH_CHOICES = (8, 16, 24, 32)

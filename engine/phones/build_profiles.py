@@ -1,7 +1,7 @@
 """Write the phone profiles of today's phones from the public ``qai-hub-models`` wheel.
 
-    pip download --no-deps qai-hub-models==0.65.0 -d /tmp/qhm
-    python -m engine.phones.build_profiles /tmp/qhm/qai_hub_models-0.65.0-py3-none-any.whl
+    pip download --no-deps qai-hub-models==0.65.0 -d build/qhm
+    python -m engine.phones.build_profiles build/qhm/qai_hub_models-0.65.0-py3-none-any.whl
 
 The wheel ships Qualcomm AI Hub's measured latencies (``qai_hub_models/models/<net>/perf.yaml``)
 and its device and chipset table (``qai_hub_models/devices_and_chipsets.yaml``). This script
