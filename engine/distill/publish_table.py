@@ -94,7 +94,8 @@ def _data_name(entry: str | dict[str, Any], seen: set[str]) -> str:
     if name in seen:
         return name
     seen.add(name)
-    return f"{name} ({entry['files']} files, sha256 {entry['sha256'][:12]}…)"
+    files = f"{entry['files']} file{'' if entry['files'] == 1 else 's'}"
+    return f"{name} ({files}, sha256 {entry['sha256'][:12]}…)"
 
 
 def _where(card: dict[str, Any]) -> str:
