@@ -9,7 +9,7 @@ record that holds on any computer:
   init weights) under ``$RUNS``, the closest folder that holds them all;
 - ``where``: what each placeholder stands for.
 
-So ``--data /srv/sets/T91 --out /home/me/runs/b6`` is recorded as
+So ``--data <sets>/T91 --out <runs>/b6`` (any two absolute folders) is recorded as
 ``--data "$DATASETS/T91" --out "$RUNS/b6"``, which runs once both variables are set.
 
 The digest of a folder is the sha256 of the lines ``<file sha256>  <relative path>\\n``, one
@@ -177,7 +177,12 @@ def _path_value(word: str, cwd: Path) -> str | None:
 def _looks_like_path(word: str, cwd: Path) -> bool:
     if not word or word.startswith("$"):
         return False
-    return "/" in word or os.sep in word or word.startswith("~") or (cwd / word).exists()
+    if "/" in word or os.sep in word or word.startswith("~"):
+        return True
+    try:
+        return (cwd / word).exists()
+    except OSError:  # a word too long to be a file name
+        return False
 
 
 def _rewrite(word: str, cwd: Path, mapper: PathMap) -> str:

@@ -88,6 +88,7 @@ def test_paths_with_no_common_folder_keep_only_their_names(tmp_path: Path):
 def test_words_that_are_not_paths_are_left_alone(tmp_path: Path):
     record = provenance("mfagan distill --name my-photos --threads 2 --quiet", [], cwd=tmp_path)
     assert record.command == "mfagan distill --name my-photos --threads 2 --quiet"
+    assert provenance(f"mfagan x --name {'n' * 300}", [], cwd=tmp_path).command.endswith("n")
     assert provenance("", [], cwd=tmp_path).command == ""
     assert list(provenance("", [], cwd=tmp_path).where) == ["run from"]
 
