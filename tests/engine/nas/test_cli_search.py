@@ -156,3 +156,25 @@ def test_finetune_turns_the_pick_into_a_user_model_with_its_lineage(
 def test_finetune_without_data_fails_before_searching(tiny, capsys):
     assert main(_search(tiny, "--budget-ms", "15", "--finetune", "5")) == 2
     assert "--finetune needs --data" in capsys.readouterr().err
+
+
+def test_cancel_stops_the_search_job_and_restores_threads(tiny):
+    from engine.events import Cancelled, CancelToken
+    from engine.nas.evolution import CandidateScored
+    from engine.nas.search import SearchRequest, run_search
+    from engine.nas.valset import PatchPlan
+
+    request = SearchRequest(
+        budget_ms=15, supernet=tiny["supernet"], teacher=str(tiny["teacher"]),
+        patches=PatchPlan(count=2, size=16), threads=1,
+    )  # fmt: skip
+    torch.set_num_threads(2)
+    cancel, scored = CancelToken(), 0
+    with pytest.raises(Cancelled):
+        for event in run_search(request, cancel):
+            if isinstance(event, CandidateScored):
+                assert event.candidate.latency_ms <= 15
+                scored += 1
+                cancel.cancel()
+    assert scored == 1
+    assert torch.get_num_threads() == 2
