@@ -22,7 +22,7 @@ _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _EXIF_PREFIX = b"Exif\x00\x00"
 _COLOR_TYPES = {1: 0, 2: 4, 3: 2, 4: 6}  # channels -> grey, grey+alpha, RGB, RGBA
 DEFAULT_LEVEL = 6  # zlib's default, as libpng uses: the size of files written before
-STRIP_BYTES = 4 << 20  # raw bytes filtered and compressed at once
+STRIP_BYTES = 1 << 20  # raw bytes filtered at once (the filter needs ~24 bytes a byte)
 IDAT_BYTES = 1 << 20  # compressed bytes per IDAT chunk
 
 
