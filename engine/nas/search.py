@@ -80,6 +80,9 @@ class SearchRequest:
             raise UsageError(f"the budget must be a positive number of ms, not {self.budget_ms:g}")
         if self.threads < 1:
             raise UsageError("threads must be at least 1")
+        if self.size is not None and (self.size < 8 or self.size % 2):
+            # Half-resolution paths halve the input: odd sides would not round-trip.
+            raise UsageError(f"--size must be an even number of pixels >= 8, not {self.size}")
 
     @property
     def input_size(self) -> int:

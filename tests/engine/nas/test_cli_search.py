@@ -85,6 +85,8 @@ def test_text_output_and_bench_line(tiny, capsys):
         (["--budget-ms", "0"], "positive number of ms"),
         (["--budget-ms", "-3"], "positive number of ms"),
         (["--budget-ms", "1"], "below the smallest subnet"),
+        (["--budget-ms", "15", "--size", "33"], "even number of pixels"),
+        (["--budget-ms", "nan"], "positive number of ms"),
         (["--budget-ms", "15", "--unit", "gpu", "--precision", "float"], "no precision"),
     ],
 )
