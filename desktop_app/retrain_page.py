@@ -11,12 +11,9 @@ from __future__ import annotations
 import dataclasses
 import statistics
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPixmap
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QGroupBox,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -24,11 +21,11 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app import retrain_jobs as rj
-from desktop_app.loss_plot import LossPlot
 from desktop_app.progress_strip import ProgressStrip
 from desktop_app.retrain_form import RetrainForm, hint
 from desktop_app.retrain_plan import Measurement
 from desktop_app.settings import SettingsStore
+from desktop_app.training_view import TrainingView
 from desktop_app.workers import Job, JobRunner
 from engine.distill.trainer import DistillRequest, DistillResult, TrainStep
 from engine.errors import MfaganError
@@ -40,8 +37,6 @@ STAGE_TEXT = {
     "teacher cache (val)": "Teacher pass (validation photos)",
     "measure": "Measuring",
 }
-PICTURE_TEXT = "The validation pictures appear here after the first check."
-MAX_PICTURE_ZOOM = 3
 
 
 class RetrainPage(QWidget):
@@ -58,11 +53,10 @@ class RetrainPage(QWidget):
         self.runner = runner
         self.form = RetrainForm(store, runner)
         self.progress = ProgressStrip()
-        self.plot = LossPlot()
-        self.picture = QLabel(PICTURE_TEXT)
-        self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.picture.setMinimumHeight(140)
-        self.validation, self.result = hint(), hint()
+        # Losses and validation pictures: the widget the phone wizard's fine-tuning shares.
+        self.training = TrainingView()
+        self.plot, self.picture = self.training.plot, self.training.picture
+        self.validation, self.result = self.training.validation, hint()
         self.try_button = QPushButton("Try it on an image")
         self.try_button.setVisible(False)
         self.job: Job | None = None
@@ -73,20 +67,13 @@ class RetrainPage(QWidget):
         self._refresh_run()
 
     def _build(self) -> None:
-        losses = QGroupBox("Losses")
-        QVBoxLayout(losses).addWidget(self.plot)
-        check = QGroupBox("Validation: LR · bicubic · teacher · your model · original")
-        check_layout = QVBoxLayout(check)
-        check_layout.addWidget(self.picture, 1)
-        check_layout.addWidget(self.validation)
         done_row = QHBoxLayout()
         done_row.addWidget(self.result, 1)
         done_row.addWidget(self.try_button)
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(losses, 3)
-        right_layout.addWidget(check, 2)
+        right_layout.addWidget(self.training, 1)
         right_layout.addLayout(done_row)
         splitter = QSplitter()
         splitter.addWidget(self.form)
@@ -132,30 +119,15 @@ class RetrainPage(QWidget):
         if view.folder != self.form.run_folder() or self.job is not None:
             return  # a view of a run the form no longer names, or one being trained now
         self.form.run_view = view
-        self.plot.clear()
-        for step, stage, losses in view.rows:
-            self.plot.add(step, stage, losses)
-        if view.picture is None:
-            self.picture.clear()
-            self.picture.setText(PICTURE_TEXT)
-        self._show_validation(view)
+        self.training.show_rows(view.rows)
+        self.training.show_validation(view.picture, view.validation)
         self.form.refresh()
 
     def _show_validation(self, view: rj.RunView) -> None:
-        if view.picture is not None:
-            self.picture.setPixmap(self._fitted(QPixmap.fromImage(view.picture)))
-        self.validation.setText(view.validation)
-
-    def _fitted(self, pixmap: QPixmap) -> QPixmap:
-        """Whole-number enlargements keep the pixels (the point of the picture) and the
-        labels crisp; a picture too wide for the page is scaled down smoothly."""
-        room = max(200, self.picture.width() - 8)
-        if pixmap.width() > room:
-            return pixmap.scaledToWidth(room, Qt.TransformationMode.SmoothTransformation)
-        factor = min(room // pixmap.width(), MAX_PICTURE_ZOOM)
-        return pixmap.scaledToWidth(
-            pixmap.width() * factor, Qt.TransformationMode.FastTransformation
-        )
+        if view.picture is not None:  # a view read mid-run keeps the picture on show
+            self.training.show_validation(view.picture, view.validation)
+        else:
+            self.validation.setText(view.validation)
 
     # ---- running -----------------------------------------------------------------------
 

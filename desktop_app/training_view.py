@@ -25,6 +25,7 @@ class TrainingView(QWidget):
         self.picture.setMinimumHeight(140)
         self.validation = QLabel("")
         self.validation.setWordWrap(True)
+        self.validation.setTextFormat(Qt.TextFormat.RichText)
         losses = QGroupBox("Losses")
         QVBoxLayout(losses).addWidget(self.plot)
         check = QGroupBox("Validation: LR · bicubic · teacher · your model · original")

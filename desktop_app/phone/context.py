@@ -81,7 +81,8 @@ class JobPanel(ProgressStrip):
 
     def _finished(self, result: Any) -> None:
         self._outcome = "finished"
-        self.end(self._done_text, complete=True)
+        # A quiet job (reading profiles) leaves the strip as it was before it: empty.
+        self.end(self._done_text, complete=bool(self._done_text))
         self._on_finished(result)
 
     def _failed(self, reason: str) -> None:

@@ -51,6 +51,7 @@ class GoalStep(QWidget):
         self.fps = _spin(0.1, 120, state.fps, " fps")
         self.tile = _spin(32, 512, state.tile, " px", 0)
         self.tile.setSingleStep(32)
+        self.tile.setMaximumWidth(110)
         self.tile.setToolTip("Side of the square low-resolution tiles the phone file takes")
         self.arithmetic = QLabel("")
         self.arithmetic.setWordWrap(True)
@@ -162,7 +163,7 @@ class GoalStep(QWidget):
                 verdict = (
                     f"fits ({ms / budget:.0%} of the budget)"
                     if ms <= budget
-                    else f"{ms / budget:.1f}x too slow"
+                    else f"{ms / budget:.{2 if ms < 10 * budget else 0}f}x too slow"
                 )
             cells = (placed.title, "—" if ms is None else f"{ms:.2f} ({placed.note})", verdict)
             for column, text in enumerate(cells):
