@@ -229,7 +229,8 @@ class WorkQueue(QObject):
                 line = ProgressLine(text=text, fraction=fraction, seconds_left=left)
                 message = f"{percent}%"
         self.progress.emit(line)
-        if item is not None:
+        # An image found unreadable by its preview meanwhile keeps that reason on show.
+        if item is not None and item.state == "working":
             item.message = message
             self.changed.emit(item, None)
 
