@@ -28,7 +28,8 @@ class CompareStep(QWidget):
     def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.photo = QLineEdit(ctx.state.compare_photo or str(SAMPLE))
+        self.photo = QLineEdit(ctx.state.compare_photo)
+        self.photo.setPlaceholderText("the sample photo (astronaut); or choose one of yours")
         self.browse = QPushButton("Choose photo…")
         self.run_button = QPushButton("Compare")
         self.compare = ComparePanel()
@@ -61,8 +62,9 @@ class CompareStep(QWidget):
             self.photo.setText(chosen)
 
     def run(self) -> None:
-        photo = Path(self.photo.text().strip() or SAMPLE)
-        self.ctx.update(compare_photo=str(photo))
+        chosen = self.photo.text().strip()
+        photo = Path(chosen) if chosen else SAMPLE
+        self.ctx.update(compare_photo=chosen)
         setup, name = self.ctx.setup, self.ctx.state.model_name
         models = {"Bicubic": "bicubic", NEW: name}
         self.panel.run(

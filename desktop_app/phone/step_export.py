@@ -92,7 +92,8 @@ class ExportStep(QWidget):
         for key in DEFAULT_FORMATS:
             self.checks[key].setChecked(key in ("onnx", "onnx-int8"))
         self.aihub = QCheckBox("Compile and profile on AI Hub (a real phone)")
-        self.out_dir = QLineEdit(ctx.state.bundle_dir or str(ctx.folder / "bundle"))
+        self.out_dir = QLineEdit(ctx.state.bundle_dir)
+        self.out_dir.setPlaceholderText("“bundle” in the wizard's folder of the app's data")
         self.export_button = QPushButton("Export")
         self.open_button = QPushButton("Open bundle folder")
         self.open_button.setEnabled(False)
@@ -172,7 +173,7 @@ class ExportStep(QWidget):
         except MfaganError as error:
             self.panel.end(f"Cannot export: {error}")
             return
-        self.ctx.update(bundle_dir=str(out))
+        self.ctx.update(bundle_dir=self.out_dir.text().strip())
         self.panel.run(
             lambda cancel: jobs.export_job(setup, request, cancel), "Exporting…",
             on_event=self._on_event, on_finished=self._exported, done_text="Exported.",
@@ -189,7 +190,9 @@ class ExportStep(QWidget):
     def _exported(self, result) -> None:
         self.result = result
         self.report.setHtml(
-            report_html(result.card) + f"<br>Took {result.seconds:.1f} s on this computer."
+            report_html(result.card)
+            + f"<br>Took {result.seconds:.1f} s on this computer. Bundle: {result.out_dir.name}"
+            " (Open bundle folder shows it). The model itself is in the Upscale page's list."
         )
         self.open_button.setEnabled(True)
         self.refresh()

@@ -134,16 +134,23 @@ class FinetuneStep(QWidget):
         steps = self.planned_steps()
         if s.step_s:
             total = (s.setup_s or 0) + steps * s.step_s
+            start = f", plus {format_duration(s.setup_s)} to start" if s.setup_s else ""
             self.estimate.setText(
                 f"{steps} steps: about {format_duration(total)} on this computer "
-                f"({s.step_s:.2f} s a step measured here, plus {format_duration(s.setup_s or 0)}"
-                " to start)."
+                f"({s.step_s:.2f} s a step measured here{start})."
             )
         else:
             self.estimate.setText(f"{steps} steps. Measure this computer for a time estimate.")
         resumable = jobs.has_checkpoint(self.run_folder)
         running = self.panel.running
-        self.start_button.setText("Resume fine-tuning" if resumable else "Start fine-tuning")
+        finished = bool(s.model_name) and s.finetune_dir == str(self.run_folder)
+        self.start_button.setText(
+            "Continue fine-tuning to this many steps"
+            if finished
+            else "Resume fine-tuning"
+            if resumable
+            else "Start fine-tuning"
+        )
         self.start_button.setEnabled(bool(s.chosen) and not running)
         self.measure_button.setEnabled(bool(s.chosen) and not running)
         if s.model_name and not running:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
@@ -26,6 +27,8 @@ SEARCH_FOLDER = "search"
 
 
 class SearchStep(QWidget):
+    pointShown = Signal()
+
     def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
@@ -178,3 +181,4 @@ class SearchStep(QWidget):
             f"{point.macs / 1e9:.2f} GMACs and {point.params:,} parameters a tile; fidelity to "
             f"the teacher {point.fidelity:.2f} dB PSNR-Y (before fine-tuning)."
         )
+        self.pointShown.emit()
