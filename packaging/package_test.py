@@ -187,7 +187,7 @@ def check_user_model(ctx: Context) -> str:
     from engine.models.rrdbnet import RRDBNet, RRDBNetConfig
 
     torch.manual_seed(0)
-    net = RRDBNet(RRDBNetConfig(num_block=2, num_feat=16, num_grow_ch=8))
+    net = RRDBNet(RRDBNetConfig(num_block=1, num_feat=16, num_grow_ch=32))  # spandrel: gc 32
     weights = ctx.scratch / "user-esrgan.safetensors"
     save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(weights))
     crop = ctx.scratch / "crop.png"
