@@ -51,9 +51,10 @@ class CompareStep(QWidget):
         self.run_button.clicked.connect(self.run)
         self.compare.leftChoiceChanged.connect(self._show)
         ctx.changed.connect(self._refresh)
+        self.panel.ended.connect(self._refresh)
         self._refresh()
 
-    def _refresh(self) -> None:
+    def _refresh(self, *_: object) -> None:
         self.run_button.setEnabled(bool(self.ctx.state.model_name) and not self.panel.running)
 
     def _browse(self) -> None:

@@ -104,6 +104,7 @@ class ExportStep(QWidget):
         self.export_button.clicked.connect(self.export)
         self.open_button.clicked.connect(self.open_folder)
         ctx.changed.connect(self.refresh)
+        self.panel.ended.connect(self.refresh)
         self.refresh()
 
     def _build(self) -> None:
@@ -141,7 +142,7 @@ class ExportStep(QWidget):
         index = self.model.findData(current)
         self.model.setCurrentIndex(max(index, 0))
 
-    def refresh(self) -> None:
+    def refresh(self, *_: object) -> None:
         from engine.phones.aihub_token import token_configured
 
         has_token = self.ctx.setup.hub is not None or token_configured()

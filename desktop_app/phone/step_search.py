@@ -176,9 +176,9 @@ class SearchStep(QWidget):
     def _show_point(self, point: jobs.PointDetails) -> None:
         budget = self.ctx.state.budget_ms or 0
         self.details.setText(
-            f"<b>{point.config}</b>: predicted {point.ms:.2f} ms per tile "
-            f"({point.low_ms:.2f}–{point.high_ms:.2f}) against a budget of {budget:.2f} ms; "
-            f"{point.macs / 1e9:.2f} GMACs and {point.params:,} parameters a tile; fidelity to "
-            f"the teacher {point.fidelity:.2f} dB PSNR-Y (before fine-tuning)."
+            f"<b>{point.config}</b>: fidelity to the teacher {point.fidelity:.2f} dB PSNR-Y "
+            f"(before fine-tuning); predicted {point.ms:.2f} ms a tile "
+            f"({point.low_ms:.2f}–{point.high_ms:.2f}; budget {budget:.2f}); "
+            f"{point.macs / 1e9:.2f} GMACs, {point.params:,} parameters."
         )
         self.pointShown.emit()
