@@ -93,6 +93,15 @@ def _portable_recipe(config: dict[str, Any]) -> dict[str, Any]:
     return config | {"data": data, "teacher": Path(teacher).name if "/" in teacher else teacher}
 
 
+def _portable_init(init: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Which student the supernet started from (its own card tells that student's runs)."""
+    if not init:
+        return None
+    return {
+        k: init[k] for k in ("weights", "weights_sha256", "name", "config", "filled") if k in init
+    }
+
+
 def _portable_teacher(teacher: dict[str, Any]) -> dict[str, Any]:
     spec = str(teacher.get("spec", ""))
     return teacher | {"spec": Path(spec).name if "/" in spec else spec}
@@ -215,7 +224,7 @@ def _card(
             "validation": history.get("validation", []),
         },
         "teacher": _portable_teacher(run.get("teacher") or {}),
-        "init": run.get("init"),
+        "init": _portable_init(run.get("init")),
         "reference_subnets": list(evaluation[next(iter(evaluation))]["float32"]),
         "evaluation": {
             name: {
@@ -229,7 +238,9 @@ def _card(
             for name, entry in evaluation.items()
         },
         "published": {
-            "command": request.command,
+            "command": portable_command(
+                request.command, [str(d) for d in request.datasets], request.run_dir
+            ),
             "date": datetime.now(UTC).date().isoformat(),
             "torch": torch.__version__,
         },
