@@ -22,6 +22,7 @@ import numpy as np
 from PySide6.QtGui import QImage
 
 from desktop_app.images import to_qimage
+from engine.errors import UsageError
 from engine.events import CancelToken, Finished, Notice, result_of
 from engine.export import ExportRequest, export_bundle
 from engine.imageio import read_image
@@ -245,6 +246,21 @@ def point_job(
             macs=cost.macs, params=cost.params, fidelity=fidelity,
         )
     )  # fmt: skip
+
+
+def model_latency_job(
+    name: str, device: str, unit: str, precision: str | None, tile: int, cancel: CancelToken
+) -> Iterator[Any]:
+    """(title, predicted ms a tile) of an existing MFA model on the target."""
+    from engine.models.registry import get_model
+    from engine.phones.config_latency import predict_config_ms
+
+    descriptor = get_model(name)
+    if not isinstance(descriptor.config, MFAConfig):
+        raise UsageError(f"model {descriptor.title!r} is not an MFA student; nothing to place")
+    estimate = predict_config_ms(device, descriptor.config, unit=unit, precision=precision,
+                                 size=tile)  # fmt: skip
+    yield Finished(result=(descriptor.title, estimate.ms))
 
 
 # ---- step 4: fine-tune ----------------------------------------------------------------------

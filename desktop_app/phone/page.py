@@ -56,6 +56,9 @@ class TargetForm(QWidget):
         self.tile.setRange(32, 512)
         self.tile.setSingleStep(32)
         self.tile.setValue(s.tile)
+        self.model = QComboBox()
+        self.model.setToolTip("Mark an existing model's predicted latency on the plot")
+        self.reload_models()
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         form = QFormLayout()
@@ -66,11 +69,28 @@ class TargetForm(QWidget):
         form.addRow("Budget:", self.budget)
         form.addRow("Tile:", self.tile)
         row.addLayout(form)
+        form = QFormLayout()
+        form.addRow("Place a model:", self.model)
+        row.addLayout(form)
         row.addStretch(1)
         for signal in (self.device.currentTextChanged, self.unit.currentTextChanged,
-                       self.budget.valueChanged, self.tile.valueChanged):  # fmt: skip
+                       self.budget.valueChanged, self.tile.valueChanged,
+                       self.model.currentIndexChanged):  # fmt: skip
             signal.connect(self._changed)
         self._changed()
+
+    def reload_models(self) -> None:
+        from engine.models.registry import list_models
+
+        current = self.model.currentData()
+        self.model.blockSignals(True)
+        self.model.clear()
+        self.model.addItem("(none)", "")
+        for d in list_models():
+            if d.architecture == "mfa" and d.trained:
+                self.model.addItem(f"{d.title} ({d.name})", d.name)
+        self.model.setCurrentIndex(max(self.model.findData(current), 0))
+        self.model.blockSignals(False)
 
     def _changed(self) -> None:
         self.ctx.update(
@@ -94,9 +114,12 @@ class PhonePage(QWidget):
         self.wizard = PhoneWizard(self.ctx)
         self.search_page = QWidget()
         layout = QVBoxLayout(self.search_page)
-        layout.addWidget(TargetForm(self.advanced_ctx))
+        self.target = TargetForm(self.advanced_ctx)
+        layout.addWidget(self.target)
         self.search = SearchStep(self.advanced_ctx)
         layout.addWidget(self.search, 1)
+        self.target.model.currentIndexChanged.connect(self._place_model)
+        self.advanced_ctx.changed.connect(self._place_model)
         self.export_page = ExportStep(self.advanced_ctx, standalone=True)
         self.settings = PhoneSettings(self.ctx)
         self.tabs = QTabWidget()
@@ -124,4 +147,21 @@ class PhonePage(QWidget):
 
     def _registered(self, name: str) -> None:
         self.export_page.reload_models()
+        self.target.reload_models()
         self.modelRegistered.emit(name)
+
+    def _place_model(self, *_: object) -> None:
+        """The Search page's chosen existing model, as a mark at its predicted latency."""
+        name, s = self.target.model.currentData(), self.advanced_ctx.state
+        if not name:
+            self.search.plot.marks = []
+            self.search.plot.update()
+            return
+        key = (name, s.device, s.unit, s.precision, s.tile)
+        self.ctx.runner.start(lambda cancel: jobs.model_latency_job(*key, cancel),
+                              name="place model", on_finished=self._placed,
+                              on_failed=self.status)  # fmt: skip
+
+    def _placed(self, placed: tuple[str, float]) -> None:
+        self.search.plot.marks = [placed]
+        self.search.plot.update()

@@ -40,6 +40,7 @@ class ParetoPlot(QWidget):
         self.labels: list[str] = []
         self.references: list[tuple[str, float]] = []
         self.extra: list[tuple[str, float, float]] = []  # e.g. the shipped student
+        self.marks: list[tuple[str, float]] = []  # existing models: predicted latency only
         self.budget_ms: float | None = None
         self.picked: int | None = None
         self.placeholder = "Candidates appear here as the search scores them."
@@ -65,7 +66,8 @@ class ParetoPlot(QWidget):
 
     def _ranges(self) -> tuple[float, float, float, float]:
         xs = [p[0] for p in self.points] + [e[1] for e in self.extra]
-        xs += [ms for _, ms in self.references] + ([self.budget_ms] if self.budget_ms else [])
+        xs += [ms for _, ms in self.references + self.marks]
+        xs += [self.budget_ms] if self.budget_ms else []
         ys = [p[1] for p in self.points] + [e[2] for e in self.extra]
         xs = [x for x in xs if x > 0 and math.isfinite(x)] or [1.0]
         ys = [y for y in ys if math.isfinite(y)] or [0.0]
@@ -92,7 +94,7 @@ class ParetoPlot(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.fillRect(self.rect(), self.palette().base())
         area = self._area()
-        if not self.points and not self.references:
+        if not self.points and not self.references and not self.marks:
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.placeholder)
             return
         to_screen = self._mapper()
@@ -102,9 +104,11 @@ class ParetoPlot(QWidget):
             painter.setPen(QPen(QColor(BUDGET), 1.5, Qt.PenStyle.DashLine))
             painter.drawLine(QPointF(x, area.top()), QPointF(x, area.bottom()))
             painter.drawText(QPointF(x + 4, area.top() + 12), f"budget {self.budget_ms:.2f} ms")
-        for title, ms in self.references:
+        for title, ms, color in [(t, ms, "#7f7f7f") for t, ms in self.references] + [
+            (t, ms, "#9467bd") for t, ms in self.marks
+        ]:
             x = to_screen(ms, 0).x()
-            painter.setPen(QPen(QColor("#7f7f7f"), 1))
+            painter.setPen(QPen(QColor(color), 1))
             painter.drawLine(QPointF(x, area.bottom()), QPointF(x, area.bottom() - 8))
             painter.save()
             painter.translate(x + 3, area.bottom() - 10)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QTextBrowser,
@@ -98,6 +99,7 @@ class ExportStep(QWidget):
         self.open_button = QPushButton("Open bundle folder")
         self.open_button.setEnabled(False)
         self.report = QTextBrowser()
+        self.target = QLabel("")
         self.panel = JobPanel(ctx.runner)
         self.result = None
         self._build()
@@ -111,6 +113,7 @@ class ExportStep(QWidget):
         form = QFormLayout()
         if self.standalone:
             form.addRow("Model:", self.model)
+            form.addRow("For:", self.target)
             self.reload_models()
         formats = QHBoxLayout()
         for box in self.checks.values():
@@ -150,6 +153,10 @@ class ExportStep(QWidget):
         self.aihub.setToolTip("" if has_token else "Add an AI Hub token under Settings first")
         if not has_token:
             self.aihub.setChecked(False)
+        s = self.ctx.state
+        self.target.setText(
+            f"{s.device}, {s.unit.upper()}, {s.tile} x {s.tile} px tiles (set on the Search page)"
+        )
         model = self.model_name()
         self.export_button.setEnabled(bool(model) and not self.panel.running)
 
