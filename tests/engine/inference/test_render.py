@@ -198,3 +198,18 @@ def test_a_size_the_format_cannot_hold_is_refused_before_any_model_work(tiny, tm
     with pytest.raises(ImageError, match=r"17600 x 128 is too large for WebP"):
         next(events)
     assert tiny._backend is None
+
+
+def test_a_lossy_webp_libwebp_cannot_encode_is_refused_up_front(tmp_path, monkeypatch):
+    from engine.imageio.raster import layout_for
+
+    monkeypatch.setattr(preflight.psutil, "virtual_memory", _memory(2**40))
+    output = tmp_path / "huge.webp"
+    layout = layout_for(FORMATS["WEBP"], grey=False, alpha=False, bit_depth=8)
+    common = dict(layout=layout, info=FORMATS["WEBP"], composite=False, model_scale=4)
+    check = preflight.check_output_fits
+    with pytest.raises(ImageError, match="lossy WebP cannot hold 16000 x 12000"):
+        check(output, size=(16000, 12000), quality=95, source_width=4000, **common)
+    # Lossless WebP has no such partition; 144 MP lossy is within what libwebp encodes.
+    check(output, size=(16000, 12000), quality=100, source_width=4000, **common)
+    check(output, size=(13856, 10392), quality=95, source_width=3464, **common)
