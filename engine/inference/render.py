@@ -110,7 +110,10 @@ def _planes_into(
     scale = upscaler.descriptor.scale
     model_size = (work.shape[0] * scale, work.shape[1] * scale)
     make_sink = make_chain(image_channels=channels, model_size=model_size, size=size, final=final)
-    yield from upscaler.run_into(work, cancel, label, make_sink, reserved_bytes=held)
+    resized = (model_size[1], model_size[0]) != size
+    yield from upscaler.run_into(
+        work, cancel, label, make_sink, reserved_bytes=held, whole_rows=resized
+    )
 
 
 def _alpha_into(

@@ -38,6 +38,7 @@ class ImageFootprint:
     channels: int
     overlap: int
     reserved_bytes: int = 0
+    whole_rows: bool = False  # a resize joins each row of tiles into full-width float rows
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,6 +74,10 @@ def tile_bytes(descriptor: ModelDescriptor, tile: int, footprint: ImageFootprint
             channels=footprint.channels,
             overlap=min(footprint.overlap, tile // 2),
         )
+        if footprint.whole_rows:
+            # RowCollector's rows of one row of tiles, and the resizer's hold on the last.
+            row_bytes = descriptor.scale * footprint.width * descriptor.scale * footprint.channels
+            need += 2 * tile * row_bytes * 4
     return need
 
 

@@ -140,12 +140,14 @@ class Upscaler:
         make_sink: Callable[[], Sink],
         *,
         reserved_bytes: int = 0,
+        whole_rows: bool = False,
     ) -> Iterator[Event]:
         """Run the model over an HxWxC float image (any channel count the model can take:
         converted per tile), handing final blocks of raw output to ``make_sink()``'s sink.
 
         ``reserved_bytes``: memory the caller holds for this image whatever the tile (its
-        output), which the tile size must leave free.
+        output), which the tile size must leave free. ``whole_rows``: the sink joins the
+        blocks into full-width rows (a resize), which the tile size must count too.
         """
         if self._backend is None:
             yield from self.prepare()
@@ -154,6 +156,7 @@ class Upscaler:
             channels=self.descriptor.out_channels,
             overlap=recommended_overlap(self.descriptor),
             reserved_bytes=reserved_bytes + planes.nbytes,
+            whole_rows=whole_rows,
         )
         yield from self._settle_tile(footprint)
         source = PlanesSource(planes, self.descriptor.in_channels, self.descriptor.size_multiple)

@@ -453,3 +453,16 @@ def test_a_tile_above_what_memory_allows_is_reduced_with_a_notice(monkeypatch):
     assert notice is not None and notice.message.startswith("--tile 4096 needs about ")
     assert notice.message.endswith(f"; using {tile} px tiles")
     assert tile_memory.fit_requested_tile(descriptor, 64) == (64, None)
+
+
+def test_auto_tile_counts_the_whole_rows_a_resize_holds():
+    descriptor = student_descriptor("auto-rows")
+    blocks = tile_memory.ImageFootprint(width=4000, channels=3, overlap=64)
+    rows = dataclasses.replace(blocks, whole_rows=True)
+    budget = 2**30
+    assert tile_memory.tile_bytes(descriptor, 256, rows) > tile_memory.tile_bytes(
+        descriptor, 256, blocks
+    )
+    small = auto_tile_size(descriptor, budget_bytes=budget, footprint=rows)
+    assert small.tile < auto_tile_size(descriptor, budget_bytes=budget, footprint=blocks).tile
+    assert tile_memory.tile_bytes(descriptor, small.tile, rows) <= budget
