@@ -98,7 +98,7 @@ def main() -> int:
     args = parser.parse_args()
     if not (args.app / "mfagan").is_file():
         sys.exit(f"{args.app}: no built app here; run 'make package' first")
-    print(render(measure(args.app, args.runs)))
+    print(render(measure(args.app.resolve(), args.runs)))
     return 0
 
 
