@@ -24,7 +24,7 @@ run: $(STAMP)
 	$(BIN)/mfagan-studio
 
 test: $(STAMP)
-	$(BIN)/ruff check engine desktop_app tests
+	$(BIN)/ruff check engine desktop_app tests packaging
 	$(BIN)/lint-imports
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
