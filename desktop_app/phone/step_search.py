@@ -38,6 +38,7 @@ class SearchStep(QWidget):
         self.plot = ParetoPlot()
         self.details = QLabel("")
         self.details.setWordWrap(True)
+        self.details.setMinimumHeight(self.details.fontMetrics().lineSpacing() * 2 + 4)
         self.panel = JobPanel(ctx.runner)
         self.summary: jobs.SearchSummary | None = None
         self.configs: list[str] = []
