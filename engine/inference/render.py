@@ -75,7 +75,7 @@ def upscale_to_raster(
         yield from _alpha_into(upscaler, image.alpha, passes, size, plane, held, cancel)
     colour = Quantizer(out, start=0, channels=layout.color_channels, backdrop=backdrop)
     yield from _planes_into(upscaler, image.color, passes, size, colour, held, cancel, "upscale")
-    del backdrop
+    del backdrop, colour  # the alpha plane is composited in: free it before the encoder runs
     if image.alpha is not None and layout.alpha:
         plane = Quantizer(out, start=layout.color_channels, channels=1)
         yield from _alpha_into(upscaler, image.alpha, passes, size, plane, held, cancel)
