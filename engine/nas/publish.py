@@ -30,8 +30,9 @@ from engine.events import CancelToken, Event, Finished, Notice, result_of
 from engine.files import file_sha256
 from engine.measure.evaluate import DEFAULT_TEACHER, EvalRequest, evaluate
 from engine.models.mfa import MFAConfig
+from engine.nas.reference import reference_subnets
 from engine.nas.supernet import ARCHITECTURE, Supernet, load_supernet, save_supernet
-from engine.nas.train import BEST_NAME, FINAL_NAME, reference_subnets
+from engine.nas.train import BEST_NAME, FINAL_NAME
 
 DEFAULT_STEM = "mfagan-supernet"
 FP16_TOLERANCE_DB = 0.01

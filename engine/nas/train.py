@@ -10,7 +10,7 @@ global batch over ``torchrun`` ranks.
 
 Start: the largest subnet is warm-started from a trained student (``init``), then channels
 are sorted by importance; only then are the optimizer and the EMA made. Validation scores a
-fixed list of named subnets (``REFERENCE_SUBNETS``) of the EMA supernet on the held-out crops;
+fixed list of named subnets (engine.nas.reference) of the EMA supernet on the held-out crops;
 the best mean fidelity to the teacher is kept as ``supernet_best.safetensors``.
 """
 
@@ -41,27 +41,15 @@ from engine.distill.sampler import collate, step_picks
 from engine.distill.teacher_cache import Sample, TeacherCache
 from engine.distill.teacher_net import load_teacher, weights_digest
 from engine.distill.trainer import TrainStep
-from engine.distill.validation import student_scores, val_images
 from engine.errors import UsageError
 from engine.events import Cancelled, CancelToken, Event, Finished, Notice, Progress, result_of
-from engine.models.mfa import MFAConfig
 from engine.nas import sandwich
 from engine.nas.log import StepLog
-from engine.nas.space import SearchSpace
+from engine.nas.reference import validation_scores
 from engine.nas.supernet import Supernet, save_supernet
 from engine.nas.train_config import SupernetConfig, supernet_config_to_dict
 from engine.paths import cache_dir
 
-REFERENCE_SUBNETS = (
-    "b6-c48-g32-h111111-conv-x4",  # the largest
-    "b6-c32-g32-h111111-conv-x4",  # the shipped student's architecture
-    "b6-c32-g16-h111111-conv-x4",
-    "b4-c32-g16-h1111-conv-x4",  # the first shipped student's architecture
-    "b4-c24-g16-h1010-conv-x4",
-    "b3-c24-g8-h111-conv-x4",
-    "b2-c16-g16-h11-conv-x4",
-    "b2-c16-g8-h00-conv-x4",  # the smallest
-)
 FINAL_NAME = "supernet.safetensors"
 BEST_NAME = "supernet_best.safetensors"
 
@@ -207,28 +195,6 @@ def _checkpoint(run: _Run, path: Path, step: int) -> None:
         )
         save_checkpoint(path, state)
     run.parallel.barrier()
-
-
-def reference_subnets(space: SearchSpace) -> tuple[str, ...]:
-    """``REFERENCE_SUBNETS`` that lie in ``space``, its largest first and smallest last."""
-    inside = [n for n in REFERENCE_SUBNETS if space.contains(MFAConfig.decode(n))]
-    names = [space.largest().encode(), *inside, space.smallest().encode()]
-    return tuple(dict.fromkeys(names))
-
-
-def validation_scores(
-    supernet: Supernet, samples: list[Sample], device: torch.device
-) -> dict[str, dict[str, float]]:
-    """The eval protocol's scores (8-bit, Y, 4 px shave) of the reference subnets of the
-    supernet's space on ``samples``."""
-    scores = {}
-    was_training = supernet.training
-    supernet.eval()
-    for name in reference_subnets(supernet.space):
-        supernet.set_active(MFAConfig.decode(name))
-        scores[name] = student_scores(val_images(supernet, samples, device))
-    supernet.train(was_training)
-    return scores
 
 
 def _validate(run: _Run, step: int) -> str:

@@ -21,8 +21,8 @@ from engine.distill import export
 from engine.events import Finished
 from engine.measure.evaluate import EvalRequest, evaluate
 from engine.models.mfa import MFAConfig
+from engine.nas.reference import reference_subnets
 from engine.nas.supernet import Supernet
-from engine.nas.train import reference_subnets
 
 RECIPE_SEED = 2
 
