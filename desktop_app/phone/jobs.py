@@ -10,6 +10,8 @@ its own folder so a cancelled run resumes.
 from __future__ import annotations
 
 import contextlib
+import gc
+import io
 import json
 import shutil
 import time
@@ -61,9 +63,9 @@ class WizardSetup:
 
 
 # Modules the search and the fine-tuning import on first use (torch's compiler stack, sympy,
-# matplotlib). An import runs Python with the GIL held for its whole length, and on a busy
-# computer that starved the UI thread for up to a second in the middle of a job; importing
-# them once when the Phone tab opens keeps the jobs themselves smooth.
+# matplotlib). Importing runs a lot of Python with the GIL held, and on a busy computer that
+# starved the UI thread for up to a second in the middle of a job; importing them once when
+# the Phone tab opens keeps the jobs themselves smooth.
 WARM_MODULES = (
     "torch._dynamo", "sympy", "matplotlib.pyplot", "torch.distributed", "engine.nas.finetune",
     "engine.nas.report", "engine.nas.pick", "engine.distill.trainer", "engine.distill.parallel",
@@ -81,6 +83,19 @@ def warm_job(cancel: CancelToken) -> Iterator[Any]:
         # A build that leaves a module out only loses the head start, not the tab.
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
+    # matplotlib builds its font list and text parsers on the first picture it draws (the
+    # search's Pareto picture, the fine-tuning's validation strip): draw one now.
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(1, 1))
+    figure.add_subplot().set_title("warm-up $x^2$")
+    figure.savefig(io.BytesIO(), format="png")
+    del figure
+    # Python's full garbage collection walks every object (torch, matplotlib and sympy make
+    # millions) with the GIL held: 0.7 s during which the UI thread cannot run. Objects that
+    # exist now live as long as the app; freezing them keeps them out of every collection.
+    gc.collect()
+    gc.freeze()
     yield Finished(result=None)
 
 
