@@ -220,7 +220,7 @@ def _write(
         picture.parent.mkdir(parents=True, exist_ok=True)
         report.side_by_side(rows, picture)
     shipped = card | {
-        "name": SHIPPED_NAME,
+        "name": SHIPPED_NAME if request.stem == DEFAULT_STEM else request.stem,
         "predicted_latency": phone.as_dict() | {"note": "a prediction, not a measurement"},
         "weights": target.name,
         "evaluation": evaluation,

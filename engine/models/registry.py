@@ -31,6 +31,10 @@ from engine.paths import RESOURCES, data_dir
 TEACHER_NAME = "realesrgan-x4plus"
 STUDENT_NAME = "mfagan"
 STUDENT_WEIGHTS = RESOURCES / "models" / "mfagan-x4.safetensors"
+# Shipped phone models: a searched supernet subnet fine-tuned for one phone and budget
+# (``mfagan search`` + ``mfagan publish --stem``); listed only once its weights ship.
+PHONE_MODELS = {"mfagan-sd865": "Phone (Snapdragon 865 GPU, 15 ms)"}
+PHONE_MODELS_DIR = RESOURCES / "models"
 # Seed of the random-init student, so an untrained student is still reproducible.
 STUDENT_SEED = 0
 
@@ -144,6 +148,16 @@ def _student() -> ModelDescriptor:
     return mfa_descriptor(STUDENT_NAME, path, title=title, description=about)
 
 
+def _phone_models() -> list[ModelDescriptor]:
+    found = []
+    for name, title in PHONE_MODELS.items():
+        path = PHONE_MODELS_DIR / f"{name}.safetensors"
+        if path.is_file():
+            about = "Searched for the phone's budget, distilled from Best quality" + _measured(path)
+            found.append(mfa_descriptor(name, path, title=title, description=about))
+    return found
+
+
 def _measured(weights: Path) -> str:
     """What the shipped card says the student scored (its first eval set), or nothing."""
     try:
@@ -253,15 +267,19 @@ def build_registry(descriptors: Iterable[ModelDescriptor]) -> dict[str, ModelDes
     return registry
 
 
+def _builtin() -> list[ModelDescriptor]:
+    return [entry() for entry in _ENTRIES] + _phone_models()
+
+
 def _registry() -> dict[str, ModelDescriptor]:
-    built_in = build_registry(entry() for entry in _ENTRIES)
+    built_in = build_registry(_builtin())
     users = [d for d in _user_entries() if d.name not in built_in]
     return built_in | build_registry(users)
 
 
 def builtin_model_names() -> list[str]:
     """Names the user's own models may not take."""
-    return [descriptor.name for descriptor in (entry() for entry in _ENTRIES)]
+    return [entry().name for entry in _ENTRIES] + list(PHONE_MODELS)
 
 
 def list_models() -> list[ModelDescriptor]:
