@@ -23,6 +23,7 @@ NAMES = ["realesrgan-x4plus", "realesrgan-x4plus-anime", "mfagan", "bicubic"]
 @pytest.fixture(autouse=True)
 def no_shipped_student(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(registry, "STUDENT_WEIGHTS", tmp_path / "absent.safetensors")
+    monkeypatch.setattr(registry, "PHONE_MODELS_DIR", tmp_path / "absent")
 
 
 def test_lists_every_builtin_model_in_order() -> None:
@@ -165,3 +166,19 @@ def test_copied_user_models_and_odd_cards_do_not_break_the_list(tmp_path: Path) 
     names = [d.name for d in registry.list_models()]
     assert names.count("foo") == 1 and "odd" in names
     assert registry.get_model("foo").trained
+
+
+def test_the_shipped_phone_model_is_listed_and_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry, "PHONE_MODELS_DIR", registry.RESOURCES / "models")
+    weights = registry.PHONE_MODELS_DIR / "mfagan-sd865.safetensors"
+    card = json.loads(weights.with_suffix(".json").read_text(encoding="utf-8"))
+    assert [m.name for m in registry.list_models()] == [*NAMES, "mfagan-sd865"]
+    model = registry.get_model("mfagan-sd865")
+    assert model.trained and model.config.encode() == card["config"] == card["nas"]["config"]
+    assert card["name"] == "mfagan-sd865" and "Set14" in model.description
+    assert card["nas"]["search"]["target"]["budget_ms"] == 15.0
+    assert card["predicted_latency"]["gpu"]["ms"] <= 15.0
+    x = torch.rand(1, 3, 8, 8)
+    with torch.no_grad():
+        assert model.load()(x).shape == (1, 3, 32, 32)
+    assert "mfagan-sd865" in registry.builtin_model_names()
