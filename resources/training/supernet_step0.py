@@ -1,6 +1,6 @@
 """Set14 fidelity of the supernet's reference subnets *before* supernet training.
 
-    .venv/bin/python resources/training/supernet_step0.py ../shared/datasets/Set14
+    .venv/bin/python resources/training/supernet_step0.py "$DATASETS/Set14"
 
 Builds the supernet as ``mfagan supernet train`` starts it with mfagan-supernet.toml (seed
 2, the shipped student warm-started into the leading slices, channels sorted by L1
