@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import engine
+from engine.arguments import positive_int
 from engine.errors import MfaganError, ModelError, UsageError
 from engine.events import Cancelled, CancelToken
 
@@ -21,13 +22,6 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text}")
-    return value
 
 
 def _tile(text: str) -> int | None:
@@ -43,8 +37,8 @@ def _add_image_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", "-m", default=None, help="model name or .pth/.safetensors file")
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--scale", "-s", type=int, choices=(2, 3, 4), help="output scale")
-    size.add_argument("--width", type=_positive_int, help="output width (keeps aspect ratio)")
-    size.add_argument("--height", type=_positive_int, help="output height (keeps aspect ratio)")
+    size.add_argument("--width", type=positive_int, help="output width (keeps aspect ratio)")
+    size.add_argument("--height", type=positive_int, help="output height (keeps aspect ratio)")
     parser.add_argument("--tile", type=_tile, default=None, help="auto (default) or pixels")
     parser.add_argument("--backend", choices=("onnx", "torch"), default="onnx")
     parser.add_argument(
@@ -85,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     prof = sub.add_parser("profile", help="parameters, MACs and memory of a model")
     prof.add_argument("--model", "-m", default=None)
-    prof.add_argument("--size", type=_positive_int, default=128, help="LR input side (pixels)")
+    prof.add_argument("--size", type=positive_int, default=128, help="LR input side (pixels)")
     prof.add_argument("--json", action="store_true")
 
     bench = sub.add_parser("bench", help="teacher vs student cost and speed, in one run")

@@ -12,24 +12,16 @@ import argparse
 import json
 import shlex
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine.arguments import Handler, positive_int
 from engine.events import CancelToken
 
 if TYPE_CHECKING:
     from engine.distill.config import DistillConfig
 
-Handler = Callable[[argparse.Namespace], int]
 DEFAULT_NAME = "mfagan-custom"
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text}")
-    return value
 
 
 def _add_distill(sub: Any) -> None:
@@ -44,15 +36,15 @@ def _add_distill(sub: Any) -> None:
     p.add_argument("--config", type=Path, help="TOML or JSON config (see engine.distill.config)")
     p.add_argument("--student-config", help="student architecture, e.g. b4-c32-g16-h1111-conv-x4")
     p.add_argument("--init", help="'default' (fine-tune the shipped student) or a student file")
-    p.add_argument("--steps", type=_positive_int, help="total steps (overrides the config)")
-    p.add_argument("--batch-size", type=_positive_int, help="crops per step and process")
+    p.add_argument("--steps", type=positive_int, help="total steps (overrides the config)")
+    p.add_argument("--batch-size", type=positive_int, help="crops per step and process")
     p.add_argument("--teacher", help="teacher model name or RRDBNet .safetensors file")
     p.add_argument("--out", type=Path, help="run folder (default: <data dir>/distill/<name>)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     p.add_argument("--name", default=DEFAULT_NAME, help=f"user model name (default {DEFAULT_NAME})")
     p.add_argument("--no-register", action="store_true", help="do not register the result")
     p.add_argument(
-        "--threads", type=_positive_int, help="CPU threads (1 is faster on a busy machine)"
+        "--threads", type=positive_int, help="CPU threads (1 is faster on a busy machine)"
     )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -65,7 +57,7 @@ def _add_eval(sub: Any) -> None:
     p.add_argument("--dataset", type=Path, required=True, help="folder of HR images")
     p.add_argument("--model", "-m", action="append", default=[], help="model name or file")
     p.add_argument("--teacher", default=None, help="teacher model (default realesrgan-x4plus)")
-    p.add_argument("--limit", type=_positive_int, help="only the first N images")
+    p.add_argument("--limit", type=positive_int, help="only the first N images")
     p.add_argument("--json", action="store_true")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 

@@ -11,21 +11,12 @@ import argparse
 import getpass
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from engine.arguments import Handler, positive_int
 from engine.errors import UsageError
 from engine.events import CancelToken
-
-Handler = Callable[[argparse.Namespace], int]
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text}")
-    return value
 
 
 def _add_export(sub: Any) -> None:
@@ -41,10 +32,10 @@ def _add_export(sub: Any) -> None:
     p.add_argument("--model", "-m", default=None, help="model name or weights file")
     p.add_argument("--format", "-f", action="append", required=True, help="export format(s)")
     p.add_argument("--out", "-o", type=Path, required=True, help="bundle folder to write")
-    p.add_argument("--size", type=_positive_int, default=DEFAULT_SIZE, help="LR tile side (px)")
+    p.add_argument("--size", type=positive_int, default=DEFAULT_SIZE, help="LR tile side (px)")
     p.add_argument("--device", "-d", default=None, help="phone profile (default snapdragon-865)")
     p.add_argument("--calibration", type=Path, help="folder of your photos for INT8 calibration")
-    p.add_argument("--calibration-count", type=_positive_int, default=32, help="crops (32)")
+    p.add_argument("--calibration-count", type=positive_int, default=32, help="crops (32)")
     p.add_argument(
         "--quant-method", choices=("minmax", "percentile", "entropy"), help="INT8 calibration"
     )

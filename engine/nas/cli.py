@@ -11,21 +11,12 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from engine.arguments import Handler, positive_int
 from engine.events import CancelToken
 from engine.nas.train_config import RULES
-
-Handler = Callable[[argparse.Namespace], int]
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text}")
-    return value
 
 
 def _add_supernet(sub: Any) -> None:
@@ -41,11 +32,11 @@ def _add_supernet(sub: Any) -> None:
     t.add_argument("--data", type=Path, action="append", help="folder of HR photos (repeatable)")
     t.add_argument("--out", type=Path, required=True, help="run folder (checkpoints, metrics)")
     t.add_argument("--resume", action="store_true", help="continue the run in --out")
-    t.add_argument("--steps", type=_positive_int, help="total steps (overrides the config)")
-    t.add_argument("--batch-size", type=_positive_int, help="crops per step and process")
+    t.add_argument("--steps", type=positive_int, help="total steps (overrides the config)")
+    t.add_argument("--batch-size", type=positive_int, help="crops per step and process")
     t.add_argument("--init", help="student to warm-start from: 'default', a file or 'none'")
     t.add_argument("--rule", choices=RULES, help="sandwich or progressive shrinking")
-    t.add_argument("--threads", type=_positive_int, help="CPU threads (1 on a busy machine)")
+    t.add_argument("--threads", type=positive_int, help="CPU threads (1 on a busy machine)")
     t.add_argument("--quiet", action="store_true", help="no progress bars")
     p = actions.add_parser(
         "publish",

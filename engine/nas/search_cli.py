@@ -9,21 +9,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from engine.arguments import Handler, positive_int
 from engine.events import CancelToken
 
-Handler = Callable[[argparse.Namespace], int]
 GOAL_PER_MINUTE = 1000
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text}")
-    return value
 
 
 def _add_search(sub: Any) -> None:
@@ -41,23 +33,23 @@ def _add_search(sub: Any) -> None:
     p.add_argument("--precision", choices=("float", "w8a8"), default=None)
     p.add_argument("--runtime", default=None, help="phone runtime: tflite, qnn_dlc or onnx")
     p.add_argument(
-        "--size", type=_positive_int, help="LR input side (phones 128, this computer 512)"
+        "--size", type=positive_int, help="LR input side (phones 128, this computer 512)"
     )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--candidates", type=_positive_int, default=500, help="configs to score")
-    p.add_argument("--population", type=_positive_int, default=100)
+    p.add_argument("--candidates", type=positive_int, default=500, help="configs to score")
+    p.add_argument("--population", type=positive_int, default=100)
     p.add_argument("--parent-ratio", type=float, default=0.25)
     p.add_argument("--mutation-ratio", type=float, default=0.5)
     p.add_argument("--mutate-prob", type=float, default=0.1)
     p.add_argument("--no-baseline", action="store_true", help="skip the random-search baseline")
     p.add_argument("--supernet", type=Path, help="supernet file (default: the shipped one)")
     p.add_argument("--teacher", default=None, help="teacher model (default realesrgan-x4plus)")
-    p.add_argument("--patches", type=_positive_int, help="validation patches (fitness)")
-    p.add_argument("--patch-size", type=_positive_int, help="validation patch side (LR px)")
-    p.add_argument("--threads", type=_positive_int, default=1, help="torch threads for scoring")
+    p.add_argument("--patches", type=positive_int, help="validation patches (fitness)")
+    p.add_argument("--patch-size", type=positive_int, help="validation patch side (LR px)")
+    p.add_argument("--threads", type=positive_int, default=1, help="torch threads for scoring")
     p.add_argument("--refit-host", action="store_true", help="re-time this computer's model")
     p.add_argument("--out", type=Path, help="folder for search.json and pareto.png")
-    p.add_argument("--finetune", type=_positive_int, metavar="STEPS", help="fine-tune the pick")
+    p.add_argument("--finetune", type=positive_int, metavar="STEPS", help="fine-tune the pick")
     p.add_argument("--data", type=Path, action="append", help="--finetune: folder of HR photos")
     p.add_argument("--name", help="--finetune: user model name (default mfagan-<device>-<ms>ms)")
     p.add_argument("--eval", type=Path, action="append", default=[], help="--finetune: HR test set")

@@ -8,20 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
 from typing import Any
 
-Handler = Callable[[argparse.Namespace], int]
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text}")
-    return value
+from engine.arguments import Handler, positive_int
 
 
 def _add_column_flags(parser: argparse.ArgumentParser) -> None:
@@ -53,7 +42,7 @@ def register(sub: Any) -> dict[str, Handler]:
     lat.add_argument(
         "--model", "-m", default=None, help="model name or file, MFA config, or reference net"
     )
-    lat.add_argument("--size", type=_positive_int, default=128, help="LR input side (pixels)")
+    lat.add_argument("--size", type=positive_int, default=128, help="LR input side (pixels)")
     lat.add_argument("--device", "-d", default=None, help="profile id (default snapdragon-865)")
     _add_column_flags(lat)
     lat.add_argument("--json", action="store_true")
