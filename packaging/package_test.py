@@ -297,6 +297,19 @@ def check_export(ctx: Context) -> str:
     return f"{EXPORT_FORMATS}: {', '.join(files)}; tflite refused (exit 2)"
 
 
+def check_search(ctx: Context) -> str:
+    """A tiny NAS search with the bundled supernet and teacher."""
+    done = ctx.run(
+        "mfagan", "search", "--budget-ms", "15", "--candidates", "4", "--population", "2",
+        "--patches", "2", "--patch-size", "32", "--no-baseline", "--threads", "2",
+        "--out", str(ctx.scratch / "search"), "--quiet",
+    )  # fmt: skip
+    if "Pareto front" not in done.stdout:
+        raise CheckFailed(f"search printed no Pareto front: {done.stdout.strip()[-300:]}")
+    best = [line for line in done.stdout.splitlines() if line.startswith("evolution")]
+    return best[0] if best else "Pareto front printed"
+
+
 def check_screenshot(ctx: Context) -> str:
     shot = ctx.scratch / "screenshot.png"
     ctx.run("mfagan-studio", "--screenshot", str(shot), env={"QT_QPA_PLATFORM": "offscreen"})
@@ -314,6 +327,7 @@ CHECKS: tuple[tuple[str, Callable[[Context], str]], ...] = (
     ("user model file", check_user_model),
     ("ONNX export", check_export),
     ("distill 20 steps", check_distill),
+    ("search (NAS)", check_search),
     ("GUI --screenshot", check_screenshot),
 )
 
