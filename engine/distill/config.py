@@ -254,8 +254,8 @@ def config_to_dict(config: DistillConfig) -> dict[str, Any]:
     return plain(config)
 
 
-def load_config(path: Path) -> DistillConfig:
-    """Read a .toml or .json config; relative data folders are relative to the file."""
+def read_config_file(path: Path) -> dict[str, Any]:
+    """A .toml or .json config as a mapping; relative data folders become relative to the file."""
     try:
         text = path.read_text(encoding="utf-8")
         mapping = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
@@ -264,7 +264,12 @@ def load_config(path: Path) -> DistillConfig:
     data = mapping.get("data")
     if isinstance(data, dict) and isinstance(data.get("dirs"), list):
         data["dirs"] = [str(path.parent / d) for d in data["dirs"]]
-    return config_from_dict(mapping)
+    return mapping
+
+
+def load_config(path: Path) -> DistillConfig:
+    """Read a .toml or .json config; relative data folders are relative to the file."""
+    return config_from_dict(read_config_file(path))
 
 
 def with_overrides(config: DistillConfig, changes: dict[str, Any]) -> DistillConfig:

@@ -18,13 +18,16 @@ cache keeps, for fine-tuning extracted subnets on the same cache.
 from __future__ import annotations
 
 import dataclasses
-import json
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.distill.config import DistillConfig, config_from_dict, config_to_dict
+from engine.distill.config import (
+    DistillConfig,
+    config_from_dict,
+    config_to_dict,
+    read_config_file,
+)
 from engine.errors import UsageError
 from engine.nas.space import DEFAULT_SPACE, SearchSpace
 
@@ -92,12 +95,4 @@ def supernet_config_to_dict(config: SupernetConfig) -> dict[str, Any]:
 
 def load_supernet_config(path: Path) -> SupernetConfig:
     """Read a .toml or .json file; relative data folders are relative to the file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-        mapping = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise UsageError(f"{path}: cannot read the config ({error})") from None
-    data = mapping.get("data")
-    if isinstance(data, dict) and isinstance(data.get("dirs"), list):
-        data["dirs"] = [str(path.parent / d) for d in data["dirs"]]
-    return supernet_config_from_dict(mapping)
+    return supernet_config_from_dict(read_config_file(path))
