@@ -20,6 +20,7 @@ without this code. ``python -m engine.distill.provenance FOLDER...`` prints it.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -74,11 +75,19 @@ class PathMap:
         for root, name in self.datasets.items():
             if full.is_relative_to(root):
                 return _placeholder(DATASETS, Path(name, full.relative_to(root)))
+        # An evaluation set beside the training sets (``--eval datasets/Set14``) lives in
+        # the same $DATASETS folder, not among the run's outputs.
+        for parent in self.dataset_parents():
+            if full.is_relative_to(parent) and full != parent:
+                return _placeholder(DATASETS, full.relative_to(parent))
         if full.is_relative_to(self.repo):
             return full.relative_to(self.repo).as_posix()
         if self.runs is not None and full.is_relative_to(self.runs):
             return _placeholder(RUNS, full.relative_to(self.runs))
         return _placeholder(RUNS, Path(full.name))
+
+    def dataset_parents(self) -> tuple[Path, ...]:
+        return tuple(sorted({root.parent for root in self.datasets}))
 
 
 def provenance(
@@ -100,13 +109,17 @@ def provenance(
         words = command.split()
     found = [w for w in (_path_value(word, cwd) for word in words[1:]) if w]
     found += [str(p) for p in paths if p]
+    mapper = PathMap(repo=repo, cwd=cwd, datasets=datasets, runs=None)
+    parents = mapper.dataset_parents()
     outside = [
         full
         for full in (_absolute(p, cwd) for p in found if not p.startswith("$"))
-        if not full.is_relative_to(repo) and not any(full.is_relative_to(d) for d in datasets)
+        if not full.is_relative_to(repo)
+        and not any(full.is_relative_to(d) and full != d for d in parents)
+        and not any(full.is_relative_to(d) for d in datasets)
     ]
     runs = Path(os.path.commonpath([p.parent for p in outside])) if outside else None
-    mapper = PathMap(repo=repo, cwd=cwd, datasets=datasets, runs=_useful_root(runs))
+    mapper = dataclasses.replace(mapper, runs=_useful_root(runs))
     portable = _join([words[0], *(_rewrite(w, cwd, mapper) for w in words[1:])] if words else [])
     used = {"run from"} | {key for key in (DATASETS, RUNS) if key in portable}
     used |= {DATASETS} if datasets else set()

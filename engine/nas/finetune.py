@@ -15,7 +15,10 @@ is a generator of progress events (engine.distill's TrainStep, Progress, Notice)
    stage with the student discriminator distilled from the teacher D) starting from it. Data
    settings, degradations and seed are the supernet's training recipe (read from the card
    beside the supernet, or from the run folder it lies in), so the teacher cache the
-   supernet filled is reused; only ``data`` folders change. The feature loss maps the
+   supernet filled is shared; only ``data`` folders change, and the teacher's outputs are
+   taken in context (``FINE_TUNE_CONTEXT`` LR pixels around each crop, as the shipped
+   student learnt): the subnet is scored, and used, on whole photos, where the teacher
+   draws differently from a crop alone. The feature loss maps the
    subnet's middle and last blocks onto teacher RRDB blocks 11 and 22 whatever its depth,
    the blocks that cache holds;
 3. scores the best student with the ``mfagan eval`` protocol on each of ``eval_datasets``;
@@ -37,6 +40,7 @@ from typing import Any
 
 from engine.distill import export
 from engine.distill.config import ScheduleConfig, config_from_dict
+from engine.distill.fine_tune import FINE_TUNE_CONTEXT
 from engine.distill.report import write_json
 from engine.distill.trainer import DistillRequest, DistillResult, TrainStep, distill
 from engine.errors import UsageError
@@ -107,11 +111,20 @@ def _recipe(supernet_path: Path) -> dict[str, Any]:
 
 
 def finetune_config(
-    supernet_path: Path, config: MFAConfig, *, steps: int, data: Sequence[Path], init: Path
+    supernet_path: Path,
+    config: MFAConfig,
+    *,
+    steps: int,
+    data: Sequence[Path],
+    init: Path,
+    teacher_context: int = FINE_TUNE_CONTEXT,
 ):
     """The DistillConfig of the fine-tuning run (see the module docstring)."""
     recipe = {k: v for k, v in _recipe(supernet_path).items() if k not in ("supernet", "space")}
-    recipe["data"] = recipe["data"] | {"dirs": [str(d) for d in data]}
+    recipe["data"] = recipe["data"] | {
+        "dirs": [str(d) for d in data],
+        "teacher_context": teacher_context,
+    }
     pairs = feature_pairs_for(config, recipe.get("feature_pairs") or ())
     base = config_from_dict(recipe | {"student": config.encode(), "feature_pairs": []})
     return dataclasses.replace(

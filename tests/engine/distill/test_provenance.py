@@ -136,3 +136,20 @@ def test_the_command_line_prints_each_folder(layout: Path, capsys: pytest.Captur
     assert digest == f"sha256 {dataset_digest(layout / 'sets' / 'T91')[0]}"
     assert main([str(layout / "nowhere")]) == 2
     assert "not a folder" in capsys.readouterr().err
+
+
+def test_an_evaluation_set_beside_the_training_sets_is_a_data_set_too(layout: Path):
+    sets, runs = layout / "sets", layout / "runs"
+    (sets / "Set14").mkdir()
+    command = shlex.join(
+        [
+            "python", "x.py", "--data", str(sets / "T91"), "--eval", str(sets / "Set14"),
+            "--out", str(runs / "ft" / "run"), "--search", str(runs / "ft" / "search.json"),
+        ]
+    )  # fmt: skip
+    record = provenance(command, [sets / "T91"], cwd=layout / "repo", repo=layout / "repo")
+    assert record.command == (
+        'python x.py --data "$DATASETS/T91" --eval "$DATASETS/Set14" '
+        '--out "$RUNS/run" --search "$RUNS/search.json"'
+    )
+    assert [d["name"] for d in record.data] == ["T91"]
