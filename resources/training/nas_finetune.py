@@ -1,7 +1,7 @@
 """Fine-tune one MFA subnet of the shipped supernet (maintainers; the README NAS table).
 
     .venv/bin/python resources/training/nas_finetune.py CONFIG --steps N --out RUN \
-        --data T91 --data BSDS200 [--eval Set14] [--search search.json]
+        --data T91 --data BSDS200 [--eval Set14] [--search search.json] [--resume]
 
 Runs ``engine.nas.finetune.finetune_subnet`` with one thread (the machine is shared) and no
 user-model registration; ``--search`` (the ``mfagan search --json`` output whose pick CONFIG
@@ -31,6 +31,7 @@ def main(argv: list[str]) -> dict:
     p.add_argument("--data", type=Path, action="append", required=True)
     p.add_argument("--eval", type=Path, action="append", default=[])
     p.add_argument("--search", type=Path)
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     search = json.loads(args.search.read_text(encoding="utf-8")) if args.search else {}
@@ -45,6 +46,7 @@ def main(argv: list[str]) -> dict:
         search={k: search[k] for k in ("target", "search", "pick") if k in search},
         eval_datasets=args.eval,
         command=command,
+        resume=args.resume,
     ):
         if isinstance(event, Finished):
             result = event.result
