@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import UsageError
-from engine.models.mfa import DEFAULT_CONFIG, MFAConfig
+from engine.models.mfa_config import DEFAULT_CONFIG, MFAConfig
 
 LR_SCHEDULES = ("constant", "cosine")
 COSINE_FLOOR = 0.01

@@ -27,7 +27,23 @@ format), ``onnx``, ``quantize``, ``tflite``, ``torchscript``, ``calibration`` (p
 ``fidelity`` (PSNR-Y vs float and teacher), ``bundle`` (model card and README), ``cli``.
 """
 
-from engine.export.job import ExportResult, export_bundle
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from engine.export.request import FORMATS, ExportRequest
 
+if TYPE_CHECKING:
+    from engine.export.job import ExportResult, export_bundle
+
 __all__ = ["FORMATS", "ExportRequest", "ExportResult", "export_bundle"]
+
+
+def __getattr__(name: str) -> Any:
+    # The job pulls in torch, onnx and onnxruntime (seconds): only a caller that runs an
+    # export pays for them, not ``mfagan --version`` or another command's parser.
+    if name in ("ExportResult", "export_bundle"):
+        from engine.export import job
+
+        return getattr(job, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -26,9 +26,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import onnx
@@ -43,30 +41,13 @@ from onnxruntime.quantization.shape_inference import quant_pre_process
 
 from engine.errors import ModelError
 from engine.export.onnx import pin_ir_version
+from engine.export.quant_recipe import KeepFloat, QuantRecipe
 
-Method = Literal["minmax", "percentile", "entropy"]
-KeepFloat = Literal["first", "last", "tail"]
 _METHODS = {
     "minmax": CalibrationMethod.MinMax,
     "percentile": CalibrationMethod.Percentile,
     "entropy": CalibrationMethod.Entropy,
 }
-
-
-@dataclass(frozen=True, kw_only=True)
-class QuantRecipe:
-    """How to quantize: calibration ``method`` and which parts stay float (module doc)."""
-
-    method: Method = "minmax"
-    keep_float: tuple[KeepFloat, ...] = ()
-    percentile: float = 99.999
-
-    def label(self) -> str:
-        kept = "+".join(self.keep_float) or "none"
-        return f"{self.method}, float kept: {kept}"
-
-    def as_dict(self) -> dict[str, object]:
-        return {"method": self.method, "keep_float": list(self.keep_float)}
 
 
 class _Batches(CalibrationDataReader):

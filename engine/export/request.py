@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.errors import UsageError
-from engine.export.quantize import QuantRecipe
+from engine.export.quant_recipe import QuantRecipe
 from engine.phones.aihub import RUNTIMES, UNITS, Runtime, Unit
 
 FORMATS = ("onnx", "onnx-int8", "tflite", "tflite-int8", "torchscript", "aihub")

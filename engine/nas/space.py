@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.errors import UsageError
-from engine.models.mfa import (
+from engine.models.mfa_config import (
     BLOCK_CHOICES,
     DOWNSAMPLE_CHOICES,
     INNER_WIDTH_CHOICES,
