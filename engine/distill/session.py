@@ -28,7 +28,7 @@ from engine.models.rrdbnet import RRDBNetConfig
 from engine.paths import cache_dir
 
 if TYPE_CHECKING:
-    from engine.distill.trainer import DistillRequest, DistillResult
+    from engine.distill.request import DistillRequest, DistillResult
 
 SIDE_BY_SIDE_ROWS = 4
 

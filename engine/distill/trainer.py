@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from engine.distill import steps
 from engine.distill.checkpoint import (
@@ -26,45 +24,16 @@ from engine.distill.checkpoint import (
     restore,
     save_checkpoint,
 )
-from engine.distill.config import DistillConfig, config_to_dict
+from engine.distill.config import config_to_dict
 from engine.distill.nets import ema_decay, set_student_lrs, update_ema
 from engine.distill.parallel import Parallel, start, stop
+from engine.distill.request import DistillRequest, DistillResult, TrainStep
 from engine.distill.sampler import collate, step_picks
 from engine.distill.session import Session, prepare
 from engine.errors import UsageError
 from engine.events import Cancelled, CancelToken, Event, Finished, Notice, Progress
 
-
-@dataclass(frozen=True, kw_only=True)
-class DistillRequest:
-    """One run: its config, where its files go, and what to do with the result."""
-
-    config: DistillConfig
-    out_dir: Path
-    resume: bool = False
-    register_as: str | None = None
-    command: str = ""
-
-
-@dataclass(frozen=True, kw_only=True)
-class TrainStep:
-    """Emitted after every step with the global batch's losses (for live plots)."""
-
-    step: int
-    stage: str
-    losses: dict[str, float]
-    seconds: float
-
-
-@dataclass(frozen=True, kw_only=True)
-class DistillResult:
-    out_dir: Path
-    steps: int
-    student: Path
-    best: Path | None
-    best_metrics: dict[str, Any] | None
-    registered: Path | None
-    seconds_per_step: float | None
+__all__ = ["DistillRequest", "DistillResult", "TrainStep", "distill"]
 
 
 def distill(
