@@ -15,7 +15,7 @@ from engine.export.bundle import ExportedFile
 from engine.export.fidelity import measure
 
 if TYPE_CHECKING:
-    from engine.export.formats import ExportContext
+    from engine.export.context import ExportContext
 
 
 def measured_model(context: ExportContext, precision: str) -> dict[str, Any]:

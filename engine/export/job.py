@@ -23,7 +23,7 @@ from engine.errors import ModelError, UsageError
 from engine.events import CancelToken, Event, Finished, Notice, Progress
 from engine.export import bundle, calibration, facts, fidelity, formats, tflite
 from engine.export.bundle import ExportedFile
-from engine.export.formats import ExportContext
+from engine.export.context import ExportContext
 from engine.export.onnx import ClippedOutput
 from engine.export.request import ExportRequest
 from engine.models.descriptor import ModelDescriptor
