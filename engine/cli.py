@@ -185,8 +185,8 @@ def _cmd_upscale(args: argparse.Namespace) -> int:
     from engine.console import ConsoleRenderer, ctrl_c_cancels
     from engine.files import folder_problem, remove_stale_temporaries
     from engine.inference.batch import DEFAULT_NAME_PATTERN, output_name
+    from engine.inference.file_upscale import upscale_file
     from engine.inference.outputs import check_output, output_folder, output_for
-    from engine.inference.upscale import upscale_file
 
     source: Path = args.input
     if not source.is_file():

@@ -35,7 +35,8 @@ from engine.inference.batch_plan import (
     output_name,
 )
 from engine.inference.batch_scan import find_images, scan_folder
-from engine.inference.upscale import TargetSize, Upscaler, WriteOptions, upscale_file
+from engine.inference.file_upscale import upscale_file
+from engine.inference.upscale import TargetSize, Upscaler, WriteOptions
 
 DEFAULT_NAME_PATTERN = "{stem}_{model}_{scale}"
 

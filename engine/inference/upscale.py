@@ -8,7 +8,6 @@ beyond one pass run the model again on its own output.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -18,11 +17,10 @@ import numpy as np
 from PIL import Image
 
 from engine.errors import ModelError, UsageError
-from engine.events import CancelToken, Event, Finished, Notice, Progress, result_of
-from engine.imageio import ImageData, read_image, write_image
+from engine.events import CancelToken, Event, Finished, Progress, result_of
+from engine.imageio import ImageData
 from engine.inference.assembly import FloatCanvas, Sink
 from engine.inference.backends import Backend, make_backend
-from engine.inference.outputs import check_output, make_output_folder
 from engine.inference.tile_clock import TileClock
 from engine.inference.tile_memory import (
     ImageFootprint,
@@ -294,49 +292,3 @@ def check_distinct(source: Path, output: Path) -> None:
         same = output.samefile(source)
     if same:
         raise UsageError(f"{output}: the output path is the input file; choose another")
-
-
-def upscale_file(
-    upscaler: Upscaler,
-    source: Path,
-    output: Path,
-    *,
-    target: TargetSize,
-    write: WriteOptions,
-    cancel: CancelToken,
-    overwrite: bool = False,
-) -> Iterator[Event]:
-    """Read, upscale and atomically write one file; Finished(result=details dict).
-
-    The output is checked before any work (engine.inference.outputs): never the input,
-    never an existing file unless ``overwrite``, in a folder that can be made.
-    """
-    check_output(output, inputs=[source], format=write.format, overwrite=overwrite)
-    # Imported here: render builds on this module's Upscaler.
-    from engine.inference.render import plan_raster, upscale_to_raster
-
-    started = time.perf_counter()
-    image = read_image(source)
-    for note in image.notes:  # e.g. a damaged colour profile left out
-        yield Notice(message=f"{source}: {note}")
-    input_size = [image.width, image.height]
-    layout = plan_raster(upscaler, image, target, output, write)  # fits in memory and on disk?
-    result = yield from result_of(upscale_to_raster(upscaler, image, target, layout, cancel))
-    del image  # the float input is not needed to encode
-    cancel.raise_if_cancelled()
-    make_output_folder(output)
-    write_image(
-        output,
-        result,
-        format=write.format,
-        quality=write.quality,
-        keep_metadata=write.keep_metadata,
-    )
-    details = upscaler.details() | {
-        "input": str(source),
-        "output": str(output),
-        "input_size": input_size,
-        "output_size": [result.width, result.height],
-        "seconds": round(time.perf_counter() - started, 3),
-    }
-    yield Finished(result=details)

@@ -16,8 +16,9 @@ from engine.imageio.formats import FORMATS
 from engine.imageio.raster import layout_for
 from engine.imageio.writer import fit_raster
 from engine.inference import preflight
+from engine.inference.file_upscale import upscale_file
 from engine.inference.render import upscale_to_raster
-from engine.inference.upscale import TargetSize, Upscaler, WriteOptions, upscale_file
+from engine.inference.upscale import TargetSize, Upscaler, WriteOptions
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -8,12 +8,12 @@ from support import file_hash
 from engine.errors import UsageError
 from engine.events import Cancelled, CancelToken, Finished, Notice
 from engine.imageio import ImageData
+from engine.inference.file_upscale import upscale_file
 from engine.inference.upscale import (
     TargetSize,
     Upscaler,
     WriteOptions,
     passes_needed,
-    upscale_file,
     upscale_image,
 )
 
