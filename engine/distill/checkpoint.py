@@ -20,6 +20,7 @@ import io
 import pickle
 import random
 import re
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from engine import files
 from engine.distill.config import config_from_dict, config_to_dict
 from engine.distill.nets import Nets
 from engine.errors import UsageError
+from engine.events import Event, Notice
 from engine.files import atomic_write_bytes
 
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -158,3 +160,20 @@ def load_checkpoint(path: Path, *, config: dict[str, Any]) -> dict:
             f"{', '.join(changed)}); use another --out folder or the same settings"
         )
     return state
+
+
+def open_run(
+    out_dir: Path, *, resume: bool, config: dict[str, Any], main: bool
+) -> Generator[Event, None, dict | None]:
+    """The checkpoint state to resume from (None: a fresh run), checked before any slow
+    set-up so that a mismatch fails fast; a fresh run never overwrites one in ``out_dir``,
+    and a resumed one first clears what a killed run half-wrote (``main``: rank 0 only)."""
+    checkpoint = out_dir / CHECKPOINT_NAME
+    if checkpoint.is_file() and not resume:
+        raise UsageError(
+            f"{out_dir} already holds a run; pass --resume to continue it "
+            "or choose another --out folder"
+        )
+    if resume and main and remove_stale_temporaries(out_dir):
+        yield Notice(message=f"removed the unfinished files of a stopped run in {out_dir}")
+    return load_checkpoint(checkpoint, config=config) if resume and checkpoint.is_file() else None

@@ -19,8 +19,7 @@ from engine.distill import steps
 from engine.distill.checkpoint import (
     CHECKPOINT_NAME,
     capture,
-    load_checkpoint,
-    remove_stale_temporaries,
+    open_run,
     restore,
     save_checkpoint,
 )
@@ -30,7 +29,6 @@ from engine.distill.parallel import Parallel, start, stop
 from engine.distill.request import DistillRequest, DistillResult, TrainStep
 from engine.distill.sampler import collate, step_picks
 from engine.distill.session import Session, prepare
-from engine.errors import UsageError
 from engine.events import Cancelled, CancelToken, Event, Finished, Notice, Progress
 
 __all__ = ["DistillRequest", "DistillResult", "TrainStep", "distill"]
@@ -51,17 +49,12 @@ def _run(
     request: DistillRequest, parallel: Parallel, cancel: CancelToken
 ) -> Iterator[Event | TrainStep]:
     checkpoint = request.out_dir / CHECKPOINT_NAME
-    if checkpoint.is_file() and not request.resume:
-        raise UsageError(
-            f"{request.out_dir} already holds a run; pass --resume to continue it "
-            "or choose another --out folder"
-        )
-    # Read (and check) the checkpoint before the slow teacher cache, so a mismatch fails fast.
-    state = None
-    if request.resume and parallel.main and remove_stale_temporaries(request.out_dir):
-        yield Notice(message=f"removed the unfinished files of a stopped run in {request.out_dir}")
-    if request.resume and checkpoint.is_file():
-        state = load_checkpoint(checkpoint, config=config_to_dict(request.config))
+    state = yield from open_run(
+        request.out_dir,
+        resume=request.resume,
+        config=config_to_dict(request.config),
+        main=parallel.main,
+    )
     session = yield from prepare(request.config, request.out_dir, parallel, cancel)
     first = 0
     if state is not None:

@@ -29,7 +29,7 @@ from engine.distill import export
 from engine.distill.checkpoint import (
     CHECKPOINT_NAME,
     capture,
-    load_checkpoint,
+    open_run,
     restore,
     save_checkpoint,
 )
@@ -116,14 +116,9 @@ def _train(
 ) -> Iterator[Event | TrainStep]:
     checkpoint = request.out_dir / CHECKPOINT_NAME
     config_dict = supernet_config_to_dict(request.config)
-    if checkpoint.is_file() and not request.resume:
-        raise UsageError(
-            f"{request.out_dir} already holds a run; pass --resume to continue it "
-            "or choose another --out folder"
-        )
-    state = None
-    if request.resume and checkpoint.is_file():
-        state = load_checkpoint(checkpoint, config=config_dict)
+    state = yield from open_run(
+        request.out_dir, resume=request.resume, config=config_dict, main=parallel.main
+    )
     run = yield from _prepare(request, parallel, cancel)
     first = 0
     if state is not None:
