@@ -4,7 +4,6 @@ PATH and the fake AI Hub: the whole wizard runs in seconds on the real engine co
 from __future__ import annotations
 
 import os
-import stat
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from engine.distill.teacher_net import rrdbnet_from_state
 from engine.models import registry
 from engine.nas.evolution import EvolutionSettings
 from engine.nas.valset import PatchPlan
+from tests.fake_adb import install_fake_adb
 from tests.fake_qai_hub import FakeHub
 
 TINY_SPACE = """
@@ -25,20 +25,6 @@ widths = [16, 24]
 inner_widths = [8, 16]
 downsamples = ["conv"]
 """
-
-FAKE_ADB = """#!/bin/sh
-if [ "$1" = devices ]; then
-    echo "List of devices attached"
-    printf "R58M123456\\tdevice\\n"
-    exit 0
-fi
-case "$5" in
-    ro.soc.model) echo "SM8250" ;;
-    ro.board.platform) echo "kona" ;;
-    ro.product.model) echo "Pixel Test" ;;
-esac
-"""
-
 
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -91,11 +77,7 @@ def setup(tiny_run: Path, hub: FakeHub, monkeypatch: pytest.MonkeyPatch) -> Wiza
 
 
 @pytest.fixture
-def fake_adb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    adb = bin_dir / "adb"
-    adb.write_text(FAKE_ADB, encoding="utf-8")
-    adb.chmod(adb.stat().st_mode | stat.S_IXUSR)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    return adb
+def fake_adb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Snapdragon 865 phone on a fake adb."""
+    report = install_fake_adb(tmp_path, monkeypatch)
+    report(devices="R58M123456\\tdevice\\n", soc="SM8250", platform="kona", model="Pixel Test")

@@ -3,49 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
-import stat
 from pathlib import Path
 
 import pytest
 
 from engine.cli import main
 from engine.phones.adb import detect_phone
-
-# A shell stand-in for adb: `adb devices` prints $FAKE_DEVICES; getprop prints $FAKE_<PROP>.
-_FAKE_ADB = """#!/bin/sh
-if [ -n "$FAKE_FAIL" ]; then echo "error: protocol fault" >&2; exit 1; fi
-if [ "$1" = devices ]; then
-    echo "List of devices attached"
-    printf "$FAKE_DEVICES"
-    exit 0
-fi
-case "$5" in
-    ro.soc.model) echo "$FAKE_SOC" ;;
-    ro.board.platform) echo "$FAKE_PLATFORM" ;;
-    ro.product.model) echo "$FAKE_MODEL" ;;
-esac
-"""
+from tests.fake_adb import install_fake_adb
 
 
 @pytest.fixture
 def fake_adb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """Put a fake adb first on PATH; returns a setter for what it reports."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    adb = bin_dir / "adb"
-    adb.write_text(_FAKE_ADB, encoding="utf-8")
-    adb.chmod(adb.stat().st_mode | stat.S_IXUSR)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-
-    def report(devices="", soc="", platform="", model="", fail=""):
-        for name, value in (
-            ("FAKE_DEVICES", devices), ("FAKE_SOC", soc), ("FAKE_PLATFORM", platform),
-            ("FAKE_MODEL", model), ("FAKE_FAIL", fail),
-        ):  # fmt: skip
-            monkeypatch.setenv(name, value)
-
-    return report
+    """A fake adb first on PATH; returns a setter for what it reports."""
+    return install_fake_adb(tmp_path, monkeypatch)
 
 
 def test_no_adb_installed(tmp_path, monkeypatch):
