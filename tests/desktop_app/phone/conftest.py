@@ -26,6 +26,7 @@ inner_widths = [8, 16]
 downsamples = ["conv"]
 """
 
+
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Photos, teacher and a 2-step supernet under one session folder (trained once)."""
