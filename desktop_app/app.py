@@ -5,19 +5,16 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, QSize, QTimer
 from PySide6.QtWidgets import QApplication
 
+from desktop_app.qt_app import SCREENSHOT_SIZE, application, wait_for
 from engine.paths import RESOURCES
 
 SAMPLE = RESOURCES / "samples" / "astronaut.png"
-SCREENSHOT_SIZE = QSize(1320, 820)
-SCREENSHOT_TIMEOUT_MS = 15 * 60 * 1000  # the teacher takes minutes on a slow computer
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -27,17 +24,6 @@ class LaunchOptions:
     screenshot: Path | None = None
     page: str = "main"
     step: int = 1  # the phone wizard's step for --page phone
-
-
-def application() -> QApplication:
-    app = QApplication.instance()
-    if isinstance(app, QApplication):
-        return app
-    app = QApplication(sys.argv[:1])
-    app.setApplicationName("MFAGAN Studio")
-    app.setOrganizationName("MFAGAN")
-    app.setStyle("Fusion")
-    return app
 
 
 def run(options: LaunchOptions) -> int:
@@ -55,13 +41,6 @@ def run(options: LaunchOptions) -> int:
     if options.images:
         window.open_paths(list(options.images))
     return app.exec()
-
-
-def _wait(signal: object, timeout_ms: int = SCREENSHOT_TIMEOUT_MS) -> None:
-    loop = QEventLoop()
-    signal.connect(loop.quit)  # type: ignore[attr-defined]
-    QTimer.singleShot(timeout_ms, loop.quit)
-    loop.exec()
 
 
 def screenshot(options: LaunchOptions) -> int:
@@ -83,21 +62,21 @@ def screenshot(options: LaunchOptions) -> int:
         window.show()
         if options.page == "main":
             window.upscale.add_paths([SAMPLE])
-            _wait(window.upscale.work.idle)
+            wait_for(window.upscale.work.idle)
             # 1:1 on the face: at "fit" a 4x result looks like its original.
             view = window.upscale.compare.view
             view.actual_pixels()
             view.center_on(0.43, 0.3)
         elif options.page == "batch":
             _stage_batch(window, scratch)
-            _wait(window.batch.batchEnded)
+            wait_for(window.batch.batchEnded)
         elif options.page == "phone":
             from desktop_app.phone.screenshot import stage
 
-            stage(window.phone, options.step, _wait)
+            stage(window.phone, options.step, wait_for)
         else:
             window.retrain.set_folders([_stage_photos(scratch / "My photos")])
-            _wait(window.retrain.form.photosCounted, 60_000)
+            wait_for(window.retrain.form.photosCounted, 60_000)
         QApplication.processEvents()
         options.screenshot.parent.mkdir(parents=True, exist_ok=True)
         saved = window.grab().save(str(options.screenshot), "PNG")

@@ -49,8 +49,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(path: Path, steps: int, scratch: Path) -> int:
-    from desktop_app.app import SCREENSHOT_SIZE, _wait, application
     from desktop_app.main_window import MainWindow
+    from desktop_app.qt_app import SCREENSHOT_SIZE, application, wait_for
     from desktop_app.settings import SettingsStore
 
     _app = application()
@@ -63,17 +63,17 @@ def _run(path: Path, steps: int, scratch: Path) -> int:
     window.show()
     page = window.retrain
     page.set_folders([photos])
-    _wait(page.form.photosCounted, 5 * MINUTE_MS)
+    wait_for(page.form.photosCounted, 5 * MINUTE_MS)
     page.form.steps.setValue(steps)
     page.form.measure_button.click()
-    _wait(page.measured, 60 * MINUTE_MS)
-    _wait(page.form.nameChanged, 2000)  # let the measuring job end and the form unlock
+    wait_for(page.measured, 60 * MINUTE_MS)
+    wait_for(page.form.nameChanged, 2000)  # let the measuring job end and the form unlock
     if not page.form.start_button.isEnabled():
         print("the form did not allow a start (see the window's hints)", file=sys.stderr)
         return 1
     page.form.start_button.click()
-    _wait(page.runEnded, 120 * MINUTE_MS)
-    _wait(page.form.nameChanged, 3000)  # the run view and validation picture load
+    wait_for(page.runEnded, 120 * MINUTE_MS)
+    wait_for(page.form.nameChanged, 3000)  # the run view and validation picture load
     path.parent.mkdir(parents=True, exist_ok=True)
     saved = window.grab().save(str(path), "PNG")
     window.close()

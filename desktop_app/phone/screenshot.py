@@ -74,10 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["MFAGAN_DATA_DIR"] = str(scratch / "data")
     from PySide6.QtWidgets import QApplication
 
-    from desktop_app.app import SCREENSHOT_SIZE, _wait, application
     from desktop_app.main_window import MainWindow
     from desktop_app.phone.jobs import WizardSetup
     from desktop_app.phone.page import PhonePage
+    from desktop_app.qt_app import SCREENSHOT_SIZE, application, wait_for
     from desktop_app.settings import SettingsStore
 
     application()
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             window.grab().save(str(args.out / f"phone-step-{number}.png"), "PNG")
             print(f"step {number}: {seconds:.1f} s", flush=True)
 
-        stage(window.phone, 6, _wait, capture)
+        stage(window.phone, 6, wait_for, capture)
         window.close()
         return 0
     finally:

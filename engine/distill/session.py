@@ -18,6 +18,7 @@ from engine.distill.data import Crop, CropPool, plan_crops, scan_images
 from engine.distill.nets import Nets, build_nets, feature_pairs
 from engine.distill.parallel import Parallel
 from engine.distill.provenance import provenance
+from engine.distill.request import DistillResult
 from engine.distill.teacher_cache import Sample, TeacherCache
 from engine.distill.teacher_net import load_teacher, weights_digest
 from engine.distill.validation import bicubic_scores, student_scores, val_images
@@ -28,7 +29,7 @@ from engine.models.rrdbnet import RRDBNetConfig
 from engine.paths import cache_dir
 
 if TYPE_CHECKING:
-    from engine.distill.request import DistillRequest, DistillResult
+    from engine.distill.request import DistillRequest
 
 SIDE_BY_SIDE_ROWS = 4
 
@@ -99,8 +100,6 @@ class Session:
         }
 
     def finish(self, request: DistillRequest, timings: list[float]) -> DistillResult:
-        from engine.distill.trainer import DistillResult
-
         per_step = sum(timings) / len(timings) if timings else None
         final = self.out_dir / "student.safetensors"
         best = self.out_dir / "student_best.safetensors"

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from desktop_app.__main__ import main
-from desktop_app.app import SCREENSHOT_SIZE
+from desktop_app.qt_app import SCREENSHOT_SIZE
 from desktop_app.settings import default_settings_path
 
 
