@@ -115,8 +115,7 @@ def provenance(
         full
         for full in (_absolute(p, cwd) for p in found if not p.startswith("$"))
         if not full.is_relative_to(repo)
-        and not any(full.is_relative_to(d) and full != d for d in parents)
-        and not any(full.is_relative_to(d) for d in datasets)
+        and not any(full.is_relative_to(d) and full != d for d in parents)  # data sets too
     ]
     runs = Path(os.path.commonpath([p.parent for p in outside])) if outside else None
     mapper = dataclasses.replace(mapper, runs=_useful_root(runs))

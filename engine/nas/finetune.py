@@ -14,8 +14,8 @@ is a generator of progress events (engine.distill's TrainStep, Progress, Notice)
 2. runs the full distillation of engine.distill (teacher D pre-training, warm-up, then the GAN
    stage with the student discriminator distilled from the teacher D) starting from it. Data
    settings, degradations and seed are the supernet's training recipe (read from the card
-   beside the supernet, or from the run folder it lies in), so the teacher cache the
-   supernet filled is shared; only ``data`` folders change, and the teacher's outputs are
+   beside the supernet, or from the run folder it lies in), so the crops are the ones the
+   supernet learnt from; only ``data`` folders change, and the teacher's outputs are
    taken in context (``FINE_TUNE_CONTEXT`` LR pixels around each crop, as the shipped
    student learnt): the subnet is scored, and used, on whole photos, where the teacher
    draws differently from a crop alone. The feature loss maps the
@@ -117,13 +117,12 @@ def finetune_config(
     steps: int,
     data: Sequence[Path],
     init: Path,
-    teacher_context: int = FINE_TUNE_CONTEXT,
 ):
     """The DistillConfig of the fine-tuning run (see the module docstring)."""
     recipe = {k: v for k, v in _recipe(supernet_path).items() if k not in ("supernet", "space")}
     recipe["data"] = recipe["data"] | {
         "dirs": [str(d) for d in data],
-        "teacher_context": teacher_context,
+        "teacher_context": FINE_TUNE_CONTEXT,
     }
     pairs = feature_pairs_for(config, recipe.get("feature_pairs") or ())
     base = config_from_dict(recipe | {"student": config.encode(), "feature_pairs": []})

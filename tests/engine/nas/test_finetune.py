@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine.cli import main
+from engine.distill.fine_tune import FINE_TUNE_CONTEXT
 from engine.distill.trainer import TrainStep
 from engine.errors import UsageError
 from engine.events import Finished
@@ -53,6 +54,8 @@ def test_finetune_registers_a_model_with_lineage(
     assert len(card["nas"]["supernet_sha256"]) == 64
     assert card["init"]["training"]["supernet"] == "supernet.safetensors"
     assert card["evaluation"]["Set2"]["student"]["psnr_teacher"] > 0
+    # Whole-photo targets: the teacher ran on each crop in context, not on the crop alone.
+    assert card["training"]["distill_config"]["data"]["teacher_context"] == FINE_TUNE_CONTEXT
     assert get_model("nas-pick").config == subnet
 
 
