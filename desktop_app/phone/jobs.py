@@ -9,9 +9,6 @@ its own folder so a cancelled run resumes.
 
 from __future__ import annotations
 
-import contextlib
-import gc
-import io
 import json
 import shutil
 import time
@@ -60,43 +57,6 @@ class WizardSetup:
         from engine.phones.aihub import connect
 
         return connect()
-
-
-# Modules the search and the fine-tuning import on first use (torch's compiler stack, sympy,
-# matplotlib). Importing runs a lot of Python with the GIL held, and on a busy computer that
-# starved the UI thread for up to a second in the middle of a job; importing them once when
-# the Phone tab opens keeps the jobs themselves smooth.
-WARM_MODULES = (
-    "torch._dynamo", "sympy", "matplotlib.pyplot", "torch.distributed", "engine.nas.finetune",
-    "engine.nas.report", "engine.nas.pick", "engine.distill.trainer", "engine.distill.parallel",
-)  # fmt: skip
-
-
-def warm_job(cancel: CancelToken) -> Iterator[Any]:
-    import importlib
-
-    import matplotlib
-
-    matplotlib.use("Agg")  # pictures to files only; never a window from a worker thread
-    for name in WARM_MODULES:
-        cancel.raise_if_cancelled()
-        # A build that leaves a module out only loses the head start, not the tab.
-        with contextlib.suppress(ImportError):
-            importlib.import_module(name)
-    # matplotlib builds its font list and text parsers on the first picture it draws (the
-    # search's Pareto picture, the fine-tuning's validation strip): draw one now.
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(1, 1))
-    figure.add_subplot().set_title("warm-up $x^2$")
-    figure.savefig(io.BytesIO(), format="png")
-    del figure
-    # Python's full garbage collection walks every object (torch, matplotlib and sympy make
-    # millions) with the GIL held: 0.7 s during which the UI thread cannot run. Objects that
-    # exist now live as long as the app; freezing them keeps them out of every collection.
-    gc.collect()
-    gc.freeze()
-    yield Finished(result=None)
 
 
 # ---- step 1: phones -----------------------------------------------------------------------
@@ -250,14 +210,17 @@ def point_job(
     config: str, device: str, unit: str, precision: str | None, tile: int,
     fidelity: float | None, cancel: CancelToken,
 ) -> Iterator[Any]:  # fmt: skip
-    """Predicted latency (with its band), MACs and parameters of one subnet config."""
-    from engine.models.mfa import MFAGenerator
-    from engine.models.profiling import profile_model
+    """Predicted latency (with its band), MACs and parameters of one subnet config.
+
+    All from the config (``mfa_ops``), no network built or traced: this runs as the search
+    ends, often beside the fine-tuning's start, and tracing would compete for the GIL.
+    """
     from engine.phones.config_latency import predict_config_ms
+    from engine.phones.mfa_ops import mfa_ops
 
     cfg = MFAConfig.decode(config)
     estimate = predict_config_ms(device, cfg, unit=unit, precision=precision, size=tile)
-    cost = profile_model(MFAGenerator(cfg, seed=0).eval(), height=tile, width=tile)
+    cost = mfa_ops(cfg, tile, tile)
     yield Finished(
         result=PointDetails(
             config=config, ms=estimate.ms, low_ms=estimate.low_ms, high_ms=estimate.high_ms,

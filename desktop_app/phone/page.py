@@ -26,6 +26,7 @@ from desktop_app.phone.jobs import WizardSetup
 from desktop_app.phone.settings_box import PhoneSettings
 from desktop_app.phone.step_export import ExportStep
 from desktop_app.phone.step_search import SearchStep
+from desktop_app.phone.warm import warm_job
 from desktop_app.phone.wizard import PhoneWizard
 from desktop_app.workers import JobRunner
 
@@ -140,7 +141,7 @@ class PhonePage(QWidget):
         super().showEvent(event)
         if not self._warming:
             self._warming = True
-            self.ctx.runner.start(jobs.warm_job, name="phone warm-up", on_ended=self._warmed)
+            self.ctx.runner.start(warm_job, name="phone warm-up", on_ended=self._warmed)
 
     def _warmed(self) -> None:
         self.warmed.emit()

@@ -31,6 +31,11 @@ class OpList:
     def macs(self) -> int:
         return sum(op.macs for op in self.ops)
 
+    @property
+    def params(self) -> int:
+        """Weights and biases, counted from the float32 weight bytes the ops read."""
+        return sum(op.weight_bytes for op in self.ops) // _FP32
+
 
 class _Builder:
     """Appends ops as the profiler sees them; shapes are (channels, height, width)."""

@@ -97,3 +97,13 @@ def window(make_window, store: SettingsStore) -> MainWindow:
 @pytest.fixture
 def photo(tmp_path: Path) -> Path:
     return save_photo(tmp_path / "photos" / "astronaut.png")
+
+
+@pytest.fixture(autouse=True)
+def jobs_end_with_their_test() -> Iterator[None]:
+    """A job a test started (the Phone tab's warm-up, say) ends before the next test: never
+    beside another test's timing, nor after its widgets are gone at interpreter exit."""
+    yield
+    from PySide6.QtCore import QThreadPool
+
+    QThreadPool.globalInstance().waitForDone(120_000)

@@ -58,6 +58,7 @@ def test_analytic_ops_equal_the_traced_ones(cfg, size):
     analytic = mfa_ops(cfg, *size)
     assert analytic.ops == traced.ops
     assert analytic.macs == traced.macs
+    assert analytic.params == sum(p.numel() for p in MFAGenerator(cfg).parameters())
 
 
 @pytest.mark.parametrize(
