@@ -172,7 +172,16 @@ def time_configs(
     """Fastest ms of each config over ``rounds`` rounds that each time every config once:
     a burst of load from other processes then slows one run of every config, not all runs
     of one, and the minimum keeps the least disturbed run."""
-    best = [float("inf")] * len(configs)
+    runs = yield from time_config_runs(configs, size, threads, rounds=rounds, cancel=cancel)
+    return [min(ms) for ms in runs]
+
+
+def time_config_runs(
+    configs: Sequence[MFAConfig], size: int, threads: int, *, rounds: int = ROUNDS,
+    cancel: CancelToken | None = None,
+) -> Generator[Event, None, list[list[float]]]:  # fmt: skip
+    """Every run's ms of each config, in ``rounds`` interleaved rounds (see time_configs)."""
+    runs: list[list[float]] = [[] for _ in configs]
     total = len(configs) * (rounds + 1)
     with tempfile.TemporaryDirectory() as folder:
         paths = [Path(folder) / f"{c.encode()}.onnx" for c in configs]
@@ -185,9 +194,9 @@ def time_configs(
                     cancel.raise_if_cancelled()
                 done = len(paths) * (r + 1) + i
                 yield Progress(stage="timing subnets on this computer", done=done, total=total)
-                best[i] = min(best[i], time_once(path, size, threads))
+                runs[i].append(time_once(path, size, threads))
     yield Progress(stage="timing subnets on this computer", done=total, total=total)
-    return best
+    return runs
 
 
 def _cache_path(size: int, threads: int, configs: Sequence[MFAConfig]) -> Path:

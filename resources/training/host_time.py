@@ -3,9 +3,9 @@
     .venv/bin/python resources/training/host_time.py CONFIG [CONFIG ...] [--rounds 7]
 
 Each config's ONNX export (random weights: the time does not depend on them) runs a 512x512
-photo through onnxruntime's CPU provider with 2 threads; the rounds interleave the configs,
-so a burst of load from elsewhere slows one run of each rather than all runs of one. Prints
-each config's fastest and median ms as JSON.
+photo through onnxruntime's CPU provider with 2 threads; the rounds interleave the configs
+(``engine.nas.host_latency.time_config_runs``), so a burst of load from elsewhere slows one
+run of each rather than all runs of one. Prints each config's fastest and median ms as JSON.
 """
 
 from __future__ import annotations
@@ -14,11 +14,9 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
-from pathlib import Path
 
 from engine.models.mfa import MFAConfig
-from engine.nas.host_latency import HOST_SIZE, export_config, time_once
+from engine.nas.host_latency import HOST_SIZE, time_config_runs
 
 
 def main(argv: list[str]) -> dict[str, dict[str, float]]:
@@ -28,17 +26,16 @@ def main(argv: list[str]) -> dict[str, dict[str, float]]:
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args(argv)
     configs = [MFAConfig.decode(text) for text in args.configs]
-    runs: dict[str, list[float]] = {c.encode(): [] for c in configs}
-    with tempfile.TemporaryDirectory() as folder:
-        paths = {c.encode(): Path(folder) / f"{c.encode()}.onnx" for c in configs}
-        for config in configs:
-            export_config(config, paths[config.encode()])
-        for _ in range(args.rounds):
-            for name, path in paths.items():
-                runs[name].append(time_once(path, HOST_SIZE, args.threads))
+    job = time_config_runs(configs, HOST_SIZE, args.threads, rounds=args.rounds)
+    while True:  # progress events are not shown; the generator's return value is the runs
+        try:
+            next(job)
+        except StopIteration as done:
+            runs = done.value
+            break
     return {
-        name: {"min_ms": round(min(ms), 1), "median_ms": round(statistics.median(ms), 1)}
-        for name, ms in runs.items()
+        c.encode(): {"min_ms": round(min(ms), 1), "median_ms": round(statistics.median(ms), 1)}
+        for c, ms in zip(configs, runs, strict=True)
     }
 
 
