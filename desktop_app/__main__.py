@@ -53,8 +53,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     return run(
         LaunchOptions(
-            images=tuple(args.images), model=args.model, screenshot=args.screenshot,
-            page=args.page, step=args.step,
+            images=tuple(args.images),
+            model=args.model,
+            screenshot=args.screenshot,
+            page=args.page,
+            step=args.step,
         )
     )
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 import engine
-from desktop_app.saving import pasted_dir
+from desktop_app.upscale.saving import pasted_dir
 from engine.models.descriptor import ModelDescriptor
 from engine.models.registry import list_models, user_models_dir
 from engine.paths import cache_dir, data_dir

@@ -22,8 +22,8 @@ from typing import Any
 
 from PySide6.QtGui import QImage
 
-from desktop_app.images import from_qimage, raster_to_qimage, thumbnail, to_qimage
 from desktop_app.staging import SUFFIX, load_staged, stage
+from desktop_app.widgets.images import from_qimage, raster_to_qimage, thumbnail, to_qimage
 from engine.errors import ImageError, ModelError
 from engine.events import CancelToken, Event, Finished, Progress, result_of
 from engine.imageio import read_image, write_image

@@ -16,13 +16,13 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget,
 
 from desktop_app import jobs
 from desktop_app.about import show_about
-from desktop_app.batch_page import BatchPage
+from desktop_app.batch.page import BatchPage
 from desktop_app.jobs import UpscalerPool
 from desktop_app.phone.page import TAB_TIP, TAB_TITLE, PhonePage
-from desktop_app.retrain_page import RetrainPage
+from desktop_app.retrain.page import RetrainPage
 from desktop_app.settings import SettingsStore, WindowSettings
-from desktop_app.upscale_options import UpscaleOptions, entry_for
-from desktop_app.upscale_page import UpscalePage
+from desktop_app.upscale.page import UpscalePage
+from desktop_app.widgets.upscale_options import UpscaleOptions, entry_for
 from desktop_app.workers import JobRunner
 from engine.models.descriptor import ModelDescriptor
 from engine.models.user_models import SUPPORTED_SUFFIXES as MODEL_SUFFIXES

@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, Signal
 
 from desktop_app.phone.jobs import WizardSetup
 from desktop_app.phone.state import WizardState, load_state, save_state, wizard_dir
-from desktop_app.progress_strip import ProgressStrip
+from desktop_app.widgets.progress_strip import ProgressStrip
 from desktop_app.workers import Job, JobRunner
 
 

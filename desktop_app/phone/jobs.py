@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtGui import QImage
 
-from desktop_app.images import to_qimage
+from desktop_app.widgets.images import to_qimage
 from engine.errors import UsageError
 from engine.events import CancelToken, Finished, Notice, result_of
 from engine.export import ExportRequest, export_bundle

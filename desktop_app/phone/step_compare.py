@@ -15,9 +15,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.compare_panel import ComparePanel
 from desktop_app.phone import jobs
 from desktop_app.phone.context import JobPanel, WizardContext
+from desktop_app.widgets.compare_panel import ComparePanel
 from engine.events import Notice
 
 SAMPLE = jobs.SAMPLES / "astronaut.png"

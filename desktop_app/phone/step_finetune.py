@@ -23,11 +23,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app import retrain_jobs as rj
-from desktop_app.eta import format_duration
 from desktop_app.phone import jobs
 from desktop_app.phone.context import JobPanel, WizardContext
-from desktop_app.training_view import TrainingView
+from desktop_app.widgets.eta import format_duration
+from desktop_app.widgets.run_view import RunView, run_view_job
+from desktop_app.widgets.training_view import TrainingView
 from engine.distill.trainer import TrainStep
 from engine.events import Notice, Progress
 
@@ -219,10 +219,10 @@ class FinetuneStep(QWidget):
 
     def _refresh_validation(self) -> None:
         folder = self.run_folder
-        self.ctx.runner.start(lambda cancel: rj.run_view_job(folder, False, cancel),
+        self.ctx.runner.start(lambda cancel: run_view_job(folder, False, cancel),
                               name="validation", on_finished=self._show_view)  # fmt: skip
 
-    def _show_view(self, view: rj.RunView) -> None:
+    def _show_view(self, view: RunView) -> None:
         if view.rows:
             self.training.show_rows(view.rows)
         self.training.show_validation(view.picture, view.validation)
@@ -237,7 +237,7 @@ class FinetuneStep(QWidget):
 
     def _ended(self, outcome: str) -> None:
         folder = self.run_folder
-        self.ctx.runner.start(lambda cancel: rj.run_view_job(folder, True, cancel),
+        self.ctx.runner.start(lambda cancel: run_view_job(folder, True, cancel),
                               name="run view", on_finished=self._show_view)  # fmt: skip
         if outcome == "cancelled" and jobs.has_checkpoint(folder):
             self.panel.end("Stopped. Resume continues from the last checkpoint.")

@@ -15,10 +15,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.eta import format_duration
 from desktop_app.phone import jobs
 from desktop_app.phone.context import JobPanel, WizardContext
 from desktop_app.phone.pareto_plot import ParetoPlot
+from desktop_app.widgets.eta import format_duration
 from engine.errors import MfaganError
 from engine.events import Notice, Progress
 from engine.nas.evolution import CandidateScored

@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 from desktop_app import jobs
-from desktop_app.images import STRIP_ROWS, raster_to_qimage
 from desktop_app.staging import load_staged, stage
+from desktop_app.widgets.images import STRIP_ROWS, raster_to_qimage
 from engine.errors import ImageError
 from engine.events import CancelToken, Finished, Progress
 from engine.imageio import read_image

@@ -1,0 +1,337 @@
+"""The left column of the Retrain page: photos, budget with its estimate, the model's name.
+
+It remembers itself (RetrainSettings), counts the photos in a worker, turns a time budget
+into steps with this computer's measurement, and knows whether a run can start or resume;
+the page starts the jobs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QFileDialog,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.retrain import jobs as rj
+from desktop_app.retrain.plan import (
+    Measurement,
+    base_config,
+    configure,
+    explain_estimate,
+    shipped_student_available,
+    steps_for_minutes,
+)
+from desktop_app.settings import RetrainSettings, SettingsStore
+from desktop_app.widgets.run_view import RunView
+from desktop_app.workers import JobRunner
+from engine.distill.config import DataConfig, DistillConfig
+from engine.distill.export import check_model_name
+from engine.errors import MfaganError
+from engine.events import Progress
+from engine.models.registry import user_models_dir
+
+ERROR = "<span style='color:#c0392b'>{}</span>"
+
+
+def hint(text: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.RichText)
+    return label
+
+
+class RetrainForm(QWidget):
+    nameChanged = Signal()  # after typing pauses: the page looks for a run of that name
+    photosCounted = Signal(int)
+    status = Signal(str)
+
+    def __init__(
+        self, store: SettingsStore, runner: JobRunner, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.store, self.runner = store, runner
+        self.settings = saved = store.load(RetrainSettings)
+        self.running = False
+        self.run_view: RunView | None = None
+        self.photos = 0
+        self.folders = QListWidget()
+        self.folders.addItems(list(saved.folders))
+        self.folders.setMaximumHeight(110)
+        self.add_folder, self.remove_folder = QPushButton("Add folder…"), QPushButton("Remove")
+        self.photo_count = QLabel("")
+        self.by_steps, self.by_time = QRadioButton("Steps"), QRadioButton("Time")
+        self.steps = QSpinBox(minimum=1, maximum=1_000_000, value=saved.steps)
+        self.minutes = QSpinBox(minimum=1, maximum=7 * 24 * 60, value=saved.minutes, suffix=" min")
+        (self.by_time if saved.budget_mode == "minutes" else self.by_steps).setChecked(True)
+        self.estimate = hint()
+        self.measure_button = QPushButton("Measure this computer")
+        self.name = QLineEdit(saved.name)
+        self.name_hint, self.start_from = hint(), hint()
+        self.config_file = QLineEdit(saved.config_file)
+        self.config_file.setPlaceholderText("optional distillation config (TOML/JSON)")
+        self.browse_config = QPushButton("Browse…")
+        self.start_button, self.resume_button = QPushButton("Start training"), QPushButton()
+        self._name_timer = QTimer(self, singleShot=True, interval=300)
+        self._build()
+        self._connect()
+        self.refresh_photos()
+
+    def _build(self) -> None:
+        photos = QGroupBox("1 · Your photos")
+        photos_layout = QVBoxLayout(photos)
+        photos_layout.addWidget(self.folders)
+        row = QHBoxLayout()
+        for widget in (self.add_folder, self.remove_folder):
+            row.addWidget(widget)
+        row.addWidget(self.photo_count, 1)
+        photos_layout.addLayout(row)
+        # Grids and boxes, not QFormLayout: its spanning rows cut wrapped text to one line.
+        budget = QGroupBox("2 · How long")
+        modes, grid = QButtonGroup(self), QGridLayout()
+        for line, (button, spin) in enumerate(
+            ((self.by_steps, self.steps), (self.by_time, self.minutes))
+        ):
+            modes.addButton(button)
+            grid.addWidget(button, line, 0)
+            grid.addWidget(spin, line, 1)
+        budget_layout = QVBoxLayout(budget)
+        budget_layout.addLayout(grid)
+        budget_layout.addWidget(self.estimate)
+        budget_layout.addWidget(self.measure_button)
+        model = QGroupBox("3 · The new model")
+        fields = QGridLayout()
+        fields.addWidget(QLabel("Name"), 0, 0)
+        fields.addWidget(self.name, 0, 1, 1, 2)
+        fields.addWidget(QLabel("Config"), 1, 0)
+        fields.addWidget(self.config_file, 1, 1)
+        fields.addWidget(self.browse_config, 1, 2)
+        model_layout = QVBoxLayout(model)
+        model_layout.addLayout(fields)
+        model_layout.addWidget(self.name_hint)
+        model_layout.addWidget(self.start_from)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.start_button)
+        buttons.addWidget(self.resume_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        for box in (photos, budget, model):
+            layout.addWidget(box)
+        layout.addLayout(buttons)
+        layout.addStretch(1)
+        self.setMinimumWidth(380)
+
+    def _connect(self) -> None:
+        self.add_folder.clicked.connect(self._pick_folder)
+        self.remove_folder.clicked.connect(self._remove_folder)
+        for spin in (self.steps, self.minutes):
+            spin.valueChanged.connect(self.remember)
+        self.by_steps.toggled.connect(self.remember)
+        self.config_file.editingFinished.connect(self.remember)
+        self.browse_config.clicked.connect(self._pick_config)
+        self.name.textEdited.connect(self._name_timer.start)
+        self._name_timer.timeout.connect(self.name_edited)
+
+    # ---- editing -----------------------------------------------------------------------
+
+    def folder_paths(self) -> list[Path]:
+        return [Path(self.folders.item(i).text()) for i in range(self.folders.count())]
+
+    def set_folders(self, folders: list[Path]) -> None:
+        self.folders.clear()
+        self.folders.addItems([str(f) for f in folders])
+        self.refresh_photos()
+
+    def _pick_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "A folder of your photos")
+        if folder and folder not in [str(p) for p in self.folder_paths()]:
+            self.folders.addItem(folder)
+            self.refresh_photos()
+
+    def _remove_folder(self) -> None:
+        for item in self.folders.selectedItems():
+            self.folders.takeItem(self.folders.row(item))
+        self.refresh_photos()
+
+    def _pick_config(self) -> None:
+        chosen, _ = QFileDialog.getOpenFileName(
+            self, "Distillation config", "", "Config (*.toml *.json)"
+        )
+        if chosen:
+            self.config_file.setText(chosen)
+            self.remember()
+
+    def name_edited(self) -> None:
+        self.remember()
+        self.nameChanged.emit()
+
+    def remember(self) -> None:
+        self.settings = dataclasses.replace(
+            self.settings,
+            folders=tuple(str(p) for p in self.folder_paths()),
+            name=self.name.text().strip(),
+            budget_mode="minutes" if self.by_time.isChecked() else "steps",
+            steps=self.steps.value(),
+            minutes=self.minutes.value(),
+            config_file=self.config_file.text().strip(),
+        )
+        self.store.save(self.settings)
+        self.refresh()
+
+    def refresh_photos(self) -> None:
+        self.remember()
+        self.photo_count.setText("counting…")
+        self.photo_count.setToolTip("")
+        folders = self.folder_paths()
+        try:
+            min_side = base_config(self._config_file()).data.hr_crop
+        except MfaganError:
+            min_side = DataConfig().hr_crop
+        self.runner.start(
+            lambda cancel: rj.count_job(folders, min_side, cancel),
+            name="count",
+            on_event=self._counting,
+            on_finished=self._photos_counted,
+            on_failed=self.status.emit,
+        )
+
+    def _counting(self, event: object) -> None:
+        if isinstance(event, Progress) and event.total:
+            self.photo_count.setText(f"checking photos… {event.done} of {event.total}")
+
+    def _photos_counted(self, counted: rj.PhotoCount) -> None:
+        if counted.folders != tuple(str(p) for p in self.folder_paths()):
+            return  # an older count, for folders since changed
+        count = self.photos = counted.good
+        text = f"{count} photo{'s' if count != 1 else ''}"
+        skipped = counted.files - count
+        if skipped:
+            # Damaged files (and tiny or duplicate photos) are not trained on: not counted.
+            text += f", {skipped} skipped"
+        if count < 2:
+            text += " (at least 2 needed)"
+        self.photo_count.setText(text)
+        self.photo_count.setToolTip(
+            "Not trained on:\n" + "\n".join(counted.skipped) if counted.skipped else ""
+        )
+        self.refresh()
+        self.photosCounted.emit(count)
+
+    # ---- what the form describes -------------------------------------------------------
+
+    def run_folder(self) -> Path:
+        return rj.run_dir(self.settings.name or "unnamed")
+
+    def _config_file(self) -> Path | None:
+        return Path(self.settings.config_file) if self.settings.config_file else None
+
+    def config(self, steps: int | None = None) -> DistillConfig:
+        """The run the form describes (UsageError for a bad config file)."""
+        base = base_config(self._config_file())
+        return configure(base, self.folder_paths(), steps or self.steps.value(), self.photos)
+
+    def measurement(self) -> Measurement | None:
+        return Measurement.from_settings(self.settings.measured)
+
+    def set_measurement(self, measured: Measurement) -> None:
+        self.settings = dataclasses.replace(self.settings, measured=measured.as_settings())
+        self.store.save(self.settings)
+        self.refresh()
+
+    def planned_steps(self) -> int | None:
+        """Steps of the run: the spin box, or what the time budget allows (once measured)."""
+        if self.by_steps.isChecked():
+            return self.steps.value()
+        measured = self.measurement()
+        if measured is None:
+            return None
+        base, folders = base_config(self._config_file()), self.folder_paths()
+        return steps_for_minutes(
+            lambda steps: configure(base, folders, steps, self.photos),
+            self.photos,
+            self.minutes.value(),
+            measured,
+        )
+
+    def _estimate_text(self) -> str:
+        measured, steps = self.measurement(), self.planned_steps()
+        config = self.config(steps)
+        if measured is None or not measured.fits(config):
+            return (
+                "Not measured on this computer yet: <b>Measure</b> times the teacher and a "
+                "few real training steps (under a minute when the computer is not busy) to "
+                "estimate the duration."
+            )
+        return explain_estimate(config, self.photos, measured)
+
+    def name_error(self) -> str:
+        """Why no run may be started or resumed under this name ("" if one may)."""
+        name = self.settings.name
+        try:
+            check_model_name(name)
+        except MfaganError as error:
+            return ERROR.format(error)
+        return ""
+
+    # ---- state -------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Estimate, hints and which buttons may be used now."""
+        self.steps.setEnabled(self.by_steps.isChecked())
+        self.minutes.setEnabled(self.by_time.isChecked())
+        self.start_from.setText(
+            "Starts from the shipped MFAGAN student and fine-tunes it on your photos."
+            if shipped_student_available() or self.settings.config_file
+            else "No trained student ships yet, so this trains a new one from scratch: it needs "
+            "many steps (the full recipe is 40,000) to beat bicubic clearly."
+        )
+        try:
+            self.estimate.setText(self._estimate_text())
+            planned = self.planned_steps()
+        except MfaganError as error:
+            self.estimate.setText(ERROR.format(error))
+            planned = None
+        view, name, running = self.run_view, self.settings.name, self.running
+        exists = view is not None and view.checkpoint_step is not None
+        name_error = self.name_error()
+        # A new run must not silently replace a model of the user's; resuming that model's own
+        # run (e.g. with more steps) replaces it on purpose.
+        taken = (user_models_dir() / f"{name}.safetensors").is_file()
+        if name_error:
+            hint = name_error
+        elif exists:
+            hint = f"A run named “{name}” exists: resume it (more steps), or choose another name."
+        elif taken:
+            hint = f"You have a model named “{name}” already: choose a new name for a new run."
+        else:
+            hint = f"Appears in the model list as “{name}”."
+        self.name_hint.setText(hint)
+        ready = self.photos >= 2 and planned is not None and not name_error
+        self.start_button.setEnabled(not running and ready and not exists and not taken)
+        self.resume_button.setEnabled(not running and exists and not name_error)
+        self.resume_button.setText(
+            f"Resume (step {view.checkpoint_step} of "
+            f"{max(view.total_steps or 0, self.steps.value())})"
+            if exists and view
+            else "Resume"
+        )
+        self.measure_button.setEnabled(not running and self.photos >= 2)
+        for widget in (self.add_folder, self.remove_folder, self.name, self.config_file):
+            widget.setEnabled(not running)
+        # Wrapped labels changed height: Qt does not redo the layout's height-for-width by
+        # itself when a label's text changes, and the boxes would keep their old height.
+        self.layout().invalidate()

@@ -1,0 +1,251 @@
+"""Retrain on my photos: the form, then the run with its live losses and validation pictures.
+
+The run is the engine's distillation job (engine.distill) in a worker. It lives in its own
+folder (``<data dir>/distill/<name>``) so it can be stopped and resumed, and its history is
+read back from there; when it ends the student is registered under the name, which puts it
+in every model list of the window.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.retrain import jobs as rj
+from desktop_app.retrain.form import RetrainForm, hint
+from desktop_app.retrain.plan import Measurement
+from desktop_app.settings import SettingsStore
+from desktop_app.widgets.progress_strip import ProgressStrip
+from desktop_app.widgets.run_view import RunView, run_view_job
+from desktop_app.widgets.training_view import TrainingView
+from desktop_app.workers import Job, JobRunner
+from engine.distill.trainer import DistillRequest, DistillResult, TrainStep
+from engine.errors import MfaganError
+from engine.events import Notice, Progress
+
+STAGE_TEXT = {
+    "scan": "Reading your photos",
+    "teacher cache": "Teacher pass over your photos",
+    "teacher cache (val)": "Teacher pass (validation photos)",
+    "measure": "Measuring",
+}
+
+
+class RetrainPage(QWidget):
+    status = Signal(str)
+    modelRegistered = Signal(str)  # the name of the new model
+    tryModel = Signal(str)
+    runEnded = Signal(str)  # "finished", "failed" or "cancelled"
+    measured = Signal()
+
+    def __init__(
+        self, store: SettingsStore, runner: JobRunner, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.form = RetrainForm(store, runner)
+        self.progress = ProgressStrip()
+        # Losses and validation pictures: the widget the phone wizard's fine-tuning shares.
+        self.training = TrainingView()
+        self.plot, self.picture = self.training.plot, self.training.picture
+        self.validation, self.result = self.training.validation, hint()
+        self.try_button = QPushButton("Try it on an image")
+        self.try_button.setVisible(False)
+        self.job: Job | None = None
+        self.last_result: DistillResult | None = None
+        self._timings: dict[str, list[float]] = {}
+        self._build()
+        self._connect()
+        self._refresh_run()
+
+    def _build(self) -> None:
+        done_row = QHBoxLayout()
+        done_row.addWidget(self.result, 1)
+        done_row.addWidget(self.try_button)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.training, 1)
+        right_layout.addLayout(done_row)
+        splitter = QSplitter()
+        splitter.addWidget(self.form)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([420, 900])
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.progress)
+
+    def _connect(self) -> None:
+        form = self.form
+        form.status.connect(self.status)
+        form.nameChanged.connect(self._refresh_run)
+        form.measure_button.clicked.connect(self.measure)
+        form.start_button.clicked.connect(self.start)
+        form.resume_button.clicked.connect(self.resume)
+        self.progress.cancelRequested.connect(self.cancel)
+        self.try_button.clicked.connect(self._try)
+
+    def set_folders(self, folders: list) -> None:
+        self.form.set_folders(folders)
+
+    # ---- the run folder ----------------------------------------------------------------
+
+    def _refresh_run(self) -> None:
+        folder = self.form.run_folder()
+        self.runner.start(
+            lambda cancel: run_view_job(folder, True, cancel),
+            name="run view",
+            on_finished=self._show_run,
+        )
+
+    def _refresh_validation(self) -> None:
+        folder = self.form.run_folder()
+        self.runner.start(
+            lambda cancel: run_view_job(folder, False, cancel),
+            name="validation",
+            on_finished=self._show_validation,
+        )
+
+    def _show_run(self, view: RunView) -> None:
+        if view.folder != self.form.run_folder() or self.job is not None:
+            return  # a view of a run the form no longer names, or one being trained now
+        self.form.run_view = view
+        self.training.show_rows(view.rows)
+        self.training.show_validation(view.picture, view.validation)
+        self.form.refresh()
+
+    def _show_validation(self, view: RunView) -> None:
+        if view.picture is not None:  # a view read mid-run keeps the picture on show
+            self.training.show_validation(view.picture, view.validation)
+        else:
+            self.validation.setText(view.validation)
+
+    # ---- running -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        form = self.form
+        try:
+            request = DistillRequest(
+                config=form.config(form.planned_steps()),
+                out_dir=form.run_folder(),
+                register_as=form.settings.name,
+                command="MFAGAN Studio: Retrain on my photos",
+            )
+        except MfaganError as error:
+            self.progress.end(f"Cannot start: {error}")
+            return
+        self.plot.clear()
+        self._launch(lambda cancel: rj.train_job(request, cancel), "Starting…", self._finished)
+
+    def resume(self) -> None:
+        form = self.form
+        folder, name = form.run_folder(), form.settings.name
+        steps = form.steps.value() if form.by_steps.isChecked() else None
+        self._launch(
+            lambda cancel: rj.resume_job(folder, steps, name, cancel), "Resuming…", self._finished
+        )
+
+    def measure(self) -> None:
+        try:
+            config = self.form.config()
+        except MfaganError as error:
+            self.progress.end(f"Cannot measure: {error}")
+            return
+        self._launch(
+            lambda cancel: rj.calibrate_job(config, cancel),
+            "Measuring this computer…",
+            self._measured,
+        )
+
+    def _launch(self, make, text: str, on_finished) -> None:
+        self._timings = {}
+        self.result.setText("")
+        self.try_button.setVisible(False)
+        self.progress.begin(text)
+        self.job = self.runner.start(
+            make,
+            name="retrain",
+            on_event=self._on_event,
+            on_finished=on_finished,
+            on_failed=self._failed,
+            on_cancelled=self._cancelled,
+            on_ended=self._ended,
+        )
+        self.form.running = True
+        self.form.refresh()
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+
+    def _on_event(self, event: object) -> None:
+        if isinstance(event, TrainStep):
+            self.plot.add(event.step, event.stage, event.losses)
+            self._timings.setdefault(event.stage, []).append(event.seconds)
+        elif isinstance(event, Progress):
+            if event.stage == "distill":
+                text = f"Training: step {event.done} of {event.total}"
+            else:
+                text = STAGE_TEXT.get(event.stage, event.stage.capitalize())
+                text += f" ({event.message})" if event.message else ""
+            self.progress.progress(event.stage, event.done, event.total, text)
+        elif isinstance(event, Notice):
+            self.status.emit(event.message)
+            self._refresh_validation()
+
+    def _finished(self, result: DistillResult) -> None:
+        self.last_result = result
+        self._keep_timings()
+        self.progress.end(f"Finished {result.steps} steps.", complete=True)
+        if result.registered is not None:
+            name = self.form.settings.name
+            self.result.setText(f"Your model <b>{name}</b> is in the model list.")
+            self.try_button.setVisible(True)
+            self.modelRegistered.emit(name)
+        self.runEnded.emit("finished")
+
+    def _measured(self, measurement: Measurement) -> None:
+        self.form.set_measurement(measurement)
+        self.progress.end("Measured.", complete=True)
+        self.measured.emit()
+
+    def _keep_timings(self) -> None:
+        """A real run measures steps better than the calibration's few: keep its timings."""
+        measured = self.form.measurement()
+        if measured is None or not self._timings:
+            return
+        # The median: a run's first steps pay for start-up, and a busy moment is not typical.
+        steps = measured.steps | {s: statistics.median(t) for s, t in self._timings.items()}
+        self.form.set_measurement(dataclasses.replace(measured, steps=steps))
+
+    def _failed(self, reason: str) -> None:
+        self.progress.end(f"Stopped by an error: {reason}")
+        self.status.emit(reason)
+        self.runEnded.emit("failed")
+
+    def _cancelled(self, message: str) -> None:
+        self._keep_timings()
+        step = message.split(";")[0].replace("stopped at", "Stopped at")
+        self.progress.end(
+            f"{step}. Resume continues from there." if "step" in message else "Stopped."
+        )
+        self.runEnded.emit("cancelled")
+
+    def _ended(self) -> None:
+        self.job = None
+        self.form.running = False
+        self._refresh_run()
+        self.form.refresh()
+
+    def _try(self) -> None:
+        self.tryModel.emit(self.form.settings.name)

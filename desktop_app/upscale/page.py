@@ -1,0 +1,274 @@
+"""The main page: the queue of images, the before/after view, the settings, save.
+
+The page is a view: the queue and its jobs live in ``WorkQueue``, saving in ``ResultSaver``.
+Every result of an image is kept (per model and size), so the "Before" side can show the
+original or another model's result of the same photo.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication, QImage
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.jobs import UpscalerPool
+from desktop_app.upscale.queue_list import QueueItem, QueueList
+from desktop_app.upscale.result_saver import IMAGE_FILTER, ResultSaver, unsaved_count
+from desktop_app.upscale.saving import describe
+from desktop_app.upscale.work_queue import WorkQueue
+from desktop_app.widgets.compare_panel import ORIGINAL, ComparePanel
+from desktop_app.widgets.progress_strip import ProgressStrip
+from desktop_app.widgets.settings_panel import SettingsPanel
+from desktop_app.widgets.upscale_options import UpscaleOptions
+from desktop_app.workers import JobRunner
+
+
+def _buttons(*names: str) -> list[QPushButton]:
+    return [QPushButton(name) for name in names]
+
+
+class UpscalePage(QWidget):
+    status = Signal(str)  # a line for the status bar
+
+    def __init__(
+        self,
+        options: UpscaleOptions,
+        runner: JobRunner,
+        pool: UpscalerPool,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.options = options
+        self.work = WorkQueue(options, runner, pool, self)
+        self.saver = ResultSaver(options, runner, self)
+        self.queue = QueueList()
+        self.compare = ComparePanel()
+        self.settings = SettingsPanel(options)
+        self.progress = ProgressStrip()
+        self.open_button, self.paste_button, self.remove_button = _buttons(
+            "Open…", "Paste", "Remove"
+        )
+        (
+            self.upscale_button,
+            self.upscale_all_button,
+            self.save_button,
+            self.save_as_button,
+            self.open_folder_button,
+        ) = _buttons("Upscale", "Upscale all", "Save", "Save as…", "Show folder")
+        self._build()
+        self._connect()
+        self._update_buttons()
+
+    def _build(self) -> None:
+        self.upscale_button.setDefault(True)
+        self.upscale_button.setToolTip("Upscale the selected images with the current settings")
+        self.save_button.setToolTip("Save the result on show to the output folder")
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.queue, 1)
+        row = QHBoxLayout()
+        for button in (self.open_button, self.paste_button, self.remove_button):
+            row.addWidget(button)
+        left_layout.addLayout(row)
+        scroll = QScrollArea()
+        scroll.setWidget(self.settings)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(300)
+        splitter = QSplitter()
+        for widget in (left, self.compare, scroll):
+            splitter.addWidget(widget)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([240, 800, 320])
+        actions = QHBoxLayout()
+        actions.addWidget(self.progress, 1)
+        for button in (
+            self.upscale_button,
+            self.upscale_all_button,
+            self.save_button,
+            self.save_as_button,
+            self.open_folder_button,
+        ):
+            actions.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter, 1)
+        layout.addLayout(actions)
+
+    def _connect(self) -> None:
+        self.queue.selectedPath.connect(self._show_item)
+        self.compare.leftChoiceChanged.connect(self._left_choice_changed)
+        self.open_button.clicked.connect(self.open_dialog)
+        self.paste_button.clicked.connect(self.paste_from_clipboard)
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.upscale_button.clicked.connect(self.upscale_selected)
+        self.upscale_all_button.clicked.connect(self.upscale_all)
+        self.save_button.clicked.connect(self.save_current)
+        self.save_as_button.clicked.connect(self.save_current_as)
+        self.open_folder_button.clicked.connect(self.saver.open_folder)
+        self.progress.cancelRequested.connect(self.work.cancel)
+        work = self.work
+        work.added.connect(self._added)
+        work.chosen.connect(self._chosen)
+        work.changed.connect(self._changed)
+        work.started.connect(self._started)
+        work.progress.connect(self.progress.show_line)
+        work.stopped.connect(self._stopped)
+        work.idle.connect(self._update_buttons)
+        work.status.connect(self.status)
+        self.saver.status.connect(self.status)
+        self.saver.saved.connect(self._saved)
+
+    # ---- adding images -----------------------------------------------------------------
+
+    def open_dialog(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Open images", "", IMAGE_FILTER)
+        if files:
+            self.add_paths([Path(f) for f in files])
+
+    def add_paths(self, paths: list[Path]) -> None:
+        self.work.add_paths(paths)
+
+    def paste_from_clipboard(self) -> None:
+        """Copied files are opened; a copied picture is written to a PNG and queued."""
+        clipboard = QGuiApplication.clipboard()
+        mime = clipboard.mimeData()
+        files = [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()] if mime else []
+        if files:
+            self.add_paths(files)
+        elif mime is not None and mime.hasImage():
+            self.paste_image(clipboard.image())
+        else:
+            self.status.emit("the clipboard holds no image")
+
+    def paste_image(self, image: QImage) -> None:
+        self.work.paste_image(image)
+
+    def remove_selected(self) -> None:
+        for path in self.work.remove(self.queue.selected_paths()):
+            self.queue.remove(path)
+        self._show_item(self.queue.current_path())
+
+    def upscale_selected(self) -> None:
+        current = self.queue.current_path()
+        self.work.enqueue(self.queue.selected_paths() or ([current] if current else []))
+
+    def upscale_all(self) -> None:
+        self.work.enqueue([p for p, item in self.work.items.items() if item.state != "failed"])
+
+    # ---- following the queue -----------------------------------------------------------
+
+    def _added(self, item: QueueItem, _first: bool) -> None:
+        self.queue.add(item)
+        self._update_buttons()
+
+    def _chosen(self, path: Path) -> None:
+        # What was just dropped, opened or pasted is what the user wants to see and upscale:
+        # the only selection, so Upscale does not run the earlier ones again.
+        self.queue.select(path)
+
+    def _saved(self, _path: Path) -> None:
+        self._update_buttons()
+
+    def _changed(self, item: QueueItem, thumbnail: QImage | None) -> None:
+        self.queue.refresh(item, thumbnail=thumbnail)
+        # While an image works its progress changes often: redraw only when its original
+        # has just been decoded (thumbnail), so the viewer shows it during the upscale.
+        if self.queue.current_path() != item.source:
+            return
+        if item.state != "working" or thumbnail is not None:
+            self._show_item(item.source)
+        else:
+            self._show_info(item)
+
+    def _stopped(self, text: str, complete: bool) -> None:
+        self.progress.end(text, complete=complete)
+
+    def _started(self, item: QueueItem) -> None:
+        self.progress.begin(f"Upscaling {item.source.name}…")
+        self._update_buttons()
+
+    # ---- showing -----------------------------------------------------------------------
+
+    def current_item(self) -> QueueItem | None:
+        path = self.queue.current_path()
+        return self.work.items.get(path) if path else None
+
+    def _show_item(self, path: Path | None) -> None:
+        item = self.work.items.get(path) if path else None
+        self._update_buttons()
+        self.settings.set_source_size(item.input_size if item else None)
+        if item is None:
+            self.compare.view.set_images(None, None)
+            self.compare.set_left_choices([], ORIGINAL)
+            self.compare.info.setText("")
+            return
+        others = [key for key in item.results if key != item.current]
+        self.compare.set_left_choices(others, self.compare.left_current)
+        self._show_images(item)
+        self._show_info(item)
+
+    def _show_info(self, item: QueueItem) -> None:
+        if item.result is not None:
+            self.compare.info.setText(describe(item.result))
+        elif item.state == "failed":
+            self.compare.info.setText(f"<span style='color:#c0392b'>{item.message}</span>")
+        elif item.state == "working":
+            self.compare.info.setText(f"{item.source.name}: upscaling…")
+        else:
+            self.compare.info.setText(f"{item.source.name}: not upscaled yet")
+
+    def _show_images(self, item: QueueItem) -> None:
+        result, left = item.result, self.compare.left_current
+        before, before_label = item.preview, "Original"
+        if left != ORIGINAL and left in item.results:
+            before, before_label = item.results[left].preview, left
+        self.compare.view.set_images(
+            before,
+            result.preview if result else None,
+            before_label=before_label,
+            after_label=result.key if result else "",
+        )
+
+    def _left_choice_changed(self, _text: str) -> None:
+        item = self.current_item()
+        if item is not None:
+            self._show_images(item)
+
+    def _update_buttons(self) -> None:
+        item = self.current_item()
+        has_result = item is not None and item.result is not None
+        self.save_button.setEnabled(has_result)
+        self.save_as_button.setEnabled(has_result)
+        self.remove_button.setEnabled(bool(self.work.items))
+        self.upscale_button.setEnabled(item is not None and item.state != "failed")
+        self.upscale_all_button.setEnabled(bool(self.work.items))
+        self.open_folder_button.setEnabled(self.saver.last_saved is not None)
+
+    # ---- saving ------------------------------------------------------------------------
+
+    def save_current(self) -> None:
+        item = self.current_item()
+        if item is not None:
+            self.saver.save(item)
+
+    def save_current_as(self) -> None:
+        item = self.current_item()
+        if item is not None:
+            self.saver.save_as(self, item)
+
+    def unsaved_count(self) -> int:
+        return unsaved_count(list(self.work.items.values()))
+
+    def shutdown(self) -> None:
+        self.work.shutdown()

@@ -1,0 +1,125 @@
+"""The compare view with its toolbar (mode, fit, 1:1, zoom) and the line about the result."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.widgets.compare_view import CompareView, Mode
+
+ORIGINAL = "Original"
+
+
+def _tool(text: str, tip: str, shortcut: str | None = None) -> QToolButton:
+    button = QToolButton()
+    button.setText(text)
+    button.setToolTip(tip + (f" ({shortcut})" if shortcut else ""))
+    if shortcut:
+        button.setShortcut(QKeySequence(shortcut))
+    return button
+
+
+class ComparePanel(QWidget):
+    """``leftChoiceChanged(text)``: the user picked what the left/before side shows."""
+
+    leftChoiceChanged = Signal(str)
+    modeChanged = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.view = CompareView()
+        self.split_button = _tool("Split", "Before and after under one draggable line", "S")
+        self.side_button = _tool("Side by side", "Before and after next to each other", "D")
+        self.fit_button = _tool("Fit", "Show the whole image", "F")
+        self.actual_button = _tool("1:1", "One image pixel per screen pixel", "1")
+        self.zoom_out = _tool("−", "Zoom out", "-")
+        self.zoom_in = _tool("+", "Zoom in", "+")
+        self.zoom_label = QLabel("—")
+        self.zoom_label.setMinimumWidth(52)
+        self.left_choice = QComboBox()
+        self.left_choice.setToolTip("What the before side shows: the original or another result")
+        self.left_choice.addItem(ORIGINAL)
+        self.info = QLabel("")
+        self.info.setObjectName("resultInfo")
+        self.info.setWordWrap(True)
+        self.info.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self._build()
+        self._connect()
+        self.set_mode(self.view.mode)
+
+    def _build(self) -> None:
+        modes = QButtonGroup(self)
+        for button in (self.split_button, self.side_button):
+            button.setCheckable(True)
+            modes.addButton(button)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.addWidget(self.split_button)
+        bar.addWidget(self.side_button)
+        bar.addSpacing(12)
+        bar.addWidget(QLabel("Before:"))
+        bar.addWidget(self.left_choice)
+        bar.addStretch(1)
+        for widget in (self.zoom_out, self.zoom_label, self.zoom_in, self.fit_button):
+            bar.addWidget(widget)
+        bar.addWidget(self.actual_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.info)
+
+    def _connect(self) -> None:
+        self.split_button.clicked.connect(self.show_split)
+        self.side_button.clicked.connect(self.show_side_by_side)
+        self.fit_button.clicked.connect(self.view.fit)
+        self.actual_button.clicked.connect(self.view.actual_pixels)
+        self.zoom_in.clicked.connect(self._zoom_in)
+        self.zoom_out.clicked.connect(self._zoom_out)
+        self.view.zoomChanged.connect(self._show_zoom)
+        self.left_choice.currentTextChanged.connect(self.leftChoiceChanged)
+
+    def show_split(self) -> None:
+        self.set_mode("split")
+
+    def show_side_by_side(self) -> None:
+        self.set_mode("side")
+
+    def _zoom_in(self) -> None:
+        self.view.zoom_by(1.25)
+
+    def _zoom_out(self) -> None:
+        self.view.zoom_by(0.8)
+
+    def _show_zoom(self, zoom: float) -> None:
+        self.zoom_label.setText(f"{zoom * 100:.0f}%")
+
+    def set_mode(self, mode: Mode) -> None:
+        self.view.set_mode(mode)
+        self.split_button.setChecked(mode == "split")
+        self.side_button.setChecked(mode == "side")
+        self.modeChanged.emit(mode)
+
+    def set_left_choices(self, choices: list[str], current: str) -> None:
+        """Original plus the other results of this image (compare models on one photo)."""
+        self.left_choice.blockSignals(True)
+        self.left_choice.clear()
+        self.left_choice.addItems([ORIGINAL, *choices])
+        index = self.left_choice.findText(current)
+        self.left_choice.setCurrentIndex(max(0, index))
+        self.left_choice.setEnabled(bool(choices))
+        self.left_choice.blockSignals(False)
+
+    @property
+    def left_current(self) -> str:
+        return self.left_choice.currentText()

@@ -1,0 +1,64 @@
+"""A training run as it goes: live losses and the latest validation picture with its scores.
+
+Shared by the Retrain page and the phone wizard's fine-tuning step; both feed it the
+distillation's TrainStep events and the run folder's view (run_view.RunView).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QGroupBox, QLabel, QVBoxLayout, QWidget
+
+from desktop_app.widgets.loss_plot import LossPlot
+
+PICTURE_TEXT = "The validation pictures appear here after the first check."
+MAX_PICTURE_ZOOM = 3
+
+
+class TrainingView(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = LossPlot()
+        self.picture = QLabel(PICTURE_TEXT)
+        self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.picture.setMinimumHeight(140)
+        self.validation = QLabel("")
+        self.validation.setWordWrap(True)
+        self.validation.setTextFormat(Qt.TextFormat.RichText)
+        losses = QGroupBox("Losses")
+        QVBoxLayout(losses).addWidget(self.plot)
+        check = QGroupBox("Validation: LR · bicubic · teacher · your model · original")
+        check_layout = QVBoxLayout(check)
+        check_layout.addWidget(self.picture, 1)
+        check_layout.addWidget(self.validation)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(losses, 3)
+        layout.addWidget(check, 2)
+
+    def show_rows(self, rows) -> None:
+        """A run's history (step, stage, losses) from its folder."""
+        self.plot.clear()
+        for step, stage, losses in rows:
+            self.plot.add(step, stage, losses)
+
+    def show_validation(self, picture, text: str) -> None:
+        """The latest side-by-side picture (a QImage, None: none yet) and its scores."""
+        if picture is None:
+            self.picture.clear()
+            self.picture.setText(PICTURE_TEXT)
+        else:
+            self.picture.setPixmap(self.fitted(QPixmap.fromImage(picture)))
+        self.validation.setText(text)
+
+    def fitted(self, pixmap: QPixmap) -> QPixmap:
+        """Whole-number enlargements keep the pixels (the point of the picture) and the
+        labels crisp; a picture too wide for the view is scaled down smoothly."""
+        room = max(200, self.picture.width() - 8)
+        if pixmap.width() > room:
+            return pixmap.scaledToWidth(room, Qt.TransformationMode.SmoothTransformation)
+        factor = min(room // pixmap.width(), MAX_PICTURE_ZOOM)
+        return pixmap.scaledToWidth(
+            pixmap.width() * factor, Qt.TransformationMode.FastTransformation
+        )

@@ -1,0 +1,127 @@
+"""Retrain page: a tiny real distillation run completes and its model is usable; cancel,
+resume, and the measured estimate.
+
+A 2-block teacher and a 2-block student on 32 px crops: the same trainer code as a real run,
+in seconds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from support import tiny_distill_setup
+
+from desktop_app.retrain.plan import Measurement
+from desktop_app.staging import load_staged
+from tests.desktop_app.helpers import WAIT_MS, assert_ready_after_stop, save_photo
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def fill_form(qtbot, window, tmp_path: Path, *, name: str, steps: int):
+    folders, config = tiny_distill_setup(tmp_path / "tiny")
+    page = window.retrain
+    window.show_page("retrain")
+    page.form.config_file.setText(str(config))
+    page.form.config_file.editingFinished.emit()
+    page.form.name.setText(name)
+    page.form.name_edited()
+    page.form.steps.setValue(steps)
+    with qtbot.waitSignal(page.form.photosCounted, timeout=WAIT_MS):
+        page.set_folders(folders)
+    assert page.form.photos == 4
+    return page
+
+
+def test_tiny_run_completes_and_its_model_is_selectable(qtbot, window, tmp_path: Path) -> None:
+    page = fill_form(qtbot, window, tmp_path, name="gui-tiny", steps=8)
+    assert page.form.start_button.isEnabled()
+    with qtbot.waitSignal(page.runEnded, timeout=WAIT_MS) as ended:
+        page.form.start_button.click()
+    assert ended.args == ["finished"]
+    assert page.plot.steps == 8
+    assert {"l_td_real", "l_g_distill", "l_g_gan"} <= set(page.plot.series)
+    assert [stage for _, stage in page.plot.stages] == ["teacher_d", "warmup", "gan"]
+    qtbot.waitUntil(lambda: "dB" in page.validation.text(), timeout=WAIT_MS)
+    assert page.picture.pixmap() is not None and not page.picture.pixmap().isNull()
+    assert page.try_button.isVisible()
+    # The name is taken now: no new run under it, but its own run may go on with more steps.
+    qtbot.waitUntil(lambda: "resume it" in page.form.name_hint.text(), timeout=WAIT_MS)
+    assert not page.form.start_button.isEnabled() and page.form.resume_button.isEnabled()
+
+    # The new model is in the list, selectable, and upscales a photo.
+    entry = window.options.entry("gui-tiny")
+    assert entry is not None and entry.enabled
+    page.try_button.click()
+    assert window.tabs.currentWidget() is window.upscale
+    combo = window.upscale.settings.model
+    assert combo.currentData() == "gui-tiny"
+    photo = save_photo(tmp_path / "mine.png")
+    with qtbot.waitSignal(window.upscale.work.resultReady, timeout=WAIT_MS) as result:
+        window.upscale.add_paths([photo])
+    outcome = result.args[0]
+    assert outcome.model_name == "gui-tiny"
+    assert load_staged(outcome.staged).pixels.shape[1::-1] == (256, 192)
+
+
+def test_cancel_then_resume_continues_the_same_run(qtbot, window, tmp_path: Path) -> None:
+    page = fill_form(qtbot, window, tmp_path, name="gui-resume", steps=60)
+    page.form.start_button.click()
+    qtbot.waitUntil(lambda: page.plot.steps >= 3, timeout=WAIT_MS)
+    with qtbot.waitSignal(page.runEnded, timeout=WAIT_MS) as ended:
+        page.progress.cancel.click()
+    assert ended.args == ["cancelled"]
+    assert "Resume continues" in page.progress.text.text()
+    assert_ready_after_stop(page.progress)
+    qtbot.waitUntil(lambda: page.form.resume_button.isEnabled(), timeout=WAIT_MS)
+    stopped = page.form.run_view.checkpoint_step
+    assert 0 < stopped < 60
+    assert page.form.resume_button.text() == f"Resume (step {stopped} of 60)"
+    assert not page.form.start_button.isEnabled()  # the name is taken by the stopped run
+
+    with qtbot.waitSignal(page.runEnded, timeout=WAIT_MS) as ended:
+        page.form.resume_button.click()
+    assert ended.args == ["finished"]
+    steps = [s for s, _ in page.plot.series["l_g_distill"]]
+    # The curve goes on from the checkpoint: history read back, then the new steps.
+    assert steps[-1] == 60 and steps == sorted(set(steps))
+    assert window.options.entry("gui-resume") is not None
+
+
+def test_measuring_gives_an_estimate_and_a_time_budget(qtbot, window, tmp_path: Path) -> None:
+    page = fill_form(qtbot, window, tmp_path, name="gui-measure", steps=40)
+    assert "Not measured" in page.form.estimate.text()
+    with qtbot.waitSignal(page.measured, timeout=WAIT_MS):
+        page.form.measure_button.click()
+    measured = Measurement.from_settings(page.form.settings.measured)
+    assert measured is not None and measured.teacher_crop > 0
+    assert set(measured.steps) == {"teacher_d", "warmup", "gan"}
+    text = page.form.estimate.text()
+    assert "40 steps ≈" in text and "40 steps ×" in text and "teacher pass" in text
+    page.form.by_time.setChecked(True)
+    page.form.minutes.setValue(1)
+    planned = page.form.planned_steps()
+    assert planned is not None and planned >= 1
+    assert f"{planned} steps ≈" in page.form.estimate.text()
+    # Nothing was registered or left behind by the measurement.
+    assert window.options.entry("gui-measure") is None
+
+
+def test_damaged_files_are_not_counted_as_photos(qtbot, window, tmp_path: Path) -> None:
+    page = fill_form(qtbot, window, tmp_path, name="gui-count", steps=10)
+    folder = Path(page.form.folder_paths()[0])
+    jpeg = tmp_path / "whole.jpg"
+    Image.open(next(folder.glob("*.png"))).save(jpeg, quality=90)
+    (folder / "empty.jpg").write_bytes(b"")
+    (folder / "notes.png").write_text("not a picture")
+    data = jpeg.read_bytes()
+    (folder / "cut.jpg").write_bytes(data[: len(data) // 2])  # a truncated JPEG
+    with qtbot.waitSignal(page.form.photosCounted, timeout=WAIT_MS) as counted:
+        page.form.refresh_photos()
+    assert counted.args == [4]
+    assert page.form.photos == 4
+    assert page.form.photo_count.text() == "4 photos, 3 skipped"
+    tooltip = page.form.photo_count.toolTip()
+    assert "empty.jpg" in tooltip and "notes.png" in tooltip and "cut.jpg" in tooltip
