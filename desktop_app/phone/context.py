@@ -91,7 +91,9 @@ class JobPanel(ProgressStrip):
 
     def _cancelled(self, message: str) -> None:
         self._outcome = "cancelled"
-        self.end("Stopped. " + (message[:1].upper() + message[1:] if message else ""))
+        # The runner's own "cancelled" would read "Stopped. Cancelled": say it once.
+        plain = message.strip().rstrip(".").lower() in ("", "cancelled", "canceled")
+        self.end("Stopped." if plain else f"Stopped. {message[:1].upper()}{message[1:]}")
 
     def _ended(self) -> None:
         self.job = None

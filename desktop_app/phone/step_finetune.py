@@ -65,6 +65,7 @@ class FinetuneStep(QWidget):
         self.training = TrainingView()
         self.panel = JobPanel(ctx.runner)
         self._timings: list[float] = []
+        self._previous_model = ""
         self._build()
         self._connect()
         self.refresh()
@@ -189,6 +190,8 @@ class FinetuneStep(QWidget):
         lineage = summary.lineage if summary else {}
         steps, folder, data, config = self.planned_steps(), self.run_folder, \
             jobs.finetune_data(setup, s.photos), s.chosen  # fmt: skip
+        # A failed or stopped continuation leaves the model registered before it in place.
+        self._previous_model = s.model_name if s.finetune_dir == str(folder) else ""
         self.ctx.update(finetune_steps=steps, finetune_dir=str(folder), model_name="")
         self._timings = []
         if not jobs.has_checkpoint(folder):
@@ -241,6 +244,9 @@ class FinetuneStep(QWidget):
                               name="run view", on_finished=self._show_view)  # fmt: skip
         if outcome == "cancelled" and jobs.has_checkpoint(folder):
             self.panel.end("Stopped. Resume continues from the last checkpoint.")
+        previous, self._previous_model = self._previous_model, ""
+        if outcome in ("failed", "cancelled") and previous and not self.ctx.state.model_name:
+            self.ctx.update(model_name=previous)
         self.refresh()
 
     def reload(self) -> None:

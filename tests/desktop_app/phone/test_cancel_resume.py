@@ -48,6 +48,7 @@ def test_cancel_search_finetune_export_then_resume(qtbot, setup, tmp_path: Path)
     search.panel.cancel.click()
     qtbot.waitUntil(lambda: bool(outcome), timeout=WAIT_MS)
     assert outcome == ["cancelled"]
+    assert search.panel.text.text() == "Stopped."  # not "Stopped. Cancelled"
     assert not (folder / "search").exists() and not _leftovers(folder)
     assert load_state(folder).chosen == "" and not wizard.next.isEnabled()
     outcome.clear()
@@ -73,6 +74,17 @@ def test_cancel_search_finetune_export_then_resume(qtbot, setup, tmp_path: Path)
     qtbot.waitUntil(lambda: bool(outcome), timeout=WAIT_MS)
     assert outcome == ["finished"] and load_state(folder).model_name == "resumed-model"
     assert tune.training.plot.steps == 6
+
+    # Continue the finished run to more steps (issue 21: refused as "a different config"):
+    # only the new steps run and the model stays registered.
+    tune.steps.setValue(9)
+    assert tune.start_button.text().startswith("Continue")
+    outcome.clear()
+    tune.start_button.click()
+    qtbot.waitUntil(lambda: bool(outcome), timeout=WAIT_MS)
+    assert outcome == ["finished"], tune.panel.text.text()
+    assert load_state(folder).model_name == "resumed-model"
+    qtbot.waitUntil(lambda: tune.training.plot.steps == 9, timeout=WAIT_MS)
 
     # Export: cancelled at its first progress -> no bundle folder, no partial one.
     wizard.go(5)

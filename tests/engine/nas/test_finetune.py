@@ -15,7 +15,12 @@ from engine.errors import UsageError
 from engine.events import Finished
 from engine.models.mfa import MFAConfig
 from engine.models.registry import get_model
-from engine.nas.finetune import feature_pairs_for, finetune_subnet
+from engine.nas.finetune import (
+    continued_schedule,
+    default_schedule,
+    feature_pairs_for,
+    finetune_subnet,
+)
 from engine.nas.supernet import load_supernet
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -95,3 +100,32 @@ def test_bad_input_is_one_clear_error(tmp_path: Path) -> None:
         (1, 22),
     )
     assert feature_pairs_for(MFAConfig.decode("b5-c16-g8-h00000-conv-x4"), [[2, 11]]) == ()
+
+
+def test_a_finished_run_continues_to_more_steps(tmp_path: Path, tiny_supernet_toml) -> None:
+    """Issue 21: continuing a finished fine-tune to more steps was refused ("differs in:
+    schedule") because the default schedule moves its stages with the total."""
+    config = tiny_supernet_toml
+    config.write_text(config.read_text().replace("steps = 8", "steps = 1"))
+    run = tmp_path / "run"
+    assert main(["supernet", "train", "--config", str(config), "--out", str(run), "--quiet"]) == 0
+    subnet, out = MFAConfig.decode("b2-c16-g8-h10-conv-x4"), tmp_path / "ft"
+
+    def tune(steps: int, resume: bool) -> list[int]:
+        done = []
+        for event in finetune_subnet(
+            run / "supernet.safetensors", subnet, steps=steps,
+            data=[tmp_path / "photos_a", tmp_path / "photos_b"], out=out, resume=resume,
+        ):  # fmt: skip
+            if isinstance(event, TrainStep):
+                done.append(event.step)
+        return done
+
+    assert tune(10, resume=False)[-1] == 10
+    assert tune(14, resume=True) == [11, 12, 13, 14]  # only the new steps
+    schedule = continued_schedule(out, 14)
+    assert schedule is not None and schedule.steps == 14
+    # The stages stay where the 10-step run put them; default_schedule(14) would move them.
+    assert (schedule.teacher_d_steps, schedule.warmup_steps) == (1, 6)
+    assert default_schedule(14).warmup_steps != 6
+    assert schedule.lr_factor(13) < schedule.lr_factor(10) < 1.0  # stretched, then annealed
