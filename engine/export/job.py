@@ -2,8 +2,9 @@
 
 ``export_bundle(request, cancel=..., hub=...)`` yields ``Progress``/``Notice`` events and
 ends with ``Finished(result=ExportResult)``. The bundle is assembled in a hidden sibling
-folder and renamed into place at the end, so a failure or a cancel leaves nothing under
-``out_dir`` (and an older bundle there stays whole until the new one replaces it).
+folder and moved into place at the end (``engine.export.install``: only the files of an
+earlier bundle are ever replaced or removed), so a failure or a cancel leaves nothing under
+``out_dir`` and an older bundle there stays whole until the new one replaces it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from torch import nn
 
 from engine.errors import ModelError, UsageError
 from engine.events import CancelToken, Event, Finished, Notice, Progress
-from engine.export import bundle, calibration, facts, fidelity, formats, tflite
+from engine.export import bundle, calibration, facts, fidelity, formats, install, tflite
 from engine.export.bundle import ExportedFile
 from engine.export.context import ExportContext
 from engine.export.onnx import ClippedOutput
@@ -54,14 +55,16 @@ def export_bundle(
         hub = connect()  # no token: one line now, before minutes of export work
     descriptor = _load_descriptor(request)
     out_dir = request.out_dir
-    _check_out_dir(out_dir)
+    install.check_model_outside(request.model, out_dir)
+    install.check_out_dir(out_dir, {bundle.CARD_NAME, bundle.README_NAME, install.MANIFEST_NAME})
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    work = out_dir.with_name(f".{out_dir.name}.part-{datetime.now(UTC):%Y%m%d%H%M%S%f}")
+    install.remove_stale_work(out_dir)
+    work = install.work_folder(out_dir)
     work.mkdir()
     try:
         result = yield from _build(request, descriptor, work, cancel, hub)
         cancel.raise_if_cancelled()
-        _install(work, out_dir)
+        install.install(work, out_dir)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
@@ -203,28 +206,3 @@ def _load_module(descriptor: ModelDescriptor) -> nn.Module:
     except Exception as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ModelError(f"model {descriptor.name!r} cannot be loaded ({reason})") from None
-
-
-def _check_out_dir(out_dir: Path) -> None:
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"{out_dir}: exists and is not a folder")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / bundle.CARD_NAME).is_file():
-        raise UsageError(
-            f"{out_dir}: folder is not empty and holds no bundle; choose another --out"
-        )
-
-
-def _install(work: Path, out_dir: Path) -> None:
-    """Rename the finished bundle into place; an older bundle is moved aside, then removed."""
-    old = None
-    if out_dir.exists():
-        old = out_dir.with_name(f".{out_dir.name}.old-{datetime.now(UTC):%Y%m%d%H%M%S%f}")
-        out_dir.rename(old)
-    try:
-        work.rename(out_dir)
-    except BaseException:
-        if old is not None:
-            old.rename(out_dir)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

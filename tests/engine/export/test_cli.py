@@ -47,41 +47,38 @@ def test_model_file_that_cannot_load_is_exit_2(
     assert code == 2 and str(broken) in err and err.count("\n") == 1
 
 
-def test_out_folder_with_other_files_is_refused(
+def test_out_folder_with_other_files_gets_the_bundle_beside_them(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_model: str
 ) -> None:
     (tmp_path / "b").mkdir()
     (tmp_path / "b" / "thesis.docx").write_text("precious")
     code, err = _export(
-        capsys, "--model", tiny_model, "--format", "onnx", "--out", str(tmp_path / "b")
+        capsys,
+        "--model",
+        tiny_model,
+        "--format",
+        "onnx",
+        "--teacher",
+        "none",
+        "--size",
+        "32",
+        "--out",
+        str(tmp_path / "b"),
     )
-    assert code == 2 and "not empty" in err
+    assert code == 0, err
     assert (tmp_path / "b" / "thesis.docx").read_text() == "precious"
+    assert (tmp_path / "b" / "tiny-32.onnx").is_file()
 
 
-def test_tflite_without_litert_says_what_to_install(
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-    tiny_model: str,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from engine.export import tflite
-
-    monkeypatch.setattr(tflite, "missing_reason", lambda: "TFLite export needs litert-torch")
-    code, err = _export(
-        capsys, "--model", tiny_model, "--format", "tflite", "--out", str(tmp_path / "b")
-    )
-    assert code == 2 and err.strip() == "error: TFLite export needs litert-torch"
-
-
-def test_export_prints_where_and_what(
+def test_foreign_file_with_a_bundle_name_is_refused_not_replaced(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_model: str
 ) -> None:
-    code = main(
-        ["export", "--quiet", "--model", tiny_model, "-f", "onnx", "-f", "onnx-int8",
-         "--size", "32", "--teacher", "bicubic", "--calibration-count", "4",
-         "--out", str(tmp_path / "b")]
-    )  # fmt: skip
-    out = capsys.readouterr().out
-    assert code == 0
-    assert "3 files" in out and "INT8 loss vs teacher" in out
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "README.md").write_text("my own readme")
+    code, err = _export(
+        capsys, "--model", tiny_model, "--format", "onnx", "--out", str(tmp_path / "b")
+    )
+    assert code == 2 and "README.md: exists and was not written by mfagan export" in err
+    assert err.count("\n") == 1
+    assert (tmp_path / "b" / "README.md").read_text() == "my own readme"
+    assert not [p.name for p in tmp_path.iterdir() if ".part-" in p.name]

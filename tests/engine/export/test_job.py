@@ -12,6 +12,7 @@ from fake_qai_hub import FakeHub
 
 from engine.events import Cancelled, CancelToken, Finished, Progress
 from engine.export import bundle
+from engine.export.install import MANIFEST_NAME
 from engine.export.job import ExportResult, export_bundle
 from engine.export.tflite import missing_reason
 from engine.phones import aihub
@@ -36,7 +37,11 @@ def test_onnx_int8_and_torchscript_bundle(request_for, tmp_path: Path) -> None:
     out = request.out_dir
     names = {"tiny-32.onnx", "tiny-dynamic.onnx", "tiny-32-int8.onnx", "tiny-32.pt"}
     assert set(result.files) == names
-    assert {p.name for p in out.iterdir()} == names | {bundle.CARD_NAME, bundle.README_NAME}
+    assert {p.name for p in out.iterdir()} == names | {
+        bundle.CARD_NAME,
+        bundle.README_NAME,
+        MANIFEST_NAME,
+    }
     card = json.loads((out / bundle.CARD_NAME).read_text())
     assert card == result.card
     assert card["model"]["config"] == "b2-c16-g8-h10-conv-x4"
