@@ -39,8 +39,13 @@ def write_image(
     quality: int = 95,
     keep_metadata: bool = True,
     png_level: int = DEFAULT_LEVEL,
+    overwrite: bool = True,
 ) -> None:
-    """Write image to path atomically (temp file in the same folder, then os.replace).
+    """Write image to path atomically (temp file in the same folder, then renamed).
+
+    overwrite False: an existing path, even one that appeared while encoding, is kept and
+    the write fails with "already exists" (engine.imageio.atomic). Never replaced, even
+    with overwrite: anything but a regular file (a device, a FIFO, a folder).
 
     format: a name or suffix ("png", "JPEG", ".tif"); None takes it from path's suffix.
     Fidelity per format:
@@ -76,7 +81,7 @@ def write_image(
         raster = fit_raster(image, info)
     except MemoryError:
         raise ImageError(path, "not enough memory to encode the image") from None
-    with atomic_output(path) as handle:
+    with atomic_output(path, overwrite=overwrite) as handle:
         _encode(path, handle, raster, info, quality, keep_metadata, png_level)
 
 

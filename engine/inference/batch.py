@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.errors import MfaganError, UsageError
+from engine.errors import ImageError, MfaganError, UsageError
 from engine.events import (
     CancelToken,
     Event,
@@ -180,7 +180,9 @@ def _one_file(
             target=request.target,
             write=request.write,
             cancel=cancel,
-            overwrite=True,  # the plan checked it
+            # The plan checked the outputs; without overwrite the final rename still never
+            # replaces a file that appeared since (another batch into the same folder).
+            overwrite=request.overwrite,
         ):
             if isinstance(event, Finished):
                 details = event.result
@@ -188,6 +190,8 @@ def _one_file(
                 yield event
     except (MfaganError, MemoryError) as exc:
         reason = getattr(exc, "reason", None) or str(exc) or "not enough memory"
+        if isinstance(exc, ImageError) and exc.path != source:
+            reason = str(exc)  # the output's problem: name the output
         result.failed.append((source, reason))
         yield FileFailed(path=source, reason=reason)
         return

@@ -49,6 +49,7 @@ def upscale_file(
         format=write.format,
         quality=write.quality,
         keep_metadata=write.keep_metadata,
+        overwrite=overwrite,  # a file that appeared meanwhile is kept: "already exists"
     )
     details = upscaler.details() | {
         "input": str(source),

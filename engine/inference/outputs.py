@@ -14,6 +14,7 @@ from pathlib import Path
 from engine.errors import ImageError, UsageError
 from engine.files import folder_problem
 from engine.imageio import SUPPORTED_SUFFIXES
+from engine.imageio.atomic import not_regular
 
 OVERWRITE_HINT = "--overwrite replaces it"
 
@@ -78,7 +79,8 @@ def output_problem(
 
     ``inputs``: files that must never be replaced (the job's sources). ``format``: the
     output format when given apart from the suffix. ``overwrite``: an existing file that
-    is not an input may be replaced.
+    is not an input may be replaced; anything but a regular file (a device, a FIFO, a link
+    to one) never is.
     """
     output = Path(output)
     if output.is_dir():
@@ -86,6 +88,10 @@ def output_problem(
     problem = suffix_problem(output, format)
     if problem is not None:
         return problem
+    exists = os.path.lexists(output)
+    kind = not_regular(output) if exists else None  # a device, FIFO, link loop: never replaced
+    if kind is not None:
+        return f"{kind}; only a regular file can be replaced"
     known = inputs if isinstance(inputs, InputFiles) else InputFiles(inputs)
     source = known.find(output)
     if source is not None:
@@ -94,7 +100,7 @@ def output_problem(
     problem = folder_problem(output.parent)
     if problem is not None:
         return problem
-    if os.path.lexists(output) and not overwrite:
+    if exists and not overwrite:
         return f"already exists ({OVERWRITE_HINT})"
     return None
 

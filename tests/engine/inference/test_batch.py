@@ -284,3 +284,28 @@ def test_skip_existing_removes_only_our_stale_temporaries(nearest_descriptor, tm
     assert [p.name for p in result.done] == ["a.png"]
     assert not stale.exists()
     assert live.exists() and other.exists() and foreign.exists()
+
+
+def test_two_batches_into_one_folder_never_replace_each_other(nearest_descriptor, tmp_path):
+    """Issue 22.2: both plan before either writes; each output is written by one batch."""
+    src = tmp_path / "in"
+    src.mkdir()
+    for index in range(2):
+        Image.fromarray(rgb_noise(12, 10, seed=index)).save(src / f"p{index}.png")
+    out = tmp_path / "out"
+    upscaler = Upscaler(nearest_descriptor, backend="torch", tile=64)
+    runs = [run_batch(upscaler, BatchRequest(input_dir=src, output_dir=out), CancelToken())]
+    runs.append(run_batch(upscaler, BatchRequest(input_dir=src, output_dir=out), CancelToken()))
+    last: list[object] = [None, None]
+    pending = {0, 1}
+    while pending:  # lockstep: one event of each batch in turn
+        for index in sorted(pending):
+            try:
+                last[index] = next(runs[index])
+            except StopIteration:
+                pending.discard(index)
+    results = [event.result for event in last]
+    assert sum(len(r.done) for r in results) == 2
+    failures = [reason for r in results for _, reason in r.failed]
+    assert len(failures) == 2 and all("already exists" in f for f in failures), failures
+    assert sorted(p.name for p in out.iterdir()) == ["p0_nearest_x4.png", "p1_nearest_x4.png"]

@@ -39,3 +39,41 @@ def test_a_read_only_file_system_is_named(tmp_path, monkeypatch):
     with pytest.raises(UsageError, match="read-only"):
         check_output(tmp_path / "new" / "x.png")
     assert not (tmp_path / "new").exists()
+
+
+def test_an_output_that_is_not_a_regular_file_is_refused_even_with_overwrite(tmp_path):
+    """Issue 22.3: a FIFO, a link to a device or a link loop is never replaced."""
+    import os
+
+    from engine.inference.outputs import output_problem
+
+    fifo = tmp_path / "f.png"
+    os.mkfifo(fifo)
+    null = tmp_path / "n.png"
+    null.symlink_to(os.devnull)
+    loop = tmp_path / "l.png"
+    loop.symlink_to(loop)
+    expected = {fifo: "FIFO", null: "character device", loop: "link loop"}
+    for path, kind in expected.items():
+        for overwrite in (True, False):
+            problem = output_problem(path, overwrite=overwrite)
+            assert problem is not None and kind in problem, (path, problem)
+
+
+def test_cli_overwrite_onto_a_fifo_or_a_device_is_refused(astronaut_png, tmp_path, capsys):
+    import os
+    import stat
+
+    from engine.cli import main
+
+    fifo = tmp_path / "f.png"
+    os.mkfifo(fifo)
+    null = tmp_path / "n.png"
+    null.symlink_to(os.devnull)
+    for output in (fifo, null):
+        args = ["upscale", str(astronaut_png), "-o", str(output), "-m", "bicubic", "--overwrite"]
+        assert main([*args, "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert str(output) in err and "only a regular file" in err and err.count("\n") == 1
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and null.is_symlink()
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
