@@ -23,16 +23,23 @@ from engine.models.mfa_config import DEFAULT_CONFIG, MFAConfig
 
 LR_SCHEDULES = ("constant", "cosine")
 COSINE_FLOOR = 0.01
+DEGRADATION_MODELS = ("mild", "real")
 SCALE = 4  # the teacher is x4, so every student distilled from it is too
 
 
 @dataclass(frozen=True, kw_only=True)
 class DegradationConfig:
-    """HR crop -> LR input: blur, bicubic x4 down, Gaussian noise, JPEG (each with a chance).
+    """HR crop -> LR input.
 
-    Ranges are (low, high), drawn uniformly per crop. Noise sigma is in 8-bit levels.
+    ``model = "mild"``: blur, bicubic x4 down, Gaussian noise, JPEG (each with a chance; the
+    ranges below are (low, high), drawn uniformly per crop, noise sigma in 8-bit levels).
+    ``model = "real"``: the teacher's own second-order chain (engine.distill.realworld) on
+    the draws left after ``clean_share`` (bicubic only) and ``mild_share`` (the mild model).
     """
 
+    model: str = "mild"
+    clean_share: float = 0.15
+    mild_share: float = 0.15
     blur_prob: float = 0.5
     blur_sigma: tuple[float, float] = (0.2, 1.2)
     noise_prob: float = 0.4
@@ -41,6 +48,13 @@ class DegradationConfig:
     jpeg_quality: tuple[int, int] = (70, 95)
 
     def __post_init__(self) -> None:
+        _check(self.model in DEGRADATION_MODELS, "degradation.model must be mild or real")
+        _check(
+            self.clean_share >= 0
+            and self.mild_share >= 0
+            and self.clean_share + self.mild_share <= 1,
+            "degradation.clean_share and mild_share must be >= 0 and sum to at most 1",
+        )
         for name in ("blur_prob", "noise_prob", "jpeg_prob"):
             _check(0.0 <= getattr(self, name) <= 1.0, f"degradation.{name} must be in [0, 1]")
         for name in ("blur_sigma", "noise_sigma", "jpeg_quality"):
@@ -49,6 +63,15 @@ class DegradationConfig:
                 0 <= low <= high, f"degradation.{name} must be (low, high) with 0 <= low <= high"
             )
         _check(self.jpeg_quality[1] <= 100, "degradation.jpeg_quality must be at most 100")
+
+    def identity(self) -> dict[str, object]:
+        """What determines the LR pixels (cache keys): the mild model keeps its old fields
+        only, so caches built before the real model existed stay valid."""
+        fields = dataclasses.asdict(self)
+        if self.model == "mild":
+            for name in ("model", "clean_share", "mild_share"):
+                del fields[name]
+        return fields
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +52,7 @@ class Crop:
             "image": self.image.digest,
             "box": [self.top, self.left, self.size],
             "seed": self.seed,
-            "degradation": asdict(degradation),
+            "degradation": degradation.identity(),
         }
         if self.window is not None:
             fields["window"] = list(self.window)

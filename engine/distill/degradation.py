@@ -2,13 +2,13 @@
 
 Order: Gaussian blur at HR (the camera's optics), PIL bicubic x4 down (the same filter the
 eval protocol uses), Gaussian noise (the sensor), JPEG (the file). Each step happens with its
-own probability. Every random number is drawn up front in a fixed order, whatever the
+own probability. ``model = "real"`` mixes clean, mild and real-world draws
+(engine.distill.realworld). Every random number is drawn up front in a fixed order, whatever the
 probabilities say, so changing one probability never reshuffles the other draws.
 """
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass
 
@@ -16,6 +16,8 @@ import numpy as np
 from PIL import Image
 
 from engine.distill.config import SCALE, DegradationConfig
+from engine.distill.image_ops import jpeg_roundtrip
+from engine.distill.realworld import ChainDraw, apply_chain, draw_chain
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,13 +70,25 @@ def bicubic_down_float(image: np.ndarray, scale: int) -> np.ndarray:
     return np.stack(channels, axis=2)
 
 
-def jpeg_roundtrip(image: np.ndarray, quality: int) -> np.ndarray:
-    """Encode an 8-bit RGB image as JPEG in memory and decode it again."""
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="JPEG", quality=quality)
-    buffer.seek(0)
-    with Image.open(buffer) as decoded:
-        return np.array(decoded.convert("RGB"))
+@dataclass(frozen=True, kw_only=True)
+class MixedDraw:
+    """What ``model = "real"`` applies to one image: exactly one of the three kinds."""
+
+    kind: str  # "clean", "mild" or "real"
+    mild: DegradationDraw | None
+    chain: ChainDraw | None
+
+
+CLEAN = DegradationConfig(blur_prob=0.0, noise_prob=0.0, jpeg_prob=0.0)
+
+
+def draw_mixed(config: DegradationConfig, seed: int) -> MixedDraw:
+    u = float(np.random.default_rng([seed, 0]).random())
+    if u < config.clean_share:
+        return MixedDraw(kind="clean", mild=draw(CLEAN, seed), chain=None)
+    if u < config.clean_share + config.mild_share:
+        return MixedDraw(kind="mild", mild=draw(config, seed), chain=None)
+    return MixedDraw(kind="real", mild=None, chain=draw_chain(seed))
 
 
 def degrade(hr: np.ndarray, config: DegradationConfig, seed: int) -> np.ndarray:
@@ -83,7 +97,16 @@ def degrade(hr: np.ndarray, config: DegradationConfig, seed: int) -> np.ndarray:
         raise ValueError(f"expected an HxWx3 image, got shape {hr.shape}")
     if hr.shape[0] % SCALE or hr.shape[1] % SCALE:
         raise ValueError(f"HR size {hr.shape[:2]} is not a multiple of {SCALE}")
-    chosen = draw(config, seed)
+    if config.model == "mild":
+        return apply_mild(hr, draw(config, seed))
+    mixed = draw_mixed(config, seed)
+    if mixed.chain is not None:
+        lr_size = (hr.shape[0] // SCALE, hr.shape[1] // SCALE)
+        return apply_chain(np.clip(hr, 0.0, 1.0), mixed.chain, lr_size)
+    return apply_mild(hr, mixed.mild)
+
+
+def apply_mild(hr: np.ndarray, chosen: DegradationDraw) -> np.ndarray:
     image = np.asarray(hr, dtype=np.float32)
     if chosen.blur_sigma is not None:
         image = gaussian_blur(image, chosen.blur_sigma)
