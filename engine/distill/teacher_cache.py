@@ -11,11 +11,17 @@ A crop with a ``window`` (``data.teacher_context``) is degraded and run through 
 as part of that window, and its entry holds the crop's part of the result: the teacher then
 draws what it draws inside the photo, which a crop alone does not reproduce. Crops that share
 a window and a degradation draw share one teacher pass.
+
+The teacher runs on the fastest runtime here (``teacher_runner``: OpenVINO bf16 where the CPU
+has it and it passes its check against fp32, else PyTorch). Each entry's metadata names the
+runtime that computed it, and ``runtimes/<runtime>.json`` in the cache holds what a card
+states about it (``runtime_info``), e.g. the bf16 targets' PSNR against fp32.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import groupby
@@ -28,10 +34,12 @@ from safetensors.torch import load_file, save
 from engine.distill.config import SCALE, DegradationConfig
 from engine.distill.data import Crop, cut, load_rgb
 from engine.distill.degradation import degrade
+from engine.distill.teacher_runner import TeacherRunner, make_runner, run_with_features
 from engine.events import CancelToken, Event, Progress
 from engine.files import atomic_write_bytes
-from engine.inference.abortable import cancel_hooks
 from engine.models.rrdbnet import RRDBNet
+
+__all__ = ["FEATURE_PREFIX", "Sample", "TeacherCache", "run_with_features"]
 
 FEATURE_PREFIX = "feat."
 CHUNK = 8  # crops per teacher forward: bounded memory, still amortises per-call overhead
@@ -50,6 +58,7 @@ class TeacherCache:
     root: Path
     degradation: DegradationConfig
     feature_blocks: tuple[int, ...] = ()
+    teacher_runtime: str = "auto"  # "torch" or "openvino" forces one (teacher_runner)
 
     def path(self, crop: Crop) -> Path:
         blocks = ",".join(map(str, self.feature_blocks))
@@ -91,37 +100,57 @@ class TeacherCache:
         mine = self.missing([crop for group in by_image[rank::world] for crop in group])
         done = 0
         yield Progress(stage=stage, done=0, total=len(mine))
+        if not mine:
+            return
+        runner = make_runner(teacher, self.feature_blocks, self.teacher_runtime)
+        self._record_runtime(runner)
         for _, group in groupby(mine, key=lambda c: c.image.digest):
             group = list(group)
             image = load_rgb(group[0].image.path)
             for chunk in _chunks(group):
                 cancel.raise_if_cancelled()
                 if chunk[0].window is None:
-                    self._compute(chunk, image, teacher, cancel)
+                    self._compute(chunk, image, runner, cancel)
                 else:
-                    self._compute_in_window(chunk, image, teacher, cancel)
+                    self._compute_in_window(chunk, image, runner, cancel)
                 done += len(chunk)
                 yield Progress(stage=stage, done=done, total=len(mine))
 
+    def runtime_info(self) -> dict[str, dict[str, object]]:
+        """Runtime label -> what was recorded about it, for every runtime that built entries."""
+        folder = self.root / "runtimes"
+        info: dict[str, dict[str, object]] = {}
+        for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+            try:
+                info[path.stem] = json.loads(path.read_text())
+            except (OSError, ValueError):
+                continue
+        return info
+
+    def _record_runtime(self, runner: TeacherRunner) -> None:
+        path = self.root / "runtimes" / f"{runner.label}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, json.dumps(runner.info, indent=1, sort_keys=True).encode())
+
     def _compute(
-        self, crops: list[Crop], image: np.ndarray, teacher: RRDBNet, cancel: CancelToken
+        self, crops: list[Crop], image: np.ndarray, runner: TeacherRunner, cancel: CancelToken
     ) -> None:
         hrs = [cut(image, crop) for crop in crops]
         lrs = [
             degrade(hr, self.degradation, crop.seed) for crop, hr in zip(crops, hrs, strict=True)
         ]
-        output, feats = self._run(teacher, np.stack(lrs), cancel)
+        output, feats = self._run(runner, np.stack(lrs), cancel)
         for i, (crop, hr, lr) in enumerate(zip(crops, hrs, lrs, strict=True)):
-            self._save(crop, hr, lr, output[i], {b: v[i] for b, v in feats.items()})
+            self._save(crop, hr, lr, output[i], {b: v[i] for b, v in feats.items()}, runner)
 
     def _compute_in_window(
-        self, crops: list[Crop], image: np.ndarray, teacher: RRDBNet, cancel: CancelToken
+        self, crops: list[Crop], image: np.ndarray, runner: TeacherRunner, cancel: CancelToken
     ) -> None:
         """Crops sharing one window and draw: one teacher pass, each crop cut from it."""
         top, left, height, width = crops[0].window
         hr_window = image[top : top + height, left : left + width]
         lr = degrade(hr_window, self.degradation, crops[0].seed)
-        output, feats = self._run(teacher, lr[None], cancel)
+        output, feats = self._run(runner, lr[None], cancel)
         for crop in crops:
             dy, dx = crop.top - top, crop.left - left
             ly, lx, side = dy // SCALE, dx // SCALE, crop.size // SCALE
@@ -131,16 +160,16 @@ class TeacherCache:
                 lr[ly : ly + side, lx : lx + side],
                 output[0, :, dy : dy + crop.size, dx : dx + crop.size],
                 {b: v[0, :, ly : ly + side, lx : lx + side] for b, v in feats.items()},
+                runner,
             )
 
+    @staticmethod
     def _run(
-        self, teacher: RRDBNet, lrs: np.ndarray, cancel: CancelToken
+        runner: TeacherRunner, lrs: np.ndarray, cancel: CancelToken
     ) -> tuple[torch.Tensor, dict[int, torch.Tensor]]:
-        device = next(teacher.parameters()).device
-        x = torch.from_numpy(lrs).permute(0, 3, 1, 2).to(device, torch.float32) / 255.0
-        # A chunk of crops takes seconds on a CPU: stop within a layer, not after the chunk.
-        with cancel_hooks(teacher, cancel):
-            return run_with_features(teacher, x, self.feature_blocks)
+        x = np.ascontiguousarray(lrs.transpose(0, 3, 1, 2), dtype=np.float32) / 255.0
+        outputs = runner.run(x, cancel)
+        return outputs.image, outputs.feats
 
     def _save(
         self,
@@ -149,6 +178,7 @@ class TeacherCache:
         lr: np.ndarray,
         output: torch.Tensor,
         feats: dict[int, torch.Tensor],
+        runner: TeacherRunner,
     ) -> None:
         tensors = {
             "lr": torch.from_numpy(np.ascontiguousarray(lr.transpose(2, 0, 1))),
@@ -157,7 +187,7 @@ class TeacherCache:
         }
         for block, value in feats.items():
             tensors[f"{FEATURE_PREFIX}{block}"] = value.to("cpu", torch.float16).contiguous()
-        _atomic_save(tensors, self.path(crop))
+        _atomic_save(tensors, self.path(crop), {"teacher_runtime": runner.label})
 
 
 def _chunks(crops: list[Crop]) -> Iterator[list[Crop]]:
@@ -177,26 +207,6 @@ def _to_uint8_chw(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(quantised.transpose(2, 0, 1))
 
 
-def run_with_features(
-    teacher: RRDBNet, x: torch.Tensor, blocks: Sequence[int]
-) -> tuple[torch.Tensor, dict[int, torch.Tensor]]:
-    """Teacher output and the outputs of RRDB blocks ``blocks`` (no gradients)."""
-    feats: dict[int, torch.Tensor] = {}
-    handles = [
-        teacher.body[block].register_forward_hook(
-            lambda _m, _i, out, block=block: feats.__setitem__(block, out.detach().clone())
-        )
-        for block in blocks
-    ]
-    try:
-        with torch.no_grad():
-            output = teacher(x)
-    finally:
-        for handle in handles:
-            handle.remove()
-    return output, feats
-
-
-def _atomic_save(tensors: dict[str, torch.Tensor], path: Path) -> None:
+def _atomic_save(tensors: dict[str, torch.Tensor], path: Path, metadata: dict[str, str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(path, save(tensors))
+    atomic_write_bytes(path, save(tensors, metadata))

@@ -1,4 +1,7 @@
-"""Run a model on an NCHW float32 array with PyTorch or onnxruntime (same result within 1/255).
+"""Run a model on an NCHW float32 array with PyTorch, onnxruntime or OpenVINO.
+
+PyTorch and onnxruntime agree within 1/255; OpenVINO (``openvino_backend``) runs the same
+ONNX export, at fp32 or, where the CPU has it and a check on a real photo passes, bf16.
 
 The ONNX file is exported once per model and weights (``cache_dir()/onnx/``) with dynamic
 batch, height and width, and checked against PyTorch at a second size before it is cached, so
@@ -38,8 +41,8 @@ from engine.inference.abortable import cancel_hooks, run_session_abortable
 from engine.models.descriptor import ModelDescriptor
 from engine.paths import cache_dir
 
-BackendKind = Literal["onnx", "torch"]
-BACKEND_KINDS: tuple[BackendKind, ...] = ("onnx", "torch")
+BackendKind = Literal["onnx", "openvino", "torch"]
+BACKEND_KINDS: tuple[BackendKind, ...] = ("onnx", "openvino", "torch")
 
 ONNX_OPSET = 17
 EXPORT_SIDE = 32  # traced input side; the check runs at a different, non-square size
@@ -142,16 +145,33 @@ class OnnxBackend:
 
 
 def make_backend(
-    descriptor: ModelDescriptor, kind: BackendKind, *, threads: int | None = None
+    descriptor: ModelDescriptor,
+    kind: BackendKind,
+    *,
+    threads: int | None = None,
+    precision: str | None = None,
+    device: str = "CPU",
 ) -> Backend:
     """The backend of ``kind`` for ``descriptor`` (threads: default all usable cores).
 
-    ModelError if the model cannot run there (e.g. it does not export to ONNX).
+    ``precision`` and ``device`` apply to OpenVINO (None: bf16 where it is native and passes
+    its check, else fp32). ModelError if the model cannot run there (e.g. no ONNX export).
     """
     if kind == "torch":
         return TorchBackend(descriptor, threads=threads)
     if kind == "onnx":
         return OnnxBackend(descriptor, threads=threads)
+    if kind == "openvino":
+        # Imported here: OpenVINO's import costs time that onnx/torch runs need not pay.
+        from engine.inference.openvino_backend import OpenVinoBackend
+
+        return OpenVinoBackend(
+            descriptor,
+            threads=threads or available_threads(),
+            precision=precision,
+            device=device,
+            onnx_file=ensure_onnx(descriptor),
+        )
     raise ValueError(f"unknown backend {kind!r}; choose one of {', '.join(BACKEND_KINDS)}")
 
 

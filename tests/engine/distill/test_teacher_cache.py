@@ -26,7 +26,9 @@ def _pool(tiny_root: Path):
 def test_build_once_then_load_what_the_teacher_computes(tiny_root: Path, tmp_path: Path):
     teacher = load_teacher(str(tiny_root / "teacher.safetensors"))
     crops = _pool(tiny_root).train
-    cache = TeacherCache(root=tmp_path, degradation=DegradationConfig(), feature_blocks=(1,))
+    cache = TeacherCache(
+        root=tmp_path, degradation=DegradationConfig(), feature_blocks=(1,), teacher_runtime="torch"
+    )
     events = list(cache.build(crops, teacher, cancel=CancelToken()))
     assert events[-1] == Progress(stage="teacher cache", done=2, total=2)
     assert cache.missing(crops) == []
@@ -84,7 +86,9 @@ def test_in_context_the_teacher_sees_the_whole_degraded_photo(tiny_root: Path, t
     assert {c.window for c in crops} == {
         (0, 0, crops[0].image.height // 4 * 4, crops[0].image.width // 4 * 4)
     }
-    cache = TeacherCache(root=tmp_path, degradation=DegradationConfig(), feature_blocks=(1,))
+    cache = TeacherCache(
+        root=tmp_path, degradation=DegradationConfig(), feature_blocks=(1,), teacher_runtime="torch"
+    )
     events = list(cache.build(crops, teacher, cancel=CancelToken()))
     assert events[-1] == Progress(stage="teacher cache", done=4, total=4)
     photo = load_rgb(crops[0].image.path)

@@ -1,0 +1,74 @@
+"""The teacher cache's runner: OpenVINO (checked export with features) or PyTorch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from engine.distill.config import DataConfig, DegradationConfig
+from engine.distill.data import plan_crops, scan_images
+from engine.distill.teacher_cache import TeacherCache
+from engine.distill.teacher_net import load_teacher
+from engine.distill.teacher_runner import feature_onnx_path, make_runner, run_with_features
+from engine.events import Cancelled, CancelToken, Finished
+from engine.inference import openvino_backend as ovb
+
+HAS_BF16 = ovb.supports("bf16")
+
+
+def _pool(tiny_root: Path):
+    images = next(
+        e.result for e in scan_images([tiny_root / "photos_a"], 32) if isinstance(e, Finished)
+    )
+    return plan_crops(images, DataConfig(hr_crop=32, crops_per_image=2, val_fraction=0.5), seed=0)
+
+
+def _x() -> np.ndarray:
+    return np.random.default_rng(1).random((2, 3, 12, 20), dtype=np.float32)
+
+
+def test_openvino_fp32_gives_the_teachers_image_and_features(tiny_root: Path, monkeypatch):
+    monkeypatch.setenv(ovb.DISABLE_BF16_ENV, "1")
+    teacher = load_teacher(str(tiny_root / "teacher.safetensors"))
+    runner = make_runner(teacher, (0, 1), "openvino")
+    assert runner.label == "openvino-fp32"
+    got = runner.run(_x(), CancelToken())
+    image, feats = run_with_features(teacher, torch.from_numpy(_x()), (0, 1))
+    assert torch.allclose(got.image, image, atol=1 / 255)
+    assert set(got.feats) == {0, 1}
+    for block in (0, 1):
+        assert torch.allclose(got.feats[block], feats[block], atol=1e-3)
+    assert feature_onnx_path(teacher, (0, 1)) != feature_onnx_path(teacher, (1,))
+
+
+def test_auto_without_bf16_keeps_pytorch(tiny_root: Path, monkeypatch):
+    monkeypatch.setenv(ovb.DISABLE_BF16_ENV, "1")
+    teacher = load_teacher(str(tiny_root / "teacher.safetensors"))
+    assert make_runner(teacher, (1,)).label == "torch-fp32"
+
+
+def test_a_cancelled_token_stops_both_runtimes(tiny_root: Path, monkeypatch):
+    monkeypatch.setenv(ovb.DISABLE_BF16_ENV, "1")
+    teacher = load_teacher(str(tiny_root / "teacher.safetensors"))
+    token = CancelToken()
+    token.cancel()
+    for runtime in ("openvino", "torch"):
+        with pytest.raises(Cancelled):
+            make_runner(teacher, (1,), runtime).run(_x(), token)
+
+
+@pytest.mark.skipif(not HAS_BF16, reason="this CPU has no native bf16 (no AVX512-BF16/AMX)")
+def test_bf16_cache_records_its_runtime_and_psnr(tiny_root: Path, tmp_path: Path):
+    teacher = load_teacher(str(tiny_root / "teacher.safetensors"))
+    crops = _pool(tiny_root).train
+    cache = TeacherCache(root=tmp_path, degradation=DegradationConfig(), feature_blocks=(1,))
+    list(cache.build(crops, teacher, cancel=CancelToken()))
+    info = cache.runtime_info()
+    assert list(info) == ["openvino-bf16"]
+    assert info["openvino-bf16"]["bf16_psnr_vs_fp32_db"] >= ovb.MIN_PSNR_DB
+    sample = cache.load(crops[0])
+    output, _ = run_with_features(teacher, sample.lr[None], (1,))
+    assert ovb.psnr(output[0].numpy(), sample.teacher.numpy()) >= ovb.MIN_PSNR_DB
