@@ -22,14 +22,14 @@ import random
 import re
 from collections.abc import Generator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
+from torch import nn
 
 from engine import files
 from engine.distill.config import config_from_dict, config_to_dict
-from engine.distill.nets import Nets
 from engine.errors import UsageError
 from engine.events import Event, Notice
 from engine.files import atomic_write_bytes
@@ -38,7 +38,17 @@ CHECKPOINT_NAME = "checkpoint.pt"
 FORMAT = 1
 
 
-def capture(nets: Nets, *, step: int, config: dict[str, Any], history: dict[str, Any]) -> dict:
+class Checkpointed(Protocol):
+    """What a checkpoint keeps of a run's networks (engine.distill.nets.Nets, a supernet's)."""
+
+    def modules(self) -> dict[str, nn.Module]: ...
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]: ...
+
+
+def capture(
+    nets: Checkpointed, *, step: int, config: dict[str, Any], history: dict[str, Any]
+) -> dict:
     """A plain dict of tensors, numbers and strings (loadable with weights_only=True)."""
     return {
         "format": FORMAT,
@@ -56,7 +66,7 @@ def capture(nets: Nets, *, step: int, config: dict[str, Any], history: dict[str,
     }
 
 
-def restore(nets: Nets, state: dict) -> None:
+def restore(nets: Checkpointed, state: dict) -> None:
     for name, module in nets.modules().items():
         module.load_state_dict(state["modules"][name])
     for name, optimizer in nets.optimizers().items():

@@ -39,10 +39,15 @@ def write_json(path: Path, data: Any) -> None:
 
 
 class MetricsLog:
-    """metrics.csv: step, stage, seconds and every loss (blank where a stage has none)."""
+    """metrics.csv: step, stage, seconds and every loss (blank where a stage has none).
 
-    def __init__(self, path: Path, *, keep_until: int) -> None:
+    ``fields`` are the columns (a supernet run's have no stage and other losses); a value
+    whose name is not one of them is not written.
+    """
+
+    def __init__(self, path: Path, *, keep_until: int, fields: Sequence[str] = CSV_FIELDS) -> None:
         self.path = path
+        self.fields = tuple(fields)
         # A kill -9 can leave a half-written last row (DictReader fills its missing fields
         # with None); rows up to the checkpoint were complete before it was written.
         rows = [
@@ -50,8 +55,7 @@ class MetricsLog:
             for r in self.read()
             if None not in r.values() and r["step"].isdigit() and int(r["step"]) <= keep_until
         ]
-        buffer = _csv_text(rows)
-        atomic_write_bytes(path, buffer.encode())
+        atomic_write_bytes(path, _csv_text(rows, self.fields).encode())
 
     def read(self) -> list[dict[str, str]]:
         if not self.path.is_file():
@@ -61,14 +65,14 @@ class MetricsLog:
 
     def append(self, step: int, stage: str, seconds: float, values: dict[str, float]) -> None:
         row = {"step": step, "stage": stage, "seconds": f"{seconds:.4f}"}
-        row |= {key: repr(values[key]) for key in LOSS_KEYS if key in values}
+        row |= {key: repr(values[key]) for key in self.fields if key in values}
         with self.path.open("a", newline="") as file:
-            csv.DictWriter(file, fieldnames=CSV_FIELDS).writerow(row)
+            csv.DictWriter(file, fieldnames=self.fields, extrasaction="ignore").writerow(row)
 
 
-def _csv_text(rows: Sequence[dict[str, str]]) -> str:
+def _csv_text(rows: Sequence[dict[str, str]], fields: Sequence[str]) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS)
+    writer = csv.DictWriter(buffer, fieldnames=fields)
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue()

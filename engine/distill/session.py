@@ -1,65 +1,62 @@
-"""Everything a run holds between steps, how it is set up, validated and finished.
+"""A distillation run as engine.distill.run_loop drives it: set-up, step, validation, finish.
 
-``prepare`` scans the data, fills the teacher cache (the slow part, shared by all ranks),
-then builds the networks; the teacher itself is dropped before training starts, since only
-its cached outputs are needed from then on.
+``prepare`` scans the data and fills the teacher cache (engine.distill.run_data: the slow
+part, shared by all ranks), then builds the networks; the teacher itself is dropped before
+training starts, since only its cached outputs are needed from then on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from engine.distill import export, report
+from engine.distill import export, report, steps
 from engine.distill.config import DistillConfig, config_to_dict
-from engine.distill.data import Crop, CropPool, plan_crops, scan_images
-from engine.distill.nets import Nets, build_nets, feature_pairs
+from engine.distill.nets import Nets, build_nets
 from engine.distill.parallel import Parallel
 from engine.distill.provenance import provenance
-from engine.distill.request import DistillResult
-from engine.distill.teacher_cache import Sample, TeacherCache
-from engine.distill.teacher_net import load_teacher, weights_digest
+from engine.distill.request import DistillRequest, DistillResult
+from engine.distill.run_data import RunData, prepare_data, teacher_summary
 from engine.distill.validation import bicubic_scores, student_scores, val_images
 from engine.errors import UsageError
-from engine.events import CancelToken, Event, Notice, result_of
+from engine.events import CancelToken, Event, Notice
 from engine.models.mfa import MFAGenerator
-from engine.models.rrdbnet import RRDBNetConfig
-from engine.paths import cache_dir
-
-if TYPE_CHECKING:
-    from engine.distill.request import DistillRequest
 
 SIDE_BY_SIDE_ROWS = 4
 
 
 @dataclass(kw_only=True)
 class Session:
-    config: DistillConfig
-    out_dir: Path
+    request: DistillRequest
     parallel: Parallel
     nets: Nets
-    pool: CropPool
-    train_cache: TeacherCache
-    val_samples: list[Sample]
-    teacher_digest: str
-    image_counts: dict[str, int]
+    data: RunData
     init: dict[str, Any] | None = None
     history: dict[str, Any] = field(default_factory=dict)
     log: report.MetricsLog | None = None
 
     @property
-    def train_crops(self) -> tuple[Crop, ...]:
-        return self.pool.train
+    def config(self) -> DistillConfig:
+        return self.request.config
 
-    def open_log(self, *, keep_until: int) -> None:
-        if self.parallel.main:
-            self.log = report.MetricsLog(self.out_dir / "metrics.csv", keep_until=keep_until)
+    @property
+    def out_dir(self) -> Path:
+        return self.request.out_dir
+
+    def train_step(self, step: int) -> tuple[str, dict[str, float]]:
+        batch = self.data.batch(step, self.config, self.parallel)
+        losses = steps.stage_step(self.nets, batch, self.config, step)
+        return self.config.schedule.stage(step), self.parallel.mean(losses)
+
+    def describe(self, stage: str, losses: dict[str, float]) -> str:
+        key = "l_g_total" if "l_g_total" in losses else "l_td_real"
+        return f"{stage} {key}={losses[key]:.4f}"
 
     def validate(self, step: int) -> str:
         """Score the EMA student, keep the best, refresh the report files; a one-line summary."""
-        images = val_images(self.nets.ema, self.val_samples, self.parallel.device)
+        images = val_images(self.nets.ema, self.data.val_samples, self.parallel.device)
         scores = student_scores(images)
         if "bicubic" not in self.history:
             self.history["bicubic"] = bicubic_scores(images)
@@ -91,15 +88,15 @@ class Session:
     def summary(self) -> dict[str, Any]:
         return {
             "config": config_to_dict(self.config),
-            "data": self.image_counts
-            | {"train_crops": len(self.pool.train), "val_crops": len(self.pool.val)},
-            "teacher": {"spec": self.config.teacher, "weights_sha256": self.teacher_digest},
+            "data": self.data.counts(),
+            "teacher": teacher_summary(self.config, self.data),
             "bicubic": self.history.get("bicubic"),
             "validation": self.history.get("validation", []),
             "best": self.history.get("best"),
         }
 
-    def finish(self, request: DistillRequest, timings: list[float]) -> DistillResult:
+    def finish(self, timings: Sequence[float]) -> DistillResult:
+        request = self.request
         per_step = sum(timings) / len(timings) if timings else None
         final = self.out_dir / "student.safetensors"
         best = self.out_dir / "student_best.safetensors"
@@ -111,7 +108,7 @@ class Session:
             )
             chosen = best if best.is_file() else final
             # The card belongs to the file that gets registered (best by validation).
-            card = self.model_card(request, per_step) | {"weights": chosen.name}
+            card = self.model_card(per_step) | {"weights": chosen.name}
             report.write_json(chosen.with_suffix(".json"), card)
             self.write_reports()
             if request.register_as:
@@ -126,8 +123,9 @@ class Session:
             seconds_per_step=per_step,
         )
 
-    def model_card(self, request: DistillRequest, per_step: float | None) -> dict[str, Any]:
+    def model_card(self, per_step: float | None) -> dict[str, Any]:
         """The run's card; its command, data and config name no folder of this machine."""
+        request = self.request
         init = self.config.init if self.config.init != "default" else None
         # A teacher given as a weights file (not a registry name) is a path too.
         teacher = self.config.teacher if "/" in self.config.teacher else None
@@ -185,66 +183,17 @@ def _load_init_discriminators(
         )
 
 
-@dataclass(frozen=True, kw_only=True)
-class _Caches:
-    train: TeacherCache
-    val: TeacherCache
-    teacher_digest: str
-    teacher_config: RRDBNetConfig
-
-
-def _fill_caches(
-    config: DistillConfig, pool: CropPool, parallel: Parallel, cancel: CancelToken
-) -> Iterator[Event]:
-    """Run the teacher on every crop not cached yet (ranks share the work); returns _Caches."""
-    teacher = load_teacher(config.teacher).to(parallel.device)
-    digest = weights_digest(teacher)
-    root = cache_dir() / "distill" / digest[:16]
-    blocks = tuple(sorted({t for _, t in feature_pairs(config, teacher.config)}))
-    train = TeacherCache(root=root, degradation=config.degradation, feature_blocks=blocks)
-    val = TeacherCache(root=root, degradation=config.degradation)
-    for cache, crops, stage in (
-        (train, pool.train, "teacher cache"),
-        (val, pool.val, "teacher cache (val)"),
-    ):
-        yield from cache.build(
-            crops, teacher, cancel=cancel, rank=parallel.rank, world=parallel.world, stage=stage
-        )
-    parallel.barrier()
-    if train.missing(pool.train) or val.missing(pool.val):
-        raise RuntimeError(f"teacher cache incomplete after the build: {root}")
-    # Only the teacher's config is kept: its weights and activations are not needed again.
-    return _Caches(train=train, val=val, teacher_digest=digest, teacher_config=teacher.config)
-
-
-def prepare(
-    config: DistillConfig, out_dir: Path, parallel: Parallel, cancel: CancelToken
-) -> Iterator[Event]:
+def prepare(request: DistillRequest, parallel: Parallel, cancel: CancelToken) -> Iterator[Event]:
     """Scan, split, cache teacher outputs, build the nets; returns the Session (yield from)."""
-    if not config.data.dirs:
-        raise UsageError("no training data: give at least one --data folder")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    images = yield from result_of(scan_images(config.data.dirs, config.data.hr_crop))
-    pool = plan_crops(images, config.data, config.seed)
-    n_val = len({c.image.digest for c in pool.val})
-    yield Notice(
-        message=f"{len(images) - n_val} training / {n_val} validation images, "
-        f"{len(pool.train)} / {len(pool.val)} crops of {config.data.hr_crop} px; "
-        f"device {parallel.device}, {parallel.world} process(es)"
-    )
-    caches = yield from _fill_caches(config, pool, parallel, cancel)
+    config = request.config
+    data = yield from prepare_data(config, request.out_dir, parallel, cancel)
     generator, init_path = _initial_generator(config)
-    nets = build_nets(config, caches.teacher_config, parallel, generator)
+    nets = build_nets(config, data.teacher_config, parallel, generator)
     yield from _load_init_discriminators(nets, init_path, config)
     return Session(
-        config=config,
-        out_dir=out_dir,
+        request=request,
         parallel=parallel,
         nets=nets,
-        pool=pool,
-        train_cache=caches.train,
-        val_samples=[caches.val.load(c) for c in pool.val],
-        teacher_digest=caches.teacher_digest,
-        image_counts={"train_images": len(images) - n_val, "val_images": n_val},
+        data=data,
         init=export.lineage(init_path) if init_path else None,
     )

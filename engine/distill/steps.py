@@ -14,8 +14,8 @@ import torch
 import torch.nn.functional as F
 
 from engine.distill import losses
-from engine.distill.config import LossWeights
-from engine.distill.nets import Nets
+from engine.distill.config import DistillConfig, LossWeights
+from engine.distill.nets import Nets, ema_decay, set_student_lrs, update_ema
 from engine.distill.sampler import Batch
 
 LOSS_KEYS = (
@@ -111,3 +111,20 @@ def discriminator_step(
     total.backward()
     nets.opt_d.step()
     return _floats(terms)
+
+
+def stage_step(nets: Nets, batch: Batch, config: DistillConfig, step: int) -> dict[str, float]:
+    """Step ``step`` of a distillation, of whichever stage it falls in: this rank's losses."""
+    stage = config.schedule.stage(step)
+    training_d = stage == "teacher_d"
+    nets.teacher_d.train(training_d).requires_grad_(training_d)
+    if training_d:
+        return teacher_d_step(nets, batch)
+    gan = stage == "gan"
+    set_student_lrs(nets, config.schedule, step)
+    terms, fake = generator_step(nets, batch, config.losses, gan=gan)
+    g_steps = step - config.schedule.teacher_d_steps
+    update_ema(nets.ema, nets.student.generator, ema_decay(config.schedule.ema_decay, g_steps))
+    if gan:
+        terms |= discriminator_step(nets, batch, fake, config.losses)
+    return terms

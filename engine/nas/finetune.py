@@ -55,7 +55,7 @@ from engine.events import CancelToken, Event, Finished, Notice, result_of
 from engine.files import file_sha256
 from engine.measure.evaluate import EvalRequest, evaluate
 from engine.models.mfa import MFAConfig
-from engine.nas.supernet import SHIPPED_SUPERNET, load_supernet
+from engine.nas.supernet import SHIPPED_SUPERNET, Supernet, load_supernet
 from engine.paths import RESOURCES
 
 RECIPE = RESOURCES / "training" / "mfagan-supernet.toml"
@@ -186,20 +186,8 @@ def finetune_subnet(
     source = supernet_path or SHIPPED_SUPERNET
     supernet = load_supernet(source)
     supernet.space.check(config)
-    nas = {
-        "supernet": source.name,
-        "supernet_sha256": file_sha256(source),
-        "config": config.encode(),
-        "search": search or {},
-    }
-    init = out / INIT_NAME
-    if not (resume and init.is_file()):
-        out.mkdir(parents=True, exist_ok=True)
-        export.save_student(init, supernet.extract(config))
-        write_json(
-            init.with_suffix(".json"),
-            {"name": "supernet subnet", "config": config.encode(), "training": nas},
-        )
+    nas = _lineage(source, config, search)
+    init = _write_init(supernet, config, nas, out, resume=resume)
     distill_config = finetune_config(source, config, steps=steps, data=data, init=init)
     schedule = continued_schedule(out, steps) if resume else None
     if schedule is not None:
@@ -207,24 +195,9 @@ def finetune_subnet(
     request = DistillRequest(config=distill_config, out_dir=out, resume=resume, command=command)
     result: DistillResult = yield from result_of(distill(request, cancel=cancel))
     student = result.best or result.student
-    evaluation = {}
-    for dataset in eval_datasets:
-        yield Notice(message=f"evaluating {config.encode()} on {dataset.name}")
-        scores = yield from result_of(
-            evaluate(
-                EvalRequest(
-                    dataset=dataset, models=(str(student),), teacher=distill_config.teacher
-                ),
-                cancel=cancel,
-            )
-        )
-        table = scores.as_dict()["scores"]
-        evaluation[dataset.name] = {
-            "images": len(scores.images),
-            "student": table[student.stem],
-            "bicubic": table["bicubic"],
-            "teacher": table[scores.teacher],
-        }
+    evaluation = yield from _evaluate(
+        student, config.encode(), eval_datasets, distill_config.teacher, cancel
+    )
     card = _card(student) | {"nas": nas, "evaluation": evaluation}
     write_json(student.with_suffix(".json"), card)
     model = export.register_user_model(name, student, card) if name else None
@@ -233,6 +206,51 @@ def finetune_subnet(
             model=model, student=student, card=card, distill=result, evaluation=evaluation
         )
     )
+
+
+def _lineage(source: Path, config: MFAConfig, search: dict[str, Any] | None) -> dict[str, Any]:
+    """The card's ``nas`` entry: the supernet file and digest, the subnet, the search."""
+    return {
+        "supernet": source.name,
+        "supernet_sha256": file_sha256(source),
+        "config": config.encode(),
+        "search": search or {},
+    }
+
+
+def _write_init(
+    supernet: Supernet, config: MFAConfig, nas: dict[str, Any], out: Path, *, resume: bool
+) -> Path:
+    """``out/subnet_init.safetensors``: the subnet as extracted, with a card naming its
+    supernet; a resumed run keeps the one it started from."""
+    init = out / INIT_NAME
+    if not (resume and init.is_file()):
+        out.mkdir(parents=True, exist_ok=True)
+        export.save_student(init, supernet.extract(config))
+        write_json(
+            init.with_suffix(".json"),
+            {"name": "supernet subnet", "config": config.encode(), "training": nas},
+        )
+    return init
+
+
+def _evaluate(
+    student: Path, label: str, datasets: Sequence[Path], teacher: str, cancel: CancelToken
+) -> Iterator[Event]:
+    """The ``mfagan eval`` protocol on each dataset: dataset name -> scores (yield from)."""
+    evaluation = {}
+    for dataset in datasets:
+        yield Notice(message=f"evaluating {label} on {dataset.name}")
+        request = EvalRequest(dataset=dataset, models=(str(student),), teacher=teacher)
+        scores = yield from result_of(evaluate(request, cancel=cancel))
+        table = scores.as_dict()["scores"]
+        evaluation[dataset.name] = {
+            "images": len(scores.images),
+            "student": table[student.stem],
+            "bicubic": table["bicubic"],
+            "teacher": table[scores.teacher],
+        }
+    return evaluation
 
 
 def _card(student: Path) -> dict[str, Any]:

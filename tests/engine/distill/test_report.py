@@ -26,6 +26,21 @@ def test_resume_drops_rows_after_the_checkpoint_and_a_torn_last_row(tmp_path: Pa
     ]
 
 
+def test_a_log_with_its_own_columns_writes_only_those(tmp_path: Path):
+    # A supernet run's metrics.csv: no stage column, its own loss names.
+    path = tmp_path / "metrics.csv"
+    fields = ("step", "seconds", "l_total", "l_inplace")
+    log = MetricsLog(path, keep_until=0, fields=fields)
+    log.append(1, "supernet", 0.25, {"l_total": 0.5, "l_inplace": 0.125, "l_g_total": 9.0})
+    log.append(2, "supernet", 0.25, {"l_total": 0.25})
+    assert path.read_text().splitlines() == [
+        "step,seconds,l_total,l_inplace",
+        "1,0.2500,0.5,0.125",
+        "2,0.2500,0.25,",
+    ]
+    assert [r["step"] for r in MetricsLog(path, keep_until=1, fields=fields).read()] == ["1"]
+
+
 def test_side_by_side_layout_and_plot(tmp_path: Path):
     rng = np.random.default_rng(0)
     hr = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
