@@ -10,9 +10,10 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import engine
-from engine.arguments import positive_int
+from engine.arguments import Handler, positive_int
 from engine.errors import MfaganError, ModelError, UsageError
 from engine.events import Cancelled, CancelToken
 
@@ -126,6 +127,19 @@ def run_handler(handler: Callable[[argparse.Namespace], int], args: argparse.Nam
         code = _run(handler, args)
         settle(code)
         return code
+
+
+def run_commands(
+    register: Callable[[Any], dict[str, Handler]],
+    description: str,
+    argv: Sequence[str] | None = None,
+) -> int:
+    """One command module on its own (``python -m engine.distill``, what torchrun launches):
+    only the commands ``register`` adds, run like ``mfagan``'s."""
+    parser = argparse.ArgumentParser(prog="mfagan", description=description)
+    handlers = register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return run_handler(handlers[args.command], args)
 
 
 def _run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:

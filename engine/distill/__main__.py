@@ -6,19 +6,15 @@ This is the entry point ``torchrun`` launches for multi-process training, e.g.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 
-from engine.cli import run_handler
+from engine.cli import run_commands
 from engine.distill.cli import register
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="mfagan", description="MFAGAN distillation and eval")
-    handlers = register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return run_handler(handlers[args.command], args)
+    return run_commands(register, "MFAGAN distillation and eval", argv)
 
 
 if __name__ == "__main__":

@@ -6,19 +6,15 @@ This is the entry point ``torchrun`` launches for multi-process supernet trainin
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 
-from engine.cli import run_handler
+from engine.cli import run_commands
 from engine.nas.cli import register
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="mfagan", description="MFAGAN supernet and search")
-    handlers = register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return run_handler(handlers[args.command], args)
+    return run_commands(register, "MFAGAN supernet and search", argv)
 
 
 if __name__ == "__main__":
