@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import j1
+import torch
 
 KINDS = (
     "iso",
@@ -75,7 +75,8 @@ def make_kernel(draw: KernelDraw) -> np.ndarray:
     if draw.kind == "sinc":
         radius = np.hypot(x, y)
         safe = np.where(radius == 0, 1.0, radius)
-        kernel = draw.cutoff * j1(draw.cutoff * safe) / (2 * math.pi * safe)
+        bessel = torch.special.bessel_j1(torch.from_numpy(draw.cutoff * safe)).numpy()
+        kernel = draw.cutoff * bessel / (2 * math.pi * safe)
         kernel[half, half] = draw.cutoff**2 / (4 * math.pi)
     else:
         cos, sin = math.cos(draw.rotation), math.sin(draw.rotation)

@@ -1,7 +1,7 @@
 """HR -> LR the way real photos are damaged: Real-ESRGAN's second-order chain, our own code.
 
-Facts from the Real-ESRGAN paper and its public x4plus training options (see
-../shared/reference/REALWORLD.md in the workspace): blur, random resize, noise, JPEG, twice,
+Facts from the Real-ESRGAN paper (Wang et al., 2021) and its public x4plus training
+options: blur, random resize, noise, JPEG, twice,
 then a final resize to the LR size with a sinc filter before or after the last JPEG. Every
 parameter is drawn up front from the seed (``draw_chain``), then applied (``apply_chain``), so
 the same seed gives the same bytes and a draw can be inspected or tested on its own.

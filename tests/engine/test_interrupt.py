@@ -49,8 +49,11 @@ if kind == "onnx":
     from engine.inference import backends
     original = backends.run_session_abortable
     def run(session, inputs, cancel):
+        if next(iter(inputs.values())).shape[-1] < 256:
+            return original(session, inputs, cancel)  # memory profile and timing crops
         flag.touch()
-        return original(session, inputs, cancel)
+        while True:  # the real tile never finishes on its own: only Ctrl-C ends it, on any CPU
+            original(session, inputs, cancel)
     backends.run_session_abortable = run
 else:
     seconds, count = (30.0, 1) if kind == "long" else (0.1, 300)
