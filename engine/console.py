@@ -135,13 +135,22 @@ def end_at_once() -> NoReturn:
     layer prints a traceback, and an onnxruntime run still busy in its worker thread at
     interpreter exit aborts the process ("terminate called without an active exception",
     exit 134). ``os._exit`` runs no destructors; the temporaries of writes in progress
-    are removed first, so no partial file is left either way.
+    (files and the folders bundles are built in) are removed first, and the line says so
+    only if none is left.
     """
     if _outcome:
         os._exit(_outcome[0])
-    remove_in_flight_temporaries()
-    _write_line(CANCELLED, show_cursor=True)
+    left = remove_in_flight_temporaries()
+    if left:
+        _write_line(f"cancelled; could not remove the partial file {left[0]}", show_cursor=True)
+    else:
+        _write_line(CANCELLED, show_cursor=True)
     os._exit(EXIT_CANCELLED)
+
+
+def kept_line(output: object) -> str:
+    """What a cancel that came after the output was complete (renamed into place) says."""
+    return f"cancelled; the output was already complete and was kept: {output}"
 
 
 def _write_line(message: str, *, show_cursor: bool = False) -> None:
@@ -170,11 +179,11 @@ def ctrl_c_ends(*, keep: bool = False) -> Iterator[None]:
     if not _on_main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: end_at_once())
+    previous = _handle_both(lambda signum, frame: end_at_once())
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN if keep else previous)
+        _restore(previous, ignore=keep)
 
 
 @contextmanager
@@ -183,7 +192,7 @@ def ctrl_c_cancels(cancel: CancelToken, renderer: ConsoleRenderer) -> Iterator[N
     the process at once (``end_at_once``): exit 130 and the same line either way."""
 
     def handler(signum: int, frame: object) -> None:
-        if cancel.cancelled:
+        if cancel.cancelled or signum != signal.SIGINT:
             end_at_once()
         cancel.cancel()
         if not renderer.quiet:
@@ -192,8 +201,23 @@ def ctrl_c_cancels(cancel: CancelToken, renderer: ConsoleRenderer) -> Iterator[N
     if not _on_main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = _handle_both(handler)
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        _restore(previous)
+
+
+# SIGTERM (a logout, `kill`, a service manager) is a cancel too, but its sender usually
+# follows with SIGKILL after a few seconds, less than a clean stop of one teacher tile may
+# take: it ends at once, as a second Ctrl-C does (temporaries removed, exit 130).
+_SIGNALS = tuple(s for s in (signal.SIGINT, getattr(signal, "SIGTERM", None)) if s is not None)
+
+
+def _handle_both(handler: Any) -> list[Any]:
+    return [signal.signal(signum, handler) for signum in _SIGNALS]
+
+
+def _restore(previous: list[Any], *, ignore: bool = False) -> None:
+    for signum, handler in zip(_SIGNALS, previous, strict=True):
+        signal.signal(signum, signal.SIG_IGN if ignore else handler)

@@ -72,14 +72,21 @@ def in_flight(temp: Path) -> Iterator[None]:
             _in_flight.discard(temp)
 
 
-def remove_in_flight_temporaries() -> None:
-    """Delete the temporaries of writes still running: for a process about to exit at once
-    (a second Ctrl-C), which will not reach their own clean-up."""
+def remove_in_flight_temporaries() -> list[Path]:
+    """Delete the temporaries (files, or folders a bundle is built in) of writes still
+    running, for a process about to exit at once (a second Ctrl-C, SIGTERM) that will not
+    reach their own clean-up; the ones still there afterwards."""
+    import shutil
+
     with _in_flight_lock:
         pending = list(_in_flight)
     for temp in pending:
-        with contextlib.suppress(OSError):
-            temp.unlink()
+        if temp.is_dir() and not temp.is_symlink():
+            shutil.rmtree(temp, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+    return [temp for temp in pending if os.path.lexists(temp)]
 
 
 def _pid_alive(pid: int) -> bool:

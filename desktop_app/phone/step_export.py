@@ -4,10 +4,11 @@ latency and the layers that left the NPU; open the bundle folder."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -27,7 +28,8 @@ from desktop_app.phone import jobs
 from desktop_app.phone.context import JobPanel, WizardContext
 from engine.errors import MfaganError
 from engine.events import Notice, Progress
-from engine.export import ExportRequest
+from engine.export import ExportRequest, tflite
+from engine.export.bundle import CARD_NAME
 
 FORMAT_TITLES = {
     "onnx": "ONNX (float)",
@@ -36,6 +38,28 @@ FORMAT_TITLES = {
     "tflite-int8": "TFLite INT8",
 }
 DEFAULT_FORMATS = ("onnx", "onnx-int8", "tflite", "tflite-int8")
+
+
+def formats_for(unit: str, precision: str | None, *, tflite: bool = True) -> tuple[str, ...]:
+    """The file the chosen target runs: every phone profile is measured with LiteRT (TFLite),
+    integer precisions (w8a8, w8a16) with the INT8 file, float ones with the float file (an
+    NPU target without a precision: INT8). Without TFLite here, the ONNX file of the same
+    precision (ONNX Runtime Mobile runs it on the phone)."""
+    integer = (precision or "").lower().startswith(("w8", "int8")) or (
+        not precision and unit == "npu"
+    )
+    kind = "tflite" if tflite else "onnx"
+    return (f"{kind}-int8",) if integer else (kind,)
+
+
+def saved_card(folder: Path) -> dict[str, Any] | None:
+    """The model card of the bundle in ``folder``; None when there is none (never exported,
+    moved or deleted since)."""
+    try:
+        card = json.loads((folder / CARD_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return card if isinstance(card, dict) else None
 
 
 def report_html(card: dict[str, Any]) -> str:
@@ -90,24 +114,31 @@ class ExportStep(QWidget):
         self.standalone = standalone
         self.model = QComboBox()
         self.checks = {key: QCheckBox(title) for key, title in FORMAT_TITLES.items()}
-        for key in DEFAULT_FORMATS:
-            self.checks[key].setChecked(key in ("onnx", "onnx-int8"))
+        self._ticked_for: tuple[str, str | None] | None = None
+        self._no_tflite = tflite.missing_reason()
+        for key in ("tflite", "tflite-int8"):
+            self.checks[key].setEnabled(self._no_tflite is None)
+            self.checks[key].setToolTip(self._no_tflite or "")
         self.aihub = QCheckBox("Compile and profile on AI Hub (a real phone)")
         self.out_dir = QLineEdit(ctx.state.bundle_dir)
         self.out_dir.setPlaceholderText("“bundle” in the wizard's folder of the app's data")
         self.export_button = QPushButton("Export")
         self.open_button = QPushButton("Open bundle folder")
         self.open_button.setEnabled(False)
+        self.where = QLabel("")  # the bundle's full path, to select and copy
+        self.where.setWordWrap(True)
+        self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.report = QTextBrowser()
         self.target = QLabel("")
         self.panel = JobPanel(ctx.runner)
-        self.result = None
+        self.bundle: Path | None = None
         self._build()
         self.export_button.clicked.connect(self.export)
         self.open_button.clicked.connect(self.open_folder)
         ctx.changed.connect(self.refresh)
         self.panel.ended.connect(self.refresh)
         self.refresh()
+        self._show_saved()
 
     def _build(self) -> None:
         form = QFormLayout()
@@ -127,6 +158,7 @@ class ExportStep(QWidget):
         buttons.addWidget(self.open_button)
         buttons.addStretch(1)
         form.addRow(buttons)
+        form.addRow("Bundle:", self.where)
         box = QGroupBox("What was measured")
         QVBoxLayout(box).addWidget(self.report)
         layout = QVBoxLayout(self)
@@ -154,6 +186,12 @@ class ExportStep(QWidget):
         if not has_token:
             self.aihub.setChecked(False)
         s = self.ctx.state
+        if self._ticked_for != (s.unit, s.precision):
+            # A new target ticks what it runs; the user's own ticks stay until it changes.
+            self._ticked_for = (s.unit, s.precision)
+            wanted = formats_for(s.unit, s.precision, tflite=self._no_tflite is None)
+            for key, box in self.checks.items():
+                box.setChecked(key in wanted)
         self.target.setText(
             f"{s.device}, {s.unit.upper()}, {s.tile} x {s.tile} px tiles (set on the Search page)"
         )
@@ -181,7 +219,6 @@ class ExportStep(QWidget):
         except MfaganError as error:
             self.panel.end(f"Cannot export: {error}")
             return
-        self.ctx.update(bundle_dir=self.out_dir.text().strip())
         self.panel.run(
             lambda cancel: jobs.export_job(setup, request, cancel), "Exporting…",
             on_event=self._on_event, on_finished=self._exported, done_text="Exported.",
@@ -196,15 +233,37 @@ class ExportStep(QWidget):
             self.ctx.status.emit(event.message)
 
     def _exported(self, result) -> None:
-        self.result = result
-        self.report.setHtml(
-            report_html(result.card)
-            + f"<br>Took {result.seconds:.1f} s on this computer. Bundle: {result.out_dir.name}"
-            " (Open bundle folder shows it). The model itself is in the Upscale page's list."
+        # The full path, so that a restart shows this bundle again.
+        self.ctx.update(bundle_dir=str(result.out_dir))
+        self._show_bundle(
+            result.out_dir,
+            result.card,
+            f"<br>Took {result.seconds:.1f} s on this computer.",
         )
-        self.open_button.setEnabled(True)
         self.refresh()
 
+    def _show_saved(self) -> None:
+        """The bundle exported before this session, if it is still where it was written."""
+        folder = Path(self.ctx.state.bundle_dir) if self.ctx.state.bundle_dir else None
+        card = saved_card(folder) if folder is not None and not self.standalone else None
+        if folder is not None and card is not None:
+            self._show_bundle(folder, card, "")
+
+    def _show_bundle(self, folder: Path, card: dict[str, Any], took: str) -> None:
+        self.bundle = folder
+        self.where.setText(str(folder))
+        self.report.setHtml(
+            report_html(card) + took + " The model itself is in the Upscale page's list."
+        )
+        self.open_button.setEnabled(True)
+
     def open_folder(self) -> None:
-        if self.result is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.result.out_dir)))
+        if self.bundle is None:
+            return
+        if not self.bundle.is_dir():
+            self.panel.end(f"The bundle folder is gone: {self.bundle}")
+        elif not QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.bundle))):
+            self.panel.end(
+                "This computer has no file manager to open the folder; "
+                "copy its path from “Bundle:” above."
+            )

@@ -151,32 +151,7 @@ unpacks to); `.onnx` and `.pt` files are NCHW.
 
 ## Run it on Android
 
-LiteRT (`.tflite`), with `com.google.ai.edge.litert:litert:2.3.0` in Gradle (CompiledModel API):
-
-```kotlin
-val model = CompiledModel.create(context.assets, "{_first(data, "tflite")}",
-    CompiledModel.Options(Accelerator.GPU))   // or Accelerator.NPU / Accelerator.CPU
-val inputs = model.createInputBuffers(); val outputs = model.createOutputBuffers()
-inputs[0].writeFloat(tileRgb)                 // {side}*{side}*3 floats, row-major, RGB, 0..1
-model.run(inputs, outputs)
-val upscaled = outputs[0].readFloat()          // {side * scale}*{side * scale}*3 floats
-```
-{_missing(data, "tflite")}
-ONNX Runtime Mobile (`.onnx`), with `com.microsoft.onnxruntime:onnxruntime-android`:
-
-```kotlin
-val env = OrtEnvironment.getEnvironment()
-val options = OrtSession.SessionOptions().apply {{ addNnapi() }}   // or addQnn(...) / CPU
-val session = env.createSession(modelBytes, options)
-val input = OnnxTensor.createTensor(env, FloatBuffer.wrap(tileChw),
-    longArrayOf(1, 3, {side}, {side}))          // planar RGB (NCHW), 0..1
-val output = session.run(mapOf("input" to input))[0].value
-```
-{_missing(data, "onnx")}
-`*-dynamic.onnx` takes any height and width (multiples of the model's size multiple): it is
-the desktop file. The `*-int8.onnx` file is QDQ (QuantizeLinear/DequantizeLinear around each
-op): NNAPI and QNN run it as integer kernels; its input and output stay float32.
-
+{_runtimes(data, side, scale)}
 ## Tile a photo
 
 The file takes exactly {side}x{side} pixels. Cut the photo into tiles of {tiling["tile"]} px
@@ -204,11 +179,58 @@ def _fidelity_cell(entry: dict[str, Any]) -> str:
 
 
 def _first(data: dict[str, Any], suffix: str) -> str:
-    """The bundle's first .suffix file, or a note on how to get one."""
-    names = [f["file"] for f in data["files"] if f["file"].endswith(f".{suffix}")]
-    return names[0] if names else f"model.{suffix}"
+    """The bundle's first .suffix file."""
+    return next(f["file"] for f in data["files"] if f["file"].endswith(f".{suffix}"))
 
 
-def _missing(data: dict[str, Any], suffix: str) -> str:
-    present = any(f["file"].endswith(f".{suffix}") for f in data["files"])
-    return "" if present else f"\n(This bundle has no .{suffix} file: add `--format {suffix}`.)\n"
+def _has(data: dict[str, Any], suffix: str) -> bool:
+    return any(f["file"].endswith(f".{suffix}") for f in data["files"])
+
+
+def _runtimes(data: dict[str, Any], side: int, scale: int) -> str:
+    """How to run the files this bundle holds, and only those (a TFLite example above a
+    bundle without a .tflite file read as if one were missing)."""
+    parts = []
+    if _has(data, "tflite"):
+        parts.append(_litert(data, side, scale))
+    if _has(data, "onnx"):
+        parts.append(_onnx_runtime(side))
+    if not parts:
+        return (
+            "This bundle has no .tflite or .onnx file to run on a phone; export it again "
+            "with a TFLite or ONNX format.\n"
+        )
+    return "\n".join(parts)
+
+
+def _litert(data: dict[str, Any], side: int, scale: int) -> str:
+    return f"""\
+LiteRT (`.tflite`), with `com.google.ai.edge.litert:litert:2.3.0` in Gradle (CompiledModel API):
+
+```kotlin
+val model = CompiledModel.create(context.assets, "{_first(data, "tflite")}",
+    CompiledModel.Options(Accelerator.GPU))   // or Accelerator.NPU / Accelerator.CPU
+val inputs = model.createInputBuffers(); val outputs = model.createOutputBuffers()
+inputs[0].writeFloat(tileRgb)                 // {side}*{side}*3 floats, row-major, RGB, 0..1
+model.run(inputs, outputs)
+val upscaled = outputs[0].readFloat()          // {side * scale}*{side * scale}*3 floats
+```
+"""
+
+
+def _onnx_runtime(side: int) -> str:
+    return f"""\
+ONNX Runtime Mobile (`.onnx`), with `com.microsoft.onnxruntime:onnxruntime-android`:
+
+```kotlin
+val env = OrtEnvironment.getEnvironment()
+val options = OrtSession.SessionOptions().apply {{ addNnapi() }}   // or addQnn(...) / CPU
+val session = env.createSession(modelBytes, options)
+val input = OnnxTensor.createTensor(env, FloatBuffer.wrap(tileChw),
+    longArrayOf(1, 3, {side}, {side}))          // planar RGB (NCHW), 0..1
+val output = session.run(mapOf("input" to input))[0].value
+```
+`*-dynamic.onnx` takes any height and width (multiples of the model's size multiple): it is
+the desktop file. The `*-int8.onnx` file is QDQ (QuantizeLinear/DequantizeLinear around each
+op): NNAPI and QNN run it as integer kernels; its input and output stay float32.
+"""

@@ -35,7 +35,8 @@ def test_search_places_an_existing_model_and_export_bundles_it(qtbot, setup, tmp
     export.reload_models()
     export.model.setCurrentIndex(export.model.findData("tiny"))
     assert "32 x 32 px tiles" in export.target.text()
-    export.checks["onnx-int8"].setChecked(False)
+    for key, box in export.checks.items():  # the quickest file; the target's own is TFLite
+        box.setChecked(key == "onnx")
     outcome: list[str] = []
     export.panel.ended.connect(outcome.append)
     export.export_button.click()

@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QDesktopServices
 
 from desktop_app.phone.page import PhonePage
 from desktop_app.phone.state import load_state
@@ -33,7 +34,9 @@ def _page(qtbot, setup, folder: Path) -> PhonePage:
     return page
 
 
-def test_the_wizard_end_to_end_and_reopened(qtbot, setup, fake_adb, tmp_path: Path, hub):
+def test_the_wizard_end_to_end_and_reopened(
+    qtbot, setup, fake_adb, tmp_path: Path, hub, monkeypatch
+):
     folder = tmp_path / "wizard"
     page = _page(qtbot, setup, folder)
     wizard = page.wizard
@@ -105,9 +108,13 @@ def test_the_wizard_end_to_end_and_reopened(qtbot, setup, fake_adb, tmp_path: Pa
     assert _wait_job(qtbot, compare.panel) == "finished"
     assert set(compare.comparison.psnr_vs_teacher) == {"Bicubic", "Your phone model"}
     assert compare.compare.view.after is not None and "dB" in compare.scores.text()
-    # 6. Export ONNX + INT8 and the fake AI Hub: INT8 loss, measured vs predicted, layers
+    # 6. Export: the GPU w8a8 target ticks the TFLite INT8 file it runs (issue 21); here
+    # ONNX + INT8 (quicker) and the fake AI Hub: INT8 loss, measured vs predicted, layers
     wizard.next.click()
     export = wizard.export
+    assert [k for k, box in export.checks.items() if box.isChecked()] == ["tflite-int8"]
+    for key, box in export.checks.items():
+        box.setChecked(key in ("onnx", "onnx-int8"))
     assert export.aihub.isEnabled()
     export.aihub.setChecked(True)
     export.export_button.click()
@@ -116,7 +123,14 @@ def test_the_wizard_end_to_end_and_reopened(qtbot, setup, fake_adb, tmp_path: Pa
     assert "INT8 costs" in html and "measured on Samsung Galaxy Tab S7" in html
     assert "Layers off the GPU: 3" in html  # the fake ran 3 of its 4 layers on the NPU
     assert export.open_button.isEnabled()
+    bundle = folder / "bundle"
+    assert export.where.text() == str(bundle)  # the full path, selectable
+    assert export.where.textInteractionFlags() & Qt.TextInteractionFlag.TextSelectableByMouse
     assert [c[0] for c in hub.calls][:2] == ["compile", "profile"]
+    # Where nothing can open a folder, the page says so instead of nothing happening.
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: False)
+    export.open_button.click()
+    assert "no file manager" in export.panel.text.text()
     # Reopened: same step, same search, same model.
     page.close()
     state = load_state(folder)
@@ -124,6 +138,11 @@ def test_the_wizard_end_to_end_and_reopened(qtbot, setup, fake_adb, tmp_path: Pa
     again = _page(qtbot, setup, folder)
     assert again.wizard.stack.currentIndex() == 5
     assert len(again.wizard.search.plot.points) == 12
+    # ... and the same bundle (issue 21: step 6 was empty, its button greyed).
+    assert state.bundle_dir == str(bundle)
+    assert again.wizard.export.open_button.isEnabled()
+    assert again.wizard.export.where.text() == str(bundle)
+    assert "INT8 costs" in again.wizard.export.report.toPlainText()
 
 
 def qtbot_left():

@@ -66,6 +66,11 @@ def test_onnx_int8_and_torchscript_bundle(request_for, tmp_path: Path) -> None:
     assert onnx.load(str(out / "tiny-32-int8.onnx")).ir_version == 8
     readme = (out / bundle.README_NAME).read_text()
     assert "tiny-32-int8.onnx" in readme and "Tile a photo" in readme
+    # It describes what is in it (issue 21): ONNX here, no TFLite example for a missing file.
+    assert "ONNX Runtime Mobile" in readme and "LiteRT" not in readme and "has no" not in readme
+    tflite_only = card | {"files": [files["tiny-32.onnx"] | {"file": "tiny-32.tflite"}]}
+    text = bundle.readme(tflite_only)
+    assert '"tiny-32.tflite"' in text and "ONNX Runtime" not in text
     # Stands alone: no path of this machine in what a user would ship.
     for text in (readme, json.dumps(card)):
         assert str(tmp_path) not in text and "/work/" not in text and "/root" not in text
