@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from engine.distill.config import DistillConfig
 
 DEFAULT_NAME = "mfagan-custom"
+DEGRADE_CHOICES = ("bicubic", "real")
 
 
 def _add_distill(sub: Any) -> None:
@@ -54,7 +55,21 @@ def _add_eval(sub: Any) -> None:
         "eval",
         help="PSNR/SSIM (Y, x4) vs ground truth and vs the teacher, with bicubic and teacher",
     )
-    p.add_argument("--dataset", type=Path, required=True, help="folder of HR images")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--dataset", type=Path, help="folder of HR images (ground truth)")
+    source.add_argument(
+        "--lr",
+        type=Path,
+        metavar="DIR",
+        help="folder of photos to upscale as they are (no ground truth: fidelity to the teacher)",
+    )
+    p.add_argument(
+        "--degrade",
+        choices=DEGRADE_CHOICES,
+        default="bicubic",
+        help="how --dataset photos become inputs: 'bicubic' (the standard x4 protocol) or "
+        "'real' (blur, resize, noise and JPEG as real photos are damaged; fixed seed per photo)",
+    )
     p.add_argument("--model", "-m", action="append", default=[], help="model name or file")
     p.add_argument("--teacher", default=None, help="teacher model (default realesrgan-x4plus)")
     p.add_argument("--limit", type=positive_int, help="only the first N images")
@@ -80,6 +95,20 @@ def _add_publish(sub: Any) -> None:
         action="append",
         default=[],
         help="photo for the side-by-side, in neither training nor test data (repeatable)",
+    )
+    p.add_argument(
+        "--degrade",
+        choices=DEGRADE_CHOICES,
+        action="append",
+        help="protocols for each --eval folder (repeatable; default: both bicubic and real)",
+    )
+    p.add_argument(
+        "--lr",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="folder of inputs without ground truth, scored for fidelity (repeatable)",
     )
     p.add_argument("--models-dir", type=Path, help="where to write (default resources/models)")
     p.add_argument("--stem", default=None, help="file name stem (default mfagan-x4)")
@@ -174,10 +203,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from engine.measure.evaluate import DEFAULT_TEACHER, EvalRequest, evaluate, render_table
 
     request = EvalRequest(
-        dataset=args.dataset,
+        dataset=args.lr or args.dataset,
         models=tuple(args.model),
         teacher=args.teacher or DEFAULT_TEACHER,
         limit=args.limit,
+        degrade=args.degrade,
+        lr_only=args.lr is not None,
     )
     renderer = ConsoleRenderer(quiet=args.quiet or args.json)
     cancel = CancelToken()
@@ -197,6 +228,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
         run_dir=args.run,
         datasets=tuple(args.eval),
         pictures=tuple(args.picture),
+        degrade=tuple(dict.fromkeys(args.degrade or DEGRADE_CHOICES)),
+        lr_dirs=tuple(args.lr),
         models_dir=args.models_dir or RESOURCES / "models",
         stem=stem,
         picture_out=args.picture_out or RESOURCES.parent / "docs" / f"{stem}.png",
@@ -209,9 +242,14 @@ def cmd_publish(args: argparse.Namespace) -> int:
         result = renderer.consume(publish(request, cancel=cancel))
     for name, e in result.evaluation.items():
         g = e["goals"]
+        versus_gt = (
+            f"student {e['student']['psnr_gt']:.2f} dB vs GT "
+            f"(teacher {e['teacher']['psnr_gt']:.2f}), "
+            if e["student"]["psnr_gt"] is not None
+            else ""
+        )
         print(
-            f"{name}: student {e['student']['psnr_gt']:.2f} dB vs GT "
-            f"(teacher {e['teacher']['psnr_gt']:.2f}), fidelity {e['student']['psnr_teacher']:.2f}"
+            f"{name}: {versus_gt}fidelity {e['student']['psnr_teacher']:.2f}"
             f" dB ({g['fidelity_gain_db']:+.2f} over bicubic)"
         )
     print(f"published {result.student} ({'goals met' if result.goals_met else 'goals NOT met'})")

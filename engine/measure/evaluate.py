@@ -5,6 +5,12 @@ Y channel (BT.601), 4-pixel border shaved. Every run also scores the two referen
 same images: ``bicubic`` (PIL bicubic up, the convention of published tables) and the teacher,
 whose output is the target of fidelity (PSNR/SSIM vs the teacher's output). Teacher outputs
 are cached on disk per image and teacher weights: the teacher takes seconds per image.
+
+Two more protocols, for the photos people really have: ``degrade="real"`` damages each HR
+photo with the teacher's own real-world chain (engine.distill.realworld) under a seed fixed
+by the file name, so every run and every model sees the same damaged bytes; ``lr_only``
+takes the folder's photos as the inputs themselves (no ground truth: fidelity to the teacher
+only, the ``psnr_gt``/``ssim_gt`` scores are ``None``).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import dataclasses
 import hashlib
 import io
 import math
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +40,7 @@ from engine.paths import cache_dir
 BICUBIC = "bicubic"
 DEFAULT_TEACHER = "realesrgan-x4plus"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
+DEGRADATIONS = ("bicubic", "real")
 # Larger LR inputs run in tiles so one huge photo cannot exhaust memory; benchmark images
 # (Set5/Set14: LR <= 180x144) always run whole, as the reference figures were measured.
 WHOLE_IMAGE_PIXELS = 256 * 256
@@ -47,14 +55,35 @@ class EvalRequest:
     scale: int = 4
     shave: int = 4
     limit: int | None = None
+    degrade: str = "bicubic"
+    lr_only: bool = False
+
+    def __post_init__(self) -> None:
+        if self.degrade not in DEGRADATIONS:
+            raise UsageError(f"unknown degradation {self.degrade!r} ({', '.join(DEGRADATIONS)})")
+        if self.lr_only and self.degrade != "bicubic":
+            raise UsageError("--lr photos are the inputs as they are: no --degrade with --lr")
+
+    @property
+    def protocol(self) -> str:
+        tail = "8-bit, Y BT.601, shave 4"
+        if self.lr_only:
+            return f"LR photos as given, no ground truth (fidelity to the teacher only), {tail}"
+        if self.degrade == "real":
+            return (
+                "modcrop 4, real-world damage x4 (Real-ESRGAN's second-order chain, seed "
+                f"crc32 of the file name), {tail}"
+            )
+        return f"modcrop 4, PIL bicubic down x4, {tail}"
 
 
 @dataclass(frozen=True, kw_only=True)
 class Scores:
-    """Means over the images; ``None`` where undefined (the teacher's fidelity to itself)."""
+    """Means over the images; ``None`` where undefined (the teacher's fidelity to itself, the
+    ground-truth scores of LR-only inputs)."""
 
-    psnr_gt: float
-    ssim_gt: float
+    psnr_gt: float | None
+    ssim_gt: float | None
     psnr_teacher: float | None
     ssim_teacher: float | None
 
@@ -66,6 +95,7 @@ class EvalResult:
     teacher: str
     scores: dict[str, Scores]
     per_image: dict[str, dict[str, Scores]] = field(default_factory=dict)
+    protocol: str = EvalRequest(dataset=Path()).protocol
 
     def as_dict(self) -> dict:
         """Stable JSON-ready form (infinite PSNR -> null)."""
@@ -73,7 +103,7 @@ class EvalResult:
             "dataset": str(self.dataset),
             "images": list(self.images),
             "teacher": self.teacher,
-            "protocol": "modcrop 4, PIL bicubic down x4, 8-bit, Y BT.601, shave 4",
+            "protocol": self.protocol,
             "scores": {name: _scores_dict(s) for name, s in self.scores.items()},
             "per_image": {
                 image: {name: _scores_dict(s) for name, s in rows.items()}
@@ -110,8 +140,23 @@ def _mean(values: list[float | None]) -> float | None:
     return float(np.mean(values))
 
 
-def _scores(output: np.ndarray, hr: np.ndarray, teacher: np.ndarray | None, shave: int) -> Scores:
-    psnr_gt, ssim_gt = y_scores(output, hr, border=shave)
+def image_seed(path: Path) -> int:
+    """The damage seed of one evaluation photo: its file name, so it survives a copy."""
+    return zlib.crc32(path.name.encode("utf-8"))
+
+
+def damaged_lr(hr: np.ndarray, seed: int, scale: int) -> np.ndarray:
+    """8-bit HR (modcropped) -> 8-bit LR damaged by the real-world chain under ``seed``."""
+    from engine.distill.realworld import apply_chain, draw_chain
+
+    size = (hr.shape[0] // scale, hr.shape[1] // scale)
+    return apply_chain(hr.astype(np.float32) / 255.0, draw_chain(seed), size)
+
+
+def _scores(
+    output: np.ndarray, hr: np.ndarray | None, teacher: np.ndarray | None, shave: int
+) -> Scores:
+    psnr_gt, ssim_gt = y_scores(output, hr, border=shave) if hr is not None else (None, None)
     if teacher is None:
         return Scores(psnr_gt=psnr_gt, ssim_gt=ssim_gt, psnr_teacher=None, ssim_teacher=None)
     psnr_t, ssim_t = y_scores(output, teacher, border=shave)
@@ -196,10 +241,17 @@ def _score_image(
     cancel: CancelToken,
 ) -> Iterator[Event]:
     """Scores of bicubic, the teacher and every other model on one image (yield from)."""
-    hr = load_ground_truth(path, request.scale)
-    lr = bicubic_down(hr, request.scale)
+    hr: np.ndarray | None
+    if request.lr_only:
+        hr, lr = None, as_rgb(to_uint8(read_image(path).color))
+    else:
+        hr = load_ground_truth(path, request.scale)
+        if request.degrade == "real":
+            lr = damaged_lr(hr, image_seed(path), request.scale)
+        else:
+            lr = bicubic_down(hr, request.scale)
     teacher_out = yield from result_of(_teacher_output(teacher, backends[teacher.name], lr, cancel))
-    bicubic = bicubic_resize(lr, hr.shape[1], hr.shape[0])
+    bicubic = bicubic_resize(lr, lr.shape[1] * request.scale, lr.shape[0] * request.scale)
     rows = {
         BICUBIC: _scores(bicubic, hr, teacher_out, request.shave),
         teacher.name: _scores(teacher_out, hr, None, request.shave),
@@ -243,6 +295,7 @@ def evaluate(request: EvalRequest, *, cancel: CancelToken | None = None) -> Iter
             teacher=teacher.name,
             scores=scores,
             per_image=per_image,
+            protocol=request.protocol,
         )
     )
 
@@ -254,7 +307,7 @@ def render_table(result: EvalResult) -> str:
         return "—" if value is None or math.isinf(value) else f"{value:.{digits}f}"
 
     lines = [
-        f"{result.dataset.name} ({len(result.images)} images, x4, Y, shave 4; "
+        f"{result.dataset.name} ({len(result.images)} images; {result.protocol}; "
         f"teacher {result.teacher})",
         "",
         "| model | PSNR-Y vs GT | SSIM-Y vs GT | PSNR-Y vs teacher | SSIM-Y vs teacher |",

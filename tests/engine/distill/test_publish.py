@@ -105,7 +105,14 @@ def test_publish_writes_student_card_picture_and_readme(request_for, finished_ru
     assert scores["goals"]["fidelity_gain_met"] == (gain >= 3.0)
     margin = scores["student"]["psnr_gt"] - scores["teacher"]["psnr_gt"]
     assert scores["goals"]["psnr_gt_met"] == (margin >= 0)
-    assert result.goals_met == (gain >= 3.0 and margin >= 0)
+    damaged = card["evaluation"]["Tiny5 damaged"]
+    assert damaged["images"] == 2 and "real-world damage" in damaged["protocol"]
+    damaged_gain = damaged["student"]["psnr_teacher"] - damaged["bicubic"]["psnr_teacher"]
+    assert damaged["goals"]["fidelity_gain_db"] == pytest.approx(damaged_gain, abs=1e-3)
+    # On damaged inputs the teacher restores what the ground truth never lost: no GT goal.
+    assert damaged["goals"]["psnr_gt_met"] is None
+    assert damaged["bicubic"]["psnr_gt"] < scores["bicubic"]["psnr_gt"]
+    assert result.goals_met == (gain >= 3.0 and margin >= 0 and damaged_gain >= 3.0)
     assert card["teacher_macs"] > card["cost"]["macs"] > 0
     assert card["published"]["command"] == "mfagan publish run"
     phone = card["predicted_latency"]
@@ -113,11 +120,13 @@ def test_publish_writes_student_card_picture_and_readme(request_for, finished_ru
     assert phone["gpu"]["low_ms"] <= phone["gpu"]["ms"] <= phone["gpu"]["high_ms"]
 
     with Image.open(request.picture_out) as picture:
-        assert picture.size == (5 * PICTURE_CROP, LABEL_HEIGHT + PICTURE_CROP)
+        # One photo, clean and damaged: two rows.
+        assert picture.size == (5 * PICTURE_CROP, LABEL_HEIGHT + 2 * PICTURE_CROP)
     text = request.readme.read_text()
     assert text.startswith("# x\n\nbefore\n") and text.endswith(f"{END_MARKER}\nafter\n")
     assert "old table" not in text
     assert "| Tiny5 | student |" in text and "](docs/side.png)" in text
+    assert "| Tiny5 damaged | student |" in text and "Tiny5 damaged: fidelity" in text
     assert f"GPU {phone['gpu']['ms']:.1f} ms" in text
 
 
@@ -204,8 +213,19 @@ def test_the_table_tells_every_run_behind_a_fine_tuned_student():
         "started from `someone.safetensors` (sha256 cdcdcdcdcdcd…), "
         "then fine-tuned for 3000 steps on T91, BSDS200 (`mfagan distill --config a.toml`), "
         "then fine-tuned for 200 steps on T91, BSDS200 "
-        "(`mfagan distill --init first.safetensors`). Protocol: modcrop 4."
+        "(`mfagan distill --init first.safetensors`). Protocols: Set5: modcrop 4."
     ) in first_line
     assert "1,234 parameters, 100× fewer MACs" in first_line
     plain = {k: v for k, v in card.items() if k != "init"}
     assert "; trained for 200 steps on T91, BSDS200 (`mfagan" in render_table(plain)
+
+
+def test_lr_folders_are_scored_for_fidelity_only(request_for, tmp_path: Path):
+    inputs = tmp_path / "Phone"
+    inputs.mkdir()
+    Image.fromarray(skdata.chelsea()[:40, :44]).save(inputs / "cat.jpg", quality=40)
+    result = _result(request_for(degrade=("bicubic",), lr_dirs=(inputs,), pictures=()))
+    assert list(result.evaluation) == ["Tiny5", "Phone (LR as given)"]
+    phone = result.evaluation["Phone (LR as given)"]
+    assert phone["student"]["psnr_gt"] is None and phone["goals"]["psnr_gt_met"] is None
+    assert phone["student"]["psnr_teacher"] is not None

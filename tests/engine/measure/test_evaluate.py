@@ -109,3 +109,52 @@ def test_two_models_of_one_name_keep_a_row_each(dataset: Path, models):
     assert list(result.scores) == ["bicubic", "teacher", "mfagan", *asked[1:]]
     assert math.isinf(result.scores["runs/b/mfagan-x4.safetensors"].psnr_teacher)
     assert result.scores["mfagan"].psnr_teacher == result.scores["also-teacher"].psnr_teacher
+
+
+def test_real_damage_gives_every_model_the_same_damaged_input(dataset: Path, models):
+    """--degrade real: the LR is the real-world chain under the photo's own seed, the same in
+    every run; bicubic and the models upscale that, and are scored against the clean HR."""
+    from engine.measure.evaluate import damaged_lr, image_seed
+
+    request = EvalRequest(dataset=dataset, models=("darker",), teacher="teacher", degrade="real")
+    first, second = _evaluate(request), _evaluate(request)
+    assert first.per_image["a.png"]["darker"] == second.per_image["a.png"]["darker"]
+    hr = modcrop(np.asarray(Image.open(dataset / "a.png").convert("RGB")), 4)
+    lr = damaged_lr(hr, image_seed(dataset / "a.png"), 4)
+    assert lr.shape == (17, 16, 3) and lr.dtype == np.uint8
+    assert not np.array_equal(lr, bicubic_down(hr, 4))
+    nearest = np.repeat(np.repeat(lr, 4, axis=0), 4, axis=1)
+    bicubic = first.per_image["a.png"]["bicubic"]
+    assert bicubic.psnr_gt == pytest.approx(
+        y_scores(bicubic_resize(lr, 64, 68), hr, border=4)[0], abs=1e-9
+    )
+    assert bicubic.psnr_teacher == pytest.approx(
+        y_scores(bicubic_resize(lr, 64, 68), nearest, border=4)[0], abs=1e-9
+    )
+    clean = _evaluate(EvalRequest(dataset=dataset, models=("darker",), teacher="teacher"))
+    assert clean.scores["bicubic"].psnr_gt > first.scores["bicubic"].psnr_gt
+    assert "real-world damage" in first.protocol and "real-world" not in clean.protocol
+
+
+def test_lr_folder_scores_fidelity_only(dataset: Path, models):
+    """--lr DIR: the photos are the inputs (no ground truth); outputs are 4x their size."""
+    result = _evaluate(
+        EvalRequest(dataset=dataset, models=("darker",), teacher="teacher", lr_only=True)
+    )
+    row = result.per_image["a.png"]["darker"]
+    assert row.psnr_gt is None and row.ssim_gt is None
+    lr = np.asarray(Image.open(dataset / "a.png").convert("RGB"))  # 67x70, not modcropped
+    nearest = np.repeat(np.repeat(lr, 4, axis=0), 4, axis=1)
+    darker = to_uint8(nearest.astype(np.float32) / np.float32(255) * np.float32(0.9))
+    assert row.psnr_teacher == pytest.approx(y_scores(darker, nearest, border=4)[0], abs=1e-9)
+    assert result.as_dict()["scores"]["darker"]["psnr_gt"] is None
+    assert "—" in render_table(result)
+
+
+def test_unknown_or_contradictory_protocols_are_refused(dataset: Path):
+    from engine.errors import UsageError
+
+    with pytest.raises(UsageError, match="unknown degradation"):
+        EvalRequest(dataset=dataset, degrade="jpeg")
+    with pytest.raises(UsageError, match="no --degrade"):
+        EvalRequest(dataset=dataset, degrade="real", lr_only=True)
