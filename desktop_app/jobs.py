@@ -45,7 +45,7 @@ class ModelChoice:
     """Which model, on which backend, with which tile size (None: auto)."""
 
     spec: str  # a registry name or a model file path; "" = the default model
-    backend: BackendKind = "onnx"
+    backend: BackendKind = "auto"
     tile: int | None = None
 
     def resolved(self) -> ModelChoice:

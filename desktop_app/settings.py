@@ -25,7 +25,7 @@ from engine.inference.batch import DEFAULT_NAME_PATTERN
 from engine.paths import APP_NAME
 
 SizeMode = Literal["scale", "width"]
-BackendKind = Literal["onnx", "torch"]
+BackendKind = Literal["auto", "onnx", "openvino", "torch"]
 BudgetMode = Literal["steps", "minutes"]
 
 SCALES = (2, 3, 4)
@@ -48,7 +48,7 @@ class UpscaleSettings:
     keep_metadata: bool = True
     output_dir: str = ""  # "" = next to the original
     name_pattern: str = DEFAULT_NAME_PATTERN
-    backend: BackendKind = "onnx"
+    backend: BackendKind = "auto"
     tile: int = 0
     auto_start: bool = True
     user_models: tuple[str, ...] = ()  # model files added with "Add model file..."
@@ -59,7 +59,7 @@ class UpscaleSettings:
         _check(16 <= self.width <= 32768, "width")
         _check(self.format in OUTPUT_FORMATS, "format")
         _check(1 <= self.quality <= 100, "quality")
-        _check(self.backend in ("onnx", "torch"), "backend")
+        _check(self.backend in ("auto", "onnx", "openvino", "torch"), "backend")
         _check(self.tile in TILE_CHOICES, "tile")
         _check(bool(self.name_pattern.strip()), "name_pattern")
 

@@ -44,7 +44,9 @@ def describe(outcome: UpscaleOutcome) -> str:
     width, height = d.get("output_size", ("?", "?"))
     in_w, in_h = d.get("input_size", ("?", "?"))
     tile = d.get("tile")
-    backend = {"onnx": "ONNX Runtime", "torch": "PyTorch"}.get(d.get("backend", ""), "?")
+    # Auto names the runtime it picked ("openvino-bf16 (auto)"): shown as it is.
+    backend = {"onnx": "ONNX Runtime", "torch": "PyTorch"}.get(d.get("backend", ""))
+    backend = backend or d.get("backend") or "?"
     return (
         f"<b>{d.get('model', outcome.model_name)}</b> · {backend} · tile "
         f"{tile if tile else 'whole image'} px · {d.get('seconds', 0):.1f} s · "

@@ -89,7 +89,9 @@ class SettingsPanel(QWidget):
         self.name_pattern = QLineEdit()
         self.name_preview = _hint("")
         self.backend = QComboBox()
+        self.backend.addItem("Auto (fastest on this computer)", "auto")
         self.backend.addItem("ONNX Runtime", "onnx")
+        self.backend.addItem("OpenVINO", "openvino")
         self.backend.addItem("PyTorch", "torch")
         self.tile = QComboBox()
         for value in TILE_CHOICES:

@@ -41,8 +41,8 @@ from engine.inference.abortable import cancel_hooks, run_session_abortable
 from engine.models.descriptor import ModelDescriptor
 from engine.paths import cache_dir
 
-BackendKind = Literal["onnx", "openvino", "torch"]
-BACKEND_KINDS: tuple[BackendKind, ...] = ("onnx", "openvino", "torch")
+BackendKind = Literal["auto", "onnx", "openvino", "torch"]
+BACKEND_KINDS: tuple[BackendKind, ...] = ("auto", "onnx", "openvino", "torch")
 
 ONNX_OPSET = 17
 EXPORT_SIDE = 32  # traced input side; the check runs at a different, non-square size
@@ -157,6 +157,8 @@ def make_backend(
     ``precision`` and ``device`` apply to OpenVINO (None: bf16 where it is native and passes
     its check, else fp32). ModelError if the model cannot run there (e.g. no ONNX export).
     """
+    if kind == "auto":
+        return _auto_backend(descriptor, threads or available_threads())
     if kind == "torch":
         return TorchBackend(descriptor, threads=threads)
     if kind == "onnx":
@@ -173,6 +175,26 @@ def make_backend(
             onnx_file=ensure_onnx(descriptor),
         )
     raise ValueError(f"unknown backend {kind!r}; choose one of {', '.join(BACKEND_KINDS)}")
+
+
+def _auto_backend(descriptor: ModelDescriptor, threads: int) -> Backend:
+    """The runtime ``runtime_choice`` measured fastest here; its ``name`` says "(auto)" and
+    ``choice`` keeps the measurement for the one line the CLI and the app show."""
+    from engine.inference.runtime_choice import choose
+
+    def build(candidate) -> Backend:
+        return make_backend(
+            descriptor,
+            candidate.kind,
+            threads=threads,
+            precision=candidate.precision if candidate.kind == "openvino" else None,
+            device=candidate.device,
+        )
+
+    choice, backend = choose(descriptor, threads, build=build)
+    backend.name = f"{choice.candidate.label} (auto)"
+    backend.choice = choice  # type: ignore[attr-defined]
+    return backend
 
 
 def onnx_path(descriptor: ModelDescriptor) -> Path:

@@ -11,7 +11,6 @@ import math
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 from PIL import Image
@@ -20,7 +19,7 @@ from engine.errors import ModelError, UsageError
 from engine.events import CancelToken, Event, Finished, Progress, result_of
 from engine.imageio import ImageData
 from engine.inference.assembly import FloatCanvas, Sink
-from engine.inference.backends import Backend, make_backend
+from engine.inference.backends import Backend, BackendKind, make_backend
 from engine.inference.tile_clock import TileClock
 from engine.inference.tile_memory import (
     ImageFootprint,
@@ -31,7 +30,6 @@ from engine.inference.tile_memory import (
 from engine.inference.tiling import PlanesSource, TileFallback, recommended_overlap, run_tiled_into
 from engine.models.descriptor import ModelDescriptor
 
-BackendKind = Literal["onnx", "torch"]
 MAX_PASSES = 2
 
 
@@ -86,7 +84,7 @@ class Upscaler:
         self,
         descriptor: ModelDescriptor,
         *,
-        backend: BackendKind = "onnx",
+        backend: BackendKind = "auto",
         tile: int | None = None,
     ) -> None:
         if (
@@ -97,7 +95,7 @@ class Upscaler:
                 f"model {descriptor.name}: {descriptor.in_channels}->{descriptor.out_channels}"
                 " channel models are not supported (RGB or greyscale models only)"
             )
-        if backend == "onnx" and not descriptor.onnx_exportable:
+        if backend in ("auto", "onnx", "openvino") and not descriptor.onnx_exportable:
             backend = "torch"
         self.descriptor = descriptor
         self.backend_kind: BackendKind = backend
@@ -192,7 +190,9 @@ class Upscaler:
         self.tile = tile
 
     def details(self) -> dict[str, object]:
-        return {"model": self.descriptor.name, "backend": self.backend_kind, "tile": self.tile}
+        # The runtime that ran: auto names its pick ("openvino-bf16 (auto)").
+        backend = self._backend.name if self._backend is not None else self.backend_kind
+        return {"model": self.descriptor.name, "backend": backend, "tile": self.tile}
 
 
 def _to_model_channels(planes: np.ndarray, channels: int) -> np.ndarray:

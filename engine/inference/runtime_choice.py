@@ -1,0 +1,220 @@
+"""``--backend auto``: the fastest runtime this computer has for one model, measured once.
+
+On first use of a model on a computer every candidate this CPU supports (onnxruntime fp32,
+OpenVINO fp32, OpenVINO bf16 where the CPU lists BF16 and the output passes its check against
+fp32, and any GPU that OpenVINO lists) runs a short fixed input; the fastest wins. The choice
+is cached per model weights and machine: the key holds the CPU, the thread count and every
+library version, so a new CPU, a library upgrade or new weights measure again.
+
+onnxruntime is the baseline: another runtime is only chosen when it beats it by
+:data:`MIN_GAIN`, so timing noise can never make auto slower than the runtime it replaces.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from engine.errors import ModelError
+from engine.files import atomic_write_bytes
+from engine.models.descriptor import ModelDescriptor
+from engine.paths import cache_dir
+
+PROBE_SIDE = 64  # LR pixels per side of the timed input: a teacher call stays near a second
+PROBE_RUNS = 3  # timed calls per candidate, after one warm-up; the median counts
+MIN_GAIN = 1.05  # a runtime must beat onnxruntime by 5 % to replace it
+_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Candidate:
+    kind: str  # "onnx" | "openvino" | "torch"
+    precision: str = "fp32"
+    device: str = "CPU"
+
+    @property
+    def label(self) -> str:
+        if self.kind != "openvino":
+            return self.kind
+        prefix = "openvino" if self.device == "CPU" else f"openvino-{self.device.lower()}"
+        return f"{prefix}-{self.precision}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Choice:
+    """The runtime auto picked, and every candidate's median time on the probe (ms)."""
+
+    candidate: Candidate
+    times_ms: dict[str, float]
+    errors: dict[str, str]
+
+    @property
+    def speedup(self) -> float | None:
+        """How much faster than onnxruntime fp32 the chosen runtime ran the probe."""
+        base = self.times_ms.get("onnx")
+        mine = self.times_ms.get(self.candidate.label)
+        return base / mine if base and mine else None
+
+    def describe(self) -> str:
+        """One line for the CLI and the app: which runtime runs, and why."""
+        ms = self.times_ms.get(self.candidate.label)
+        if self.speedup is None or self.candidate.kind == "onnx":
+            others = ", ".join(f"{k} {v:.0f} ms" for k, v in self.times_ms.items())
+            return f"runtime {self.candidate.label} (auto; {others or 'only candidate'})"
+        return (
+            f"runtime {self.candidate.label} (auto: {self.speedup:.1f}x faster than onnx here, "
+            f"{ms:.0f} ms per {PROBE_SIDE}px probe)"
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "runtime": self.candidate.label,
+            "candidate": asdict(self.candidate),
+            "probe_ms": self.times_ms,
+            "speedup_vs_onnx": round(self.speedup, 3) if self.speedup else None,
+            "errors": self.errors,
+        }
+
+
+def candidates(descriptor: ModelDescriptor) -> list[Candidate]:
+    """What this computer can run ``descriptor`` on, onnxruntime first."""
+    if not descriptor.onnx_exportable:
+        return [Candidate(kind="torch")]
+    from engine.inference import openvino_backend as ov
+
+    found = [Candidate(kind="onnx"), Candidate(kind="openvino")]
+    if ov.supports("bf16"):
+        found.append(Candidate(kind="openvino", precision="bf16"))
+    for device in ov.devices():
+        if device.startswith("GPU"):
+            precision = "fp16" if ov.supports("fp16", device) else "fp32"
+            found.append(Candidate(kind="openvino", precision=precision, device=device))
+    return found
+
+
+def machine_key(descriptor: ModelDescriptor, threads: int) -> str:
+    """What the choice depends on: weights, CPU, threads, runtimes' versions, bf16 switch."""
+    import onnxruntime
+    import openvino
+
+    from engine.inference import openvino_backend as ov
+
+    caps = ",".join(sorted(ov.capabilities("CPU")))
+    return "|".join(
+        (
+            descriptor.weights_id()[:16],
+            ov.device_name("CPU") or platform.processor(),
+            caps,
+            f"threads={threads}",
+            f"ort={onnxruntime.__version__}",
+            f"ov={openvino.__version__}",
+            f"devices={','.join(ov.devices())}",
+        )
+    )
+
+
+def _choices_file():
+    return cache_dir() / "runtime" / "auto.json"
+
+
+def _read_all() -> dict[str, dict]:
+    try:
+        data = json.loads(_choices_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _from_dict(entry: object) -> Choice | None:
+    """A cached choice, or None where the entry is not one (an older or damaged file)."""
+    try:
+        candidate = Candidate(**entry["candidate"])  # type: ignore[index]
+        times = {str(k): float(v) for k, v in entry["probe_ms"].items()}  # type: ignore[index]
+        errors = {str(k): str(v) for k, v in entry.get("errors", {}).items()}  # type: ignore[union-attr]
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    return Choice(candidate=candidate, times_ms=times, errors=errors)
+
+
+def cached_choice(descriptor: ModelDescriptor, threads: int) -> Choice | None:
+    """The choice measured before on this machine, without measuring (None: not yet)."""
+    return _from_dict(_read_all().get(machine_key(descriptor, threads)))
+
+
+def _time(run: Callable[[np.ndarray], object], x: np.ndarray) -> float:
+    run(x)  # warm-up: first calls allocate and compile kernels
+    runs = []
+    for _ in range(PROBE_RUNS):
+        start = time.perf_counter()
+        run(x)
+        runs.append(time.perf_counter() - start)
+    return statistics.median(runs) * 1000.0
+
+
+def choose(
+    descriptor: ModelDescriptor,
+    threads: int,
+    *,
+    build: Callable[[Candidate], object],
+) -> tuple[Choice, object]:
+    """The cached choice (its backend built) or a fresh measurement of every candidate.
+
+    ``build(candidate)`` makes the backend (an object with ``run``); it may raise ModelError
+    (e.g. bf16 failed its fidelity check), which removes that candidate. Returns the choice
+    and the chosen backend, ready to run.
+    """
+    with _LOCK:
+        key = machine_key(descriptor, threads)
+        known = _from_dict(_read_all().get(key))
+        if known is not None:
+            try:
+                return known, build(known.candidate)
+            except ModelError:
+                pass  # the cached runtime no longer loads here: measure again
+        from engine.inference.openvino_backend import fidelity_crop
+
+        x = fidelity_crop(descriptor.in_channels, descriptor.size_multiple)[
+            ..., :PROBE_SIDE, :PROBE_SIDE
+        ]
+        times: dict[str, float] = {}
+        errors: dict[str, str] = {}
+        built: dict[str, tuple[Candidate, object]] = {}
+        for candidate in candidates(descriptor):
+            try:
+                backend = build(candidate)
+                times[candidate.label] = round(_time(backend.run, x), 2)  # type: ignore[attr-defined]
+            except ModelError as error:
+                errors[candidate.label] = str(error)
+                continue
+            built[candidate.label] = (candidate, backend)
+        if not built:
+            raise ModelError(
+                f"model {descriptor.name}: no runtime can run it here ("
+                + "; ".join(f"{k}: {v}" for k, v in errors.items())
+                + ")"
+            )
+        best = _pick(times)
+        candidate, backend = built[best]
+        choice = Choice(candidate=candidate, times_ms=times, errors=errors)
+        data = _read_all()
+        data[key] = choice.as_dict()
+        path = _choices_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, json.dumps(data, indent=1, sort_keys=True).encode())
+        return choice, backend
+
+
+def _pick(times: dict[str, float]) -> str:
+    """The fastest label; onnxruntime unless another beats it by MIN_GAIN."""
+    fastest = min(times, key=times.__getitem__)
+    base = times.get("onnx")
+    if base is not None and times[fastest] * MIN_GAIN > base:
+        return "onnx"
+    return fastest
