@@ -215,9 +215,16 @@ def _time_one(
         message = f"{descriptor.name} {kind} run {index + 1}/{repeats}: {runs[-1]:.2f} s"
         yield dataclasses.replace(progress, done=progress.done + index + 1, message=message)
     peak = peak_rss_bytes() if start_rss is not None else None
+    runtime = backend.name
     del backend
     gc.collect()
-    return Timing(backend=kind, runs_s=tuple(runs), start_rss_bytes=start_rss, peak_rss_bytes=peak)
+    return Timing(
+        backend=kind,
+        runs_s=tuple(runs),
+        start_rss_bytes=start_rss,
+        peak_rss_bytes=peak,
+        runtime=runtime,
+    )
 
 
 def _upscale(

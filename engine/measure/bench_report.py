@@ -11,7 +11,7 @@ from engine.measure.bench_result import GOALS, METRIC_TITLES, BenchResult, Model
 
 START_MARKER = "<!-- bench:start -->"
 END_MARKER = "<!-- bench:end -->"
-BACKEND_TITLES = {"torch": "PyTorch", "onnx": "onnxruntime"}
+BACKEND_TITLES = {"torch": "PyTorch", "onnx": "onnxruntime", "openvino": "OpenVINO", "auto": "auto"}
 
 
 def render_table(result: BenchResult) -> str:
@@ -114,7 +114,27 @@ def _time_table(result: BenchResult) -> list[str]:
         cells += [_times(result.speedup(model.name, b)) for b in backends]
         cells += [_rss(model, b) for b in backends]
         lines.append(_row(cells))
+    lines += _runtime_lines(result)
     return lines
+
+
+def _runtime_lines(result: BenchResult) -> list[str]:
+    """Which runtime OpenVINO and auto ran per model, and auto against onnxruntime."""
+    notes = []
+    for model in result.models:
+        onnx, auto = model.timing("onnx"), model.timing("auto")
+        ran = [
+            f"{t.backend}: {t.runtime}"
+            for t in model.timings
+            if t.runtime and t.backend in ("openvino", "auto")
+        ]
+        if not ran:
+            continue
+        note = f"{model.name} ran {', '.join(ran)}"
+        if onnx and auto and onnx.median_s and auto.median_s:
+            note += f"; auto {onnx.median_s / auto.median_s:.2f}x onnxruntime's speed"
+        notes.append(note)
+    return ["", "Runtimes: " + "; ".join(notes) + "."] if notes else []
 
 
 def photo_line(run: PhotoRun) -> str:

@@ -46,7 +46,8 @@ class BenchSettings:
     goal_model: str = STUDENT
     profile_sizes: tuple[int, ...] = (128, 256)
     time_size: int | None = 512
-    backends: tuple[str, ...] = ("torch", "onnx")
+    # Every runtime this computer has, and what --backend auto picks among them (issue 18).
+    backends: tuple[str, ...] = ("torch", "onnx", "openvino", "auto")
     repeats: int = 5
     reference_repeats: int = 2
     # 2x2 tiles of a 512 px photo with 16 px overlap: tiling costs ~13% extra pixels, not 2x.
@@ -84,6 +85,7 @@ class Timing:
     start_rss_bytes: int | None = None  # resident memory when the timed runs began
     peak_rss_bytes: int | None = None
     error: str = ""
+    runtime: str = ""  # what ran: "openvino-bf16" for openvino, the pick for auto
 
     @property
     def median_s(self) -> float | None:
@@ -210,6 +212,7 @@ def _model_dict(result: BenchResult, model: ModelBench) -> dict[str, Any]:
         "timings": [
             {
                 "backend": t.backend,
+                "runtime": t.runtime,
                 "runs_s": list(t.runs_s),
                 "median_s": t.median_s,
                 "start_rss_bytes": t.start_rss_bytes,

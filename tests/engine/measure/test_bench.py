@@ -250,3 +250,22 @@ def test_the_phone_photo_is_made_from_the_samples(tmp_path: Path) -> None:
     with Image.open(path) as photo:
         assert (photo.format, photo.size) == ("JPEG", (401, 299))
         assert np.asarray(photo).std() > 20  # real photo content, not a flat colour
+
+
+def test_every_runtime_and_the_auto_pick_are_timed_in_one_run() -> None:
+    settings = dataclasses.replace(
+        SETTINGS, models=("big", "small"), backends=("onnx", "openvino", "auto"), repeats=1
+    )
+    result: BenchResult = _run(settings, _resolver(big=_big(), small=_small()))[-1].result
+    small = result.model("small")
+    assert small is not None
+    assert [t.backend for t in small.timings] == ["onnx", "openvino", "auto"]
+    auto = small.timing("auto")
+    assert auto is not None and auto.runtime.endswith("(auto)") and auto.median_s
+    assert small.timing("openvino").runtime.startswith("openvino-")
+    table = render_table(result)
+    assert "| OpenVINO (s) |" in table.replace("| OpenVINO (s)", "| OpenVINO (s) |", 1)
+    assert f"small ran openvino: {small.timing('openvino').runtime}, auto: {auto.runtime}" in table
+    assert "x onnxruntime's speed" in table
+    data = json.loads(json.dumps(result.as_dict()))
+    assert data["models"][1]["timings"][2]["runtime"] == auto.runtime
