@@ -85,6 +85,11 @@ _DROPPED_PATTERNS = tuple(
         r"^torch/bin/(?!torch_shm_manager$)",
         r"\.(h|hpp|cuh|pyi|cmake|a|lib)$",
         r"^jaxlib/|^ai_edge_litert/|^litert_converter/",
+        # OpenVINO runs our ONNX exports on the CPU only: its GPU/NPU plugins (52 MB), the
+        # meta-devices (AUTO, HETERO, BATCH) and the other model formats' frontends stay out.
+        r"(^|/)libopenvino_(intel_gpu|intel_npu|auto|auto_batch|hetero)_plugin\.so",
+        r"(^|/)libopenvino_(tensorflow|tensorflow_lite|paddle|pytorch|jax|gguf)_frontend\.so",
+        r"^openvino/frontend/(tensorflow|paddle|pytorch|jax)/",
     )
 )
 

@@ -133,6 +133,10 @@ def check_version(ctx: Context) -> str:
 def check_models(ctx: Context) -> str:
     frozen = json.loads(ctx.run("mfagan", "models", "--json").stdout)
     source = json.loads(source_cli(ctx, "models", "--json").stdout)
+    # What auto measured is per install (each has its own cache), not part of the model list.
+    for listing in (frozen, source):
+        for model in listing["models"]:
+            model.pop("runtime", None)
     if frozen != source:
         raise CheckFailed("models --json differs from the source tree's")
     names = [m["name"] for m in frozen["models"]]
@@ -162,7 +166,8 @@ def _pixels(path: Path) -> np.ndarray:
 
 def check_upscale(ctx: Context) -> str:
     results = []
-    for backend in ("onnx", "torch"):
+    # OpenVINO too: the bundle keeps only its CPU plugin and ONNX frontend (bundle_rules).
+    for backend in ("onnx", "torch", "openvino"):
         frozen = ctx.scratch / f"frozen-{backend}.png"
         source = ctx.scratch / f"source-{backend}.png"
         ctx.run("mfagan", "upscale", str(PHOTO), "-o", str(frozen), "--backend", backend, "--quiet")
@@ -196,7 +201,18 @@ def check_user_model(ctx: Context) -> str:
     outputs = []
     for name, runner in (("frozen", ctx.run), ("source", None)):
         out = ctx.scratch / f"user-{name}.png"
-        args = ("upscale", str(crop), "-o", str(out), "--model", str(weights), "--quiet")
+        # One runtime for both: auto may time them differently in the two installs.
+        args = (
+            "upscale",
+            str(crop),
+            "-o",
+            str(out),
+            "--model",
+            str(weights),
+            "--quiet",
+            "--backend",
+            "onnx",
+        )
         if runner is None:
             source_cli(ctx, *args)
         else:

@@ -26,6 +26,12 @@ def rules(packaging_module):
         "PySide6/Qt/plugins/platformthemes/libqxdgdesktopportal.so",
         "resources/models/mfagan-x4.safetensors",
         "resources/teacher/realesrgan_x4plus_up4x.safetensors",
+        "openvino/libs/libopenvino.so.2641",
+        "openvino/libs/libopenvino_intel_cpu_plugin.so",
+        "openvino/libs/libopenvino_onnx_frontend.so.2641",
+        "openvino/libs/libopenvino_ir_frontend.so.2641",
+        "openvino/libs/libtbb.so.12",
+        "openvino/frontend/onnx/py_onnx_frontend.cpython-311-x86_64-linux-gnu.so",
     ],
 )
 def test_keeps_what_the_app_runs(rules, dest):
@@ -37,6 +43,12 @@ def test_keeps_what_the_app_runs(rules, dest):
     [
         "torch/include/ATen/ATen.h",
         "torch/bin/protoc",
+        "openvino/libs/libopenvino_intel_gpu_plugin.so",
+        "openvino/libs/libopenvino_intel_npu_plugin.so",
+        "openvino/libs/libopenvino_auto_batch_plugin.so",
+        "openvino/libs/libopenvino_pytorch_frontend.so.2641",
+        "openvino/libs/libopenvino_tensorflow_lite_frontend.so.2641",
+        "openvino/frontend/pytorch/py_pytorch_frontend.cpython-311-x86_64-linux-gnu.so",
         "torch/test/atest",
         "torch/share/cmake/Torch/TorchConfig.cmake",
         "torch/lib/libtorchbind_test.so",
