@@ -6,16 +6,20 @@ Exit codes: 0 success, 1 some input failed, 2 usage error, 130 cancelled.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import engine
 from engine.arguments import Handler, positive_int
-from engine.errors import MfaganError, ModelError, UsageError
+from engine.errors import MfaganError, ModelError, UsageError, printable
 from engine.events import Cancelled, CancelToken
+
+if TYPE_CHECKING:
+    from engine.inference.upscale import WriteOptions
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -28,10 +32,22 @@ class _Parser(argparse.ArgumentParser):
 def _tile(text: str) -> int | None:
     if text == "auto":
         return None
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
     if value < 32:
-        raise argparse.ArgumentTypeError("tile must be 'auto' or at least 32 pixels")
+        raise argparse.ArgumentTypeError(f"must be 'auto' or at least 32 pixels, not {text}")
     return value
+
+
+def _name_pattern(text: str) -> str:
+    from engine.inference.batch_plan import check_name_pattern
+
+    try:
+        return check_name_pattern(text)
+    except UsageError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _add_image_options(parser: argparse.ArgumentParser) -> None:
@@ -41,7 +57,13 @@ def _add_image_options(parser: argparse.ArgumentParser) -> None:
     size.add_argument("--width", type=positive_int, help="output width (keeps aspect ratio)")
     size.add_argument("--height", type=positive_int, help="output height (keeps aspect ratio)")
     parser.add_argument("--tile", type=_tile, default=None, help="auto (default) or pixels")
-    parser.add_argument("--backend", choices=("onnx", "torch"), default="onnx")
+    parser.add_argument(
+        "--backend",
+        choices=("auto", "onnx", "openvino", "torch"),
+        default="auto",
+        help="auto (default: the fastest runtime measured on this computer, once per model) "
+        "or force one",
+    )
     parser.add_argument(
         "--format", "-f", choices=("png", "jpg", "jpeg", "webp", "tiff", "tif", "bmp"), default=None
     )
@@ -51,7 +73,10 @@ def _add_image_options(parser: argparse.ArgumentParser) -> None:
         "--overwrite", action="store_true", help="replace existing outputs (never an input)"
     )
     parser.add_argument(
-        "--name", default=None, help="output name pattern, fields {stem} {model} {scale}"
+        "--name",
+        type=_name_pattern,
+        default=None,
+        help="output name pattern, fields {stem} {model} {scale}",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -111,11 +136,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Also while the parser imports the commands' modules; when this is the process (no
     # argv given), a Ctrl-C as it exits is ignored: the outcome is decided and said.
     with ctrl_c_ends(keep=argv is None):
-        try:
-            args = build_parser().parse_args(argv)
-        except SystemExit as exc:  # --help (0) or a usage error (2): return it, like every command
-            return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-        return run_handler(args.handler, args)
+        return stdout_checked(lambda: _parse_and_run(argv))
+
+
+def _parse_and_run(argv: Sequence[str] | None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error (2): return it, like every command
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    return run_handler(args.handler, args)
+
+
+def stdout_checked(run: Callable[[], int]) -> int:
+    """``run()``; a write on stdout that fails (a full disk, a closed pipe), during the
+    command or the last flush, ends it with one line on stderr and exit 1, not a traceback."""
+    from engine.console import WatchedStream, discard_stdout
+
+    if sys.stdout is None:
+        return run()
+    watched = WatchedStream(sys.stdout)
+    sys.stdout = watched
+    code = EXIT_FAILED
+    try:
+        code = run()
+        watched.flush()  # what is still buffered fails here, not at interpreter exit
+    except OSError as error:
+        if error is not watched.error:
+            raise
+    finally:
+        if sys.stdout is watched:
+            sys.stdout = watched.stream
+    if watched.error is None:  # (argparse's --help swallows the error it met)
+        return code
+    if watched.stream is sys.__stdout__:
+        discard_stdout()
+    reason = watched.error.strerror or type(watched.error).__name__
+    with contextlib.suppress(OSError):  # stderr may have gone with it
+        return _ended(EXIT_FAILED, f"error: cannot write the output to stdout ({reason})")
+    return EXIT_FAILED
 
 
 def run_handler(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
@@ -139,7 +197,7 @@ def run_commands(
     parser = argparse.ArgumentParser(prog="mfagan", description=description)
     handlers = register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
-    return run_handler(handlers[args.command], args)
+    return stdout_checked(lambda: run_handler(handlers[args.command], args))
 
 
 def _run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
@@ -167,7 +225,7 @@ def _ended(code: int, line: str) -> int:
     from engine.console import settle
 
     settle(code)
-    print(line, file=sys.stderr)
+    print(printable(line), file=sys.stderr)
     return code
 
 
@@ -195,20 +253,47 @@ def _target_and_write(args: argparse.Namespace):
     return target, write
 
 
+def _format_from_the_name(output: Path, write: WriteOptions) -> WriteOptions:
+    """An output file's suffix says its format, as in realesrgan-ncnn-vulkan: a --format
+    that contradicts it (``-o x.png --format jpg``) gives way, and one line says so."""
+    from dataclasses import replace
+
+    from engine.imageio.formats import FORMATS, format_clash, format_for_suffix
+
+    clash = None if write.format is None else format_clash(output, write.format)
+    if clash is None:
+        return write
+    label = FORMATS[format_for_suffix(output.suffix)].label
+    print(
+        f"note: {output}: {clash}; written as {label} (--format names the format of "
+        "outputs named from the pattern, with -o a folder)",
+        file=sys.stderr,
+    )
+    return replace(write, format=None)
+
+
 def _cmd_upscale(args: argparse.Namespace) -> int:
-    from engine.console import ConsoleRenderer, ctrl_c_cancels
+    from engine.console import ConsoleRenderer, ctrl_c_cancels, kept_line, watch_output
     from engine.files import folder_problem, remove_stale_temporaries
+    from engine.imageio import SUPPORTED_SUFFIXES
+    from engine.imageio.reader import input_format
+    from engine.imageio.source import input_problem
     from engine.inference.batch import DEFAULT_NAME_PATTERN, output_name
     from engine.inference.file_upscale import upscale_file
     from engine.inference.outputs import check_output, output_folder, output_for
 
     source: Path = args.input
-    if not source.is_file():
-        raise UsageError(f"{source}: no such file")
+    if (problem := input_problem(source)) is not None:  # a folder, FIFO, device, link loop
+        raise UsageError(f"{source}: {problem}")
+    content = input_format(source)  # a GIF fails here as reading it would, whatever -o says
+    # A suffix we cannot write ("scan.jfif", none): a name in -o's folder takes the format
+    # of the content, else PNG (reading then says what is wrong, as for -o x.png).
+    name_format = None if source.suffix.lower() in SUPPORTED_SUFFIXES else content or "PNG"
     target, write = _target_and_write(args)
     # Where the result goes is checked before the model is even looked up.
     folder = output_folder(source, args.output)
     if folder is None:
+        write = _format_from_the_name(Path(args.output), write)
         check_output(
             Path(args.output), inputs=[source], format=write.format, overwrite=args.overwrite
         )
@@ -220,13 +305,14 @@ def _cmd_upscale(args: argparse.Namespace) -> int:
         pattern=args.name or DEFAULT_NAME_PATTERN,
         model=upscaler.descriptor.name,
         scale_label=target.label(upscaler.descriptor.scale),
-        format=write.format,
+        format=write.format or name_format,
     )
     output = output_for(source, args.output, default_name=name)
     check_output(output, inputs=[source], format=write.format, overwrite=args.overwrite)
     remove_stale_temporaries(output.parent, targets={output.name})  # a killed run's
     renderer = ConsoleRenderer(quiet=args.quiet)
     cancel = CancelToken()
+    watch_output(output)  # a cancel once it is published says it was kept
     with ctrl_c_cancels(cancel, renderer):
         details = renderer.consume(
             upscale_file(
@@ -239,10 +325,14 @@ def _cmd_upscale(args: argparse.Namespace) -> int:
                 overwrite=args.overwrite,
             )
         )
+    if cancel.cancelled:  # Ctrl-C came after the last check: the file was already published
+        return _ended(EXIT_CANCELLED, kept_line(output))
     print(
-        f"{details['output']}  ({details['output_size'][0]}x{details['output_size'][1]}, "
-        f"model {details['model']}, backend {details['backend']}, tile {details['tile']}, "
-        f"{details['seconds']:.1f} s)"
+        printable(
+            f"{details['output']}  ({details['output_size'][0]}x{details['output_size'][1]}, "
+            f"model {details['model']}, backend {details['backend']}, tile {details['tile']}, "
+            f"{details['seconds']:.1f} s)"
+        )
     )
     return EXIT_OK
 
@@ -287,7 +377,7 @@ def batch_summary(result, output_dir: Path, *, failures_shown: bool) -> list[str
     if not failures_shown:
         lines += [f"failed: {path}: {reason}" for path, reason in result.failed]
     lines += [f"left aside: {path}: {why}" for path, why in result.ignored]
-    return lines
+    return [printable(line) for line in lines]  # file names may hold control characters
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
@@ -310,13 +400,31 @@ def _cmd_models(args: argparse.Namespace) -> int:
         for d in list_models()
     ]
     if args.json:
+        for row, descriptor in zip(rows, list_models(), strict=True):
+            row["runtime"] = _auto_runtime(descriptor)
         print(json.dumps({"models": rows}, indent=2))
         return EXIT_OK
     for row in rows:
         flags = " (default)" if row["default"] else ""
         flags += "" if row["trained"] else " (untrained)"
-        print(f"{row['name']:<28} x{row['scale']}  {row['title']}{flags}")
+        name, title = printable(row["name"]), printable(row["title"])  # a card names them
+        print(f"{name:<28} x{row['scale']}  {title}{flags}")
     return EXIT_OK
+
+
+def _auto_runtime(descriptor) -> dict | None:
+    """What ``--backend auto`` picked for this model on this computer, with the probe times
+    it measured; None until the model has run once (listing models measures nothing)."""
+    from engine.inference.backends import available_threads
+    from engine.inference.runtime_choice import cached_choice
+
+    if not descriptor.trained:
+        return None
+    try:
+        choice = cached_choice(descriptor, available_threads())
+    except Exception:  # a model whose weights cannot be read: listed, not measured
+        return None
+    return None if choice is None else choice.as_dict()
 
 
 def _cmd_profile(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, NoReturn
 
 from rich.console import Console
@@ -28,6 +29,7 @@ from rich.progress import (
     Progress as RichProgress,
 )
 
+from engine.errors import printable
 from engine.events import (
     CancelToken,
     Event,
@@ -43,11 +45,18 @@ from engine.files import remove_in_flight_temporaries
 
 
 class ConsoleRenderer:
-    """Consumes a job's events, draws progress, and returns the job's final result."""
+    """Consumes a job's events, draws progress, and returns the job's final result.
 
-    def __init__(self, console: Console | None = None, *, quiet: bool = False) -> None:
-        self.console = console if console is not None else Console(stderr=True)
-        self.quiet = quiet
+    ``quiet``: no bars and no notices but important ones (failures). ``silent``: nothing at
+    all, for the ranks of a multi-process run other than the one that speaks.
+    """
+
+    def __init__(
+        self, console: Console | None = None, *, quiet: bool = False, silent: bool = False
+    ) -> None:
+        self.console = console if console is not None else Console(stderr=True, quiet=silent)
+        self.quiet = quiet or silent
+        self.silent = silent
         self._progress: RichProgress | None = None
         self._tasks: dict[str, TaskID] = {}
 
@@ -96,20 +105,20 @@ class ConsoleRenderer:
         if isinstance(event, Progress):
             self._update(event)
         elif isinstance(event, Notice):
-            if not self.quiet:
+            if not self.quiet or (event.important and not self.silent):
                 self.say(event.message)
         elif isinstance(event, FileStarted):
             if not self.quiet and "batch" in self._tasks and self._progress is not None:
                 self._progress.update(self._tasks["batch"], note=event.path.name)
         elif isinstance(event, FileFailed):
             if not self.quiet:
-                self.say(f"failed: {event.path}: {event.reason}")
+                self.say(printable(f"failed: {event.path}: {event.reason}"))
         elif isinstance(event, FileSkipped):
             if not self.quiet:
-                self.say(f"skipped: {event.path} ({event.reason}: {event.output})")
+                self.say(printable(f"skipped: {event.path} ({event.reason}: {event.output})"))
         elif isinstance(event, FileDone):
             if not self.quiet:
-                self.say(f"wrote {event.output} ({event.seconds:.1f} s)")
+                self.say(printable(f"wrote {event.output} ({event.seconds:.1f} s)"))
         elif isinstance(event, Finished):
             return event.result
         return result
@@ -120,12 +129,39 @@ CANCELLED = "cancelled; no partial files were left"
 
 
 _outcome: list[int] = []  # the exit code, once the command has ended and said so
+# The output a command publishes, and what was at its path before (None: nothing).
+_watched: list[tuple[Path, tuple[int, int] | None]] = []
 
 
 def settle(code: int | None) -> None:
     """Record that the command has ended with ``code`` (None: it starts): a Ctrl-C after
     that only hurries the exit along, with that code and no second line."""
     _outcome[:] = [] if code is None else [code]
+    if code is None:
+        _watched.clear()
+
+
+def watch_output(output: Path) -> None:
+    """``output`` is what the command writes: a cancel that ends it at once after the file
+    was published says it was kept (``kept_line``) rather than that nothing is left."""
+    _watched[:] = [(Path(output), _identity(output))]
+
+
+def published_output() -> Path | None:
+    """The watched output when a new file has been published there since, else None."""
+    for output, before in _watched:
+        now = _identity(output)
+        if now is not None and now != before:
+            return output
+    return None
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
 
 
 def end_at_once() -> NoReturn:
@@ -136,13 +172,17 @@ def end_at_once() -> NoReturn:
     interpreter exit aborts the process ("terminate called without an active exception",
     exit 134). ``os._exit`` runs no destructors; the temporaries of writes in progress
     (files and the folders bundles are built in) are removed first, and the line says so
-    only if none is left.
+    only if none is left; once the watched output is published, it says that was kept.
     """
     if _outcome:
         os._exit(_outcome[0])
     left = remove_in_flight_temporaries()
-    if left:
-        _write_line(f"cancelled; could not remove the partial file {left[0]}", show_cursor=True)
+    kept = published_output()
+    if kept is not None:
+        _write_line(kept_line(kept), show_cursor=True)
+    elif left:
+        line = f"cancelled; could not remove the partial file {printable(left[0])}"
+        _write_line(line, show_cursor=True)
     else:
         _write_line(CANCELLED, show_cursor=True)
     os._exit(EXIT_CANCELLED)
@@ -150,7 +190,7 @@ def end_at_once() -> NoReturn:
 
 def kept_line(output: object) -> str:
     """What a cancel that came after the output was complete (renamed into place) says."""
-    return f"cancelled; the output was already complete and was kept: {output}"
+    return f"cancelled; the output was already complete and was kept: {printable(output)}"
 
 
 def _write_line(message: str, *, show_cursor: bool = False) -> None:
@@ -221,3 +261,47 @@ def _handle_both(handler: Any) -> list[Any]:
 def _restore(previous: list[Any], *, ignore: bool = False) -> None:
     for signum, handler in zip(_SIGNALS, previous, strict=True):
         signal.signal(signum, signal.SIG_IGN if ignore else handler)
+
+
+class WatchedStream:
+    """A text stream (``sys.stdout``) that remembers the error of a write that failed there:
+    a full disk (``> /dev/full``) or a reader that went away (``| head``), told apart from
+    every other OSError a command may raise."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.error: OSError | None = None
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except OSError as error:
+            self.error = error
+            raise
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except OSError as error:
+            self.error = error
+            raise
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+def discard_stdout() -> None:
+    """Point file descriptor 1 at the null device, so that the interpreter's last flush of
+    what is still buffered for a stdout that failed succeeds silently (no "Exception
+    ignored" message, no exit 120)."""
+    try:
+        fd = sys.__stdout__.fileno() if sys.__stdout__ is not None else -1
+    except (OSError, ValueError):
+        return
+    if fd < 0:
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, fd)
+    finally:
+        os.close(null)

@@ -24,3 +24,12 @@ class ModelError(MfaganError):
 
 class UsageError(MfaganError):
     """The request itself is invalid (e.g. output path equals an input path)."""
+
+
+def printable(text: object) -> str:
+    """``text`` with its control characters (a newline, an ANSI escape) written as escapes:
+    a name read from a file or a card shows as what it is, and a line stays one line."""
+    shown = str(text)
+    if shown.isprintable():
+        return shown
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in shown)

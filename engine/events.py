@@ -48,9 +48,13 @@ class Progress:
 
 @dataclass(frozen=True, kw_only=True)
 class Notice:
-    """Something the user should be told, e.g. which tile size ``auto`` picked."""
+    """Something the user should be told, e.g. which tile size ``auto`` picked.
+
+    ``important``: a failure the user must see even with --quiet (a photo left out).
+    """
 
     message: str
+    important: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

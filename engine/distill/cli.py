@@ -181,7 +181,7 @@ def cmd_distill(args: argparse.Namespace) -> int:
     request = DistillRequest(
         config=config, out_dir=out, resume=args.resume, register_as=register_as, command=command
     )
-    renderer = ConsoleRenderer(quiet=args.quiet or not is_main_process())
+    renderer = ConsoleRenderer(quiet=args.quiet, silent=not is_main_process())
     cancel = CancelToken()
     with ctrl_c_cancels(cancel, renderer):
         result = renderer.consume(distill(request, cancel=cancel))

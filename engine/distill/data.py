@@ -21,6 +21,7 @@ from engine.errors import ImageError, UsageError
 from engine.events import CancelToken, Event, Finished, Notice, Progress, result_of
 from engine.files import file_sha256
 from engine.imageio import read_image
+from engine.imageio.source import input_problem
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"})
 
@@ -79,8 +80,12 @@ def inspect_photo(path: Path) -> SourceImage:
     """Hash and fully decode one photo (ImageError if it cannot be trained on).
 
     Decoding the whole file, not just its header, is what finds a truncated JPEG or an
-    AVIF named .jpg here rather than in the middle of training.
+    AVIF named .jpg here rather than in the middle of training. Only a regular file is
+    opened: hashing a FIFO would block, a link to /dev/zero would never end.
     """
+    problem = input_problem(path)
+    if problem is not None:
+        raise ImageError(path, problem)
     try:
         digest = file_sha256(path)
     except OSError as error:
@@ -105,8 +110,9 @@ def scan_photos(
 ) -> Iterator[Event]:
     """Decode every photo of ``dirs``; Finished.result is a PhotoScan (good and bad).
 
-    Each unreadable file gets one Notice naming it and the reason; one more Notice counts
-    what was left out. Images smaller than ``min_side`` and exact duplicates are left out.
+    Each unreadable file gets one important Notice (shown even with --quiet) naming it and
+    the reason; one more Notice counts what was left out. Images smaller than ``min_side``
+    and exact duplicates are left out.
     """
     files = image_files(dirs)
     seen: set[str] = set()
@@ -119,7 +125,7 @@ def scan_photos(
             image = inspect_photo(path)
         except ImageError as error:
             scan.bad.append((path, error.reason))
-            yield Notice(message=f"left out {path}: {error.reason}")
+            yield Notice(message=f"left out {path}: {error.reason}", important=True)
         else:
             if image.digest in seen:
                 scan.duplicates.append(path)

@@ -154,7 +154,7 @@ def dataset_digest(folder: Path) -> tuple[str, int]:
     cache_file = cache_dir() / CACHE_NAME
     cache = _read_cache(cache_file)
     entry = cache.get(str(folder))
-    if entry and entry.get("stamp") == stamp.hexdigest():
+    if _valid_entry(entry) and entry["stamp"] == stamp.hexdigest():
         return entry["sha256"], entry["files"]
     lines = "".join(f"{file_sha256(path)}  {name}\n" for name, path in files)
     digest = hashlib.sha256(lines.encode()).hexdigest()
@@ -163,6 +163,19 @@ def dataset_digest(folder: Path) -> tuple[str, int]:
     with contextlib.suppress(OSError):
         atomic_write_bytes(cache_file, json.dumps(cache, indent=1).encode())
     return digest, len(files)
+
+
+def _valid_entry(entry: Any) -> bool:
+    """A cache entry of the shape ``dataset_digest`` writes; any other (a hand edit, another
+    version's) is stale: the folder is read again and the entry rewritten."""
+    return (
+        isinstance(entry, dict)
+        and isinstance(entry.get("stamp"), str)
+        and isinstance(entry.get("sha256"), str)
+        and len(entry["sha256"]) == 64
+        and isinstance(entry.get("files"), int)
+        and not isinstance(entry["files"], bool)
+    )
 
 
 def _read_cache(path: Path) -> dict[str, Any]:

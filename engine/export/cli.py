@@ -148,9 +148,15 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def _read_token() -> str:
-    if sys.stdin.isatty():
-        return getpass.getpass("AI Hub API token (input hidden): ")
-    return sys.stdin.readline()
+    """One line from a hidden prompt or stdin ('' at end of input); no error quotes it."""
+    try:
+        if sys.stdin.isatty():
+            return getpass.getpass("AI Hub API token (input hidden): ")
+        return sys.stdin.readline()
+    except EOFError:
+        return ""
+    except UnicodeDecodeError:  # its text would quote bytes of the token
+        raise UsageError("the token read from the input is not text (not UTF-8)") from None
 
 
 def cmd_aihub(args: argparse.Namespace) -> int:
@@ -165,7 +171,15 @@ def cmd_aihub(args: argparse.Namespace) -> int:
         path = aihub.store_token(_read_token())
         print(f"AI Hub token saved to {path} (readable only by you)")
         return 0
+    from engine.phones.aihub_cache import skipped_measurements
+
     entries = aihub.cached_measurements(args.device)
+    skipped = skipped_measurements(args.device)
+    if skipped:
+        print(
+            f"skipped {len(skipped)} unreadable or malformed cache file(s), e.g. {skipped[0]}",
+            file=sys.stderr,
+        )
     if args.json:
         print(json.dumps({"measurements": entries}, indent=2))
         return 0
@@ -174,6 +188,6 @@ def cmd_aihub(args: argparse.Namespace) -> int:
     for e in entries:
         print(
             f"{e['measured_at']}  {e['device']}  {e['compute_unit']}/{e['runtime']}  "
-            f"{e['inference_ms']:.2f} ms  layers {e['layers_by_unit']}"
+            f"{e['inference_ms']:.2f} ms  layers {e.get('layers_by_unit') or {}}"
         )
     return 0

@@ -22,6 +22,7 @@ from typing import BinaryIO
 
 from engine import files
 from engine.errors import ImageError
+from engine.events import CancelToken
 
 ALREADY_EXISTS = "already exists"
 _RENAME_NOREPLACE = 1  # linux/fs.h
@@ -37,21 +38,27 @@ def atomic_write_bytes(path: Path, data: bytes, *, overwrite: bool = True) -> No
 
 
 @contextlib.contextmanager
-def atomic_output(path: Path, *, overwrite: bool = True) -> Iterator[BinaryIO]:
+def atomic_output(
+    path: Path, *, overwrite: bool = True, cancel: CancelToken | None = None
+) -> Iterator[BinaryIO]:
     """A binary file (read-write, seekable) that becomes ``path`` when the block ends.
 
     For writers that stream: the temp file beside ``path`` is removed on any failure
     (KeyboardInterrupt included), and an OSError becomes ImageError(path, reason).
     ``overwrite`` False: an existing ``path`` (even one created meanwhile) is never replaced.
+    ``cancel``: when it is set by the time the data is on disk, nothing is published
+    (Cancelled is raised, the temp file removed).
     """
     path = Path(path)
     _check_destination(path, overwrite=overwrite)
     temp = files.temp_path_for(path)
     with files.in_flight(temp):  # a second Ctrl-C removes it before exiting
-        yield from _publish_through(path, temp, overwrite)
+        yield from _publish_through(path, temp, overwrite, cancel)
 
 
-def _publish_through(path: Path, temp: Path, overwrite: bool) -> Iterator[BinaryIO]:
+def _publish_through(
+    path: Path, temp: Path, overwrite: bool, cancel: CancelToken | None
+) -> Iterator[BinaryIO]:
     try:
         # "x": created here or failing (never someone else's file); mode 0o666 less the umask.
         handle_cm = open(temp, "x+b")  # noqa: SIM115 (closed by the with below)
@@ -60,6 +67,9 @@ def _publish_through(path: Path, temp: Path, overwrite: bool) -> Iterator[Binary
                 yield handle
                 handle.flush()
                 os.fsync(handle.fileno())
+            if cancel is not None:
+                # The last moment a cancel can still mean "no output" (fsync takes a while).
+                cancel.raise_if_cancelled()
             if overwrite:
                 _check_destination(path, overwrite=True)  # still a regular file, or none
                 os.replace(temp, path)

@@ -73,3 +73,4 @@ class DecodedPixels:
     color: np.ndarray  # HxWx1 or HxWx3, uint8 or uint16
     alpha: np.ndarray | None  # HxWx1, straight (not premultiplied)
     icc: bytes | None
+    frames: int = 1  # frames (animation) or pages in the file; only the first is decoded

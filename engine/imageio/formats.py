@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from engine.errors import UsageError
 
@@ -98,6 +99,16 @@ def format_for_suffix(suffix: str) -> str:
     except KeyError:
         known = ", ".join(sorted({s.lstrip(".") for s in SUPPORTED_SUFFIXES}))
         raise UsageError(f"unsupported image format '{suffix}' (use one of: {known})") from None
+
+
+def format_clash(path: Path | str, format: str) -> str | None:
+    """Why writing ``format`` at ``path`` would put one format's bytes under another's name
+    (JPEG in ``x.png``), or None: no suffix, one that names no format, or the same format."""
+    named = _SUFFIX_FORMATS.get(Path(path).suffix.lower())
+    asked = format_for_suffix(format)
+    if named is None or named == asked:
+        return None
+    return f"the name says {FORMATS[named].label}, the format asked for is {FORMATS[asked].label}"
 
 
 # File signatures: how we tell a damaged PNG from a text file that only ends in ".png".

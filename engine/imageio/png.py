@@ -18,6 +18,8 @@ from typing import BinaryIO
 import imagecodecs
 import numpy as np
 
+from engine.events import CancelToken
+
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _EXIF_PREFIX = b"Exif\x00\x00"
 _COLOR_TYPES = {1: 0, 2: 4, 3: 2, 4: 6}  # channels -> grey, grey+alpha, RGB, RGBA
@@ -29,6 +31,29 @@ IDAT_BYTES = 1 << 20  # compressed bytes per IDAT chunk
 def png_bit_depth(data: bytes) -> int:
     """Bit depth from IHDR (the first chunk, which Pillow has already validated)."""
     return data[24]
+
+
+def profile_exceeds(data: bytes, limit: int) -> bool:
+    """True when the PNG's iCCP profile decompresses to more than ``limit`` bytes.
+
+    Walks the chunks before the image data (where iCCP must be) and decompresses at most
+    ``limit`` + 1 bytes, so a profile built to explode stays cheap to measure.
+    """
+    position = len(_SIGNATURE)
+    while position + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[position : position + 8])
+        if kind in (b"IDAT", b"IEND"):
+            return False
+        if kind == b"iCCP":
+            body = data[position + 8 : position + 8 + length]
+            compressed = body[body.find(b"\0") + 2 :]  # name, NUL, compression method
+            try:
+                profile = zlib.decompressobj().decompress(compressed, limit + 1)
+            except zlib.error:
+                return False
+            return len(profile) > limit
+        position += 12 + length  # length, type, body, CRC
+    return False
 
 
 def decode_png(data: bytes) -> np.ndarray:
@@ -52,8 +77,10 @@ def write_png(
     icc: bytes | None,
     exif: bytes | None,
     level: int = DEFAULT_LEVEL,
+    cancel: CancelToken | None = None,
 ) -> None:
-    """Write a PNG of HxWxC uint8/uint16 pixels to ``handle``, a strip of rows at a time."""
+    """Write a PNG of HxWxC uint8/uint16 pixels to ``handle``, a strip of rows at a time
+    (``cancel`` checked before each: a large PNG takes seconds to compress)."""
     height, width, channels = pixels.shape
     depth = pixels.dtype.itemsize * 8
     header = struct.pack(">IIBBBBB", width, height, depth, _COLOR_TYPES[channels], 0, 0, 0)
@@ -65,6 +92,8 @@ def write_png(
     pending = bytearray()
     previous = np.zeros(line, np.uint8)
     for top in range(0, height, rows_per_strip):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
         strip = pixels[top : top + rows_per_strip]
         raw = np.ascontiguousarray(strip, dtype=strip.dtype.newbyteorder(">")).view(np.uint8)
         raw = raw.reshape(strip.shape[0], line)

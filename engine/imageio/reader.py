@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 from engine.errors import ImageError
 from engine.imageio.data import DecodedPixels, ImageData
 from engine.imageio.formats import FORMATS, SUPPORTED_LABELS, label, sniff_format
 from engine.imageio.metadata import apply_orientation, checked_icc, clean_exif, cmyk_to_rgb
-from engine.imageio.png import decode_png, png_bit_depth
+from engine.imageio.png import decode_png, png_bit_depth, profile_exceeds
 from engine.imageio.raster import Raster
+from engine.imageio.source import read_head, read_input
 from engine.imageio.tiff import TooLarge, Unsupported, decode_tiff
 
-NOT_FOUND = "file not found"
-IS_FOLDER = "is a folder, not an image file"
-NO_PERMISSION = "permission denied (cannot read the file)"
 EMPTY = "file is empty (0 bytes)"
 NOT_AN_IMAGE = f"not an image file (or not a supported format: {SUPPORTED_LABELS})"
 NO_MEMORY = "not enough memory to decode the image"
@@ -78,9 +77,7 @@ def _read(path: Path) -> ImageData:
 
 def _read_parts(path: Path) -> tuple[DecodedPixels, int, bytes | None, str]:
     data = _read_bytes(path)
-    kind = sniff_format(data)
-    if kind is not None and kind not in FORMATS:
-        raise ImageError(path, f"{kind} images are not supported (supported: {SUPPORTED_LABELS})")
+    kind = _readable_kind(path, data)
     im = _open(path, data, kind)
     if im is None:
         fmt, pixels, exif = "TIFF", _decode_tiff_without_pillow(path, data), _tiff_exif(data)
@@ -89,23 +86,27 @@ def _read_parts(path: Path) -> tuple[DecodedPixels, int, bytes | None, str]:
             fmt = "JPEG" if im.format == "MPO" else str(im.format)
             pixels = _decode(path, im, data, fmt)
             exif = _exif_of(im)
+            pixels = dataclasses.replace(pixels, frames=_frames(im, fmt))
     exif_bytes, orientation = clean_exif(exif)
     return pixels, orientation, exif_bytes, fmt
 
 
+def input_format(path: Path) -> str | None:
+    """The format an input's first bytes name (None: no known signature), read without
+    blocking; ImageError when the path is not a regular file or names a format we cannot
+    read. Lets a job refuse a GIF before anything else is decided, whatever its output."""
+    return _readable_kind(path, read_head(path))
+
+
+def _readable_kind(path: Path, data: bytes) -> str | None:
+    kind = sniff_format(data)
+    if kind is not None and kind not in FORMATS:
+        raise ImageError(path, f"{kind} images are not supported (supported: {SUPPORTED_LABELS})")
+    return kind
+
+
 def _read_bytes(path: Path) -> bytes:
-    try:
-        if path.is_dir():
-            raise ImageError(path, IS_FOLDER)
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ImageError(path, NOT_FOUND) from None
-    except IsADirectoryError:
-        raise ImageError(path, IS_FOLDER) from None
-    except PermissionError:
-        raise ImageError(path, NO_PERMISSION) from None
-    except OSError as exc:
-        raise ImageError(path, f"could not read the file ({exc.strerror or exc})") from None
+    data = read_input(path)  # a regular file only: never a FIFO (blocks) or /dev/zero
     if not data:
         raise ImageError(path, EMPTY)
     return data
@@ -118,8 +119,27 @@ def too_large_reason(pixels: int | None) -> str:
     return f"image too large ({pixels:,} pixels > limit of {limit:,}; possible decompression bomb)"
 
 
-def _corrupt_reason(kind: str | None) -> str:
+def _corrupt_reason(kind: str | None, data: bytes = b"", exc: BaseException | None = None) -> str:
+    if kind == "PNG" and isinstance(exc, ValueError) and "MAX_TEXT" in str(exc):
+        return _png_limit_reason(data, str(exc))
     return f"{label(kind)} data is truncated or corrupt" if kind in FORMATS else NOT_AN_IMAGE
+
+
+def _png_limit_reason(data: bytes, message: str) -> str:
+    """Pillow refuses (ValueError) an iCCP, zTXt or iTXt chunk over MAX_TEXT_CHUNK bytes
+    decompressed, and text chunks over MAX_TEXT_MEMORY in all: a guard against bombs."""
+    chunk_limit = PngImagePlugin.MAX_TEXT_CHUNK
+    if "MAX_TEXT_MEMORY" not in message and profile_exceeds(data, chunk_limit):
+        return (
+            f"its ICC colour profile is too large (over {_mib(chunk_limit)} decompressed, "
+            "the most Pillow accepts)"
+        )
+    limit = PngImagePlugin.MAX_TEXT_MEMORY if "MAX_TEXT_MEMORY" in message else chunk_limit
+    return f"its text metadata is too large (over {_mib(limit)}, the most Pillow accepts)"
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1 << 20):g} MiB"
 
 
 def _open(path: Path, data: bytes, kind: str | None) -> Image.Image | None:
@@ -134,7 +154,7 @@ def _open(path: Path, data: bytes, kind: str | None) -> Image.Image | None:
     except Exception as exc:  # plugins raise many types on damaged headers
         if kind == "TIFF":
             return None
-        raise ImageError(path, _corrupt_reason(kind)) from exc
+        raise ImageError(path, _corrupt_reason(kind, data, exc)) from exc
     # Checked here as well as through Pillow's warning: warning filters are process-wide, so
     # another thread's catch_warnings could turn that warning back into a mere message.
     limit = Image.MAX_IMAGE_PIXELS
@@ -170,7 +190,7 @@ def _decode(path: Path, im: Image.Image, data: bytes, fmt: str) -> DecodedPixels
     except MemoryError:
         raise ImageError(path, NO_MEMORY) from None
     except Exception as exc:  # OSError "image file is truncated", SyntaxError, codec errors
-        raise ImageError(path, _corrupt_reason(fmt)) from exc
+        raise ImageError(path, _corrupt_reason(fmt, data, exc)) from exc
     return _pillow_pixels(path, im)
 
 
@@ -201,6 +221,25 @@ def _pillow_pixels(path: Path, im: Image.Image) -> DecodedPixels:
     return _split(array[:, :, None] if array.ndim == 2 else array, icc)
 
 
+def _frames(im: Image.Image, fmt: str) -> int:
+    """Frames of an animated PNG or WebP, pages of a TIFF (a JPEG's MPO extras, e.g. a
+    phone's depth map, are not pictures of their own: not counted)."""
+    if fmt not in ("PNG", "WEBP", "TIFF"):
+        return 1
+    try:
+        return max(1, int(getattr(im, "n_frames", 1)))
+    except Exception:  # a damaged later page: the first one was read all the same
+        return 1
+
+
+def _frames_note(frames: int, fmt: str) -> str | None:
+    if frames <= 1:
+        return None
+    if fmt == "TIFF":
+        return f"holds {frames} pages; only the first page is used"
+    return f"is animated ({frames} frames); only the first frame is used"
+
+
 def _exif_of(im: Image.Image) -> Image.Exif:
     try:
         return im.getexif()
@@ -224,6 +263,7 @@ def _image_data(
     depth = 16 if pixels.color.dtype == np.uint16 else 8
     alpha = pixels.alpha
     icc, note = checked_icc(pixels.icc)
+    notes = tuple(n for n in (note, _frames_note(pixels.frames, fmt)) if n)
     return ImageData(
         color=_to_float(apply_orientation(pixels.color, orientation), depth),
         alpha=None if alpha is None else _to_float(apply_orientation(alpha, orientation), depth),
@@ -231,7 +271,7 @@ def _image_data(
         exif=exif,
         icc_profile=icc,
         format=fmt,
-        notes=(note,) if note else (),
+        notes=notes,
     )
 
 

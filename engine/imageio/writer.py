@@ -14,9 +14,10 @@ import numpy as np
 from PIL import Image
 
 from engine.errors import ImageError, UsageError
+from engine.events import Cancelled, CancelToken
 from engine.imageio.atomic import atomic_output
 from engine.imageio.data import ImageData
-from engine.imageio.formats import FORMATS, FormatInfo, format_for_suffix
+from engine.imageio.formats import FORMATS, FormatInfo, format_clash, format_for_suffix
 from engine.imageio.metadata import exif_for_output, icc_matches
 from engine.imageio.png import DEFAULT_LEVEL, write_png
 from engine.imageio.raster import Raster, layout_for, quantize, rgbx_base
@@ -40,6 +41,7 @@ def write_image(
     keep_metadata: bool = True,
     png_level: int = DEFAULT_LEVEL,
     overwrite: bool = True,
+    cancel: CancelToken | None = None,
 ) -> None:
     """Write image to path atomically (temp file in the same folder, then renamed).
 
@@ -47,7 +49,8 @@ def write_image(
     the write fails with "already exists" (engine.imageio.atomic). Never replaced, even
     with overwrite: anything but a regular file (a device, a FIFO, a folder).
 
-    format: a name or suffix ("png", "JPEG", ".tif"); None takes it from path's suffix.
+    format: a name or suffix ("png", "JPEG", ".tif"); None takes it from path's suffix. A
+    format that contradicts the suffix (JPEG for x.png) is a UsageError.
     Fidelity per format:
     - 16-bit is kept in PNG and TIFF; other formats get 8 bits (rounded, not truncated).
     - Grey stays grey, except in WebP, which has no grey mode (written as equal R=G=B).
@@ -60,6 +63,8 @@ def write_image(
       profile into PNG, JPEG, WebP and TIFF; BMP carries neither. A profile whose colour
       space does not match the written pixels (grey vs RGB) is not embedded.
     - png_level: zlib level of PNG (1 is several times faster, files ~15% larger).
+    cancel: checked between PNG strips and before the file is published; once set, the
+    write raises Cancelled and leaves nothing (a cancel after publishing changes nothing).
     A Raster already in the format's layout (``raster.layout_for``) is written as it is.
     Raises UsageError for an unknown format or quality, ImageError for everything else.
     """
@@ -67,6 +72,9 @@ def write_image(
     if format is None and not path.suffix:
         raise UsageError(f"{path}: no file suffix to tell the format (e.g. .png, .jpg)")
     fmt = format_for_suffix(format if format is not None else path.suffix)
+    clash = format_clash(path, format) if format is not None else None
+    if clash is not None:  # e.g. JPEG bytes in x.png: viewers and upload checks trip on it
+        raise UsageError(f"{path}: {clash}")
     if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 100:
         raise UsageError(f"quality must be a whole number from 1 to 100, got {quality!r}")
     info = FORMATS[fmt]
@@ -81,8 +89,8 @@ def write_image(
         raster = fit_raster(image, info)
     except MemoryError:
         raise ImageError(path, "not enough memory to encode the image") from None
-    with atomic_output(path, overwrite=overwrite) as handle:
-        _encode(path, handle, raster, info, quality, keep_metadata, png_level)
+    with atomic_output(path, overwrite=overwrite, cancel=cancel) as handle:
+        _encode(path, handle, raster, info, quality, keep_metadata, png_level, cancel)
 
 
 def fit_raster(image: ImageData | Raster, info: FormatInfo) -> Raster:
@@ -124,6 +132,7 @@ def _encode(
     quality: int,
     keep_metadata: bool,
     png_level: int,
+    cancel: CancelToken | None,
 ) -> None:
     pixels = raster.pixels
     grey = pixels.shape[2] <= 2
@@ -135,11 +144,13 @@ def _encode(
     try:
         if info.name == "PNG":
             exif_bytes = exif.tobytes() if exif else None
-            write_png(handle, pixels, icc=icc, exif=exif_bytes, level=png_level)
+            write_png(handle, pixels, icc=icc, exif=exif_bytes, level=png_level, cancel=cancel)
         elif info.name == "TIFF":
             write_tiff(handle, pixels, alpha=raster.alpha, icc=icc, exif=exif)
         else:
             _save_with_pillow(handle, pixels, fmt=info.name, quality=quality, icc=icc, exif=exif)
+    except Cancelled:
+        raise
     except OSError as exc:
         if exc.errno is None:  # Pillow's encoder errors are OSErrors without an errno
             raise ImageError(path, f"could not encode {info.label} ({_first_line(exc)})") from exc

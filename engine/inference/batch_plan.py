@@ -30,10 +30,29 @@ _SCALE_LABEL = r"(?:x\d+(?:\.\d+)?|w\d+|h\d+)"
 Action = Literal["upscale", "skip", "fail"]
 
 
+def check_name_pattern(pattern: str) -> str:
+    """``pattern`` if its only replacement fields are the plain ``PATTERN_FIELDS``: no
+    attribute or index access (``{stem.__class__}``), conversion or format spec."""
+    fields = ", ".join("{" + f + "}" for f in PATTERN_FIELDS)
+    try:
+        parts = list(string.Formatter().parse(pattern))
+    except ValueError as exc:
+        raise UsageError(f"name pattern {pattern!r} is invalid ({exc}); fields: {fields}") from None
+    for _, name, spec, conversion in parts:
+        if name is not None and (name not in PATTERN_FIELDS or spec or conversion):
+            shown = "{" + name + (f"!{conversion}" if conversion else "")
+            shown += (f":{spec}" if spec else "") + "}"
+            raise UsageError(
+                f"name pattern {pattern!r} is invalid: {shown} is not a field; fields: {fields}"
+            )
+    return pattern
+
+
 def output_name(
     source: Path, *, pattern: str, model: str, scale_label: str, format: str | None
 ) -> str:
     """File name for ``source``'s result: the pattern, plus the output format's suffix."""
+    check_name_pattern(pattern)
     try:
         stem = pattern.format(stem=source.stem, model=model, scale=scale_label)
     except (KeyError, IndexError, ValueError) as exc:

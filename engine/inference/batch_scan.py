@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.imageio import SUPPORTED_SUFFIXES
+from engine.imageio.source import input_problem
 
 # Image files a person would expect a batch to take, which we cannot read: listed in the
 # summary. Anything else (notes, sidecars, hidden files) is not an image and passes quietly.
@@ -40,8 +41,9 @@ def _link_problem(path: Path) -> str | None:
 def scan_folder(folder: Path, *, recursive: bool, exclude: Path | None = None) -> FolderScan:
     """Images under ``folder`` by suffix, sorted, and the files left aside with the reason.
 
-    Links are followed (a folder reached twice is a loop, listed once); ``exclude`` (an
-    output folder inside the input folder) and hidden files are passed over quietly.
+    Links are followed (a folder reached twice is a loop, listed once); an image name that
+    is not a regular file (a FIFO, a link to a device) is left aside unopened. ``exclude``
+    (an output folder inside the input folder) and hidden files are passed over quietly.
     """
     scan = FolderScan()
     excluded = Path(exclude).resolve() if exclude is not None else None
@@ -74,7 +76,13 @@ def scan_folder(folder: Path, *, recursive: bool, exclude: Path | None = None) -
                 visited.add(identity)
                 pending.append(path)
             elif path.suffix.lower() in SUPPORTED_SUFFIXES:
-                scan.images.append(path)
+                # The check ``mfagan upscale`` makes: a regular file once links are
+                # resolved. A FIFO would block the read for ever, /dev/zero never ends.
+                problem = input_problem(path)
+                if problem is None:
+                    scan.images.append(path)
+                else:
+                    scan.ignored.append((path, problem))
             elif path.suffix.lower() in UNSUPPORTED_IMAGE_SUFFIXES:
                 kind = path.suffix.lstrip(".").upper()
                 scan.ignored.append((path, f"{kind} images are not supported"))

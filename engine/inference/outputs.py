@@ -15,6 +15,7 @@ from engine.errors import ImageError, UsageError
 from engine.files import folder_problem
 from engine.imageio import SUPPORTED_SUFFIXES
 from engine.imageio.atomic import not_regular
+from engine.imageio.formats import format_clash
 
 OVERWRITE_HINT = "--overwrite replaces it"
 
@@ -56,9 +57,10 @@ class InputFiles:
 
 
 def suffix_problem(path: Path, format: str | None) -> str | None:
-    """Why ``path``'s suffix cannot say the output format (None when --format does)."""
+    """Why ``path``'s suffix cannot say the output format (None when --format does), or
+    contradicts the format given."""
     if format is not None:
-        return None
+        return format_clash(path, format)
     if not path.suffix:
         known = ", ".join(s for s in SUPPORTED_SUFFIXES)
         return f"no file suffix to tell the format ({known}); end it with / for a folder"

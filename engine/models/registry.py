@@ -25,7 +25,7 @@ from engine.models import teacher
 from engine.models.bicubic import BicubicUpsampler
 from engine.models.descriptor import ModelDescriptor
 from engine.models.mfa import DEFAULT_CONFIG, MFAConfig, MFAGenerator
-from engine.models.user_models import SUPPORTED_SUFFIXES, load_user_model
+from engine.models.user_models import SUPPORTED_SUFFIXES, check_finite, load_user_model
 from engine.paths import RESOURCES, data_dir
 
 TEACHER_NAME = "realesrgan-x4plus"
@@ -82,10 +82,12 @@ def _load_student(config: MFAConfig, path: Path | None) -> nn.Module:
     net = MFAGenerator(config, seed=STUDENT_SEED)
     if path is not None:
         try:
-            net.load_state_dict(load_file(str(path)), strict=True)
+            state = load_file(str(path))
+            net.load_state_dict(state, strict=True)
         except (OSError, SafetensorError, RuntimeError) as error:
             reason = str(error).strip().splitlines()[0]
             raise ModelError(f"{path}: student weights do not load ({reason})") from None
+        check_finite(path, state)  # NaN weights upscale to an all-black image
     return net.eval()
 
 

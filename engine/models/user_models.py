@@ -56,11 +56,12 @@ class SpandrelNet(nn.Module):
 def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     try:
         if path.suffix.lower() == ".safetensors":
-            return load_file(str(path))
-        with warnings.catch_warnings():
-            # torch warns before refusing a TorchScript archive; the error below says it all.
-            warnings.simplefilter("ignore", UserWarning)
-            state = torch.load(path, map_location="cpu", weights_only=True)
+            state = load_file(str(path))
+        else:
+            with warnings.catch_warnings():
+                # torch warns before refusing a TorchScript archive; the error below says it.
+                warnings.simplefilter("ignore", UserWarning)
+                state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
         raise ModelError(f"{path}: {_unpickling_reason(str(error))}") from None
     except RuntimeError as error:
@@ -76,7 +77,28 @@ def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     except Exception as error:  # untrusted bytes: any parser failure is a bad file, not a crash
         reason = f"{type(error).__name__}: {_first_line(error)}"
         raise ModelError(f"{path}: not a readable model file ({reason})") from None
-    return _unwrap(path, state)
+    state = _unwrap(path, state)
+    # Infinity may be meant (an attention mask stored as a buffer); NaN never is.
+    check_finite(path, state, inf_allowed=True)
+    return state
+
+
+def check_finite(path: Path, state: dict[str, torch.Tensor], *, inf_allowed: bool = False) -> None:
+    """ModelError naming the first float tensor that holds NaN (or, unless ``inf_allowed``,
+    infinity): such weights make every output pixel NaN, written as an all-black image."""
+    for name, tensor in state.items():
+        if not tensor.is_floating_point() and not tensor.is_complex():
+            continue
+        if bool(torch.isnan(tensor).any()):
+            bad = "NaN"
+        elif not inf_allowed and not bool(torch.isfinite(tensor).all()):
+            bad = "infinite"
+        else:
+            continue
+        raise ModelError(
+            f"{path}: tensor {name!r} holds {bad} values; the weights are damaged "
+            "(a diverged training run, or a broken file)"
+        )
 
 
 def _first_line(error: BaseException) -> str:

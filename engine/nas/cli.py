@@ -100,7 +100,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         resume=args.resume,
         command=shlex.join(["mfagan", *sys.argv[1:]]),
     )
-    renderer = ConsoleRenderer(quiet=args.quiet or not is_main_process())
+    renderer = ConsoleRenderer(quiet=args.quiet, silent=not is_main_process())
     cancel = CancelToken()
     with ctrl_c_cancels(cancel, renderer):
         result = renderer.consume(train_supernet(request, cancel=cancel))

@@ -107,6 +107,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     request = _request(args)
     name = _check_finetune(args)  # before minutes of search
+    _check_outputs(args)  # so is where its results go: a failed write would lose them
     renderer = ConsoleRenderer(quiet=args.quiet)
     cancel = CancelToken()
     with ctrl_c_cancels(cancel, renderer):
@@ -140,6 +141,18 @@ def _bench_line(result) -> int:
         + ("met" if slowest >= GOAL_PER_MINUTE else "NOT met")
     )
     return 0 if slowest >= GOAL_PER_MINUTE else 1
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    from engine.errors import UsageError
+    from engine.files import folder_problem
+
+    for flag, folder in (("--out", args.out), ("--finetune-out", args.finetune_out)):
+        if folder is not None and (problem := folder_problem(folder)) is not None:
+            raise UsageError(f"{flag}: {problem}")
+    for name in ("search.json", "pareto.png") if args.out is not None else ():
+        if (args.out / name).exists() and not (args.out / name).is_file():
+            raise UsageError(f"--out: cannot write {args.out / name} (it is not a file)")
 
 
 def _check_finetune(args: argparse.Namespace) -> str | None:

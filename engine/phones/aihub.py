@@ -13,11 +13,13 @@ The token lives where qai-hub itself reads it (``~/.qai_hub/client.ini`` or
 ``$QAIHUB_CLIENT_INI``), written by ``store_token`` with mode 0600; it is never printed,
 logged, passed on a command line or written into a bundle. Every profile is cached per
 device under the user data folder (``cached_measurements``), so a device's latency
-calibration can be refined from real runs (token: ``aihub_token``; cache: ``aihub_cache``).
+calibration can be refined from real runs (token: ``aihub_token``; cache: ``aihub_cache``;
+the check that the server answers before any work: ``aihub_reach``).
 """
 
 from __future__ import annotations
 
+import configparser
 import contextlib
 import io
 import time
@@ -29,10 +31,19 @@ from typing import Any, Literal
 
 import numpy as np
 
-from engine.errors import MfaganError
+from engine.errors import MfaganError, UsageError
 from engine.events import Cancelled, CancelToken, Event, Notice, Progress
 from engine.phones.aihub_cache import cached_measurements, save_measurement
-from engine.phones.aihub_token import LOGIN_HINT, config_path, store_token, token_configured
+from engine.phones.aihub_reach import check_reachable
+from engine.phones.aihub_token import (
+    LOGIN_HINT,
+    blank_token,
+    config_path,
+    store_token,
+    stored_api_url,
+    stored_token,
+    token_configured,
+)
 
 Unit = Literal["npu", "gpu"]
 Runtime = Literal["tflite", "qnn_dlc"]
@@ -47,9 +58,16 @@ class AihubError(MfaganError):
 
 
 def connect() -> Any:
-    """The real ``qai_hub`` module, once a token is configured; AihubError otherwise."""
-    if not token_configured():
+    """The real ``qai_hub`` module, once a token is configured and the AI Hub server
+    answers (``check_reachable``: seconds, not qai-hub's minutes of silent retries);
+    AihubError otherwise."""
+    try:
+        token, url = stored_token(), stored_api_url()
+    except UsageError as error:
+        raise AihubError(str(error)) from None
+    if not token:
         raise AihubError(f"no AI Hub token is configured; {LOGIN_HINT}")
+    check_reachable(url)
     import qai_hub
 
     return qai_hub
@@ -182,7 +200,7 @@ def _wait(job: Any, kind: str, cancel: CancelToken, poll: float) -> Generator[Ev
         yield Progress(stage="AI Hub", done=0, total=0, message=f"{kind} job {job.job_id} running")
         time.sleep(poll)
     if not status.success:
-        reason = (status.message or "no reason given").strip().splitlines()[0]
+        reason = blank_token((status.message or "no reason given").strip().splitlines()[0])
         raise AihubError(f"AI Hub {kind} job {job.job_id} failed: {reason}")
 
 
@@ -252,11 +270,13 @@ def _translated_errors() -> Iterator[None]:
     except (MfaganError, Cancelled):
         raise
     except Exception as error:
-        raise AihubError(_describe(error)) from None
+        raise AihubError(blank_token(_describe(error))) from None
 
 
 def _describe(error: Exception) -> str:
     text = _first_line(error)
+    if isinstance(error, configparser.Error):  # its text quotes the file's lines
+        return f"qai-hub cannot read its configuration file {config_path()}; {LOGIN_HINT}"
     if "client configuration" in text or "api_token" in text.lower():
         return f"AI Hub has no usable token; {LOGIN_HINT}"
     if _is_network_error(error):

@@ -32,23 +32,54 @@ def save_measurement(entry: dict[str, Any]) -> Path:
     return path
 
 
+# What every reader of an entry relies on (the listing, calibration, model cards), by type.
+_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "device": str,
+    "compute_unit": str,
+    "runtime": str,
+    "measured_at": str,
+    "inference_ms": (int, float),
+}
+_OPTIONAL: dict[str, type] = {"layers_by_unit": dict, "model": dict}  # when present, not null
+
+
 def cached_measurements(device: str | None = None) -> list[dict[str, Any]]:
     """Every cached AI Hub profile (of ``device`` only, when given), oldest first.
 
     Each entry is ``AihubResult.as_dict()``: device, compute unit, runtime, ``inference_ms``,
     peak memory range, layers per unit and each layer's unit, job ids, ``measured_at`` and
     ``model`` (what was measured: name, config, input shape, precision, params, MACs).
-    Unreadable files are skipped. A device's latency calibration can refine itself with them.
+    Unreadable or malformed files (a field missing or of the wrong type) are skipped
+    (``skipped_measurements`` names them). A device's latency calibration can refine
+    itself with them.
     """
+    entries = [entry for entry in _scan(device).values() if entry is not None]
+    return sorted(entries, key=lambda e: e["measured_at"])
+
+
+def skipped_measurements(device: str | None = None) -> list[Path]:
+    """The cache files ``cached_measurements`` leaves out: unreadable or malformed."""
+    return [path for path, entry in _scan(device).items() if entry is None]
+
+
+def _scan(device: str | None) -> dict[Path, dict[str, Any] | None]:
     root = measurements_dir()
     folders = [root / _slug(device)] if device else sorted(p for p in root.glob("*") if p.is_dir())
-    entries: list[dict[str, Any]] = []
-    for folder in folders:
-        for path in sorted(folder.glob("*.json")):
-            try:
-                entry = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue
-            if isinstance(entry, dict) and "inference_ms" in entry:
-                entries.append(entry)
-    return sorted(entries, key=lambda e: str(e.get("measured_at", "")))
+    return {path: _load(path) for folder in folders for path in sorted(folder.glob("*.json"))}
+
+
+def _load(path: Path) -> dict[str, Any] | None:
+    try:
+        entry = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(entry, dict):
+        return None
+    for key, kind in _FIELDS.items():
+        value = entry.get(key)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            return None
+    for key, kind in _OPTIONAL.items():
+        if entry.get(key) is not None and not isinstance(entry[key], kind):
+            return None
+    return entry

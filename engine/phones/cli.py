@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from engine.arguments import Handler, positive_int
@@ -76,6 +77,8 @@ def _cmd_adb(args: argparse.Namespace) -> int:
     detection = detect_phone()
     if args.json:
         print(json.dumps(detection.as_dict(), indent=2))
+    elif not detection.found:  # no adb, no phone, adb failed: an error, not a result
+        print(f"error: {detection.message}", file=sys.stderr)
     else:
         print(detection.message)
         if detection.profile or detection.nearest:

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from PIL import Image
+from special_files import forbid_opening, special_files
 from support import file_hash, rgb_noise
 
 from engine.cli import main
@@ -190,4 +192,241 @@ def test_batch_prints_each_failure_once_and_no_folder_it_did_not_make(tmp_path, 
         assert (captured.out + captured.err).count("bad.jpg") == 1
         assert (captured.out + captured.err).count("loop.png") == 1
         assert "nothing was written" in captured.out and str(out) not in captured.out
+        assert not out.exists()
+
+
+def test_upscale_says_why_an_input_is_not_a_file(tmp_path, capsys, monkeypatch):
+    # Issue 22 item 12: all of these were "no such file".
+    _no_model(monkeypatch)
+    special = special_files(tmp_path)
+    forbid_opening(monkeypatch, list(special.values()))
+    (tmp_path / "photos").mkdir()
+    cases = {
+        tmp_path / "photos": "is a folder, not an image file",
+        special["fifo"]: "is a FIFO (named pipe), not a regular file",
+        special["zero"]: "is a link to a character device (/dev/zero), not a regular file",
+        special["loop"]: "is a symbolic link loop",
+        special["broken"]: "is a broken link",
+        tmp_path / "nowhere.png": "file not found",
+    }
+    for source, reason in cases.items():
+        assert main(["upscale", str(source), "-o", str(tmp_path / "o.png"), "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {source}: {reason}") and err.count("\n") == 1, err
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_a_gif_fails_alike_into_a_folder_or_a_file(tmp_path, capsys, monkeypatch):
+    # Was "cannot write .gif" (exit 2) into a folder, "GIF images are not supported" (1) else.
+    _no_model(monkeypatch)
+    gif = tmp_path / "anim.gif"
+    Image.fromarray(rgb_noise(8, 8)).save(gif)
+    for output in (str(tmp_path / "out") + "/", str(tmp_path / "x.png")):
+        assert main(["upscale", str(gif), "-o", output, "--quiet"]) == 1
+        err = capsys.readouterr().err
+        assert err == f"error: {gif}: GIF images are not supported (supported: PNG, JPEG, " + (
+            "WebP, TIFF, BMP)\n"
+        ), err
+    assert not (tmp_path / "out").exists() and not (tmp_path / "x.png").exists()
+
+
+def test_a_suffix_we_cannot_write_takes_the_contents_format_in_a_folder(astronaut_png, tmp_path):
+    source = tmp_path / "scan.jfif"  # a JPEG under a name we do not write
+    with Image.open(astronaut_png) as photo:
+        photo.convert("RGB").save(source, "JPEG")
+    out = tmp_path / "out"
+    assert main(["upscale", str(source), "-o", f"{out}/", "-m", "bicubic", "--quiet"]) == 0
+    assert [p.name for p in out.iterdir()] == ["scan_bicubic_x4.jpg"]
+    with Image.open(out / "scan_bicubic_x4.jpg") as image:
+        assert image.format == "JPEG"
+
+
+# ---- a stdout that cannot be written (issue 22 item 10): one line, exit 1 --------------------
+
+_ENTRY = "import sys; from engine.cli import main; sys.exit(main())"  # as the mfagan script
+
+
+def _run_into(stdout_fd: int, *args: str):
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-c", _ENTRY, *args],
+        stdout=stdout_fd,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=300,
+    )
+
+
+def _closed_pipe() -> int:
+    """The write end of a pipe whose reader is already gone: every write is EPIPE."""
+    import os
+
+    read, write = os.pipe()
+    os.close(read)
+    return write
+
+
+def _full_device() -> int:
+    import os
+
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    return os.open("/dev/full", os.O_WRONLY)
+
+
+@pytest.mark.parametrize(
+    ("sink", "args", "reason"),
+    [
+        (_full_device, ["models"], "No space left on device"),
+        (_full_device, ["--help"], "No space left on device"),
+        (_closed_pipe, ["models", "--json"], "Broken pipe"),
+        (_closed_pipe, ["--version"], "Broken pipe"),
+        (_closed_pipe, ["devices"], "Broken pipe"),
+    ],
+)
+def test_a_stdout_that_fails_is_one_line_and_exit_1(sink, args, reason):
+    import os
+
+    fd = sink()
+    try:
+        done = _run_into(fd, *args)
+    finally:
+        os.close(fd)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == f"error: cannot write the output to stdout ({reason})\n"
+
+
+def test_only_a_failed_stdout_is_reported_so(capsys, monkeypatch):
+    """An OSError that did not come from stdout is not relabelled."""
+    import errno
+    import io
+
+    from engine import cli
+
+    class Full(io.StringIO):
+        def write(self, text: str) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("sys.stdout", Full())
+    assert cli.stdout_checked(lambda: print("x") or 0) == 1
+    err = capsys.readouterr().err
+    assert err == "error: cannot write the output to stdout (No space left on device)\n"
+
+    def other() -> int:
+        raise OSError(errno.ENOSPC, "the disk of an output file")
+
+    with pytest.raises(OSError, match="output file"):
+        cli.stdout_checked(other)
+
+
+def test_an_output_name_that_says_another_format_wins_with_a_note(astronaut_png, tmp_path, capsys):
+    """Issue 22.8: ``-o x.png --format jpg`` wrote JPEG bytes into x.png without a word. As
+    in realesrgan-ncnn-vulkan, a file name's suffix says its format."""
+    out = tmp_path / "x.png"
+    args = ["upscale", str(astronaut_png), "-o", str(out), "-m", "bicubic", "--quiet"]
+    assert main([*args, "--format", "jpg"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "the name says PNG, the format asked for is JPEG" in err
+    assert "written as PNG" in err
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    folder = tmp_path / "folder"
+    assert main([*args[:3], str(folder) + "/", *args[4:], "--format", "jpg"]) == 0
+    assert [p.name for p in folder.iterdir()] == ["astronaut_bicubic_x4.jpg"]
+    assert capsys.readouterr().err == ""
+
+
+def test_a_name_pattern_takes_only_its_fields(astronaut_png, tmp_path, capsys, monkeypatch):
+    """Issue 22.13: ``{stem.__class__}`` was accepted (format attribute access)."""
+    _no_model(monkeypatch)
+    for pattern in ("{stem.__class__}", "{stem[0]}", "{stem!r}", "{model:>9}", "{}", "{size}"):
+        for command in ("upscale", "batch"):
+            args = [command, str(astronaut_png.parent), "-o", str(tmp_path / "o") + "/"]
+            if command == "upscale":
+                args[1] = str(astronaut_png)
+            assert main([*args, "--name", pattern]) == 2, pattern
+            err = capsys.readouterr().err
+            assert err.count("\n") == 1, err
+            assert "is not a field; fields: {stem}, {model}, {scale}" in err
+    assert main(["upscale", str(astronaut_png), "--name", "{stem"]) == 2
+    assert "name pattern '{stem' is invalid" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_tile_that_is_not_a_number_is_named(astronaut_png, capsys):
+    for value in ("abc", "16"):
+        assert main(["upscale", str(astronaut_png), "--tile", value]) == 2
+        err = capsys.readouterr().err
+        assert f"argument --tile: must be 'auto' or at least 32 pixels, not {value}" in err, err
+        assert "_tile" not in err
+
+
+def test_model_names_with_control_characters_are_printed_escaped(tmp_path, capsys):
+    """Issue 22.13: a card's name with a newline or an ANSI escape was printed raw."""
+    from engine.distill.export import save_student
+    from engine.models.mfa import MFAConfig, MFAGenerator
+    from engine.models.registry import user_models_dir
+
+    weights = user_models_dir() / "odd.safetensors"
+    weights.parent.mkdir(parents=True)
+    save_student(weights, MFAGenerator(MFAConfig.decode("b2-c16-g8-h10-conv-x4")))
+    weights.with_suffix(".json").write_text(json.dumps({"name": "evil\n\x1b[31mred"}))
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "evil\\n\\x1b[31mred" in out
+    assert not any(line.startswith("\x1b") or line.startswith("red") for line in out.splitlines())
+    assert main(["upscale", str(weights), "-m", "nothing-like-it"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "\x1b" not in err and "evil\\n\\x1b[31mred" in err
+
+
+def test_what_an_output_leaves_out_of_the_input_is_said(tmp_path, capsys):
+    """Issue 22.13: frames after the first and transparency in JPEG were dropped silently."""
+    import numpy as np
+
+    frames = [Image.fromarray(rgb_noise(16, 16, seed=i)) for i in range(3)]
+    animated = tmp_path / "moving.png"
+    frames[0].save(animated, save_all=True, append_images=frames[1:])
+    rgba = np.dstack([rgb_noise(16, 16), np.full((16, 16), 128, np.uint8)])
+    clear = tmp_path / "clear.png"
+    Image.fromarray(rgba).save(clear)
+    opaque = tmp_path / "opaque.png"
+    Image.fromarray(rgba[:, :, :3]).convert("RGBA").save(opaque)
+    cases = {
+        (animated, "a.png"): "moving.png: is animated (3 frames); only the first frame is used",
+        (clear, "c.jpg"): "c.jpg: JPEG cannot hold transparency; transparent areas are put on",
+        (clear, "c.bmp"): "c.bmp: BMP cannot hold transparency",
+        (clear, "c.webp"): None,
+        (opaque, "o.jpg"): None,
+    }
+    for (source, name), notice in cases.items():
+        assert main(["upscale", str(source), "-o", str(tmp_path / name), "-m", "bicubic"]) == 0
+        err = capsys.readouterr().err
+        said = [line for line in err.splitlines() if not line.startswith("tile size auto")]
+        if notice is None:
+            assert said == [], err
+        else:
+            assert len(said) == 1 and notice in said[0], err
+
+
+def test_a_model_file_with_nan_weights_is_refused(astronaut_png, tmp_path, capsys):
+    """Issue 22.9: torch wrote an all-black image with exit 0."""
+    import torch
+
+    from engine.distill.export import save_student
+    from engine.models.mfa import MFAConfig, MFAGenerator
+
+    net = MFAGenerator(MFAConfig.decode("b2-c16-g8-h10-conv-x4"))
+    with torch.no_grad():
+        net.tail.bias[0] = float("nan")
+    weights = tmp_path / "diverged.safetensors"
+    save_student(weights, net)
+    for backend in ("torch", "onnx"):
+        out = tmp_path / f"{backend}.png"
+        args = ["upscale", str(astronaut_png), "-o", str(out), "-m", str(weights), "--quiet"]
+        assert main([*args, "--backend", backend]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1, err
+        assert f"{weights}: tensor 'tail.bias' holds NaN values" in err
         assert not out.exists()

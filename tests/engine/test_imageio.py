@@ -103,10 +103,14 @@ def test_folder_instead_of_file(tmp_path: Path) -> None:
 def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = _write(tmp_path / "secret.png", _encoded(_photo(), "PNG"))
 
-    def refuse(self: Path) -> bytes:
-        raise PermissionError(13, "Permission denied", str(self))
+    real_open = os.open
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    def refuse(name: str | Path, *args: object) -> int:
+        if Path(name) == path:
+            raise PermissionError(13, "Permission denied", str(name))
+        return real_open(name, *args)
+
+    monkeypatch.setattr(os, "open", refuse)
     _expect_error(path, "permission denied (cannot read the file)")
 
 
@@ -521,3 +525,53 @@ def test_upscale_says_once_that_it_left_a_damaged_profile_out(tmp_path: Path, ca
     assert err.count("ICC colour profile is truncated") == 1 and str(source) in err
     with Image.open(output) as written:
         assert "icc_profile" not in written.info
+
+
+def test_a_png_with_a_profile_over_pillows_limit_says_the_profile_is_too_large(
+    tmp_path: Path,
+) -> None:
+    # Pillow refuses an iCCP chunk over PngImagePlugin.MAX_TEXT_CHUNK (1 MiB) decompressed.
+    profile = srgb_profile() + bytes(10 << 20)  # 10 MB
+    path = _write(
+        tmp_path / "big-icc.png",
+        _png(_photo(8, 8), bit_depth=8, color_type=2, extra=_icc_chunk(profile)),
+    )
+    _expect_error(
+        path,
+        "its ICC colour profile is too large (over 1 MiB decompressed, the most Pillow accepts)",
+    )
+    small = _write(
+        tmp_path / "icc.png",
+        _png(_photo(8, 8), bit_depth=8, color_type=2, extra=_icc_chunk(srgb_profile())),
+    )
+    assert read_image(small).icc_profile == srgb_profile()
+
+
+def test_a_png_with_too_much_text_says_so_not_corrupt(tmp_path: Path) -> None:
+    text = _chunk(b"zTXt", b"Comment\x00\x00" + zlib.compress(bytes(2 << 20)))
+    path = _write(tmp_path / "text.png", _png(_photo(8, 8), bit_depth=8, color_type=2, extra=text))
+    _expect_error(path, "its text metadata is too large (over 1 MiB, the most Pillow accepts)")
+
+
+def _icc_chunk(profile: bytes) -> bytes:
+    return _chunk(b"iCCP", b"ICC Profile\x00\x00" + zlib.compress(profile))
+
+
+@pytest.mark.parametrize(
+    ("suffix", "note"),
+    [
+        (".png", "is animated (3 frames); only the first frame is used"),
+        (".webp", "is animated (3 frames); only the first frame is used"),
+        (".tiff", "holds 3 pages; only the first page is used"),
+    ],
+)
+def test_frames_after_the_first_are_noted(tmp_path: Path, suffix: str, note: str) -> None:
+    """Issue 22.13: an animation or a multi-page TIFF silently became its first frame."""
+    frames = [Image.fromarray(np.full((8, 8, 3), 60 * i, np.uint8)) for i in range(3)]
+    path = tmp_path / f"many{suffix}"
+    frames[0].save(path, save_all=True, append_images=frames[1:], lossless=True)
+    image = read_image(path)
+    assert image.notes == (note,)
+    assert np.all(image.color == 0)  # the first frame
+    frames[0].save(path)
+    assert read_image(path).notes == ()

@@ -300,9 +300,45 @@ def test_unknown_formats_and_bad_arguments(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_explicit_format_wins_over_suffix(tmp_path: Path) -> None:
-    write_image(tmp_path / "photo.png", _photo(8, 8), format="jpg")
-    assert (tmp_path / "photo.png").read_bytes()[:3] == b"\xff\xd8\xff"
+def test_a_format_contradicting_the_suffix_is_refused(tmp_path: Path) -> None:
+    """Issue 22.8: JPEG bytes used to be written into photo.png."""
+    with pytest.raises(UsageError, match="the name says PNG, the format asked for is JPEG"):
+        write_image(tmp_path / "photo.png", _photo(8, 8), format="jpg")
+    assert list(tmp_path.iterdir()) == []
+    write_image(tmp_path / "photo.JPEG", _photo(8, 8), format="jpg")  # one format, two names
+    write_image(tmp_path / "photo.out", _photo(8, 8), format="jpg")  # a suffix of no format
+    assert (tmp_path / "photo.out").read_bytes()[:3] == b"\xff\xd8\xff"
+
+
+def test_a_cancelled_write_leaves_nothing(tmp_path: Path) -> None:
+    from engine.events import Cancelled, CancelToken
+
+    cancel = CancelToken()
+    cancel.cancel()
+    for name in ("out.png", "out.jpg", "out.tif"):
+        with pytest.raises(Cancelled):
+            write_image(tmp_path / name, _photo(8, 8), cancel=cancel)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_png_stops_between_strips_once_cancelled() -> None:
+    """A large PNG takes seconds to compress: Ctrl-C must not wait for all of it."""
+    from engine.events import Cancelled, CancelToken
+
+    class CancelOnSecondCheck(CancelToken):
+        checks = 0
+
+        def raise_if_cancelled(self) -> None:
+            self.checks += 1
+            if self.checks == 2:
+                self.cancel()
+            super().raise_if_cancelled()
+
+    pixels = np.zeros((4 * png.STRIP_BYTES // 300, 100, 3), np.uint8)  # four strips
+    cancel, handle = CancelOnSecondCheck(), io.BytesIO()
+    with pytest.raises(Cancelled):
+        png.write_png(handle, pixels, icc=None, exif=None, cancel=cancel)
+    assert cancel.checks == 2 and b"IEND" not in handle.getvalue()
 
 
 # --- atomic writes ------------------------------------------------------------------------

@@ -110,3 +110,111 @@ def test_any_number_of_ctrl_c_ends_with_130_and_one_line(tmp_path, kind, interru
     assert not output.exists()
     leftovers = list(output.parent.glob("*")) if output.parent.exists() else []
     assert leftovers == []
+
+
+WRITE_DRIVER = """
+import pathlib, sys, time
+from engine.events import CancelToken
+from engine.imageio import writer
+from engine.inference import file_upscale
+from engine.models import registry
+from support import NearestX4, make_descriptor
+
+flags, where, hold = pathlib.Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+taken = flags / "taken"
+
+cancel = CancelToken.cancel
+def cancel_and_say(self):
+    cancel(self)
+    taken.touch()  # the first Ctrl-C has been taken
+CancelToken.cancel = cancel_and_say
+
+def hold_here():
+    (flags / "holding").touch()  # the state the test waits for before it signals
+    while hold == "forever" or not taken.exists():
+        time.sleep(0.01)
+
+real_png, real_write = writer.write_png, file_upscale.write_image
+def write_png(handle, pixels, **options):
+    handle.write(pixels[:8].tobytes())  # half written: the .part file is on disk
+    handle.flush()
+    hold_here()
+    real_png(handle, pixels, **options)
+def write_image(*args, **options):
+    real_write(*args, **options)
+    hold_here()  # published: the output is complete
+if where == "during":
+    writer.write_png = write_png
+else:
+    file_upscale.write_image = write_image
+
+registry.get_model = lambda name: make_descriptor(NearestX4())
+from engine.cli import main
+sys.argv = ["mfagan", "upscale", sys.argv[4], "-o", sys.argv[5], "-m", "nearest",
+            "--backend", "torch", "--tile", "128"]
+sys.exit(main())
+"""
+
+
+def _wait_for(path: Path, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 120
+    while not path.exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, f"{path.name} never appeared"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize(
+    ("where", "hold", "signals"),
+    [
+        ("during", "until-cancel", [signal.SIGINT]),  # issue 22.6: it used to finish, exit 0
+        ("during", "forever", [signal.SIGINT, signal.SIGINT]),
+        ("during", "forever", [signal.SIGTERM]),  # issue 22.7
+        ("after", "until-cancel", [signal.SIGINT]),
+        ("after", "forever", [signal.SIGTERM]),
+    ],
+)
+def test_a_signal_while_the_output_is_written_ends_with_130(tmp_path, where, hold, signals):
+    """Cancel means no output; only a file already published stays, and the line says so."""
+    from engine.console import kept_line
+
+    source, output = tmp_path / "a.png", tmp_path / "out" / "t.png"
+    output.parent.mkdir()
+    flags = tmp_path / "flags"
+    flags.mkdir()
+    Image.fromarray(rgb_noise(160, 160)).save(source)
+    script = tmp_path / "driver.py"
+    script.write_text(WRITE_DRIVER)
+    env = os.environ | {
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")]),
+        "OMP_NUM_THREADS": "1",
+    }
+    process = subprocess.Popen(
+        [sys.executable, str(script), str(flags), where, hold, str(source), str(output)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        _wait_for(flags / "holding", process)
+        if where == "during":
+            assert [p.suffix for p in output.parent.iterdir()] == [".part"]
+        for number, signum in enumerate(signals):
+            if number:
+                _wait_for(flags / "taken", process)  # the second one comes after the first
+            process.send_signal(signum)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and out == "", (out, err)
+    if where == "during":
+        assert err.strip().splitlines()[-1] == CANCELLED, err
+        assert list(output.parent.iterdir()) == []  # neither the output nor a .part file
+    else:
+        assert err.strip().splitlines()[-1] == kept_line(output), err
+        assert [p.name for p in output.parent.iterdir()] == ["t.png"]
+        with Image.open(output) as image:
+            assert image.size == (640, 640)

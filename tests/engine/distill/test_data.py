@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 
 import pytest
 from PIL import Image
+from rich.console import Console
+from special_files import forbid_opening, special_files
 
+from engine.console import ConsoleRenderer
 from engine.distill.config import DataConfig
 from engine.distill.data import SourceImage, plan_crops, scan_images, scan_photos, split_images
 from engine.errors import UsageError
@@ -147,3 +151,36 @@ def test_a_lone_crop_gets_its_own_window_clipped_to_the_photo():
         top, left, height, width = crop.window
         assert (top, left) == (max(0, crop.top - 16), max(0, crop.left - 16))
         assert top + height == min(148, crop.top + 48) and left + width == min(200, crop.left + 48)
+
+
+def test_quiet_still_prints_each_photo_left_out_and_why(tiny_root: Path, tmp_path: Path):
+    # Issue 22 item 12: `distill --quiet` skipped a damaged photo without a word.
+    folder = tmp_path / "photos"
+    shutil.copytree(tiny_root / "photos_a", folder)
+    _damaged_photos(folder)
+    lines = {}
+    for quiet, silent in ((True, False), (False, True)):
+        terminal = io.StringIO()
+        renderer = ConsoleRenderer(Console(file=terminal, width=500), quiet=quiet, silent=silent)
+        scan = renderer.consume(scan_photos([folder], 32))
+        lines[silent] = terminal.getvalue().splitlines()
+    reasons = dict(scan.bad)
+    assert sorted(p.name for p in reasons) == ["avif.jpg", "cut.jpg"]
+    assert sorted(lines[False]) == sorted(f"left out {p}: {why}" for p, why in reasons.items())
+    assert lines[True] == []  # the other ranks of a multi-process run say nothing
+
+
+def test_scan_leaves_fifos_and_device_links_out_unopened(
+    tiny_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # Hashing a link to /dev/zero never ended; a FIFO blocked the scan for ever.
+    folder = tmp_path / "photos"
+    shutil.copytree(tiny_root / "photos_a", folder)
+    special = special_files(folder)
+    forbid_opening(monkeypatch, list(special.values()))
+    scan = list(scan_photos([folder], 32))[-1].result
+    assert sorted(im.path.name for im in scan.good) == ["astronaut.png", "chelsea.png"]
+    reasons = {p.name: why for p, why in scan.bad}
+    assert set(reasons) == {p.name for p in special.values()}
+    assert "FIFO (named pipe), not a regular file" in reasons["fifo.png"]
+    assert "(/dev/zero), not a regular file" in reasons["zero.png"]

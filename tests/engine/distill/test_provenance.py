@@ -124,6 +124,38 @@ def test_the_digest_is_cached_until_a_file_changes(layout: Path, monkeypatch: py
     assert dataset_digest(folder) != first
 
 
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        "a string",
+        ["a", "list"],
+        7,
+        None,
+        {"stamp": 3, "sha256": "0" * 64, "files": 2},
+        {"sha256": "0" * 64, "files": 2},
+        {"stamp": "STAMP", "sha256": ["x"], "files": 2},
+        {"stamp": "STAMP", "sha256": "short", "files": 2},
+        {"stamp": "STAMP", "sha256": "0" * 64, "files": "2"},
+        {"stamp": "STAMP", "sha256": "0" * 64, "files": True},
+    ],
+)
+def test_a_wrong_typed_cache_entry_is_stale_and_rewritten(layout: Path, wrong):
+    """A hand-edited or foreign ``dataset-digests.json`` entry: read the folder again."""
+    import json
+
+    folder = layout / "sets" / "T91"
+    expected = dataset_digest(folder)
+    cache_file = layout / "cache" / prov.CACHE_NAME
+    cache = json.loads(cache_file.read_text())
+    stamp = cache[str(folder.resolve())]["stamp"]
+    if isinstance(wrong, dict) and wrong.get("stamp") == "STAMP":
+        wrong = wrong | {"stamp": stamp}  # a matching stamp must not vouch for the rest
+    cache[str(folder.resolve())] = wrong
+    cache_file.write_text(json.dumps(cache))
+    assert dataset_digest(folder) == expected
+    assert json.loads(cache_file.read_text())[str(folder.resolve())]["sha256"] == expected[0]
+
+
 def test_a_missing_data_folder_is_a_clear_error(tmp_path: Path):
     with pytest.raises(UsageError, match="no such data folder"):
         dataset_record(tmp_path / "nowhere")

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from special_files import forbid_opening, special_files
 from support import file_hash, rgb_noise
 
 from engine.errors import UsageError
@@ -309,3 +310,24 @@ def test_two_batches_into_one_folder_never_replace_each_other(nearest_descriptor
     failures = [reason for r in results for _, reason in r.failed]
     assert len(failures) == 2 and all("already exists" in f for f in failures), failures
     assert sorted(p.name for p in out.iterdir()) == ["p0_nearest_x4.png", "p1_nearest_x4.png"]
+
+
+def test_fifos_and_links_to_devices_are_left_aside_unopened(
+    nearest_descriptor, tmp_path, monkeypatch
+):
+    # Issue 22 item 4: a link to /dev/zero was read until the machine ran out of memory, a
+    # FIFO blocked the batch for ever. The check of ``mfagan upscale`` leaves them aside.
+    src = _plain(tmp_path / "in", {"a.png": 0})
+    special = special_files(src)
+    forbid_opening(monkeypatch, list(special.values()))
+    upscaler = Upscaler(nearest_descriptor, backend="torch", tile=64)
+    request = BatchRequest(input_dir=src, output_dir=tmp_path / "out")
+    assert request.plan("nearest", 4).outputs == [tmp_path / "out" / "a_nearest_x4.png"]
+    result, _ = _run(upscaler, request)
+    assert [p.name for p in result.done] == ["a.png"] and result.failed == []
+    reasons = {p.name: why for p, why in result.ignored}
+    assert set(reasons) == {p.name for p in special.values()}
+    assert "FIFO (named pipe), not a regular file" in reasons["fifo.png"]
+    assert "character device (/dev/zero), not a regular file" in reasons["zero.png"]
+    assert "character device (/dev/urandom)" in reasons["urandom.png"]
+    assert "loop" in reasons["loop.png"] and "missing" in reasons["broken.png"]

@@ -77,3 +77,11 @@ def test_cli_overwrite_onto_a_fifo_or_a_device_is_refused(astronaut_png, tmp_pat
         assert str(output) in err and "only a regular file" in err and err.count("\n") == 1
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and null.is_symlink()
     assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
+
+
+def test_a_format_the_output_name_contradicts_is_a_problem(tmp_path):
+    """Issue 22.8: the engine refuses JPEG bytes under a .png name before any work."""
+    problem = output_problem(tmp_path / "x.png", format="jpg")
+    assert problem == "the name says PNG, the format asked for is JPEG"
+    for name, format in (("x.jpeg", "jpg"), ("x.TIF", "tiff"), ("x.out", "png"), ("x", "webp")):
+        assert output_problem(tmp_path / name, format=format) is None, name

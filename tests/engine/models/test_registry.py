@@ -182,3 +182,23 @@ def test_the_shipped_phone_model_is_listed_and_loads(monkeypatch: pytest.MonkeyP
     with torch.no_grad():
         assert model.load()(x).shape == (1, 3, 32, 32)
     assert "mfagan-sd865" in registry.builtin_model_names()
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_student_weights_that_are_not_finite_are_refused_at_load(
+    tmp_path: Path, bad: float
+) -> None:
+    """Issue 22.9: NaN weights used to upscale to an all-black image with exit 0."""
+    from engine.distill.export import save_student
+
+    net = MFAGenerator(MFAConfig.decode("b2-c16-g8-h10-conv-x4"))
+    with torch.no_grad():
+        net.body[1].full2.weight[0, 0, 1, 1] = bad
+    path = tmp_path / "diverged.safetensors"
+    save_student(path, net)
+    descriptor = registry.get_model(str(path))
+    with pytest.raises(ModelError) as info:
+        descriptor.load()
+    kind = "NaN" if bad != bad else "infinite"
+    assert str(info.value).startswith(f"{path}: tensor 'body.1.full2.weight' holds {kind} values")
+    assert "\n" not in str(info.value)

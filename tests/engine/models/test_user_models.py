@@ -155,3 +155,12 @@ def test_file_changed_after_opening_is_detected(tiny_net: RRDBNet, tmp_path: Pat
     torch.save(RRDBNet(TINY).state_dict(), path)
     with pytest.raises(ModelError, match="changed since it was opened"):
         descriptor.load()
+
+
+def test_nan_weights_are_refused_naming_the_tensor(tiny_net: RRDBNet, tmp_path: Path) -> None:
+    state = {k: v.clone() for k, v in tiny_net.state_dict().items()}
+    state["conv_last.bias"][1] = float("nan")
+    path = tmp_path / "nan.safetensors"
+    save_file(state, str(path))
+    with pytest.raises(ModelError, match=r"nan\.safetensors: tensor 'conv_last\.bias' holds NaN"):
+        load_user_model(path)

@@ -4,6 +4,7 @@ target, and bad input as one clear line with exit code 2."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -180,3 +181,51 @@ def test_cancel_stops_the_search_job_and_restores_threads(tiny):
                 cancel.cancel()
     assert scored == 1
     assert torch.get_num_threads() == 2
+
+
+def _out_cases(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    a_file = tmp_path / "results.txt"
+    a_file.write_text("the user's own file")
+    folder_json = tmp_path / "taken"
+    (folder_json / "search.json").mkdir(parents=True)
+    read_only = tmp_path / "read-only"
+    read_only.mkdir()
+    read_only.chmod(0o555)
+    return {
+        "existing file": (a_file, "is a file, not a folder"),
+        "below a file": (a_file / "sub", "is a file, not a folder"),
+        "search.json a folder": (folder_json, "search.json (it is not a file)"),
+        "read-only folder": (read_only / "out", "cannot write in"),
+    }
+
+
+@pytest.mark.parametrize(
+    "case", ["existing file", "below a file", "search.json a folder", "read-only folder"]
+)
+def test_an_out_that_cannot_be_written_fails_before_searching(
+    tiny, tmp_path, capsys, monkeypatch, case
+):
+    if case == "read-only folder" and os.geteuid() == 0:
+        pytest.skip("root writes into a folder without write permission")
+    out, message = _out_cases(tmp_path)[case]
+
+    def no_search(*args, **kwargs):
+        raise AssertionError("the search ran")
+
+    monkeypatch.setattr("engine.nas.search.run_search", no_search)
+    assert main(_search(tiny, "--budget-ms", "15", "--out", str(out))) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --out: ") and message in err and err.count("\n") == 1
+    if case == "existing file":
+        assert out.read_text() == "the user's own file"
+
+
+def test_a_read_only_file_system_fails_before_searching(tiny, capsys, monkeypatch):
+    """What a read-only folder is to root too: statvfs says the file system is read-only."""
+    import engine.files
+
+    monkeypatch.setattr(engine.files, "_read_only", lambda folder: True)
+    monkeypatch.setattr("engine.nas.search.run_search", lambda *a, **k: pytest.fail("ran"))
+    assert main(_search(tiny, "--budget-ms", "15", "--out", str(tiny["out"]))) == 2
+    err = capsys.readouterr().err
+    assert "--out: cannot write in" in err and "read-only file system" in err

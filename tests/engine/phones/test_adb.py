@@ -84,4 +84,10 @@ def test_cli_adb_json_and_exit_codes(fake_adb, capsys):
     assert data["profile"] == "snapdragon-7-gen-4" and data["status"] == "ok"
     fake_adb(devices="")
     assert main(["devices", "--adb"]) == 1
-    assert "no phone connected" in capsys.readouterr().out
+    captured = capsys.readouterr()  # issue 22.13: the error went to stdout
+    assert captured.out == "" and captured.err.count("\n") == 1
+    assert captured.err.startswith("error: no phone connected")
+    fake_adb(fail="1")
+    assert main(["devices", "--adb"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and "protocol fault" in captured.err

@@ -1,0 +1,114 @@
+"""Whether a path can be an input image, and reading one without ever blocking.
+
+Only a regular file (links followed) is an input: a FIFO would block the open for ever and
+a link to /dev/zero would be read until memory runs out. ``input_problem`` only looks (a
+stat, which neither blocks nor reads); ``read_input`` opens without blocking and checks
+the opened file again, so a path swapped for a FIFO after the check is refused as well.
+Shared by ``mfagan upscale``, the batch scan, the reader and the distill photo scan.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from engine.errors import ImageError
+
+NOT_FOUND = "file not found"
+IS_FOLDER = "is a folder, not an image file"
+LINK_LOOP = "is a symbolic link loop (it leads back to itself)"
+BROKEN_LINK = "is a broken link (it points to something missing)"
+NO_PERMISSION = "permission denied (cannot read the file)"
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+
+
+def input_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be read as an image file, or None for a regular file.
+
+    Looks only: nothing is opened. Links are followed; a folder, FIFO, device or socket,
+    a link loop and a link to something missing each get their own reason.
+    """
+    path = Path(path)
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        return _stat_reason(path, exc)
+    return _mode_problem(path, mode)
+
+
+def _stat_reason(path: Path, exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return LINK_LOOP
+    if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+        return BROKEN_LINK if path.is_symlink() else NOT_FOUND
+    if isinstance(exc, PermissionError):
+        return NO_PERMISSION
+    return f"could not read the file ({exc.strerror or exc})"
+
+
+def _mode_problem(path: Path, mode: int) -> str | None:
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return IS_FOLDER
+    what = _special_kind(mode)
+    if path.is_symlink():
+        return f"is a link to {what} ({os.path.realpath(path)}), not a regular file"
+    return f"is {what}, not a regular file"
+
+
+def _special_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "something other than a file"
+
+
+@contextlib.contextmanager
+def open_input(path: Path) -> Iterator[BinaryIO]:
+    """``path`` opened for reading, only if it is a regular file (ImageError otherwise).
+
+    O_NONBLOCK: opening a FIFO returns at once instead of waiting for a writer; it changes
+    nothing for the regular file actually read.
+    """
+    path = Path(path)
+    problem = input_problem(path)
+    if problem is not None:
+        raise ImageError(path, problem)
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError as exc:
+        raise ImageError(path, _stat_reason(path, exc)) from None
+    with os.fdopen(fd, "rb") as handle:
+        problem = _mode_problem(path, os.fstat(fd).st_mode)  # swapped since the check
+        if problem is not None:
+            raise ImageError(path, problem)
+        yield handle
+
+
+def read_input(path: Path) -> bytes:
+    """The whole of a regular file; ImageError(path, reason) for anything else."""
+    with open_input(path) as handle:
+        try:
+            return handle.read()
+        except OSError as exc:
+            raise ImageError(path, f"could not read the file ({exc.strerror or exc})") from None
+
+
+def read_head(path: Path, size: int = 32) -> bytes:
+    """The first ``size`` bytes of a regular file (enough for ``sniff_format``)."""
+    with open_input(path) as handle:
+        try:
+            return handle.read(size)
+        except OSError as exc:
+            raise ImageError(path, f"could not read the file ({exc.strerror or exc})") from None
