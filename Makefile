@@ -29,7 +29,7 @@ test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	$(BIN)/mfagan bench --readme README.md
+	$(BIN)/mfagan bench --readme docs/BENCH.md
 
 # Installed builds (packaging/README.md): dist/mfagan-studio/ (GUI and CLI), its tar.gz and
 # sha256. package-test runs that archive from a clean environment against the source tree.

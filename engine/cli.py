@@ -109,7 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
     prof.add_argument("--json", action="store_true")
 
     bench = sub.add_parser("bench", help="teacher vs student cost and speed, in one run")
-    bench.add_argument("--readme", type=Path, default=None, help="write the table into README")
+    bench.add_argument(
+        "--readme",
+        type=Path,
+        default=None,
+        help="write the table between the bench markers of this Markdown file (docs/BENCH.md)",
+    )
     bench.add_argument("--quick", action="store_true", help="small sizes, one repeat (smoke)")
     bench.add_argument("--json", action="store_true")
 
@@ -118,13 +123,19 @@ def build_parser() -> argparse.ArgumentParser:
     from engine.nas.cli import register as register_nas
     from engine.phones.cli import register as register_phones
 
-    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
-        "upscale": _cmd_upscale,
-        "batch": _cmd_batch,
-        "models": _cmd_models,
-        "profile": _cmd_profile,
-        "bench": _cmd_bench,
-    } | register(sub) | register_nas(sub) | register_export(sub) | register_phones(sub)
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = (
+        {
+            "upscale": _cmd_upscale,
+            "batch": _cmd_batch,
+            "models": _cmd_models,
+            "profile": _cmd_profile,
+            "bench": _cmd_bench,
+        }
+        | register(sub)
+        | register_nas(sub)
+        | register_export(sub)
+        | register_phones(sub)
+    )
     for name, handler in handlers.items():
         sub.choices[name].set_defaults(handler=handler)
     return parser
@@ -272,6 +283,14 @@ def _format_from_the_name(output: Path, write: WriteOptions) -> WriteOptions:
     return replace(write, format=None)
 
 
+def _check_name(path: Path, *, extra: int | None = None) -> None:
+    """UsageError naming ``path`` when a name in it is longer than the file system takes."""
+    from engine.files import name_problem
+
+    if (problem := name_problem(path, extra=extra)) is not None:
+        raise UsageError(f"{path}: {problem}")
+
+
 def _cmd_upscale(args: argparse.Namespace) -> int:
     from engine.console import ConsoleRenderer, ctrl_c_cancels, kept_line, watch_output
     from engine.files import folder_problem, remove_stale_temporaries
@@ -291,9 +310,12 @@ def _cmd_upscale(args: argparse.Namespace) -> int:
     name_format = None if source.suffix.lower() in SUPPORTED_SUFFIXES else content or "PNG"
     target, write = _target_and_write(args)
     # Where the result goes is checked before the model is even looked up.
+    if args.output is not None:  # a name too long for the file system: no stat can tell
+        _check_name(Path(args.output), extra=0)
     folder = output_folder(source, args.output)
     if folder is None:
         write = _format_from_the_name(Path(args.output), write)
+        _check_name(Path(args.output))
         check_output(
             Path(args.output), inputs=[source], format=write.format, overwrite=args.overwrite
         )
@@ -308,6 +330,7 @@ def _cmd_upscale(args: argparse.Namespace) -> int:
         format=write.format or name_format,
     )
     output = output_for(source, args.output, default_name=name)
+    _check_name(output)
     check_output(output, inputs=[source], format=write.format, overwrite=args.overwrite)
     remove_stale_temporaries(output.parent, targets={output.name})  # a killed run's
     renderer = ConsoleRenderer(quiet=args.quiet)

@@ -117,8 +117,8 @@ def mfa_descriptor(
     )
 
 
-# Seconds for a 512x512 photo to 2048x2048 on the 2-core CPU of `make bench` (README,
-# "Results", 2026-11-25; onnxruntime, bicubic through PyTorch): a model's speed in its
+# Seconds for a 512x512 photo to 2048x2048 on the 2-core CPU of `make bench` (docs/BENCH.md,
+# 2026-11-25; onnxruntime, bicubic through PyTorch): a model's speed in its
 # description. Students are timed by architecture, which the weights do not change.
 MEASURED_SECONDS = {
     "realesrgan-x4plus": 115.04,

@@ -1,4 +1,4 @@
-"""Fine-tune one MFA subnet of the shipped supernet (maintainers; the README NAS table).
+"""Fine-tune one MFA subnet of the shipped supernet (maintainers; the NAS table in docs/NAS.md).
 
     .venv/bin/python resources/training/nas_finetune.py CONFIG --steps N --out RUN \
         --data T91 --data BSDS200 [--eval Set14] [--search search.json] [--resume]

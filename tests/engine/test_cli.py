@@ -430,3 +430,36 @@ def test_a_model_file_with_nan_weights_is_refused(astronaut_png, tmp_path, capsy
         assert err.count("\n") == 1, err
         assert f"{weights}: tensor 'tail.bias' holds NaN values" in err
         assert not out.exists()
+
+
+def test_an_output_name_too_long_is_one_line_before_any_work(astronaut_png, tmp_path, capsys):
+    from engine.files import name_max
+
+    limit = name_max(tmp_path)
+    long_input = tmp_path / ("s" * (limit - len(".png")) + ".png")  # fits; its output does not
+    long_input.write_bytes(astronaut_png.read_bytes())
+    cases = [
+        ([str(astronaut_png), "--name", "n" * 300], tmp_path / ("n" * 300 + ".png")),
+        ([str(astronaut_png), "-o", str(tmp_path / ("o" * 300 + ".png"))], None),
+        ([str(astronaut_png), "-o", str(tmp_path / ("o" * (limit - 4)) / "x.png")], None),
+        ([str(long_input)], tmp_path / (long_input.stem + "_bicubic_x4.png")),
+    ]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    for args, output in cases:
+        assert main(["upscale", *args, "--model", "bicubic", "--quiet"]) == 2, args
+        err = capsys.readouterr().err
+        named = output or args[2]
+        assert err.startswith(f"error: {named}: ") and err.count("\n") == 1, err
+        assert "too long" in err and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    # In a batch that file fails alone, with the same line, and the exit code says so.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    long_input.rename(folder / long_input.name)
+    (folder / "a.png").write_bytes(astronaut_png.read_bytes())
+    out = tmp_path / "out"
+    assert main(["batch", str(folder), "-o", str(out), "--model", "bicubic", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert f"{out / (long_input.stem + '_bicubic_x4.png')}: name too long" in err
+    assert "Traceback" not in err
+    assert sorted(p.name for p in out.iterdir()) == ["a_bicubic_x4.png"]

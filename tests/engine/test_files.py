@@ -48,3 +48,36 @@ def test_an_interrupted_write_can_remove_its_temporary(tmp_path, monkeypatch):
         files.atomic_write_bytes(tmp_path / "a.bin", b"data")
     assert len(seen) == 1 and seen[0][1] is False
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_name_must_fit_with_the_temporary_it_is_written_under(tmp_path):
+    limit = files.name_max(tmp_path)
+    extra = len(files.temp_path_for(tmp_path / "x").name) - 1
+    assert files.name_problem(tmp_path / ("a" * (limit - extra))) is None
+    problem = files.name_problem(tmp_path / ("a" * (limit - extra + 1)))
+    assert problem == (
+        f"name too long for the file system: {limit - extra + 1} bytes, at most "
+        f"{limit - extra} ({limit} less {extra} for the temporary name it is written under first)"
+    )
+    assert files.name_problem(tmp_path / ("a" * limit), extra=0) is None  # a folder, say
+    # Counted in bytes of the name as the file system gets it: "é" is two in UTF-8.
+    assert files.name_problem(tmp_path / ("é" * (limit // 2 + 1)), extra=0) is not None
+    deep = tmp_path / ("f" * (limit + 1)) / "out.png"
+    assert files.name_problem(deep) == (
+        f"a folder name in it is too long: {limit + 1} bytes, at most {limit}"
+    )
+    assert files.folder_problem(deep.parent) == (
+        f"cannot create the folder {deep.parent} (name too long for the file system: "
+        f"{limit + 1} bytes, at most {limit})"
+    )
+
+
+def test_without_pathconf_a_name_may_have_255_bytes(tmp_path, monkeypatch):
+    def no_pathconf(path, name):
+        raise OSError(22, "Invalid argument")
+
+    monkeypatch.setattr(os, "pathconf", no_pathconf)
+    assert files.name_max(tmp_path / "not" / "made" / "yet") == 255
+    monkeypatch.setattr(os, "pathconf", lambda path, name: 40)
+    assert files.name_max(tmp_path / "not" / "made" / "yet") == 40
+    assert files.name_problem(tmp_path / "new" / ("a" * 20)) is not None  # 20 + its temporary

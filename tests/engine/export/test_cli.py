@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 import pytest
@@ -82,3 +84,60 @@ def test_foreign_file_with_a_bundle_name_is_refused_not_replaced(
     assert err.count("\n") == 1
     assert (tmp_path / "b" / "README.md").read_text() == "my own readme"
     assert not [p.name for p in tmp_path.iterdir() if ".part-" in p.name]
+
+
+def _read_only_part(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """mkdir of the bundle's hidden .part folder fails as on a read-only mount (faked:
+    permission bits do not stop root)."""
+    real_mkdir = os.mkdir
+
+    def mkdir(path, *args, **kwargs):
+        if Path(path).parent == folder and ".part-" in Path(path).name:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), os.fspath(path))
+        return real_mkdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "mkdir", mkdir)
+
+
+def test_a_read_only_folder_is_one_line_and_exit_1(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    tiny_model: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _read_only_part(monkeypatch, tmp_path)
+    out = tmp_path / "b"
+    code, err = _export(capsys, "--model", tiny_model, "--format", "onnx", "--out", str(out))
+    assert code == 1, err
+    assert err == f"error: {out}: cannot write the bundle (read-only file system)\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]  # no .part, no bundle
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through permission bits")
+def test_a_folder_without_write_permission_is_one_line_and_exit_1(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_model: str
+) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        code, err = _export(
+            capsys, "--model", tiny_model, "--format", "onnx", "--out", str(locked / "b")
+        )
+        leftovers = list(locked.iterdir())
+    finally:
+        locked.chmod(0o700)
+    assert code == 1 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert f"{locked / 'b'}: cannot write the bundle (permission denied)" in err
+    assert leftovers == []
+
+
+def test_an_out_name_too_long_for_its_part_folder_is_refused_before_any_work(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_model: str
+) -> None:
+    out = tmp_path / ("b" * 240)  # fits the file system; ".<name>.part-<pid>-<time>" does not
+    code, err = _export(capsys, "--model", tiny_model, "--format", "onnx", "--out", str(out))
+    assert code == 2, err
+    assert err.startswith(f"error: {out}: name too long for the file system: 240 bytes")
+    assert err.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]

@@ -153,3 +153,33 @@ def test_tflite_float_and_int8_in_the_litert_interpreter(request_for) -> None:
     assert files["tiny-32.tflite"]["input_shape"] == [1, SIDE, SIDE, 3]
     assert files["tiny-32.tflite"]["max_abs_diff_vs_torch"] < 1e-4
     assert files["tiny-32-int8.tflite"]["fidelity"]["psnr_y_vs_float_db"] > 25
+
+
+@pytest.mark.parametrize("bundle_exists", [False, True])
+def test_a_full_disk_is_one_storage_error_and_leaves_no_part(
+    request_for, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bundle_exists: bool
+) -> None:
+    """ENOSPC faked on the bundle's files (issue 19): an older bundle there stays whole."""
+    import errno
+    import os
+
+    from engine.errors import StorageError
+
+    request = request_for("onnx", teacher=None)
+    if bundle_exists:
+        list(export_bundle(request))
+    before = {p.name: p.read_bytes() for p in request.out_dir.iterdir()} if bundle_exists else {}
+    real_write = Path.write_bytes
+
+    def full(self: Path, data: bytes) -> int:
+        if ".part-" in self.parent.name:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    with pytest.raises(StorageError) as caught:
+        list(export_bundle(request))
+    assert str(caught.value) == f"{request.out_dir}: cannot write the bundle (no space left on device)"
+    _no_leftovers(tmp_path)
+    after = {p.name: p.read_bytes() for p in request.out_dir.iterdir()} if bundle_exists else {}
+    assert after == before and request.out_dir.exists() == bundle_exists

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
 import signal
 import threading
@@ -17,7 +18,7 @@ from skimage import data as skdata
 from support import NearestX4, make_descriptor
 from torch import nn
 
-from engine.errors import ModelError
+from engine.errors import ModelError, StorageError
 from engine.events import Cancelled, CancelToken
 from engine.inference import backends
 from engine.inference.backends import (
@@ -116,6 +117,63 @@ def test_a_damaged_cached_export_is_rebuilt():
     x = photo(8, 8)
     np.testing.assert_array_equal(OnnxBackend(descriptor, threads=1).run(x), nearest(x))
     onnx.checker.check_model(str(path))
+
+
+def test_a_folder_where_the_cached_export_goes_is_moved_aside_and_rebuilt():
+    """A damaged cache entry (issue 19): os.replace cannot put a file over a folder."""
+    descriptor = make_descriptor(NearestX4(), name="folder-in-the-way")
+    path = onnx_path(descriptor)
+    path.mkdir(parents=True)
+    (path / "kept.txt").write_text("not known to be ours: moved, not deleted")
+    x = photo(8, 8)
+    np.testing.assert_array_equal(OnnxBackend(descriptor, threads=1).run(x), nearest(x))
+    onnx.checker.check_model(str(path))
+    (aside,) = [p for p in path.parent.iterdir() if p.name.startswith(f"{path.name}.damaged-")]
+    assert (aside / "kept.txt").read_text().startswith("not known")
+
+
+def test_a_file_where_the_onnx_folder_goes_is_moved_aside(tmp_path, monkeypatch):
+    monkeypatch.setenv("MFAGAN_CACHE_DIR", str(tmp_path / "cache"))
+    descriptor = make_descriptor(NearestX4(), name="file-in-the-way")
+    folder = onnx_path(descriptor).parent
+    folder.write_bytes(b"a file named onnx")
+    assert backends.ensure_onnx(descriptor).is_file()
+    (aside,) = [p for p in folder.parent.iterdir() if p.name.startswith("onnx.damaged-")]
+    assert aside.read_bytes() == b"a file named onnx"
+
+
+def _fail_with(code: int):
+    def fail(*args: object, **kwargs: object):
+        raise OSError(code, os.strerror(code))
+
+    return fail
+
+
+@pytest.mark.parametrize(
+    ("where", "code", "reason"),
+    [
+        ("mkstemp", errno.EROFS, "read-only file system"),  # the folder is on a read-only mount
+        ("replace", errno.ENOSPC, "no space left on device"),
+    ],
+)
+def test_a_cache_that_cannot_be_written_is_one_storage_error(
+    tmp_path, monkeypatch, where, code, reason
+):
+    """Faked with monkeypatch: as root, permission bits would not stop the write."""
+    monkeypatch.setenv("MFAGAN_CACHE_DIR", str(tmp_path / "cache"))
+    descriptor = make_descriptor(NearestX4(), name=f"unwritable-{where}")
+    path = onnx_path(descriptor)
+    if where == "mkstemp":
+        monkeypatch.setattr(backends.tempfile, "mkstemp", _fail_with(code))
+    else:
+        monkeypatch.setattr(backends.os, "replace", _fail_with(code))
+    with pytest.raises(StorageError) as caught:
+        OnnxBackend(descriptor, threads=1)
+    assert str(caught.value) == (
+        f"{path.parent}: cannot write the ONNX export {path.name} in the cache ({reason}); "
+        "MFAGAN_CACHE_DIR moves the cache, --backend torch needs no export"
+    )
+    assert list(path.parent.iterdir()) == []  # no export, no temporary
 
 
 def test_each_weights_id_gets_its_own_export():
