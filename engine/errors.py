@@ -18,6 +18,16 @@ class ImageError(MfaganError):
         super().__init__(f"{self.path}: {reason}")
 
 
+class StorageError(MfaganError):
+    """A folder the engine keeps files in (its cache, its data, a bundle being written)
+    cannot be created or written: full, read-only, or a file where a folder should be."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
 class ModelError(MfaganError):
     """A model name is unknown, a model file cannot be loaded, or weights are unusable."""
 

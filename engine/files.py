@@ -130,6 +130,8 @@ def folder_problem(folder: Path) -> str | None:
     looks (no folder is created): a folder that will stay empty must not appear.
     """
     folder = Path(folder)
+    if (problem := name_problem(folder, extra=0)) is not None:  # no stat could tell
+        return f"cannot create the folder {folder} ({problem})"
     existing = folder
     while not existing.exists():
         if existing.is_symlink():
@@ -144,6 +146,41 @@ def folder_problem(folder: Path) -> str | None:
     if not os.access(existing, os.W_OK | os.X_OK):
         return f"cannot write in {existing} (permission denied)"
     return None
+
+
+def name_max(folder: Path) -> int:
+    """The longest file name, in bytes, that ``folder``'s file system takes (the folder or
+    the nearest one above it that exists); 255 where the system cannot say."""
+    existing = Path(folder)
+    while not os.path.isdir(existing) and existing.parent != existing:  # (no OSError)
+        existing = existing.parent
+    try:
+        limit = int(os.pathconf(existing, "PC_NAME_MAX"))
+    except (AttributeError, OSError, ValueError):  # pathconf is POSIX only
+        return 255
+    return limit if limit > 0 else 255  # -1: the system gives no figure
+
+
+def name_problem(path: Path, *, extra: int | None = None) -> str | None:
+    """Why ``path`` cannot be created because a name in it is longer than the file system
+    takes, or None. ``extra``: bytes the name is longer while it is written (None: the
+    temporary name of ``temp_path_for``, which an atomic write creates first)."""
+    path = Path(path)
+    limit = name_max(path.parent)
+    for folder in path.parent.parts:
+        if (size := len(os.fsencode(folder))) > limit:
+            return f"a folder name in it is too long: {size} bytes, at most {limit}"
+    size = len(os.fsencode(path.name))
+    if extra is None:
+        extra = len(os.fsencode(temp_path_for(path).name)) - size
+    if size + extra <= limit:
+        return None
+    if not extra:
+        return f"name too long for the file system: {size} bytes, at most {limit}"
+    return (
+        f"name too long for the file system: {size} bytes, at most {limit - extra} "
+        f"({limit} less {extra} for the temporary name it is written under first)"
+    )
 
 
 def _read_only(folder: Path) -> bool:

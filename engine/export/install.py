@@ -24,6 +24,7 @@ from pathlib import Path
 
 from engine.errors import MfaganError, UsageError
 from engine.export import bundle
+from engine.files import name_problem
 
 MANIFEST_NAME = "mfagan-bundle.json"
 _WORK_NAME = re.compile(r"^\.(?P<target>.+)\.(?:part|old)-(?:(?P<pid>\d+)-)?\d{20}$")
@@ -70,6 +71,11 @@ def check_model_outside(model: str, out_dir: Path) -> None:
 def check_out_dir(out_dir: Path, names: set[str]) -> None:
     """Refuse (before any work) an --out that is not a folder, or whose foreign files would
     be replaced by ``names``."""
+    # Built first in a hidden sibling with a longer name, which the file system must take.
+    extra = len(os.fsencode(work_folder(out_dir).name)) - len(os.fsencode(out_dir.name))
+    problem = name_problem(out_dir, extra=extra)
+    if problem is not None:
+        raise UsageError(f"{out_dir}: {problem}")
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"{out_dir}: exists and is not a folder")
     clash = sorted(names & _foreign(out_dir))

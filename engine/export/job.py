@@ -9,6 +9,7 @@ earlier bundle are ever replaced or removed), so a failure or a cancel leaves no
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from collections.abc import Generator, Iterator
@@ -20,7 +21,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from engine.errors import ModelError, UsageError
+from engine.errors import ModelError, StorageError, UsageError
 from engine.events import CancelToken, Event, Finished, Notice, Progress
 from engine.export import bundle, calibration, facts, fidelity, formats, install, tflite
 from engine.export.bundle import ExportedFile
@@ -57,16 +58,21 @@ def export_bundle(
     out_dir = request.out_dir
     install.check_model_outside(request.model, out_dir)
     install.check_out_dir(out_dir, {bundle.CARD_NAME, bundle.README_NAME, install.MANIFEST_NAME})
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    install.remove_stale_work(out_dir)
     work = install.work_folder(out_dir)
-    work.mkdir()
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        install.remove_stale_work(out_dir)
+        work.mkdir()
+    except OSError as error:
+        raise _write_error(out_dir, error) from None
     try:
         result = yield from _build(request, descriptor, work, cancel, hub)
         cancel.raise_if_cancelled()
         install.install(work, out_dir)
-    except BaseException:
+    except BaseException as error:
         shutil.rmtree(work, ignore_errors=True)
+        if isinstance(error, OSError):  # a full disk, a read-only folder: one line, no .part
+            raise _write_error(out_dir, error) from None
         raise
     names = tuple(entry["file"] for entry in result["files"])
     yield Finished(
@@ -74,6 +80,21 @@ def export_bundle(
             out_dir=out_dir, files=names, card=result, seconds=time.perf_counter() - started
         )
     )
+
+
+def _write_error(out_dir: Path, error: OSError) -> StorageError:
+    """One line for an OSError met while the bundle is written: the bundle named (not its
+    hidden .part folder) unless the error names a file elsewhere (a photo being read)."""
+    reason = error.strerror or str(error)
+    reason = reason[:1].lower() + reason[1:]
+    named = Path(os.fsdecode(error.filename)) if error.filename else None
+    if named is not None and not (_within(named, out_dir.parent) or _within(out_dir, named)):
+        return StorageError(named, reason)
+    return StorageError(out_dir, f"cannot write the bundle ({reason})")
+
+
+def _within(path: Path, folder: Path) -> bool:
+    return path.absolute().is_relative_to(folder.absolute())
 
 
 def _build(

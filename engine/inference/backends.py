@@ -26,6 +26,7 @@ import os
 import re
 import tempfile
 import threading
+import time
 import warnings
 from pathlib import Path
 from typing import Literal, Protocol
@@ -35,7 +36,7 @@ import onnxruntime as ort
 import torch
 from torch import nn
 
-from engine.errors import ModelError
+from engine.errors import ModelError, StorageError
 from engine.events import CancelToken
 from engine.inference.abortable import cancel_hooks, run_session_abortable
 from engine.models.descriptor import ModelDescriptor
@@ -124,7 +125,10 @@ class OnnxBackend:
             raise
         except Exception:
             # A damaged cache file (disk trouble, a crash of another tool): rebuild it once.
-            self.path.unlink(missing_ok=True)
+            try:
+                self.path.unlink(missing_ok=True)
+            except OSError as error:
+                raise _cache_error(self.path, error) from None
             self.path = ensure_onnx(descriptor)
             try:
                 self._session = _make_session(self.path, self.threads)
@@ -212,21 +216,54 @@ def ensure_onnx(descriptor: ModelDescriptor) -> Path:
         raise ModelError(
             f"model {descriptor.name!r} cannot be exported to ONNX; use the torch backend"
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _make_room(path)
     module = descriptor.load().eval()
     # A temp file in the same folder, then os.replace: a crash or a concurrent export never
     # leaves a half-written file under the final name.
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
-    os.close(fd)
+    try:
+        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
+        os.close(fd)
+    except OSError as error:
+        raise _cache_error(path, error) from None
     tmp = Path(tmp_name)
     try:
         _export(module, descriptor, tmp)
         _check_export(module, descriptor, tmp)
         os.replace(tmp, path)
+    except OSError as error:
+        raise _cache_error(path, error) from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
     return path
+
+
+def _make_room(path: Path) -> None:
+    """The cache folder of ``path`` made, with damaged entries moved aside to be rebuilt:
+    a folder where the export file goes, a file where the ``onnx`` folder goes."""
+    try:
+        if os.path.lexists(path.parent) and not path.parent.is_dir():
+            _move_aside(path.parent)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_dir():
+            _move_aside(path)
+    except OSError as error:
+        raise _cache_error(path, error) from None
+
+
+def _move_aside(entry: Path) -> None:
+    """Rename a damaged cache entry (kept, not deleted: it is not known to be ours)."""
+    os.rename(entry, entry.with_name(f"{entry.name}.damaged-{os.getpid()}-{time.time_ns()}"))
+
+
+def _cache_error(path: Path, error: OSError) -> StorageError:
+    reason = error.strerror or _first_line(error)
+    return StorageError(
+        path.parent,
+        f"cannot write the ONNX export {path.name} in the cache "
+        f"({reason[:1].lower() + reason[1:]}); MFAGAN_CACHE_DIR moves the cache, "
+        "--backend torch needs no export",
+    )
 
 
 def _export(module: nn.Module, descriptor: ModelDescriptor, path: Path) -> None:

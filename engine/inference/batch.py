@@ -7,6 +7,7 @@ loads. A file that cannot be written fails alone; the rest of the batch goes on.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -83,9 +84,10 @@ class BatchRequest:
     write: WriteOptions = field(default_factory=WriteOptions)
 
     def __post_init__(self) -> None:
-        if not self.input_dir.is_dir():
+        # os.path: a name too long for the file system is False here, not an OSError.
+        if not os.path.isdir(self.input_dir):
             raise UsageError(f"{self.input_dir}: not a folder")
-        if self.output_dir.exists() and not self.output_dir.is_dir():
+        if os.path.exists(self.output_dir) and not self.output_dir.is_dir():
             raise UsageError(f"{self.output_dir}: exists and is not a folder")
         if self.skip_existing and self.overwrite:
             raise UsageError("give only one of --skip-existing and --overwrite")

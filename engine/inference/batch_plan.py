@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from engine.errors import UsageError
-from engine.files import folder_problem
+from engine.files import folder_problem, name_problem
 from engine.imageio import SUPPORTED_SUFFIXES, format_for_suffix
 from engine.inference.batch_scan import scan_folder
 from engine.inference.outputs import InputFiles, output_problem
@@ -129,7 +129,8 @@ def _output_for(source: Path, settings: PlanSettings) -> Path:
 
 
 def _planned(source: Path, output: Path, inputs: InputFiles, settings: PlanSettings) -> PlannedFile:
-    problem = output_problem(
+    # First: a name the file system cannot hold would make the checks below fail (ENAMETOOLONG).
+    problem = name_problem(output) or output_problem(
         output,
         inputs=inputs,
         format=settings.format or source.suffix,

@@ -168,8 +168,9 @@ def _read_fidelity() -> dict[str, float]:
 
 def _write_fidelity(data: dict[str, float]) -> None:
     path = _fidelity_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(path, json.dumps(data, indent=1, sort_keys=True).encode())
+    with contextlib.suppress(OSError):  # not cached: the next run checks again
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, json.dumps(data, indent=1, sort_keys=True).encode())
 
 
 class OpenVinoBackend:

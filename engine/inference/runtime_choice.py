@@ -12,6 +12,7 @@ onnxruntime is the baseline: another runtime is only chosen when it beats it by
 
 from __future__ import annotations
 
+import contextlib
 import json
 import platform
 import statistics
@@ -206,8 +207,10 @@ def choose(
         data = _read_all()
         data[key] = choice.as_dict()
         path = _choices_file()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(path, json.dumps(data, indent=1, sort_keys=True).encode())
+        # A cache that cannot be written (full, read-only) only costs the next run a probe.
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(path, json.dumps(data, indent=1, sort_keys=True).encode())
         return choice, backend
 
 

@@ -48,7 +48,7 @@ def test_cancel_search_finetune_export_then_resume(qtbot, setup, tmp_path: Path)
     search.panel.cancel.click()
     qtbot.waitUntil(lambda: bool(outcome), timeout=WAIT_MS)
     assert outcome == ["cancelled"]
-    assert search.panel.text.text() == "Stopped."  # not "Stopped. Cancelled"
+    assert search.panel.text.text() == "Cancelled."  # not "Stopped. Cancelled"
     assert not (folder / "search").exists() and not _leftovers(folder)
     assert load_state(folder).chosen == "" and not wizard.next.isEnabled()
     outcome.clear()

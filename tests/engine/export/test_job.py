@@ -179,7 +179,8 @@ def test_a_full_disk_is_one_storage_error_and_leaves_no_part(
     monkeypatch.setattr(Path, "write_bytes", full)
     with pytest.raises(StorageError) as caught:
         list(export_bundle(request))
-    assert str(caught.value) == f"{request.out_dir}: cannot write the bundle (no space left on device)"
+    reason = "cannot write the bundle (no space left on device)"
+    assert str(caught.value) == f"{request.out_dir}: {reason}"
     _no_leftovers(tmp_path)
     after = {p.name: p.read_bytes() for p in request.out_dir.iterdir()} if bundle_exists else {}
     assert after == before and request.out_dir.exists() == bundle_exists

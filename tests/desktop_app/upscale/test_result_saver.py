@@ -1,0 +1,133 @@
+"""Save all, the unsaved count and Save as onto an original (issue 21.13, 21.14)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from PySide6.QtWidgets import QFileDialog
+
+from tests.desktop_app.helpers import WAIT_MS, save_photo
+
+
+def _three_done(qtbot, window, tmp_path: Path) -> list[Path]:
+    photos = [
+        save_photo(tmp_path / "photos" / f"{name}.png", name)
+        for name in ("astronaut", "coffee", "chelsea")
+    ]
+    page = window.upscale
+    page.add_paths(photos)
+    qtbot.waitUntil(
+        lambda: len(page.work.items) == 3
+        and all(item.state == "done" for item in page.work.items.values()),
+        timeout=WAIT_MS,
+    )
+    return photos
+
+
+def _status(qtbot, page, words: str):
+    return qtbot.waitSignal(
+        page.status, timeout=WAIT_MS, check_params_cb=lambda text: words in text
+    )
+
+
+@pytest.fixture
+def folder_dialog(monkeypatch) -> list[str]:
+    """getExistingDirectory answers with the folder put first in the list; records the
+    folder each dialog opened in after it."""
+    answers: list[str] = []
+
+    def answer(_parent, _caption, start="", *_args, **_kwargs) -> str:
+        answers.append(start)
+        return answers.pop(0)
+
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(answer))
+    return answers
+
+
+def test_save_all_saves_every_unsaved_result_and_replaces_nothing(
+    qtbot, window, tmp_path: Path, folder_dialog: list[str]
+) -> None:
+    page = window.upscale
+    photos = _three_done(qtbot, window, tmp_path)
+    assert page.save_all_button.isEnabled() and page.unsaved_count() == 3
+    page.queue.select(photos[0])
+    with _status(qtbot, page, "saved"):
+        page.save_button.click()  # the one on show, next to its original
+    assert page.unsaved_count() == 2
+    out = tmp_path / "chosen"
+    out.mkdir()
+    taken = out / "coffee_bicubic_x4.png"
+    taken.write_bytes(b"someone else's file")
+    folder_dialog.append(str(out))
+    with _status(qtbot, page, "saved 2 results"):
+        page.save_all_button.click()
+    assert taken.read_bytes() == b"someone else's file"
+    assert sorted(p.name for p in out.iterdir()) == [
+        "chelsea_bicubic_x4.png",
+        "coffee_bicubic_x4-2.png",
+        "coffee_bicubic_x4.png",
+    ]
+    with Image.open(out / "coffee_bicubic_x4-2.png") as image:
+        assert image.size == (256, 192)
+    assert page.unsaved_count() == 0 and not page.save_all_button.isEnabled()
+    assert not (out / "astronaut_bicubic_x4.png").exists()  # saved already, not again
+
+
+def test_quit_prompt_counts_every_unsaved_result(
+    qtbot, window, tmp_path: Path, dialogs: list[str]
+) -> None:
+    page = window.upscale
+    _three_done(qtbot, window, tmp_path)
+    # A save that fails (its folder cannot be made) leaves the result unsaved.
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    window.options.update(output_dir=str(blocker / "results"))
+    with _status(qtbot, page, "not saved"):
+        page.save_button.click()
+    assert page.unsaved_count() == 3
+    window.options.update(output_dir="")
+    with _status(qtbot, page, "saved"):
+        page.save_button.click()
+    assert page.unsaved_count() == 2
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT_MS)  # the save has ended
+    window.ask_before_closing = True
+    window.close()  # the recorded box answers Yes
+    window.ask_before_closing = False
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=WAIT_MS)
+    (text,) = dialogs
+    assert text.startswith("2 results are not saved") and text.endswith("Quit anyway?")
+
+
+def test_save_as_refuses_an_original_before_anything_is_written(
+    qtbot, window, tmp_path: Path, dialogs: list[str], monkeypatch
+) -> None:
+    page = window.upscale
+    photos = _three_done(qtbot, window, tmp_path)
+    originals = {p: p.read_bytes() for p in photos}
+    page.queue.select(photos[0])
+    other = tmp_path / "elsewhere" / "result.png"
+    other.parent.mkdir()
+    other.write_bytes(b"old")
+    answers = [str(photos[0]), str(photos[1]), str(other)]
+    asked: list[object] = []
+
+    def save_dialog(_parent, _caption, _start, _filter, **kwargs):
+        asked.append(kwargs.get("options"))
+        return (answers.pop(0) if answers else ""), ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(save_dialog))
+    with _status(qtbot, page, "saved"):
+        page.save_as_button.click()
+    # Qt's own "replace it?" is off: our boxes ask, and refuse the originals first.
+    assert all(o == QFileDialog.Option.DontConfirmOverwrite for o in asked) and len(asked) == 3
+    refused_own, refused_other, replace = dialogs
+    assert "“astronaut.png” is the original photo" in refused_own
+    assert "never saves over an original" in refused_own
+    assert "“coffee.png” is the original of another image" in refused_other
+    assert "“result.png” already exists" in replace and "Replace it?" in replace
+    assert {p: p.read_bytes() for p in photos} == originals
+    with Image.open(other) as image:  # replaced, as confirmed
+        assert image.size == (256, 192)
+    assert page.unsaved_count() == 2
