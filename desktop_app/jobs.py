@@ -18,16 +18,18 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from PySide6.QtGui import QImage
 
 from desktop_app.staging import SUFFIX, load_staged, stage
 from desktop_app.widgets.images import from_qimage, raster_to_qimage, thumbnail, to_qimage
-from engine.errors import ImageError, ModelError
+from engine.errors import ImageError, MfaganError, ModelError
 from engine.events import CancelToken, Event, Finished, Progress, result_of
 from engine.imageio import read_image, write_image
+from engine.imageio.atomic import ALREADY_EXISTS
 from engine.inference.batch import BatchRequest, find_images, run_batch
+from engine.inference.outputs import make_output_folder
 from engine.inference.render import plan_raster, upscale_to_raster
 from engine.inference.upscale import (
     BackendKind,
@@ -217,22 +219,61 @@ class SaveRequest:
     source: Path
     output: Path
     write: WriteOptions
+    # "rename": an existing file is never replaced, not even one that appears while this
+    # writes (the engine's no-replace publishing): the next free name is taken instead.
+    # "replace": the user confirmed replacing ``output`` (Save as).
+    existing: Literal["rename", "replace"] = "rename"
 
 
 def save_job(request: SaveRequest, cancel: CancelToken) -> Iterator[Any]:
-    """Write a staged result in its final format; refuses to touch the source file."""
-    check_distinct(request.source, request.output)
+    """Write a staged result in its final format; refuses to touch the source file.
+    Finished.result is the file written (``output``, or ``output-2``... when renamed)."""
+    rename = request.existing == "rename"
+    if not rename:  # a renamed output is never an existing file, the source least of all
+        check_distinct(request.source, request.output)
     result = load_staged(request.staged)
     cancel.raise_if_cancelled()
-    request.output.parent.mkdir(parents=True, exist_ok=True)
-    write_image(
-        request.output,
-        result,
-        format=request.write.format,
-        quality=request.write.quality,
-        keep_metadata=request.write.keep_metadata,
-    )
-    yield Finished(result=request.output)
+    make_output_folder(request.output)
+    while True:
+        path = free_path(request.output, avoid=request.source) if rename else request.output
+        try:
+            write_image(
+                path,
+                result,
+                format=request.write.format,
+                quality=request.write.quality,
+                keep_metadata=request.write.keep_metadata,
+                overwrite=not rename,
+            )
+        except ImageError as error:
+            if rename and error.reason == ALREADY_EXISTS:
+                continue  # made by someone else since free_path looked: take the next name
+            raise
+        yield Finished(result=path)
+        return
+
+
+@dataclass(frozen=True, kw_only=True)
+class SaveOutcome:
+    request: SaveRequest
+    path: Path | None = None  # the file written; None: not saved
+    reason: str = ""  # why not
+
+
+def save_results_job(requests: tuple[SaveRequest, ...], cancel: CancelToken) -> Iterator[Any]:
+    """Save one result, or many (Save all), one after the other: a result that cannot be
+    written is reported and the others are still saved. Finished.result: a SaveOutcome
+    per request, in order."""
+    outcomes = []
+    for index, request in enumerate(requests):
+        yield Progress(stage="save", done=index, total=len(requests), message=request.output.name)
+        try:
+            path = yield from result_of(save_job(request, cancel))
+        except MfaganError as error:
+            outcomes.append(SaveOutcome(request=request, reason=str(error)))
+        else:
+            outcomes.append(SaveOutcome(request=request, path=path))
+    yield Finished(result=tuple(outcomes))
 
 
 def free_path(path: Path, *, avoid: Path) -> Path:

@@ -12,7 +12,7 @@ from PySide6.QtGui import (
     QDropEvent,
     QKeySequence,
 )
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget, QWidget
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from desktop_app import jobs
 from desktop_app.about import show_about
@@ -22,7 +22,10 @@ from desktop_app.phone.page import TAB_TIP, TAB_TITLE, PhonePage
 from desktop_app.retrain.page import RetrainPage
 from desktop_app.settings import SettingsStore, WindowSettings
 from desktop_app.upscale.page import UpscalePage
+from desktop_app.user_guide import UserGuide, show_user_guide
+from desktop_app.widgets.file_dialogs import DialogFolders
 from desktop_app.widgets.upscale_options import UpscaleOptions, entry_for
+from desktop_app.wording import in_gui_words
 from desktop_app.workers import JobRunner
 from engine.models.descriptor import ModelDescriptor
 from engine.models.user_models import SUPPORTED_SUFFIXES as MODEL_SUFFIXES
@@ -41,7 +44,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("MFAGAN Studio")
         self.setAcceptDrops(True)
         self.store = store
+        self.folders = DialogFolders(store)
         self.ask_before_closing = True
+        self.user_guide: UserGuide | None = None
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(4)
         self.runner = JobRunner(self.pool, self)
@@ -91,6 +96,7 @@ class MainWindow(QMainWindow):
         self._action("&File", "&Paste image", self.paste, keys.Paste)
         self._action("&File", "&Save result", page.save_current, keys.Save)
         self._action("&File", "Save result &as…", page.save_current_as, keys.SaveAs)
+        self._action("&File", "Save a&ll results…", page.save_all, "Ctrl+Alt+S")
         self._action("&File", "Add &model file…", self.add_model_file)
         self._action("&File", "&Quit", self.close, keys.Quit)
         compare = page.compare
@@ -98,10 +104,18 @@ class MainWindow(QMainWindow):
         self._action("&View", "Si&de by side", compare.show_side_by_side)
         self._action("&View", "&Fit", compare.view.fit, "Ctrl+0")
         self._action("&View", "&1:1 pixels", compare.view.actual_pixels, "Ctrl+1")
+        self._action("&Help", "&User guide", self.show_user_guide, keys.HelpContents)
         self._action("&Help", "&About MFAGAN Studio", self.show_about)
 
     def show_about(self) -> None:
         show_about(self, self.store.path)
+
+    def show_user_guide(self) -> None:
+        if self.user_guide is not None and self.user_guide.isVisible():
+            self.user_guide.raise_()
+            self.user_guide.activateWindow()
+            return
+        self.user_guide = show_user_guide(self)
 
     def _restore(self) -> None:
         saved = self.store.load(WindowSettings)
@@ -125,14 +139,15 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex(PAGES.index(name))
 
     def show_status(self, text: str) -> None:
-        self.statusBar().showMessage(text, 15000)
+        # Every page's line comes here, the engine's notices among them: no flags in it.
+        self.statusBar().showMessage(in_gui_words(text), 15000)
 
     # ---- input -------------------------------------------------------------------------
 
     def _open_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open a folder of images")
+        folder = self.folders.folder(self, "open folder", "Open a folder of images")
         if folder:
-            self.open_paths([Path(folder)])
+            self.open_paths([folder])
 
     def open_paths(self, paths: list[Path]) -> None:
         """Dropped, opened or given on the command line; a folder on the Batch page is its input."""
@@ -164,9 +179,11 @@ class MainWindow(QMainWindow):
     # ---- models ------------------------------------------------------------------------
 
     def add_model_file(self) -> None:
-        chosen, _ = QFileDialog.getOpenFileName(self, "Add a model file", "", MODEL_FILTER)
+        chosen = self.folders.open_file(
+            self, "model file", "Add a model file", MODEL_FILTER, kind="files"
+        )
         if chosen:
-            self.open_model_file(Path(chosen), select=True)
+            self.open_model_file(chosen, select=True)
 
     def open_model_file(self, path: Path, *, select: bool) -> None:
         handler = self._model_opened_and_selected if select else self._model_opened
@@ -223,13 +240,15 @@ class MainWindow(QMainWindow):
     def _confirm_close(self) -> bool:
         reasons = []
         if self.runner.busy:
-            reasons.append("a job is still running (it will be stopped)")
+            reasons.append("A job is still running: quitting stops it.")
         unsaved = self.upscale.unsaved_count()
-        if unsaved:
-            reasons.append(f"{unsaved} result(s) are not saved")
+        if unsaved == 1:
+            reasons.append("1 result is not saved (File ▸ Save all results… saves it).")
+        elif unsaved:
+            reasons.append(f"{unsaved} results are not saved (File ▸ Save all results…).")
         if not reasons:
             return True
         answer = QMessageBox.question(
-            self, "Quit MFAGAN Studio?", "Quit anyway? " + "; ".join(reasons) + "."
+            self, "Quit MFAGAN Studio?", "\n".join(reasons) + "\n\nQuit anyway?"
         )
         return answer == QMessageBox.StandardButton.Yes

@@ -111,8 +111,23 @@ class SpeedSettings:
     seconds_per_pixel: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, kw_only=True)
+class DialogSettings:
+    """The folder each file dialog was last left in (by dialog), where it opens next."""
+
+    GROUP: ClassVar[str] = "dialogs"
+
+    folders: dict[str, str] = field(default_factory=dict)
+
+
 Section = TypeVar(
-    "Section", UpscaleSettings, BatchSettings, RetrainSettings, WindowSettings, SpeedSettings
+    "Section",
+    UpscaleSettings,
+    BatchSettings,
+    RetrainSettings,
+    WindowSettings,
+    SpeedSettings,
+    DialogSettings,
 )
 
 

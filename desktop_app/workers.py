@@ -6,9 +6,10 @@ emission from the pool thread into the UI thread's event loop: widgets only ever
 in slots, never from the worker. Exactly one of ``finished`` / ``failed`` / ``cancelled`` is
 emitted, then ``ended``.
 
-Errors become one readable line: the engine's own errors say what went wrong with which file;
-anything unexpected is named by type and message, and its traceback goes to the log (stderr)
-for a bug report, never into the window.
+Errors become one readable line: the engine's own errors say what went wrong with which file
+(their command-line hints said in the window's words, ``wording``); anything unexpected is
+named by type and message, and its traceback goes to the log (stderr) for a bug report,
+never into the window.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
+from desktop_app.wording import Hints, in_gui_words
 from engine.errors import MfaganError
 from engine.events import Cancelled, CancelToken, Finished
 
@@ -35,10 +37,10 @@ class JobSignals(QObject):
     ended = Signal()  # always last, whatever happened
 
 
-def describe_error(error: BaseException) -> str:
-    """One line a user can act on; never a traceback."""
+def describe_error(error: BaseException, hints: Hints = ()) -> str:
+    """One line a user can act on; never a traceback, never a command-line flag."""
     if isinstance(error, MfaganError):
-        return str(error)
+        return in_gui_words(str(error), hints)
     if isinstance(error, MemoryError):
         return "not enough memory for this image, even at the smallest tile size"
     first = str(error).strip().splitlines()
@@ -49,10 +51,10 @@ def describe_error(error: BaseException) -> str:
 class Job(QRunnable):
     """One engine job; keep a reference until ``signals.ended`` (JobRunner does)."""
 
-    def __init__(self, make: JobFactory, *, name: str) -> None:
+    def __init__(self, make: JobFactory, *, name: str, hints: Hints = ()) -> None:
         super().__init__()
         self.setAutoDelete(False)
-        self.name = name
+        self.name, self.hints = name, hints
         self.cancel_token = CancelToken()
         self.signals = JobSignals()
         self._make = make
@@ -72,11 +74,11 @@ class Job(QRunnable):
             self.cancel_token.raise_if_cancelled()
             signals.finished.emit(result)
         except Cancelled as stop:
-            signals.cancelled.emit(str(stop))
+            signals.cancelled.emit(in_gui_words(str(stop), self.hints))
         except Exception as error:  # a worker must report, never die silently
             if not isinstance(error, MfaganError | MemoryError):
                 log.exception("job %s failed", self.name)
-            signals.failed.emit(describe_error(error))
+            signals.failed.emit(describe_error(error, self.hints))
         finally:
             signals.ended.emit()
 
@@ -103,8 +105,11 @@ class JobRunner(QObject):
         on_failed: Callable[[str], None] | None = None,
         on_cancelled: Callable[[str], None] | None = None,
         on_ended: Callable[[], None] | None = None,
+        hints: Hints = (),
     ) -> Job:
-        job = Job(make, name=name)
+        """``hints``: what the engine's command-line hints mean on the page starting the job
+        (``wording.in_gui_words``), before the window's general ones."""
+        job = Job(make, name=name, hints=hints)
         signals = job.signals
         for signal, handler in (
             (signals.event, on_event),

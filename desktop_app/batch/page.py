@@ -15,7 +15,6 @@ from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -35,9 +34,11 @@ from desktop_app import jobs
 from desktop_app.jobs import UpscalerPool
 from desktop_app.settings import BatchSettings, SettingsStore
 from desktop_app.widgets.eta import Eta, format_duration
+from desktop_app.widgets.file_dialogs import DialogFolders
 from desktop_app.widgets.progress_strip import ElidedLabel, ProgressBar, ProgressStrip
 from desktop_app.widgets.settings_panel import SettingsPanel
 from desktop_app.widgets.upscale_options import UpscaleOptions
+from desktop_app.wording import count, in_gui_words
 from desktop_app.workers import Job, JobRunner
 from engine.errors import MfaganError
 from engine.events import FileDone, FileFailed, FileSkipped, FileStarted, Notice, Progress
@@ -67,6 +68,7 @@ class BatchPage(QWidget):
     ) -> None:
         super().__init__(parent)
         self.options, self.store, self.runner, self.pool = options, store, runner, pool
+        self.folders = DialogFolders(store)
         saved = store.load(BatchSettings)
         self.input_dir = QLineEdit(saved.input_dir)
         self.input_dir.setPlaceholderText("Folder of images to upscale")
@@ -185,16 +187,18 @@ class BatchPage(QWidget):
         )
 
     def _pick_input(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Folder of images", self.input_dir.text())
-        if folder:
-            self.set_input(Path(folder))
-
-    def _pick_output(self) -> None:
-        folder = QFileDialog.getExistingDirectory(
-            self, "Folder for the results", self.output_dir.text()
+        folder = self.folders.folder(
+            self, "batch input", "Folder of images", current=self.input_dir.text()
         )
         if folder:
-            self.output_dir.setText(folder)
+            self.set_input(folder)
+
+    def _pick_output(self) -> None:
+        folder = self.folders.folder(
+            self, "batch output", "Folder for the results", current=self.output_dir.text()
+        )
+        if folder:
+            self.output_dir.setText(str(folder))
             self._remember()
 
     def set_input(self, folder: Path) -> None:
@@ -226,8 +230,9 @@ class BatchPage(QWidget):
             if not self.input_dir.text().strip() or not self.output_dir.text().strip():
                 raise MfaganError("choose an input folder and an output folder first")
         except MfaganError as error:
-            self.overall.end(f"Cannot start: {error}")
-            self.status.emit(str(error))
+            reason = in_gui_words(str(error))
+            self.overall.end(f"Cannot start: {reason}")
+            self.status.emit(reason)
             return
         self._reset()
         choice = self.options.model_choice()
@@ -277,10 +282,11 @@ class BatchPage(QWidget):
             self.current_label.setText(self._current)
             self.current_bar.setRange(0, 0)
         elif isinstance(event, FileSkipped):
-            self._file_result(event.path, f"skipped: {event.reason}", "skipped")
+            self._file_result(event.path, f"skipped: {in_gui_words(event.reason)}", "skipped")
         elif isinstance(event, FileFailed):
-            self._file_result(event.path, f"failed: {event.reason}", "failed")
-            self._add_error(event.path, event.reason)
+            reason = in_gui_words(event.reason)
+            self._file_result(event.path, f"failed: {reason}", "failed")
+            self._add_error(event.path, reason)
         elif isinstance(event, Notice):
             self.status.emit(event.message)
 
@@ -306,7 +312,8 @@ class BatchPage(QWidget):
             return
         if self._total:
             fraction = (self._finished + self._file_fraction) / self._total
-            self.overall.fraction(fraction, f"{self._finished} of {self._total} images", self._eta)
+            done = f"{self._finished} of {count(self._total, 'image')}"
+            self.overall.fraction(fraction, done, self._eta)
         elif event.stage == "batch":
             self.overall.end("No images found in the input folder.")
 
@@ -361,7 +368,7 @@ class BatchPage(QWidget):
             else "Tick “Skip images…” and start again to resume."
         )
         self.overall.end(
-            f"Cancelled after {self._tally['done']} images; finished files are "
+            f"Cancelled after {count(self._tally['done'], 'image')}; finished files are "
             f"kept and nothing partial was written. {resume}"
         )
         self.current_label.setText("")

@@ -11,7 +11,24 @@ from PySide6.QtCore import QObject, Signal
 from desktop_app.phone.jobs import WizardSetup
 from desktop_app.phone.state import WizardState, load_state, save_state, wizard_dir
 from desktop_app.widgets.progress_strip import ProgressStrip
+from desktop_app.wording import Hints
 from desktop_app.workers import Job, JobRunner
+
+# The wizard's fine-tuning folder is its pick (step 3), not a name the user types.
+PHONE_HINTS: Hints = (
+    (
+        "use another --out folder or the same settings",
+        "go back to the settings it was started with, or pick another network in step 3",
+    ),
+    (
+        "start the run again without --resume or in another --out folder",
+        "pick another network in step 3",
+    ),
+    (
+        "pass --resume to continue it or choose another --out folder",
+        "Resume continues it, or pick another network in step 3",
+    ),
+)
 
 
 class WizardContext(QObject):
@@ -72,6 +89,7 @@ class JobPanel(ProgressStrip):
         self.job = self.runner.start(
             make, name="phone wizard", on_event=on_event, on_finished=self._finished,
             on_failed=self._failed, on_cancelled=self._cancelled, on_ended=self._ended,
+            hints=PHONE_HINTS,
         )  # fmt: skip
         return self.job
 
@@ -91,9 +109,11 @@ class JobPanel(ProgressStrip):
 
     def _cancelled(self, message: str) -> None:
         self._outcome = "cancelled"
-        # The runner's own "cancelled" would read "Stopped. Cancelled": say it once.
-        plain = message.strip().rstrip(".").lower() in ("", "cancelled", "canceled")
-        self.end("Stopped." if plain else f"Stopped. {message[:1].upper()}{message[1:]}")
+        # The runner's own "cancelled" is the whole story; a job that says where it stopped
+        # ("stopped at step 12; Resume continues from there") says so itself.
+        text = message.strip().rstrip(".")
+        plain = text.lower() in ("", "cancelled", "canceled")
+        self.end("Cancelled." if plain else f"{text[:1].upper()}{text[1:]}.")
 
     def _ended(self) -> None:
         self.job = None

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import (
 from desktop_app.phone import jobs
 from desktop_app.phone.context import JobPanel, WizardContext
 from desktop_app.widgets.compare_panel import ComparePanel
+from desktop_app.widgets.file_dialogs import DialogFolders
 from engine.events import Notice
 
 SAMPLE = jobs.SAMPLES / "astronaut.png"
@@ -58,9 +58,9 @@ class CompareStep(QWidget):
         self.run_button.setEnabled(bool(self.ctx.state.model_name) and not self.panel.running)
 
     def _browse(self) -> None:
-        chosen, _ = QFileDialog.getOpenFileName(self, "A photo to compare on")
+        chosen = DialogFolders().open_file(self, "compare photo", "A photo to compare on")
         if chosen:
-            self.photo.setText(chosen)
+            self.photo.setText(str(chosen))
 
     def run(self) -> None:
         chosen = self.photo.text().strip()

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from PySide6.QtWidgets import (
     QButtonGroup,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -26,8 +25,10 @@ from PySide6.QtWidgets import (
 from desktop_app.phone import jobs
 from desktop_app.phone.context import JobPanel, WizardContext
 from desktop_app.widgets.eta import format_duration
+from desktop_app.widgets.file_dialogs import DialogFolders
 from desktop_app.widgets.run_view import RunView, run_view_job
 from desktop_app.widgets.training_view import TrainingView
+from desktop_app.wording import count
 from engine.distill.trainer import TrainStep
 from engine.events import Notice, Progress
 
@@ -137,11 +138,13 @@ class FinetuneStep(QWidget):
             total = (s.setup_s or 0) + steps * s.step_s
             start = f", plus {format_duration(s.setup_s)} to start" if s.setup_s else ""
             self.estimate.setText(
-                f"{steps} steps: about {format_duration(total)} on this computer "
+                f"{count(steps, 'step')}: about {format_duration(total)} on this computer "
                 f"({s.step_s:.2f} s a step measured here{start})."
             )
         else:
-            self.estimate.setText(f"{steps} steps. Measure this computer for a time estimate.")
+            self.estimate.setText(
+                f"{count(steps, 'step')}. Measure this computer for a time estimate."
+            )
         resumable = jobs.has_checkpoint(self.run_folder)
         running = self.panel.running
         finished = bool(s.model_name) and s.finetune_dir == str(self.run_folder)
@@ -158,9 +161,11 @@ class FinetuneStep(QWidget):
             self.result.setText(f"Your model <b>{s.model_name}</b> is in the model list.")
 
     def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "A folder of your photos")
+        folder = DialogFolders().folder(
+            self, "phone photos", "A folder of your photos", current=self.photos.text()
+        )
         if folder:
-            self.photos.setText(folder)
+            self.photos.setText(str(folder))
             self._photos_changed()
 
     def _photos_changed(self) -> None:

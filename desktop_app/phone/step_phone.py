@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.phone import jobs
 from desktop_app.phone.context import JobPanel, WizardContext
+from desktop_app.wording import in_gui_words
 from engine.phones.adb import Detection
 from engine.phones.catalog import Profile
 
@@ -153,7 +154,7 @@ class PhoneStep(QWidget):
 
     def _detected(self, found: Detection) -> None:
         chosen = found.profile or found.nearest
-        text = found.message
+        text = in_gui_words(found.message)
         if found.found and found.product_model:
             chip = found.soc_model or found.board_platform
             text = f"<b>{found.product_model}</b> ({chip}): {text}"

@@ -13,7 +13,6 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
-    QFileDialog,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -37,7 +36,9 @@ from desktop_app.retrain.plan import (
     steps_for_minutes,
 )
 from desktop_app.settings import RetrainSettings, SettingsStore
+from desktop_app.widgets.file_dialogs import DialogFolders
 from desktop_app.widgets.run_view import RunView
+from desktop_app.wording import in_gui_words
 from desktop_app.workers import JobRunner
 from engine.distill.config import DataConfig, DistillConfig
 from engine.distill.export import check_model_name
@@ -46,6 +47,7 @@ from engine.events import Progress
 from engine.models.registry import user_models_dir
 
 ERROR = "<span style='color:#c0392b'>{}</span>"
+SKIPPED_SHOWN = 4  # files left out listed on the form; the tooltip has them all
 
 
 def hint(text: str = "") -> QLabel:
@@ -65,6 +67,7 @@ class RetrainForm(QWidget):
     ) -> None:
         super().__init__(parent)
         self.store, self.runner = store, runner
+        self.dialogs = DialogFolders(store)
         self.settings = saved = store.load(RetrainSettings)
         self.running = False
         self.run_view: RunView | None = None
@@ -74,6 +77,9 @@ class RetrainForm(QWidget):
         self.folders.setMaximumHeight(110)
         self.add_folder, self.remove_folder = QPushButton("Add folder…"), QPushButton("Remove")
         self.photo_count = QLabel("")
+        self.skipped = hint()  # each file left out and why: visible, not only in a tooltip
+        self.skipped.setTextFormat(Qt.TextFormat.PlainText)
+        self.skipped.setVisible(False)
         self.by_steps, self.by_time = QRadioButton("Steps"), QRadioButton("Time")
         self.steps = QSpinBox(minimum=1, maximum=1_000_000, value=saved.steps)
         self.minutes = QSpinBox(minimum=1, maximum=7 * 24 * 60, value=saved.minutes, suffix=" min")
@@ -100,6 +106,7 @@ class RetrainForm(QWidget):
             row.addWidget(widget)
         row.addWidget(self.photo_count, 1)
         photos_layout.addLayout(row)
+        photos_layout.addWidget(self.skipped)
         # Grids and boxes, not QFormLayout: its spanning rows cut wrapped text to one line.
         budget = QGroupBox("2 · How long")
         modes, grid = QButtonGroup(self), QGridLayout()
@@ -157,9 +164,9 @@ class RetrainForm(QWidget):
         self.refresh_photos()
 
     def _pick_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "A folder of your photos")
-        if folder and folder not in [str(p) for p in self.folder_paths()]:
-            self.folders.addItem(folder)
+        folder = self.dialogs.folder(self, "retrain photos", "A folder of your photos")
+        if folder and folder not in self.folder_paths():
+            self.folders.addItem(str(folder))
             self.refresh_photos()
 
     def _remove_folder(self) -> None:
@@ -168,11 +175,11 @@ class RetrainForm(QWidget):
         self.refresh_photos()
 
     def _pick_config(self) -> None:
-        chosen, _ = QFileDialog.getOpenFileName(
-            self, "Distillation config", "", "Config (*.toml *.json)"
+        chosen = self.dialogs.open_file(
+            self, "retrain config", "Distillation config", "Config (*.toml *.json)", kind="files"
         )
         if chosen:
-            self.config_file.setText(chosen)
+            self.config_file.setText(str(chosen))
             self.remember()
 
     def name_edited(self) -> None:
@@ -225,11 +232,19 @@ class RetrainForm(QWidget):
         if count < 2:
             text += " (at least 2 needed)"
         self.photo_count.setText(text)
-        self.photo_count.setToolTip(
-            "Not trained on:\n" + "\n".join(counted.skipped) if counted.skipped else ""
-        )
+        self._show_skipped(counted.skipped)
         self.refresh()
         self.photosCounted.emit(count)
+
+    def _show_skipped(self, lines: tuple[str, ...]) -> None:
+        shown = list(lines[:SKIPPED_SHOWN])
+        if len(lines) > SKIPPED_SHOWN:
+            shown.append(f"… and {len(lines) - SKIPPED_SHOWN} more (hover for the whole list)")
+        self.skipped.setText("Not trained on:\n" + "\n".join(shown) if lines else "")
+        full = "Not trained on:\n" + "\n".join(lines) if lines else ""
+        self.skipped.setToolTip(full)
+        self.photo_count.setToolTip(full)
+        self.skipped.setVisible(bool(lines))
 
     # ---- what the form describes -------------------------------------------------------
 
@@ -284,7 +299,7 @@ class RetrainForm(QWidget):
         try:
             check_model_name(name)
         except MfaganError as error:
-            return ERROR.format(error)
+            return ERROR.format(in_gui_words(str(error)))
         return ""
 
     # ---- state -------------------------------------------------------------------------
@@ -303,7 +318,7 @@ class RetrainForm(QWidget):
             self.estimate.setText(self._estimate_text())
             planned = self.planned_steps()
         except MfaganError as error:
-            self.estimate.setText(ERROR.format(error))
+            self.estimate.setText(ERROR.format(in_gui_words(str(error))))
             planned = None
         view, name, running = self.run_view, self.settings.name, self.running
         exists = view is not None and view.checkpoint_step is not None

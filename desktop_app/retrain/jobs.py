@@ -22,8 +22,9 @@ from engine.distill.config import DistillConfig, config_from_dict, with_override
 from engine.distill.data import PhotoScan, image_files, scan_images, scan_photos
 from engine.distill.teacher_net import load_teacher
 from engine.distill.trainer import DistillRequest, TrainStep, distill
-from engine.errors import UsageError
+from engine.errors import MfaganError, UsageError
 from engine.events import CancelToken, Finished, Progress, result_of
+from engine.imageio import read_image
 from engine.paths import cache_dir, data_dir
 
 CALIBRATION_PHOTOS = 3  # the trainer needs at least one photo for training and one to validate
@@ -64,8 +65,8 @@ def count_job(folders: list[Path], min_side: int, cancel: CancelToken) -> Iterat
             yield event
     assert scan is not None
     lines = [f"{path.name}: {reason}" for path, reason in scan.bad]
-    lines += [f"{path.name}: smaller than {min_side} px" for path in scan.small]
-    lines += [f"{path.name}: the same photo as another" for path in scan.duplicates]
+    lines += [f"{path.name}: {_too_small(path, min_side)}" for path in scan.small]
+    lines += [f"{path.name}: the same photo as another (used once)" for path in scan.duplicates]
     yield Finished(
         result=PhotoCount(
             folders=key,
@@ -75,6 +76,16 @@ def count_job(folders: list[Path], min_side: int, cancel: CancelToken) -> Iterat
             good_paths=tuple(image.path for image in scan.good),
         )
     )
+
+
+def _too_small(path: Path, min_side: int) -> str:
+    """Why a readable photo is left out, with its size (as training sees it: turned upright)."""
+    need = f"training needs at least {min_side}×{min_side} px"
+    try:
+        height, width = read_image(path).color.shape[:2]
+    except MfaganError:
+        return f"too small ({need})"
+    return f"{width}×{height} px is too small ({need})"
 
 
 def train_job(request: DistillRequest, cancel: CancelToken) -> Iterator[Any]:

@@ -27,6 +27,7 @@ from desktop_app.settings import SettingsStore
 from desktop_app.widgets.progress_strip import ProgressStrip
 from desktop_app.widgets.run_view import RunView, run_view_job
 from desktop_app.widgets.training_view import TrainingView
+from desktop_app.wording import count, in_gui_words
 from desktop_app.workers import Job, JobRunner
 from engine.distill.trainer import DistillRequest, DistillResult, TrainStep
 from engine.errors import MfaganError
@@ -142,7 +143,7 @@ class RetrainPage(QWidget):
                 command="MFAGAN Studio: Retrain on my photos",
             )
         except MfaganError as error:
-            self.progress.end(f"Cannot start: {error}")
+            self.progress.end(f"Cannot start: {in_gui_words(str(error))}")
             return
         self.plot.clear()
         self._launch(lambda cancel: rj.train_job(request, cancel), "Starting…", self._finished)
@@ -159,7 +160,7 @@ class RetrainPage(QWidget):
         try:
             config = self.form.config()
         except MfaganError as error:
-            self.progress.end(f"Cannot measure: {error}")
+            self.progress.end(f"Cannot measure: {in_gui_words(str(error))}")
             return
         self._launch(
             lambda cancel: rj.calibrate_job(config, cancel),
@@ -206,7 +207,7 @@ class RetrainPage(QWidget):
     def _finished(self, result: DistillResult) -> None:
         self.last_result = result
         self._keep_timings()
-        self.progress.end(f"Finished {result.steps} steps.", complete=True)
+        self.progress.end(f"Finished {count(result.steps, 'step')}.", complete=True)
         if result.registered is not None:
             name = self.form.settings.name
             self.result.setText(f"Your model <b>{name}</b> is in the model list.")
@@ -237,7 +238,7 @@ class RetrainPage(QWidget):
         self._keep_timings()
         step = message.split(";")[0].replace("stopped at", "Stopped at")
         self.progress.end(
-            f"{step}. Resume continues from there." if "step" in message else "Stopped."
+            f"{step}. Resume continues from there." if "step" in message else "Cancelled."
         )
         self.runEnded.emit("cancelled")
 

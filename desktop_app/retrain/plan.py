@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop_app.widgets.eta import format_duration
+from desktop_app.wording import count
 from engine.distill.config import DistillConfig, ScheduleConfig, load_config
 from engine.distill.fine_tune import fine_tune_config
 from engine.models import registry
@@ -245,14 +246,14 @@ def explain_estimate(config: DistillConfig, photos: int, measured: Measurement) 
     per_step = guess.train_seconds / max(steps, 1)
     per_photo = config.data.crops_per_image
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(measured.when))
-    checks = f"{guess.checks} check{'s' if guess.checks != 1 else ''}"
+    checks, steps_text = count(guess.checks, "check"), count(steps, "step")
     return (
-        f"<b>{steps} steps ≈ {format_duration(guess.total)}</b> on this computer when it is "
+        f"<b>{steps_text} ≈ {format_duration(guess.total)}</b> on this computer when it is "
         "not busy:<br>"
-        f"· teacher pass {format_duration(guess.teacher_seconds)}: {guess.crops} crops × "
-        f"{measured.teacher_crop:.1f} s ({per_photo} a photo: {steps} steps of {batch} "
+        f"· teacher pass {format_duration(guess.teacher_seconds)}: {count(guess.crops, 'crop')} "
+        f"× {measured.teacher_crop:.1f} s ({per_photo} a photo: {steps_text} of {batch} "
         f"use each crop up to {CROP_REUSE} ways, flipped and turned)<br>"
-        f"· training {format_duration(guess.train_seconds)}: {steps} steps × {per_step:.2f} s<br>"
+        f"· training {format_duration(guess.train_seconds)}: {steps_text} × {per_step:.2f} s<br>"
         f"· {checks} {format_duration(guess.validation_seconds)}, start-up "
         f"{format_duration(guess.startup_seconds)}<br>"
         f"Timed {when}; <b>Measure</b> again after changing computer or settings."

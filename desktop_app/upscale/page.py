@@ -12,7 +12,6 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QPushButton,
     QScrollArea,
@@ -27,6 +26,7 @@ from desktop_app.upscale.result_saver import IMAGE_FILTER, ResultSaver, unsaved_
 from desktop_app.upscale.saving import describe
 from desktop_app.upscale.work_queue import WorkQueue
 from desktop_app.widgets.compare_panel import ORIGINAL, ComparePanel
+from desktop_app.widgets.file_dialogs import DialogFolders
 from desktop_app.widgets.progress_strip import ProgressStrip
 from desktop_app.widgets.settings_panel import SettingsPanel
 from desktop_app.widgets.upscale_options import UpscaleOptions
@@ -49,6 +49,7 @@ class UpscalePage(QWidget):
     ) -> None:
         super().__init__(parent)
         self.options = options
+        self.folders = DialogFolders(options.store)
         self.work = WorkQueue(options, runner, pool, self)
         self.saver = ResultSaver(options, runner, self)
         self.queue = QueueList()
@@ -63,8 +64,9 @@ class UpscalePage(QWidget):
             self.upscale_all_button,
             self.save_button,
             self.save_as_button,
+            self.save_all_button,
             self.open_folder_button,
-        ) = _buttons("Upscale", "Upscale all", "Save", "Save as…", "Show folder")
+        ) = _buttons("Upscale", "Upscale all", "Save", "Save as…", "Save all…", "Show folder")
         self._build()
         self._connect()
         self._update_buttons()
@@ -73,6 +75,9 @@ class UpscalePage(QWidget):
         self.upscale_button.setDefault(True)
         self.upscale_button.setToolTip("Upscale the selected images with the current settings")
         self.save_button.setToolTip("Save the result on show to the output folder")
+        self.save_all_button.setToolTip(
+            "Save every result not saved yet into a folder you choose (no file is replaced)"
+        )
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -98,6 +103,7 @@ class UpscalePage(QWidget):
             self.upscale_all_button,
             self.save_button,
             self.save_as_button,
+            self.save_all_button,
             self.open_folder_button,
         ):
             actions.addWidget(button)
@@ -115,6 +121,7 @@ class UpscalePage(QWidget):
         self.upscale_all_button.clicked.connect(self.upscale_all)
         self.save_button.clicked.connect(self.save_current)
         self.save_as_button.clicked.connect(self.save_current_as)
+        self.save_all_button.clicked.connect(self.save_all)
         self.open_folder_button.clicked.connect(self.saver.open_folder)
         self.progress.cancelRequested.connect(self.work.cancel)
         work = self.work
@@ -125,6 +132,7 @@ class UpscalePage(QWidget):
         work.progress.connect(self.progress.show_line)
         work.stopped.connect(self._stopped)
         work.idle.connect(self._update_buttons)
+        work.resultReady.connect(self._result_ready)
         work.status.connect(self.status)
         self.saver.status.connect(self.status)
         self.saver.saved.connect(self._saved)
@@ -132,9 +140,9 @@ class UpscalePage(QWidget):
     # ---- adding images -----------------------------------------------------------------
 
     def open_dialog(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self, "Open images", "", IMAGE_FILTER)
+        files = self.folders.open_files(self, "open images", "Open images", IMAGE_FILTER)
         if files:
-            self.add_paths([Path(f) for f in files])
+            self.add_paths(files)
 
     def add_paths(self, paths: list[Path]) -> None:
         self.work.add_paths(paths)
@@ -179,6 +187,9 @@ class UpscalePage(QWidget):
 
     def _saved(self, _path: Path) -> None:
         self._update_buttons()
+
+    def _result_ready(self, _outcome: object) -> None:
+        self._update_buttons()  # Save all, even while another image is on show
 
     def _changed(self, item: QueueItem, thumbnail: QImage | None) -> None:
         self.queue.refresh(item, thumbnail=thumbnail)
@@ -250,6 +261,7 @@ class UpscalePage(QWidget):
         has_result = item is not None and item.result is not None
         self.save_button.setEnabled(has_result)
         self.save_as_button.setEnabled(has_result)
+        self.save_all_button.setEnabled(self.unsaved_count() > 0)
         self.remove_button.setEnabled(bool(self.work.items))
         self.upscale_button.setEnabled(item is not None and item.state != "failed")
         self.upscale_all_button.setEnabled(bool(self.work.items))
@@ -265,7 +277,10 @@ class UpscalePage(QWidget):
     def save_current_as(self) -> None:
         item = self.current_item()
         if item is not None:
-            self.saver.save_as(self, item)
+            self.saver.save_as(self, item, list(self.work.items))
+
+    def save_all(self) -> None:
+        self.saver.save_all(self, list(self.work.items.values()))
 
     def unsaved_count(self) -> int:
         return unsaved_count(list(self.work.items.values()))

@@ -1,32 +1,64 @@
-"""Save and Save as: a staged result written in its final format, never over the original.
+"""Save, Save as and Save all: staged results written in their final format, never over
+an original.
 
 Save uses the output folder and name pattern; when that file exists it adds "-2", "-3"...
-(nothing is ever overwritten), and saving the same result to the same place twice does not
-make copies. Save as asks for a path; the engine still refuses the original's path.
+(nothing is ever overwritten, not even a file that appears while it writes), and saving the
+same result to the same place twice does not make copies. Save all does the same for every
+result not saved yet, into one folder the user picks. Save as asks for a path and answers
+in its own dialogs: an original is refused there, and replacing another file is confirmed
+there (Qt's own "replace it?" would come before our refusal). A result counts as saved
+once its file is written, not when the save starts.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Literal
 
 from PySide6.QtCore import QObject, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QFileDialog, QWidget
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from desktop_app import jobs
+from desktop_app.jobs import UpscaleOutcome
 from desktop_app.upscale.queue_list import QueueItem
 from desktop_app.upscale.saving import planned_output
+from desktop_app.widgets.file_dialogs import DialogFolders
 from desktop_app.widgets.upscale_options import UpscaleOptions
+from desktop_app.wording import count, in_gui_words
 from desktop_app.workers import JobRunner
 from engine.errors import MfaganError
 from engine.imageio import SUPPORTED_SUFFIXES
+from engine.inference.outputs import InputFiles, output_problem
 
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in SUPPORTED_SUFFIXES) + ")"
+Answer = QMessageBox.StandardButton
+Existing = Literal["rename", "replace"]
 
 
-def _key(item_key: str, planned: Path) -> str:
-    return f"{item_key}|{planned}"
+def _key(outcome: UpscaleOutcome, planned: Path) -> str:
+    # The staged file names this very result: one made again with the same model and size
+    # (after a backend change, say) is a new result, not saved yet.
+    return f"{outcome.staged}|{planned}"
+
+
+def is_saved(item: QueueItem, outcome: UpscaleOutcome) -> bool:
+    prefix = f"{outcome.staged}|"
+    return any(k.startswith(prefix) and path.exists() for k, path in item.saved.items())
+
+
+def refusal(path: Path, originals: list[Path]) -> str:
+    """Why Save as must not write ``path`` ("" when it may), said for a message box."""
+    original = InputFiles(originals).find(path)
+    if original is not None:
+        what = "the original photo" if original == originals[0] else "the original of another image"
+        return (
+            f"“{path.name}” is {what}: MFAGAN Studio never saves over an original.\n\n"
+            "Choose another name or folder."
+        )
+    problem = output_problem(path, inputs=originals, overwrite=True)
+    return f"Cannot save to {path}: {in_gui_words(problem)}." if problem else ""
 
 
 class ResultSaver(QObject):
@@ -38,7 +70,11 @@ class ResultSaver(QObject):
     ) -> None:
         super().__init__(parent)
         self.options, self.runner = options, runner
+        self.folders = DialogFolders(options.store)
         self.last_saved: Path | None = None
+        # Saves under way: each request, with the item and key it is recorded under once
+        # written. Keys being saved are not saved again meanwhile.
+        self._pending: dict[jobs.SaveRequest, tuple[QueueItem, str]] = {}
 
     def save(self, item: QueueItem) -> None:
         outcome = item.result
@@ -47,50 +83,135 @@ class ResultSaver(QObject):
         try:
             planned = planned_output(outcome, self.options.value)
         except MfaganError as error:
-            self.status.emit(str(error))
+            self.status.emit(in_gui_words(str(error)))
             return
-        done = item.saved.get(_key(outcome.key, planned))
+        key = _key(outcome, planned)
+        done = item.saved.get(key)
         if done is not None and done.exists():
             self.status.emit(f"already saved: {done}")
             return
-        self._write(item, jobs.free_path(planned, avoid=outcome.source), planned)
+        self._start([(item, key, self._request(outcome, planned))])
 
-    def save_as(self, parent: QWidget, item: QueueItem) -> None:
+    def save_all(self, parent: QWidget, items: list[QueueItem]) -> None:
+        """Every result not saved yet, into a folder the user picks (never replacing a file)."""
+        todo = [(i, o) for i in items for o in i.results.values() if not is_saved(i, o)]
+        todo = [(i, o) for i, o in todo if not self._saving(i, o)]
+        if not todo:
+            self.status.emit("every result is saved already")
+            return
+        folder = self.folders.folder(
+            parent, "save all", f"Save {count(len(todo), 'result')} into this folder"
+        )
+        if folder is None:
+            return
+        batch = []
+        for item, outcome in todo:
+            try:
+                planned = folder / planned_output(outcome, self.options.value).name
+            except MfaganError as error:
+                self.status.emit(in_gui_words(str(error)))
+                return
+            batch.append((item, _key(outcome, planned), self._request(outcome, planned)))
+        self.status.emit(f"saving {count(len(batch), 'result')} in {folder}…")
+        self._start(batch)
+
+    def save_as(self, parent: QWidget, item: QueueItem, originals: list[Path]) -> None:
+        """Ask for a path until it is one we may write (or the user gives up); ``originals``:
+        the queue's photos, none of which is ever written over."""
         outcome = item.result
         if outcome is None:
             return
         suggested = planned_output(outcome, self.options.value)
-        chosen, _ = QFileDialog.getSaveFileName(
-            parent, "Save result as", str(suggested), IMAGE_FILTER
-        )
-        if chosen:
+        folder = self.folders.remembered("save as") or suggested.parent
+        path = folder / suggested.name
+        originals = [outcome.source, *originals]
+        while True:
+            chosen, _ = QFileDialog.getSaveFileName(
+                parent,
+                "Save result as",
+                str(path),
+                IMAGE_FILTER,
+                options=QFileDialog.Option.DontConfirmOverwrite,
+            )
+            if not chosen:
+                return
             path = Path(chosen)
             if path.suffix.lower() not in SUPPORTED_SUFFIXES:
                 path = path.with_suffix(suggested.suffix)
-            self._write(item, path, path)
+            refused = refusal(path, originals)
+            if refused:
+                QMessageBox.warning(parent, "Not saved over the original", refused)
+                continue
+            existing: Existing = "rename"
+            if path.exists():
+                answer = QMessageBox.question(
+                    parent,
+                    "Replace the file?",
+                    f"“{path.name}” already exists in {path.parent}.\n\nReplace it?",
+                )
+                if answer != Answer.Yes:
+                    continue
+                existing = "replace"
+            break
+        self.folders.remember("save as", path.parent)
+        request = self._request(outcome, path, existing=existing)
+        self._start([(item, _key(outcome, path), request)])
 
-    def _write(self, item: QueueItem, path: Path, planned: Path) -> None:
-        outcome = item.result
-        assert outcome is not None
+    def _saving(self, item: QueueItem, outcome: UpscaleOutcome) -> bool:
+        prefix = f"{outcome.staged}|"
+        return any(i is item and k.startswith(prefix) for i, k in self._pending.values())
+
+    def _request(
+        self, outcome: UpscaleOutcome, path: Path, *, existing: Existing = "rename"
+    ) -> jobs.SaveRequest:
         # The file name's suffix says the format (the pattern gave it, or the user typed it).
         write = dataclasses.replace(self.options.write_options(), format=None)
-        request = jobs.SaveRequest(
-            staged=outcome.staged, source=outcome.source, output=path, write=write
+        return jobs.SaveRequest(
+            staged=outcome.staged,
+            source=outcome.source,
+            output=path,
+            write=write,
+            existing=existing,
         )
-        item.saved[_key(outcome.key, planned)] = path
+
+    def _start(self, batch: list[tuple[QueueItem, str, jobs.SaveRequest]]) -> None:
+        for _item, key, request in batch:
+            if any(k == key for _, k in self._pending.values()):
+                self.status.emit(f"already being saved: {request.output.name}")
+                return
+        for item, key, request in batch:
+            self._pending[request] = (item, key)
+        requests = tuple(request for _, _, request in batch)
         self.runner.start(
-            lambda cancel: jobs.save_job(request, cancel),
+            lambda cancel: jobs.save_results_job(requests, cancel),
             name="save",
             on_finished=self._done,
             on_failed=self._failed,
         )
 
-    def _done(self, path: Path) -> None:
-        self.last_saved = path
-        self.status.emit(f"saved {path}")
-        self.saved.emit(path)
+    def _done(self, outcomes: tuple[jobs.SaveOutcome, ...]) -> None:
+        written = []
+        for outcome in outcomes:
+            item, key = self._pending.pop(outcome.request, (None, ""))
+            if outcome.path is not None:
+                written.append(outcome.path)
+                if item is not None:
+                    item.saved[key] = outcome.path
+        failed = [o for o in outcomes if o.path is None]
+        if written:
+            self.last_saved = written[-1]
+        if len(outcomes) == 1:
+            text = f"saved {written[0]}" if written else f"not saved: {failed[0].reason}"
+        else:
+            text = f"saved {count(len(written), 'result')} in {outcomes[0].request.output.parent}"
+            if failed:
+                text += f"; {len(failed)} not saved ({failed[0].reason})"
+        self.status.emit(in_gui_words(text))
+        for path in written:
+            self.saved.emit(path)
 
     def _failed(self, reason: str) -> None:
+        self._pending.clear()  # a bug, logged; nothing of what was under way is recorded
         self.status.emit(f"not saved: {reason}")
 
     def open_folder(self) -> None:
@@ -100,9 +221,4 @@ class ResultSaver(QObject):
 
 def unsaved_count(items: list[QueueItem]) -> int:
     """Results not saved anywhere yet (asked about when the window closes)."""
-    return sum(
-        1
-        for item in items
-        for key in item.results
-        if not any(k.startswith(f"{key}|") and path.exists() for k, path in item.saved.items())
-    )
+    return sum(1 for item in items for o in item.results.values() if not is_saved(item, o))

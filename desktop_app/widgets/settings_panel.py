@@ -12,7 +12,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.settings import OUTPUT_FORMATS, TILE_CHOICES, UpscaleSettings
+from desktop_app.widgets.file_dialogs import DialogFolders
 from desktop_app.widgets.model_picker import ModelPicker
 from desktop_app.widgets.upscale_options import UpscaleOptions
 from desktop_app.widgets.width_box import WidthBox
@@ -285,11 +285,11 @@ class SettingsPanel(QWidget):
         self.options.update(output_dir=self.output_dir.text().strip())
 
     def _browse_output(self) -> None:
-        folder = QFileDialog.getExistingDirectory(
-            self, "Folder for the results", self.options.value.output_dir
+        folder = DialogFolders(self.options.store).folder(
+            self, "results folder", "Folder for the results", current=self.options.value.output_dir
         )
         if folder:
-            self.options.update(output_dir=folder)
+            self.options.update(output_dir=str(folder))
 
     def _pattern_edited(self, text: str) -> None:
         self._show_name_preview(text)

@@ -79,6 +79,10 @@ class UpscaleOptions(QObject):
     def value(self) -> UpscaleSettings:
         return self._value
 
+    @property
+    def store(self) -> SettingsStore:
+        return self._store
+
     def update(self, **changes: Any) -> None:
         try:
             value = dataclasses.replace(self._value, **changes)

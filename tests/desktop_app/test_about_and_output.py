@@ -18,8 +18,8 @@ def test_about_names_version_licences_and_folders(window, monkeypatch) -> None:
     monkeypatch.setattr(
         QMessageBox, "about", staticmethod(lambda _parent, _title, text: shown.append(text))
     )
-    about = next(a for a in window.menuBar().actions() if a.text() == "&Help").menu()
-    about.actions()[0].trigger()
+    help_menu = next(a for a in window.menuBar().actions() if a.text() == "&Help").menu()
+    next(a for a in help_menu.actions() if a.text() == "&About MFAGAN Studio").trigger()
     (text,) = shown
     assert f"MFAGAN Studio {engine.__version__}" in text
     assert "BSD-3-Clause" in text and "Real-ESRGAN" in text  # the teacher's weights

@@ -48,7 +48,11 @@ def test_a_cancelled_job_says_cancelled_once(qtbot) -> None:
     panel.run(stop("cancelled"), "Working…", on_finished=lambda _result: None)
     qtbot.waitUntil(lambda: len(ended) == 1, timeout=WAIT_MS)
     assert ended == ["cancelled"] and panel.text.text() == "Cancelled."
-    panel.run(stop("stopped at step 4; resume with --resume"), "Working…", on_finished=lambda _result: None)
+    panel.run(
+        stop("stopped at step 4; resume with --resume"),
+        "Working…",
+        on_finished=lambda _result: None,
+    )
     qtbot.waitUntil(lambda: len(ended) == 2, timeout=WAIT_MS)
     assert panel.text.text() == "Stopped at step 4; Resume continues from there."
 

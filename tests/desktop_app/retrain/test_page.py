@@ -15,6 +15,7 @@ from support import tiny_distill_setup
 
 from desktop_app.retrain.plan import Measurement
 from desktop_app.staging import load_staged
+from engine.distill.config import DataConfig
 from tests.desktop_app.helpers import WAIT_MS, assert_ready_after_stop, save_photo
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -125,3 +126,25 @@ def test_damaged_files_are_not_counted_as_photos(qtbot, window, tmp_path: Path) 
     assert page.form.photo_count.text() == "4 photos, 3 skipped"
     tooltip = page.form.photo_count.toolTip()
     assert "empty.jpg" in tooltip and "notes.png" in tooltip and "cut.jpg" in tooltip
+
+
+def test_each_skipped_photo_is_named_with_the_reason(qtbot, window, tmp_path: Path) -> None:
+    folder = tmp_path / "mine"
+    for name in ("astronaut", "coffee"):
+        save_photo(folder / f"{name}.png", name, box=(300, 300))
+    save_photo(folder / "tiny.png", "chelsea", box=(119, 114))  # 114 wide, 119 high
+    form = window.retrain.form
+    window.show_page("retrain")
+    with qtbot.waitSignal(form.photosCounted, timeout=WAIT_MS):
+        form.set_folders([folder])
+    side = DataConfig().hr_crop
+    assert form.photo_count.text() == "2 photos, 1 skipped"
+    assert form.skipped.isVisible()
+    assert form.skipped.text() == (
+        f"Not trained on:\ntiny.png: 114×119 px is too small "
+        f"(training needs at least {side}×{side} px)"
+    )
+    with qtbot.waitSignal(form.photosCounted, timeout=WAIT_MS):
+        (folder / "tiny.png").unlink()
+        form.refresh_photos()
+    assert not form.skipped.isVisible() and form.photo_count.text() == "2 photos"

@@ -19,8 +19,10 @@ def _three_done(qtbot, window, tmp_path: Path) -> list[Path]:
     page = window.upscale
     page.add_paths(photos)
     qtbot.waitUntil(
-        lambda: len(page.work.items) == 3
-        and all(item.state == "done" for item in page.work.items.values()),
+        lambda: (
+            len(page.work.items) == 3
+            and all(item.state == "done" for item in page.work.items.values())
+        ),
         timeout=WAIT_MS,
     )
     return photos
