@@ -23,6 +23,7 @@ from typing import BinaryIO
 from engine import files
 from engine.errors import ImageError
 from engine.events import CancelToken
+from engine.imageio.source import UNKNOWN_KIND, special_kind
 
 ALREADY_EXISTS = "already exists"
 _RENAME_NOREPLACE = 1  # linux/fs.h
@@ -180,15 +181,8 @@ def not_regular(path: Path) -> str | None:
 def _kind(mode: int) -> str:
     if stat.S_ISDIR(mode):
         return "a folder, not a file"
-    if stat.S_ISCHR(mode):
-        return "a character device, not a file"
-    if stat.S_ISBLK(mode):
-        return "a block device, not a file"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe), not a file"
-    if stat.S_ISSOCK(mode):
-        return "a socket, not a file"
-    return "not a regular file"
+    what = special_kind(mode)
+    return "not a regular file" if what == UNKNOWN_KIND else f"{what}, not a file"
 
 
 def _check_destination(path: Path, *, overwrite: bool) -> None:

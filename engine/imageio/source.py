@@ -56,13 +56,17 @@ def _mode_problem(path: Path, mode: int) -> str | None:
         return None
     if stat.S_ISDIR(mode):
         return IS_FOLDER
-    what = _special_kind(mode)
+    what = special_kind(mode)
     if path.is_symlink():
         return f"is a link to {what} ({os.path.realpath(path)}), not a regular file"
     return f"is {what}, not a regular file"
 
 
-def _special_kind(mode: int) -> str:
+UNKNOWN_KIND = "something other than a file"
+
+
+def special_kind(mode: int) -> str:
+    """What a file that is not a regular one or a folder is, in words ("a FIFO (named pipe)")."""
     if stat.S_ISFIFO(mode):
         return "a FIFO (named pipe)"
     if stat.S_ISCHR(mode):
@@ -71,7 +75,7 @@ def _special_kind(mode: int) -> str:
         return "a block device"
     if stat.S_ISSOCK(mode):
         return "a socket"
-    return "something other than a file"
+    return UNKNOWN_KIND
 
 
 @contextlib.contextmanager

@@ -69,6 +69,23 @@ sys.exit(main())  # as the installed mfagan command calls it
 """
 
 
+def _start_driver(tmp_path: Path, text: str, *args: str) -> subprocess.Popen:
+    """The driver script ``text`` in a child process, one thread, with the repo importable."""
+    script = tmp_path / "driver.py"
+    script.write_text(text)
+    env = os.environ | {
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")]),
+        "OMP_NUM_THREADS": "1",
+    }
+    return subprocess.Popen(
+        [sys.executable, str(script), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
 @pytest.mark.parametrize(
     ("kind", "interrupts"),
     [("layers", 1), ("long", 2), ("onnx", 3)],
@@ -76,19 +93,7 @@ sys.exit(main())  # as the installed mfagan command calls it
 def test_any_number_of_ctrl_c_ends_with_130_and_one_line(tmp_path, kind, interrupts):
     source, output, flag = tmp_path / "a.png", tmp_path / "out" / "a_x4.png", tmp_path / "running"
     Image.fromarray(rgb_noise(256, 256)).save(source)
-    script = tmp_path / "driver.py"
-    script.write_text(DRIVER)
-    env = os.environ | {
-        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")]),
-        "OMP_NUM_THREADS": "1",
-    }
-    process = subprocess.Popen(
-        [sys.executable, str(script), str(flag), kind, str(source), str(output)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    process = _start_driver(tmp_path, DRIVER, str(flag), kind, str(source), str(output))
     try:
         deadline = time.monotonic() + 120
         while not flag.exists():
@@ -183,18 +188,8 @@ def test_a_signal_while_the_output_is_written_ends_with_130(tmp_path, where, hol
     flags = tmp_path / "flags"
     flags.mkdir()
     Image.fromarray(rgb_noise(160, 160)).save(source)
-    script = tmp_path / "driver.py"
-    script.write_text(WRITE_DRIVER)
-    env = os.environ | {
-        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")]),
-        "OMP_NUM_THREADS": "1",
-    }
-    process = subprocess.Popen(
-        [sys.executable, str(script), str(flags), where, hold, str(source), str(output)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
+    process = _start_driver(
+        tmp_path, WRITE_DRIVER, str(flags), where, hold, str(source), str(output)
     )
     try:
         _wait_for(flags / "holding", process)
