@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 import engine
+from desktop_app.model_names import is_shipped, shown_title
 from desktop_app.upscale.saving import pasted_dir
 from engine.models.descriptor import ModelDescriptor
 from engine.models.registry import list_models, user_models_dir
@@ -26,11 +27,18 @@ LICENCES = {
     "BSDS200 photo sets; shipped with the app under its MIT licence",
     "bicubic": "no weights: plain interpolation",
 }
+# The shipped phone models (registry.PHONE_MODELS) and any built-in without its own line.
+SHIPPED = (
+    "trained for MFAGAN Studio: a network searched for the phone's budget and distilled "
+    "from Real-ESRGAN x4plus; shipped with the app under its MIT licence"
+)
 YOURS = "your own model: the licence of its file is yours to check"
 
 
 def licence_of(descriptor: ModelDescriptor) -> str:
-    return LICENCES.get(descriptor.name, YOURS)
+    if not is_shipped(descriptor):
+        return YOURS
+    return LICENCES.get(descriptor.name, SHIPPED)
 
 
 def _folders(settings_file: Path) -> list[tuple[str, Path]]:
@@ -45,7 +53,7 @@ def _folders(settings_file: Path) -> list[tuple[str, Path]]:
 
 def about_html(settings_file: Path) -> str:
     models = "".join(
-        f"<li><b>{escape(d.title)}</b> ({escape(d.name)}): {escape(licence_of(d))}</li>"
+        f"<li><b>{escape(shown_title(d))}</b> ({escape(d.name)}): {escape(licence_of(d))}</li>"
         for d in list_models()
     )
     folders = "".join(

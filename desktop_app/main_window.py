@@ -203,7 +203,7 @@ class MainWindow(QMainWindow):
         self._model_opened(opened)
         path, descriptor = opened
         self.options.update(model=str(path))
-        self.show_status(f"model {descriptor.title} added")
+        self.show_status(f"model {entry_for(descriptor, spec=str(path)).label} added")
 
     def _model_failed(self, reason: str) -> None:
         QMessageBox.warning(self, "Cannot use this model file", reason)

@@ -71,6 +71,7 @@ class JobPanel(ProgressStrip):
         self.runner = runner
         self.job: Job | None = None
         self._outcome = ""
+        self._on_failed: Callable[[str], None] | None = None
         self.cancelRequested.connect(self.stop)
 
     @property
@@ -80,11 +81,14 @@ class JobPanel(ProgressStrip):
     def run(
         self, make, text: str, *, on_event: Callable[[Any], None] | None = None,
         on_finished: Callable[[Any], None], done_text: str = "Done.",
+        on_failed: Callable[[str], None] | None = None,
     ) -> Job:  # fmt: skip
+        """``on_failed``: also show the whole reason elsewhere (the strip elides it)."""
         self.begin(text)
         self._done_text = done_text
         self._outcome = ""
         self._on_finished = on_finished
+        self._on_failed = on_failed
         # Bound methods of widgets only: Qt then queues each call into the UI thread.
         self.job = self.runner.start(
             make, name="phone wizard", on_event=on_event, on_finished=self._finished,
@@ -106,6 +110,8 @@ class JobPanel(ProgressStrip):
     def _failed(self, reason: str) -> None:
         self._outcome = "failed"
         self.end(f"Stopped by an error: {reason}")
+        if self._on_failed is not None:
+            self._on_failed(reason)
 
     def _cancelled(self, message: str) -> None:
         self._outcome = "cancelled"

@@ -115,9 +115,11 @@ def placements_job(
         estimate = predict_config_ms(
             device, student.config, unit=unit, precision=precision, size=tile
         )
-        placed.append(
-            Placement(title=f"{student.title} (shipped student)", ms=estimate.ms, note="predicted")
-        )
+        note = "predicted"
+        if "rough" in estimate.basis:  # the NPU's power law: one number would claim too much
+            note += f"; rough range {estimate.low_ms:.0f}–{estimate.high_ms:.0f} ms"
+        placed.append(Placement(title=f"{student.title} (shipped student)", ms=estimate.ms,
+                                note=note))  # fmt: skip
     same_size = profile.input_size[0] == tile
     for key, ms in column.fit_points().items():
         try:
@@ -204,6 +206,7 @@ class PointDetails:
     macs: int
     params: int
     fidelity: float | None
+    rough: bool = False  # the band is a rough one (the NPU's power law in MACs)
 
 
 def point_job(
@@ -225,6 +228,7 @@ def point_job(
         result=PointDetails(
             config=config, ms=estimate.ms, low_ms=estimate.low_ms, high_ms=estimate.high_ms,
             macs=cost.macs, params=cost.params, fidelity=fidelity,
+            rough="rough" in estimate.basis,
         )
     )  # fmt: skip
 
@@ -233,6 +237,7 @@ def model_latency_job(
     name: str, device: str, unit: str, precision: str | None, tile: int, cancel: CancelToken
 ) -> Iterator[Any]:
     """(title, predicted ms a tile) of an existing MFA model on the target."""
+    from desktop_app.model_names import shown_title
     from engine.models.registry import get_model
     from engine.phones.config_latency import predict_config_ms
 
@@ -241,7 +246,7 @@ def model_latency_job(
         raise UsageError(f"model {descriptor.title!r} is not an MFA student; nothing to place")
     estimate = predict_config_ms(device, descriptor.config, unit=unit, precision=precision,
                                  size=tile)  # fmt: skip
-    yield Finished(result=(descriptor.title, estimate.ms))
+    yield Finished(result=(shown_title(descriptor), estimate.ms))
 
 
 # ---- step 4: fine-tune ----------------------------------------------------------------------

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.model_names import shown_title
 from desktop_app.phone import jobs
 from desktop_app.phone.context import WizardContext
 from desktop_app.phone.jobs import WizardSetup
@@ -89,7 +90,7 @@ class TargetForm(QWidget):
         self.model.addItem("(none)", "")
         for d in list_models():
             if d.architecture == "mfa" and d.trained:
-                self.model.addItem(f"{d.title} ({d.name})", d.name)
+                self.model.addItem(f"{shown_title(d)} ({d.name})", d.name)
         self.model.setCurrentIndex(max(self.model.findData(current), 0))
         self.model.blockSignals(False)
 

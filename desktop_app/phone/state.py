@@ -51,6 +51,7 @@ class WizardState:
     adb: str = ""  # the adb program, "" for the one on PATH
     setup_s: float | None = None  # measured here: fine-tuning start-up, seconds
     step_s: float | None = None  # measured here: seconds a fine-tuning step
+    compare_s: float | None = None  # measured here: seconds the last compare took
 
     def with_(self, **changes: Any) -> WizardState:
         return dataclasses.replace(self, **changes)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.model_names import shown_title
 from desktop_app.phone import jobs
 from desktop_app.phone.context import JobPanel, WizardContext
 from engine.errors import MfaganError
@@ -62,6 +63,18 @@ def saved_card(folder: Path) -> dict[str, Any] | None:
     return card if isinstance(card, dict) else None
 
 
+def latency_text(estimate: dict[str, Any]) -> str:
+    """A predicted latency as the card gives it: a rough one (the NPU's power law) as its
+    range only, since one number would claim more than the fit knows; else the number with
+    its band."""
+    ms, low, high = estimate["ms"], estimate.get("low_ms"), estimate.get("high_ms")
+    if low is None or high is None:
+        return f"{ms:.2f} ms"
+    if "rough" in str(estimate.get("basis", "")):
+        return f"{low:.0f}–{high:.0f} ms (rough)"
+    return f"{ms:.2f} ms ({low:.2f}–{high:.2f})"
+
+
 def report_html(card: dict[str, Any]) -> str:
     """What the bundle holds and what was measured on it, from its model card."""
     lines = ["<b>Files</b><ul>"]
@@ -84,9 +97,8 @@ def report_html(card: dict[str, Any]) -> str:
     for unit in ("gpu", "npu"):
         estimate = predicted.get(unit)
         if isinstance(estimate, dict) and "ms" in estimate:
-            rows.append(
-                f"<tr><td>predicted {unit.upper()}</td><td>{estimate['ms']:.2f} ms</td></tr>"
-            )
+            text = latency_text(estimate)
+            rows.append(f"<tr><td>predicted {unit.upper()}</td><td>{text}</td></tr>")
     if measured:
         rows.append(
             f"<tr><td>measured on {measured.get('device', '?')}</td>"
@@ -173,7 +185,7 @@ class ExportStep(QWidget):
         self.model.clear()
         for d in list_models():
             if d.architecture == "mfa" and d.trained:
-                self.model.addItem(f"{d.title} ({d.name})", d.name)
+                self.model.addItem(f"{shown_title(d)} ({d.name})", d.name)
         index = self.model.findData(current)
         self.model.setCurrentIndex(max(index, 0))
 

@@ -23,6 +23,9 @@ from desktop_app.wording import in_gui_words
 from engine.phones.adb import Detection
 from engine.phones.catalog import Profile
 
+NO_TOKEN = "No AI Hub token yet: add one under Settings."
+TOKEN_SAVED = "An AI Hub token is saved: list AI Hub devices to see which phones it offers."
+
 
 def describe(profile: Profile) -> str:
     fit = profile.fit_quality
@@ -168,13 +171,19 @@ class PhoneStep(QWidget):
         has_token = self.ctx.setup.hub is not None or token_configured()
         self.hub_button.setEnabled(has_token)
         if not has_token:
-            self.hub_note.setText("No AI Hub token yet: add one under Settings.")
+            self.hub_note.setText(NO_TOKEN)
+        elif self.hub_note.text() == NO_TOKEN:  # a token was saved since (Settings)
+            self.hub_note.setText(TOKEN_SAVED)
 
     def list_hub_devices(self) -> None:
         setup = self.ctx.setup
         self.panel.run(lambda cancel: jobs.aihub_devices_job(setup, cancel),
                        "Asking AI Hub for its devices…", on_finished=self._hub_devices,
-                       done_text="")  # fmt: skip
+                       done_text="", on_failed=self._hub_failed)  # fmt: skip
+
+    def _hub_failed(self, reason: str) -> None:
+        # The whole line, wrapped: the progress strip shortens it to its width.
+        self.hub_note.setText(f"Could not list AI Hub devices: {reason}")
 
     def _hub_devices(self, names: list[str]) -> None:
         self.hub_list.clear()

@@ -43,6 +43,7 @@ class SearchStep(QWidget):
         self.summary: jobs.SearchSummary | None = None
         self.configs: list[str] = []
         self._started = 0.0
+        self._candidate_stage = ""
         self._build()
         self.start_button.clicked.connect(self.start)
         self.plot.pointPicked.connect(self._point_picked)
@@ -134,9 +135,15 @@ class SearchStep(QWidget):
             c = event.candidate
             self.configs.append(c.config.encode())
             self.plot.add(c.latency_ms, c.fidelity, c.config.encode())
-            done = len(self.configs)
-            self.panel.progress("search", done, event.total,
+            done = c.index + 1
+            # The stage of the Progress event that follows each candidate: with a stage of
+            # its own the two took turns restarting the strip's clock, so no time left ever
+            # showed. That Progress is then skipped: this line already says it.
+            self._candidate_stage = f"{event.search} search"
+            self.panel.progress(self._candidate_stage, done, event.total,
                                 f"Scored {done} of {event.total} candidates")  # fmt: skip
+        elif isinstance(event, Progress) and event.stage == self._candidate_stage:
+            return
         elif isinstance(event, Progress):
             text = event.stage.capitalize() + (f" ({event.message})" if event.message else "")
             self.panel.progress(event.stage, event.done, event.total, text)
@@ -179,7 +186,8 @@ class SearchStep(QWidget):
         self.details.setText(
             f"<b>{point.config}</b>: fidelity to the teacher {point.fidelity:.2f} dB PSNR-Y "
             f"(before fine-tuning); predicted {point.ms:.2f} ms a tile "
-            f"({point.low_ms:.2f}–{point.high_ms:.2f}; budget {budget:.2f}); "
+            f"({point.low_ms:.2f}–{point.high_ms:.2f}{', rough' if point.rough else ''}; "
+            f"budget {budget:.2f}); "
             f"{point.macs / 1e9:.2f} GMACs, {point.params:,} parameters."
         )
         self.pointShown.emit()

@@ -13,6 +13,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from desktop_app.jobs import ModelChoice
+from desktop_app.model_names import shown_title
 from desktop_app.settings import SettingsStore, SpeedSettings, UpscaleSettings
 from desktop_app.widgets.eta import SpeedBook
 from engine.inference.upscale import TargetSize, WriteOptions
@@ -33,7 +34,7 @@ class ModelEntry:
 
 def entry_for(descriptor: ModelDescriptor, *, spec: str | None = None) -> ModelEntry:
     default = descriptor.name == default_model_name()
-    label = descriptor.title + (" — default" if default else "")
+    label = shown_title(descriptor) + (" — default" if default else "")
     if not descriptor.trained:
         label += " — not trained yet"
     return ModelEntry(

@@ -3,6 +3,7 @@ and quality; the architecture and config are in the tooltip."""
 
 from __future__ import annotations
 
+from desktop_app.model_names import shown_title
 from engine.models.registry import list_models
 
 
@@ -19,7 +20,7 @@ def test_model_list_shows_names_for_people_and_config_in_tooltips(window) -> Non
     for name, (label, tooltip) in shown.items():
         descriptor = builtins[name]
         assert "-conv-" not in label and "num_block" not in label
-        assert label.startswith(descriptor.title)
+        assert label.startswith(shown_title(descriptor))  # shipped or yours: said
         assert descriptor.description in tooltip and descriptor.details() in tooltip
     assert shown["realesrgan-x4plus"][0].startswith("Best quality")
     assert "s for a 512×512 photo" in builtins["realesrgan-x4plus"].description

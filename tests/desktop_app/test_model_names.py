@@ -1,0 +1,54 @@
+"""Shipped models and the user's own are told apart (issue 21.9): About gives the shipped
+phone model the app's licence, and the lists name a shipped phone model and one made by the
+phone wizard so a person can tell which is which."""
+
+from __future__ import annotations
+
+import json
+
+from desktop_app.about import YOURS, about_html, licence_of
+from desktop_app.model_names import is_shipped, shown_title
+from desktop_app.widgets.upscale_options import builtin_entries
+from engine.distill.export import save_student
+from engine.models.mfa import MFAConfig, MFAGenerator
+from engine.models.registry import PHONE_MODELS, get_model, user_models_dir
+
+SHIPPED_PHONE = "mfagan-sd865"
+WIZARD_MODEL = "phone-snapdragon-865"
+
+
+def _register(name: str, *, phone: bool) -> None:
+    folder = user_models_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    config = MFAConfig(num_blocks=2, width=16, inner_width=8, half_res=(True, False))
+    weights = folder / f"{name}.safetensors"
+    save_student(weights, MFAGenerator(config, seed=3))
+    card = {"name": name} | ({"nas": {"config": config.encode()}} if phone else {})
+    weights.with_suffix(".json").write_text(json.dumps(card), encoding="utf-8")
+
+
+def test_shipped_and_own_models_have_names_a_person_can_tell_apart(tmp_path) -> None:
+    _register(WIZARD_MODEL, phone=True)
+    _register("faces", phone=False)
+    shipped, ours, plain = (get_model(n) for n in (SHIPPED_PHONE, WIZARD_MODEL, "faces"))
+    assert is_shipped(shipped) and not is_shipped(ours) and not is_shipped(plain)
+    assert shown_title(shipped) == "Phone, shipped (Snapdragon 865 GPU, 15 ms)"
+    assert PHONE_MODELS[SHIPPED_PHONE] == shipped.title  # the engine's own title, reworded
+    assert shown_title(ours) == f"Your phone model: {WIZARD_MODEL}"
+    assert shown_title(plain) == "Your model: faces"
+    labels = [entry.label for entry in builtin_entries()]
+    assert "Phone, shipped (Snapdragon 865 GPU, 15 ms)" in labels
+    assert f"Your phone model: {WIZARD_MODEL}" in labels
+    assert not any("(yours)" in label for label in labels)
+
+
+def test_about_gives_the_shipped_phone_model_the_apps_licence(tmp_path) -> None:
+    _register(WIZARD_MODEL, phone=True)
+    shipped, ours = get_model(SHIPPED_PHONE), get_model(WIZARD_MODEL)
+    assert licence_of(ours) == YOURS
+    assert "yours" not in licence_of(shipped) and "MIT" in licence_of(shipped)
+    text = about_html(tmp_path / "studio.ini")
+    line = next(li for li in text.split("<li>") if f"({SHIPPED_PHONE})" in li)
+    assert "Phone, shipped" in line and "your own model" not in line
+    line = next(li for li in text.split("<li>") if f"({WIZARD_MODEL})" in li)
+    assert f"Your phone model: {WIZARD_MODEL}" in line and "your own model" in line
