@@ -80,4 +80,4 @@ def test_without_pathconf_a_name_may_have_255_bytes(tmp_path, monkeypatch):
     assert files.name_max(tmp_path / "not" / "made" / "yet") == 255
     monkeypatch.setattr(os, "pathconf", lambda path, name: 40)
     assert files.name_max(tmp_path / "not" / "made" / "yet") == 40
-    assert files.name_problem(tmp_path / "new" / ("a" * 25)) is not None  # + its temporary (>= 17 bytes)
+    assert files.name_problem(tmp_path / "new" / ("a" * 25)) is not None  # with its temporary
