@@ -1,5 +1,8 @@
-"""Issue 18 goals (maintainers): `.venv/bin/python resources/training/runtime_goals.py 3 2`. Issue 18 goals, measured in one process, interleaved: student 512x512 tiled as the app does,
-teacher on a 160x160 crop; onnxruntime fp32 vs auto (and PSNR of auto's output vs fp32)."""
+"""Issue 18 goals (maintainers), measured in one process, interleaved: student 512x512 tiled
+as the app does, teacher on a 160x160 crop; onnxruntime fp32 vs auto (and PSNR of auto's output vs fp32).
+
+`.venv/bin/python resources/training/runtime_goals.py STUDENT_ROUNDS TEACHER_ROUNDS` (3 2 here).
+"""
 
 import statistics, sys, time
 import numpy as np
