@@ -407,6 +407,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
     from engine.models.registry import default_model_name, list_models
 
     default = default_model_name()
+    descriptors = list_models()
     rows = [
         {
             "name": d.name,
@@ -420,10 +421,10 @@ def _cmd_models(args: argparse.Namespace) -> int:
             "default": d.name == default,
             "description": d.description,
         }
-        for d in list_models()
+        for d in descriptors
     ]
     if args.json:
-        for row, descriptor in zip(rows, list_models(), strict=True):
+        for row, descriptor in zip(rows, descriptors, strict=True):
             row["runtime"] = _auto_runtime(descriptor)
         print(json.dumps({"models": rows}, indent=2))
         return EXIT_OK
