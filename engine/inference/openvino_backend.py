@@ -21,18 +21,24 @@ import contextlib
 import functools
 import json
 import os
+import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import openvino as ov
 from PIL import Image
 
 from engine.errors import ModelError
 from engine.events import Cancelled, CancelToken
 from engine.files import atomic_write_bytes
 from engine.paths import RESOURCES, cache_dir
+
+# ``import openvino`` loads its converter, whose telemetry would create ~/intel/ and send a
+# usage event to Google Analytics from a user's desktop; a None entry makes that import fail,
+# so OpenVINO falls back to its own no-op stub (openvino.tools.ovc.telemetry_stub).
+sys.modules.setdefault("openvino_telemetry", None)
+import openvino as ov  # noqa: E402
 
 PRECISIONS = ("fp32", "bf16", "fp16")
 _HINTS = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}

@@ -103,7 +103,6 @@ def candidates(descriptor: ModelDescriptor) -> list[Candidate]:
 def machine_key(descriptor: ModelDescriptor, threads: int) -> str:
     """What the choice depends on: weights, CPU, threads, runtimes' versions, bf16 switch."""
     import onnxruntime
-    import openvino
 
     from engine.inference import openvino_backend as ov
 
@@ -115,7 +114,7 @@ def machine_key(descriptor: ModelDescriptor, threads: int) -> str:
             caps,
             f"threads={threads}",
             f"ort={onnxruntime.__version__}",
-            f"ov={openvino.__version__}",
+            f"ov={ov.ov.__version__}",
             f"devices={','.join(ov.devices())}",
         )
     )

@@ -116,3 +116,23 @@ def test_a_cancelled_token_stops_a_real_call_before_it_starts():
     token.cancel()
     with pytest.raises(Cancelled):
         backend.run(np.zeros((1, 3, 8, 8), np.float32), cancel=token)
+
+
+def test_opening_openvino_writes_nothing_in_home_and_sends_no_usage_report(tmp_path):
+    # OpenVINO's converter reports usage from ``import openvino`` unless its telemetry is off;
+    # that report would create ~/intel/ (a client id) on the user's computer.
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    home.mkdir()
+    code = (
+        "import sys; from engine.inference import openvino_backend as ovb; "
+        "ovb.ov.Core().available_devices; "
+        "print(sys.modules['openvino_telemetry'] is None)"
+    )
+    env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "XDG_CACHE_HOME": str(tmp_path / "c")}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True"
+    assert list(home.iterdir()) == []
