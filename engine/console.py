@@ -10,7 +10,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
@@ -29,19 +29,17 @@ from rich.progress import (
     Progress as RichProgress,
 )
 
+# Qualified (events.Progress): rich's Progress is drawn here too.
+from engine import events
 from engine.errors import printable
-from engine.events import (
-    CancelToken,
-    Event,
-    FileDone,
-    FileFailed,
-    FileSkipped,
-    FileStarted,
-    Finished,
-    Notice,
-    Progress,
-)
 from engine.files import remove_in_flight_temporaries
+
+# The line each file event of a batch prints (none when quiet).
+_FILE_LINES: dict[type, Callable[[Any], str]] = {
+    events.FileFailed: lambda event: f"failed: {event.path}: {event.reason}",
+    events.FileSkipped: lambda event: f"skipped: {event.path} ({event.reason}: {event.output})",
+    events.FileDone: lambda event: f"wrote {event.output} ({event.seconds:.1f} s)",
+}
 
 
 class ConsoleRenderer:
@@ -64,7 +62,7 @@ class ConsoleRenderer:
         target = self._progress.console if self._progress is not None else self.console
         target.print(message, markup=False, highlight=False, soft_wrap=True)
 
-    def consume(self, events: Iterator[Event]) -> Any:
+    def consume(self, stream: Iterator[events.Event]) -> Any:
         result = None
         progress = RichProgress(
             SpinnerColumn(),
@@ -80,14 +78,14 @@ class ConsoleRenderer:
         self._progress = progress
         try:
             with progress:
-                for event in events:
+                for event in stream:
                     result = self._handle(event, result)
         finally:
             self._progress = None
             self._tasks.clear()
         return result
 
-    def _update(self, event: Progress) -> None:
+    def _update(self, event: events.Progress) -> None:
         assert self._progress is not None
         task = self._tasks.get(event.stage)
         if task is None:
@@ -101,26 +99,19 @@ class ConsoleRenderer:
             self._progress.update(task, visible=False)
             self._progress.reset(task, visible=False)
 
-    def _handle(self, event: Event, result: Any) -> Any:
-        if isinstance(event, Progress):
+    def _handle(self, event: events.Event, result: Any) -> Any:
+        if isinstance(event, events.Progress):
             self._update(event)
-        elif isinstance(event, Notice):
+        elif isinstance(event, events.Notice):
             if not self.quiet or (event.important and not self.silent):
                 self.say(event.message)
-        elif isinstance(event, FileStarted):
+        elif isinstance(event, events.FileStarted):
             if not self.quiet and "batch" in self._tasks and self._progress is not None:
                 self._progress.update(self._tasks["batch"], note=event.path.name)
-        elif isinstance(event, FileFailed):
-            if not self.quiet:
-                self.say(printable(f"failed: {event.path}: {event.reason}"))
-        elif isinstance(event, FileSkipped):
-            if not self.quiet:
-                self.say(printable(f"skipped: {event.path} ({event.reason}: {event.output})"))
-        elif isinstance(event, FileDone):
-            if not self.quiet:
-                self.say(printable(f"wrote {event.output} ({event.seconds:.1f} s)"))
-        elif isinstance(event, Finished):
+        elif isinstance(event, events.Finished):
             return event.result
+        elif type(event) in _FILE_LINES and not self.quiet:
+            self.say(printable(_FILE_LINES[type(event)](event)))
         return result
 
 
@@ -227,7 +218,7 @@ def ctrl_c_ends(*, keep: bool = False) -> Iterator[None]:
 
 
 @contextmanager
-def ctrl_c_cancels(cancel: CancelToken, renderer: ConsoleRenderer) -> Iterator[None]:
+def ctrl_c_cancels(cancel: events.CancelToken, renderer: ConsoleRenderer) -> Iterator[None]:
     """First Ctrl-C asks the job to stop cleanly at its next check; any further one ends
     the process at once (``end_at_once``): exit 130 and the same line either way."""
 

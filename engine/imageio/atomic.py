@@ -14,7 +14,6 @@ import ctypes
 import errno
 import os
 import shutil
-import stat
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import BinaryIO
 from engine import files
 from engine.errors import ImageError
 from engine.events import CancelToken
-from engine.imageio.source import UNKNOWN_KIND, special_kind
+from engine.imageio.source import UNKNOWN_KIND, path_kind
 
 ALREADY_EXISTS = "already exists"
 _RENAME_NOREPLACE = 1  # linux/fs.h
@@ -163,26 +162,24 @@ def destination_problem(path: Path, *, overwrite: bool) -> str | None:
     return None
 
 
+# What an existing output that is not a regular file is, by PathKind (any other: the
+# system's words for why the stat failed).
+_NOT_REGULAR = {
+    "folder": "is a folder, not a file",
+    "special": "is {detail}, not a file",
+    "loop": "is a link loop",
+    "missing": "is a link to something missing",
+}
+
+
 def not_regular(path: Path) -> str | None:
     """What ``path`` is when it exists and is not a regular file (links followed)."""
-    try:
-        mode = os.stat(path).st_mode
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            return "is a link loop"
-        if exc.errno == errno.ENOENT:
-            return "is a link to something missing"
-        return f"cannot be checked ({exc.strerror or exc})"
-    if stat.S_ISREG(mode):
+    found = path_kind(path)
+    if found.kind == "file":
         return None
-    return "is " + _kind(mode)
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a folder, not a file"
-    what = special_kind(mode)
-    return "not a regular file" if what == UNKNOWN_KIND else f"{what}, not a file"
+    if found.kind == "special" and found.detail == UNKNOWN_KIND:
+        return "is not a regular file"
+    return _NOT_REGULAR.get(found.kind, "cannot be checked ({detail})").format(detail=found.detail)
 
 
 def _check_destination(path: Path, *, overwrite: bool) -> None:

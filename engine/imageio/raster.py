@@ -8,10 +8,14 @@ out for the output format (``layout_for``), so no full-size float copy ever exis
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from engine.imageio.formats import FORMATS, FormatInfo
+
+if TYPE_CHECKING:
+    from engine.imageio.data import ImageData
 
 # Formats Pillow encodes from an RGB image it holds as 4 bytes a pixel ("RGBX"): 8-bit RGB
 # kept that way is handed to the encoder in place instead of being copied (768 MB for a
@@ -95,6 +99,18 @@ class Raster:
             raise ValueError("a Raster with alpha has 2 or 4 channels")
         if self.format and self.format not in FORMATS:
             raise ValueError(f"Raster.format must be one of {sorted(FORMATS)} or ''")
+
+    @classmethod
+    def carrying(cls, pixels: np.ndarray, *, alpha: bool, source: ImageData | Raster) -> Raster:
+        """New pixels with ``source``'s metadata: an upscale or a format conversion changes
+        the pixels, never the EXIF, colour profile or source format written with them."""
+        return cls(
+            pixels=pixels,
+            alpha=alpha,
+            exif=source.exif,
+            icc_profile=source.icc_profile,
+            format=source.format,
+        )
 
     @property
     def height(self) -> int:

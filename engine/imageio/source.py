@@ -14,6 +14,7 @@ import errno
 import os
 import stat
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -33,33 +34,76 @@ def input_problem(path: Path) -> str | None:
     Looks only: nothing is opened. Links are followed; a folder, FIFO, device or socket,
     a link loop and a link to something missing each get their own reason.
     """
-    path = Path(path)
+    return _input_reason(Path(path), path_kind(path))
+
+
+@dataclass(frozen=True)
+class PathKind:
+    """What a path is once links are followed, from one stat (or a failed open).
+
+    ``kind``: "file" (a regular one), "folder", "special" (a FIFO, device, socket), "loop",
+    "missing" (nothing there, or a link to nothing), "denied" or "error". ``detail``: for
+    "special" ``special_kind``'s words, for "denied" and "error" the system's.
+    """
+
+    kind: str
+    detail: str = ""
+
+
+# A failed stat or open, by errno; any other errno is "error".
+_ERRNO_KINDS = {
+    errno.ELOOP: "loop",
+    errno.ENOENT: "missing",
+    errno.ENOTDIR: "missing",
+    errno.EACCES: "denied",
+    errno.EPERM: "denied",
+}
+
+
+def path_kind(path: Path | str) -> PathKind:
+    """What ``path`` is (links followed), looking only: a stat neither blocks nor reads.
+
+    One classification behind three sets of words: why an input cannot be read
+    (``input_problem``), why an output cannot be replaced, why a batch leaves a link aside.
+    """
     try:
         mode = os.stat(path).st_mode
     except OSError as exc:
-        return _stat_reason(path, exc)
-    return _mode_problem(path, mode)
+        return _error_kind(exc)
+    return _mode_kind(mode)
 
 
-def _stat_reason(path: Path, exc: OSError) -> str:
-    if exc.errno == errno.ELOOP:
-        return LINK_LOOP
-    if exc.errno in (errno.ENOENT, errno.ENOTDIR):
-        return BROKEN_LINK if path.is_symlink() else NOT_FOUND
-    if isinstance(exc, PermissionError):
-        return NO_PERMISSION
-    return f"could not read the file ({exc.strerror or exc})"
+def _error_kind(exc: OSError) -> PathKind:
+    return PathKind(_ERRNO_KINDS.get(exc.errno or 0, "error"), exc.strerror or str(exc))
 
 
-def _mode_problem(path: Path, mode: int) -> str | None:
+def _mode_kind(mode: int) -> PathKind:
     if stat.S_ISREG(mode):
-        return None
+        return PathKind("file")
     if stat.S_ISDIR(mode):
-        return IS_FOLDER
-    what = special_kind(mode)
-    if path.is_symlink():
-        return f"is a link to {what} ({os.path.realpath(path)}), not a regular file"
-    return f"is {what}, not a regular file"
+        return PathKind("folder")
+    return PathKind("special", special_kind(mode))
+
+
+# Why a path is not an input, by kind; a link gets its own words (see _input_reason).
+_INPUT_REASONS = {
+    "folder": IS_FOLDER,
+    "special": "is {detail}, not a regular file",
+    "loop": LINK_LOOP,
+    "missing": NOT_FOUND,
+    "denied": NO_PERMISSION,
+    "error": "could not read the file ({detail})",
+}
+
+
+def _input_reason(path: Path, found: PathKind) -> str | None:
+    if found.kind == "file":
+        return None
+    if found.kind == "missing" and path.is_symlink():
+        return BROKEN_LINK
+    if found.kind == "special" and path.is_symlink():
+        return f"is a link to {found.detail} ({os.path.realpath(path)}), not a regular file"
+    return _INPUT_REASONS[found.kind].format(detail=found.detail)
 
 
 UNKNOWN_KIND = "something other than a file"
@@ -92,9 +136,10 @@ def open_input(path: Path) -> Iterator[BinaryIO]:
     try:
         fd = os.open(path, _OPEN_FLAGS)
     except OSError as exc:
-        raise ImageError(path, _stat_reason(path, exc)) from None
+        raise ImageError(path, _input_reason(path, _error_kind(exc))) from None
     with os.fdopen(fd, "rb") as handle:
-        problem = _mode_problem(path, os.fstat(fd).st_mode)  # swapped since the check
+        # Checked again on what was opened: the path may have been swapped since.
+        problem = _input_reason(path, _mode_kind(os.fstat(fd).st_mode))
         if problem is not None:
             raise ImageError(path, problem)
         yield handle

@@ -97,13 +97,7 @@ def fit_raster(image: ImageData | Raster, info: FormatInfo) -> Raster:
     """The integer pixels ``info``'s format holds (the raster itself when they already are)."""
     if isinstance(image, ImageData):
         pixels, has_alpha = _pixels_for(image, info)
-        return Raster(
-            pixels=pixels,
-            alpha=has_alpha,
-            exif=image.exif,
-            icc_profile=image.icc_profile,
-            format=image.format,
-        )
+        return Raster.carrying(pixels, alpha=has_alpha, source=image)
     grey = image.layout.color_channels == 1
     layout = layout_for(info, grey=grey, alpha=image.alpha, bit_depth=image.bit_depth)
     if layout.same_pixels(image.layout):
@@ -115,13 +109,7 @@ def fit_raster(image: ImageData | Raster, info: FormatInfo) -> Raster:
         color = values[:, :, : image.layout.color_channels]
         alpha = values[:, :, -1:] if image.alpha else None
         _fill(out[top : top + _CONVERT_ROWS], color, alpha, layout.alpha)
-    return Raster(
-        pixels=out,
-        alpha=layout.alpha,
-        exif=image.exif,
-        icc_profile=image.icc_profile,
-        format=image.format,
-    )
+    return Raster.carrying(out, alpha=layout.alpha, source=image)
 
 
 def _encode(

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import errno
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.imageio import SUPPORTED_SUFFIXES
-from engine.imageio.source import input_problem
+from engine.imageio.source import input_problem, path_kind
 
 # Image files a person would expect a batch to take, which we cannot read: listed in the
 # summary. Anything else (notes, sidecars, hidden files) is not an image and passes quietly.
@@ -26,16 +25,16 @@ class FolderScan:
     ignored: list[tuple[Path, str]] = field(default_factory=list)  # (path, why)
 
 
+_BAD_LINKS = {"loop": "a link loop", "missing": "a link to something missing"}
+
+
 def _link_problem(path: Path) -> str | None:
-    try:
-        os.stat(path)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            return "a link loop"
-        if exc.errno == errno.ENOENT:
-            return "a link to something missing"
-        return f"cannot be read ({exc.strerror or exc})"
-    return None
+    """Why a link in the folder is left aside, or None: one that leads to something is
+    judged by what it leads to."""
+    found = path_kind(path)
+    if found.kind in ("file", "folder", "special"):
+        return None
+    return _BAD_LINKS.get(found.kind, f"cannot be read ({found.detail})")
 
 
 def scan_folder(folder: Path, *, recursive: bool, exclude: Path | None = None) -> FolderScan:

@@ -79,15 +79,7 @@ def upscale_to_raster(
     if image.alpha is not None and layout.alpha:
         plane = Quantizer(out, start=layout.color_channels, channels=1)
         yield from _alpha_into(upscaler, image.alpha, passes, size, plane, held, cancel)
-    yield Finished(
-        result=Raster(
-            pixels=out,
-            alpha=layout.alpha,
-            exif=image.exif,
-            icc_profile=image.icc_profile,
-            format=image.format,
-        )
-    )
+    yield Finished(result=Raster.carrying(out, alpha=layout.alpha, source=image))
 
 
 def _planes_into(

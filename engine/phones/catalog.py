@@ -40,6 +40,14 @@ PLATFORM_CODENAMES = {
 }
 
 
+# What a profile shows of its device file, under the device's names (and in its JSON).
+_DEVICE_FIELDS = ("name", "chipset", "aihub_devices", "soc_models", "htp_version", "package")
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value  # JSON has lists
+
+
 @dataclass(frozen=True, kw_only=True)
 class ColumnSummary:
     key: str
@@ -75,12 +83,7 @@ class Profile:
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
-            "name": self.name,
-            "chipset": self.chipset,
-            "aihub_devices": list(self.aihub_devices),
-            "soc_models": list(self.soc_models),
-            "htp_version": self.htp_version,
-            "package": self.package,
+            **{name: _plain(getattr(self, name)) for name in _DEVICE_FIELDS},
             "default": self.is_default,
             "columns": [
                 {
@@ -111,12 +114,7 @@ def _summary(profile_id: str) -> Profile:
     )
     return Profile(
         id=profile_id,
-        name=device.name,
-        chipset=device.chipset,
-        aihub_devices=device.aihub_devices,
-        soc_models=device.soc_models,
-        htp_version=device.htp_version,
-        package=device.package,
+        **{name: getattr(device, name) for name in _DEVICE_FIELDS},
         is_default=profile_id == DEFAULT_PROFILE,
         columns=columns,
     )
