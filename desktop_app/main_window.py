@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QMimeData, QThreadPool
+from PySide6.QtCore import QByteArray, QMimeData, QSize, QThreadPool
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -122,7 +122,7 @@ class MainWindow(QMainWindow):
         if saved.geometry:
             self.restoreGeometry(QByteArray.fromBase64(saved.geometry.encode()))
         else:
-            self.resize(1320, 820)
+            self.resize(first_size(self.screen().availableGeometry().size()))
         self.tabs.setCurrentIndex(min(max(saved.page, 0), len(PAGES) - 1))
         self.upscale.compare.set_mode(saved.compare_mode)
 
@@ -252,3 +252,9 @@ class MainWindow(QMainWindow):
             self, "Quit MFAGAN Studio?", "\n".join(reasons) + "\n\nQuit anyway?"
         )
         return answer == QMessageBox.StandardButton.Yes
+
+
+def first_size(available: QSize) -> QSize:
+    """The window's size on first start: roomy, but never larger than the screen it opens on
+    (a 1320x820 window on a 1280x800 laptop screen hid its buttons below the edge)."""
+    return QSize(min(1320, available.width()), min(820, available.height()))

@@ -43,3 +43,57 @@ def shown_title(descriptor: ModelDescriptor) -> str:
         kind = "Your phone model" if is_phone_model(descriptor) else "Your model"
         return f"{kind}: {descriptor.name}"
     return f"Your model: {title}"  # a file opened from disk: its title names the file
+
+
+# The registry's descriptions quote test scores ("Set14: 25.85 dB PSNR-Y, +2.18 dB closer
+# to the teacher than bicubic"): true, and kept, but in the details line and the tooltip.
+CLOSER_PLAIN = "sharper and closer to Best quality than a plain enlargement"
+TEACHER_OF_FAST = "the teacher of Fast"
+
+
+def _is_score(part: str) -> bool:
+    return "PSNR" in part or " dB" in part
+
+
+def plain_description(description: str) -> tuple[str, str]:
+    """(what a person reads first, the numbers behind it: "" when there are none)."""
+    plain, details = [], []
+    for part in description.split("; "):
+        if _is_score(part):
+            details.append(part.replace("the teacher", "Best quality (the teacher)"))
+            if "closer to the teacher than bicubic" in part:
+                plain.append(CLOSER_PLAIN)
+        elif part == TEACHER_OF_FAST:
+            plain.append("Fast learnt from it")
+            details.append("the teacher Fast was distilled from")
+        else:
+            plain.append(part.replace("the teacher", "Best quality"))
+    shown = "; ".join(plain)
+    details_line = "; ".join(details)
+    if details_line and "Set14" in details_line:
+        details_line += " (Set14: a standard test set of photos; PSNR-Y: higher is closer)"
+    return shown, details_line
+
+
+# Loss names of a training run's history, for the legend of the loss plot.
+LOSS_WORDS = {  # short: the legend sits in the plot's right margin
+    "l_g_total": "model: total",
+    "l_g_gt": "vs original",
+    "l_g_distill": "vs Best quality",
+    "l_g_feat": "features",
+    "l_g_fm": "feature match",
+    "l_g_gan": "realism",
+    "l_d_total": "judge: total",
+    "l_d_real": "judge: photos",
+    "l_d_fake": "judge: results",
+    "l_d_feat": "judge: features",
+    "l_d_distill": "judge: vs Best",
+    "l_td_real": "judge: Best q.",
+    "l_td_fake": "judge: ours",
+    "l_total": "total",
+}
+
+
+def loss_words(key: str) -> str:
+    """ "l_g_fm" -> "feature matching"; an unknown key shown as it is."""
+    return LOSS_WORDS.get(key, key)

@@ -81,3 +81,9 @@ def in_gui_words(text: str, hints: Hints = ()) -> str:
 def count(number: int, thing: str, things: str | None = None) -> str:
     """ "1 step", "2 steps" (``things`` where the plural is not ``thing`` + "s")."""
     return f"{number} {thing if number == 1 else things or thing + 's'}"
+
+
+def first_upper(text: str) -> str:
+    """ "tile size auto (budget 1.2 GiB)" -> "Tile size auto (budget 1.2 GiB)": unlike
+    ``str.capitalize`` the rest is kept as it is ("GiB", "ONNX", file names)."""
+    return text[:1].upper() + text[1:]

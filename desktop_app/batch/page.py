@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QTreeWidget,
     QTreeWidgetItem,
@@ -36,7 +35,7 @@ from desktop_app.settings import BatchSettings, SettingsStore
 from desktop_app.widgets.eta import Eta, format_duration
 from desktop_app.widgets.file_dialogs import DialogFolders
 from desktop_app.widgets.progress_strip import ElidedLabel, ProgressBar, ProgressStrip
-from desktop_app.widgets.settings_panel import SettingsPanel
+from desktop_app.widgets.settings_panel import SettingsPanel, in_scroll_area
 from desktop_app.widgets.upscale_options import UpscaleOptions
 from desktop_app.wording import count, in_gui_words
 from desktop_app.workers import Job, JobRunner
@@ -139,10 +138,7 @@ class BatchPage(QWidget):
         left_layout.addWidget(form_box)
         left_layout.addWidget(run_box, 2)
         left_layout.addWidget(self.errors_box, 1)
-        scroll = QScrollArea()
-        scroll.setWidget(self.settings)
-        scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(300)
+        scroll = in_scroll_area(self.settings)
         splitter = QSplitter()
         splitter.addWidget(left)
         splitter.addWidget(scroll)

@@ -22,6 +22,7 @@ import numpy as np
 from PySide6.QtGui import QImage
 
 from desktop_app.widgets.images import to_qimage
+from desktop_app.wording import count
 from engine.errors import UsageError
 from engine.events import CancelToken, Finished, Notice, result_of
 from engine.export import ExportRequest, export_bundle
@@ -254,6 +255,66 @@ def model_latency_job(
 
 def finetune_data(setup: WizardSetup, photos: str) -> list[Path]:
     return list(setup.photos) + ([Path(photos)] if photos else [])
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataPlan:
+    """What a fine-tune trains and checks itself on, as the wizard's step 4 says it."""
+
+    samples: tuple[str, ...]  # the bundled sample photos' names
+    own: int  # the user's photos found (0: none given)
+    train: int  # photos learnt from
+    val: int  # photos kept aside to check progress on
+    train_crops: int  # per photo learnt from
+    val_crops: int  # per photo kept aside
+    exact: bool  # the split is by content: exact for 2 photos, about for more
+
+    def text(self) -> str:
+        samples = ", ".join(self.samples)
+        n = len(self.samples)
+        if self.own:
+            what = f"your {count(self.own, 'photo')} and the {count(n, 'sample photo')}"
+        else:
+            what = f"the {count(n, 'sample photo')} ({samples})"
+        about = "" if self.exact else "about "
+        line = (
+            f"Trains on {what}: {about}{self.train} to learn from "
+            f"({count(self.train_crops, 'crop')} each), {about}{self.val} kept aside to "
+            f"check progress on ({count(self.val * self.val_crops, 'crop')})."
+        )
+        if not self.own:
+            line += " Add a folder of your own photos for a model of your pictures."
+        return line
+
+
+def _image_count(folder: Path) -> int:
+    from engine.distill.data import IMAGE_SUFFIXES
+
+    if not folder.is_dir():
+        return 0
+    return sum(1 for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def data_plan(setup: WizardSetup, photos: str) -> DataPlan:
+    """The photos ``finetune_data`` gives the engine, split as it splits them (one in ten,
+    at least one, kept for validation; the crops per photo of the supernet's recipe)."""
+    from engine.distill.data import IMAGE_SUFFIXES
+    from engine.nas.finetune import RECIPE
+    from engine.nas.train_config import load_supernet_config, supernet_config_to_dict
+
+    data = supernet_config_to_dict(load_supernet_config(RECIPE))["data"]
+    samples = tuple(
+        sorted(p.stem for d in setup.photos if d.is_dir() for p in d.rglob("*")
+               if p.suffix.lower() in IMAGE_SUFFIXES)
+    )  # fmt: skip
+    own = _image_count(Path(photos)) if photos else 0
+    total = len(samples) + own
+    val = min(max(round(total * data["val_fraction"]), 1), max(total - 1, 1))
+    return DataPlan(
+        samples=samples, own=own, train=max(total - val, 0), val=val,
+        train_crops=data["crops_per_image"], val_crops=data["val_crops_per_image"],
+        exact=total <= 2,
+    )  # fmt: skip
 
 
 def has_checkpoint(folder: Path) -> bool:

@@ -30,6 +30,15 @@ def front_of(points: list[tuple[float, float]]) -> list[int]:
     return front
 
 
+def label_x(line_x: float, text_width: int, plot_width: int) -> float:
+    """Where a label beside a vertical line starts: right of it, or left where the plot's
+    edge would cut it ("budget 21.04 r")."""
+    right = line_x + 4
+    if right + text_width <= plot_width - 2:
+        return right
+    return max(line_x - 4 - text_width, 2)
+
+
 class ParetoPlot(QWidget):
     pointPicked = Signal(int)  # index into ``points``
 
@@ -103,7 +112,10 @@ class ParetoPlot(QWidget):
             x = to_screen(self.budget_ms, 0).x()
             painter.setPen(QPen(QColor(BUDGET), 1.5, Qt.PenStyle.DashLine))
             painter.drawLine(QPointF(x, area.top()), QPointF(x, area.bottom()))
-            painter.drawText(QPointF(x + 4, area.top() + 12), f"budget {self.budget_ms:.2f} ms")
+            label = f"budget {self.budget_ms:.2f} ms"
+            # Beside the line, on the side with room: never cut by the plot's right edge.
+            wide = painter.fontMetrics().horizontalAdvance(label)
+            painter.drawText(QPointF(label_x(x, wide, self.width()), area.top() + 12), label)
         for title, ms, color in [(t, ms, "#7f7f7f") for t, ms in self.references] + [
             (t, ms, "#9467bd") for t, ms in self.marks
         ]:

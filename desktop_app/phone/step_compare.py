@@ -20,6 +20,7 @@ from desktop_app.phone.context import JobPanel, WizardContext
 from desktop_app.widgets.compare_panel import ComparePanel
 from desktop_app.widgets.eta import format_duration
 from desktop_app.widgets.file_dialogs import DialogFolders
+from desktop_app.wording import first_upper
 from engine.events import Notice
 from engine.models.registry import MEASURED_ON, MEASURED_SECONDS
 
@@ -127,7 +128,7 @@ class CompareStep(QWidget):
 
     def _on_event(self, event: object) -> None:
         if isinstance(event, Notice):
-            self.panel.busy(event.message.capitalize() + "…", self._seconds_left())
+            self.panel.busy(first_upper(event.message) + "…", self._seconds_left())
 
     def _compared(self, comparison: jobs.Comparison) -> None:
         self.comparison = comparison
@@ -136,9 +137,13 @@ class CompareStep(QWidget):
         self._show(self.compare.left_current)
         scores = comparison.psnr_vs_teacher
         self.scores.setText(
-            "Fidelity to the teacher on this crop (PSNR-Y, higher is closer): "
+            "How close each comes to Best quality on this crop (higher is closer): "
             + ", ".join(f"{title} {db:.2f} dB" for title, db in scores.items())
-            + ". The teacher is the slow network the phone model learned from."
+            + "."
+        )
+        self.scores.setToolTip(
+            "PSNR-Y in dB against the teacher's (Best quality's) result: the slow network "
+            "the phone model learned from"
         )
 
     def _show(self, before: str) -> None:

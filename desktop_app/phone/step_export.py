@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from desktop_app.model_names import shown_title
 from desktop_app.phone import jobs
 from desktop_app.phone.context import JobPanel, WizardContext
+from desktop_app.wording import first_upper
 from engine.errors import MfaganError
 from engine.events import Notice, Progress
 from engine.export import ExportRequest, tflite
@@ -84,13 +85,19 @@ def report_html(card: dict[str, Any]) -> str:
         vs_float = (item.get("fidelity") or {}).get("psnr_y_vs_float_db")
         extra = ""
         if item["file"] in losses:
-            extra = f": INT8 costs {losses[item['file']]:.2f} dB against the teacher"
+            extra = (
+                f": the 8-bit (INT8) file loses {losses[item['file']]:.2f} dB of closeness "
+                "to Best quality"
+            )
         elif item.get("precision") == "int8" and vs_float is not None:
-            extra = f": {vs_float:.1f} dB PSNR-Y against the float model"
+            extra = f": {vs_float:.1f} dB close to the full-precision file (higher is closer)"
         lines.append(f"<li>{item['file']} ({item.get('precision', '')}){extra}</li>")
     lines.append("</ul>")
     if "float_psnr_y_vs_teacher_db" in fidelity:
-        lines.append(f"Float model vs teacher: {fidelity['float_psnr_y_vs_teacher_db']:.2f} dB.")
+        lines.append(
+            "Full-precision model's closeness to Best quality: "
+            f"{fidelity['float_psnr_y_vs_teacher_db']:.2f} dB (PSNR-Y against the teacher)."
+        )
     predicted = card.get("predicted_latency") or {}
     measured = card.get("measured_latency")
     rows = []
@@ -239,7 +246,7 @@ class ExportStep(QWidget):
 
     def _on_event(self, event: object) -> None:
         if isinstance(event, Progress):
-            text = event.stage.capitalize() + (f" ({event.message})" if event.message else "")
+            text = first_upper(event.stage) + (f" ({event.message})" if event.message else "")
             self.panel.progress(event.stage, event.done, event.total, text)
         elif isinstance(event, Notice):
             self.ctx.status.emit(event.message)

@@ -28,7 +28,7 @@ from desktop_app.widgets.eta import format_duration
 from desktop_app.widgets.file_dialogs import DialogFolders
 from desktop_app.widgets.run_view import RunView, run_view_job
 from desktop_app.widgets.training_view import TrainingView
-from desktop_app.wording import count
+from desktop_app.wording import count, first_upper
 from engine.distill.trainer import TrainStep
 from engine.events import Notice, Progress
 
@@ -59,6 +59,10 @@ class FinetuneStep(QWidget):
         self.photos = QLineEdit(state.photos)
         self.photos.setPlaceholderText("optional: a folder of your own photos")
         self.browse = QPushButton("Choose…")
+        self.data_note = QLabel("")  # what it trains and checks itself on
+        self.data_note.setWordWrap(True)
+        self.data_note.setObjectName("hint")
+        self._data_plan: tuple[str, str] | None = None  # (photos, text) last worked out
         self.name = QLineEdit(state.model_name or f"phone-{state.device}")
         self.start_button = QPushButton("Start fine-tuning")
         self.result = QLabel("")
@@ -88,6 +92,7 @@ class FinetuneStep(QWidget):
         row.addWidget(self.photos, 1)
         row.addWidget(self.browse)
         form2.addRow("Your photos:", row)
+        form2.addRow(self.data_note)
         form2.addRow("Model name:", self.name)
         left = QWidget()
         ll = QVBoxLayout(left)
@@ -145,6 +150,7 @@ class FinetuneStep(QWidget):
             self.estimate.setText(
                 f"{count(steps, 'step')}. Measure this computer for a time estimate."
             )
+        self._show_data_plan()
         resumable = jobs.has_checkpoint(self.run_folder)
         running = self.panel.running
         finished = bool(s.model_name) and s.finetune_dir == str(self.run_folder)
@@ -170,6 +176,16 @@ class FinetuneStep(QWidget):
 
     def _photos_changed(self) -> None:
         self.ctx.update(photos=self.photos.text().strip())
+
+    def _show_data_plan(self) -> None:
+        photos = self.ctx.state.photos
+        if self._data_plan is None or self._data_plan[0] != photos:
+            try:
+                text = jobs.data_plan(self.ctx.setup, photos).text()
+            except (OSError, ValueError, KeyError) as error:
+                text = f"Cannot tell what it trains on: {error}"
+            self._data_plan = (photos, text)
+        self.data_note.setText(self._data_plan[1])
 
     # ---- jobs --------------------------------------------------------------------------
 
@@ -219,7 +235,7 @@ class FinetuneStep(QWidget):
             if event.stage == "distill":
                 text = f"Fine-tuning: step {event.done} of {event.total}"
             else:
-                text = event.stage.capitalize() + (f" ({event.message})" if event.message else "")
+                text = first_upper(event.stage) + (f" ({event.message})" if event.message else "")
             self.panel.progress(event.stage, event.done, event.total, text)
         elif isinstance(event, Notice):
             self.ctx.status.emit(event.message)

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QListView,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -31,11 +32,22 @@ def describe(profile: Profile) -> str:
     fit = profile.fit_quality
     column = profile.default_column
     quality = (
-        f"latency model within {fit * 100:.0f}% (leave-one-out, {column.measured} nets)"
+        f"speed predicted within {fit * 100:.0f}% (tested on {column.measured} timed networks)"
         if fit is not None
-        else "latency model fit not recorded"
+        else "how well its speed is predicted is not recorded"
     )
     return f"{profile.name} — {profile.chipset}\n    {column.title}; {quality}"
+
+
+def describe_details(profile: Profile) -> str:
+    """The method behind :func:`describe`'s plain words (the list item's tooltip)."""
+    fit, column = profile.fit_quality, profile.default_column
+    if fit is None:
+        return f"{profile.name}: the latency model's fit is not recorded"
+    return (
+        f"{profile.name}: latency model error {fit * 100:.0f}%, leave-one-out over the "
+        f"{column.measured} networks measured on this phone"
+    )
 
 
 def columns_of(profile: Profile) -> list[tuple[str, str]]:
@@ -55,6 +67,11 @@ class PhoneStep(QWidget):
         self.profiles: list[Profile] = []
         self.list = QListWidget()
         self.list.setAlternatingRowColors(True)
+        # Long profile lines wrap (a 1024 px wide window cut them, sideways scrolling).
+        self.list.setWordWrap(True)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setResizeMode(QListView.ResizeMode.Adjust)
         self.target = QComboBox()
         self.target.setToolTip("Compute unit and precision the model will run at on the phone")
         self.detect_button = QPushButton("Detect my phone")
@@ -113,6 +130,7 @@ class PhoneStep(QWidget):
         self.list.clear()
         for profile in profiles:
             item = QListWidgetItem(describe(profile))
+            item.setToolTip(describe_details(profile))
             item.setData(Qt.ItemDataRole.UserRole, profile.id)
             self.list.addItem(item)
         self.list.blockSignals(False)

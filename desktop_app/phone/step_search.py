@@ -19,6 +19,7 @@ from desktop_app.phone import jobs
 from desktop_app.phone.context import JobPanel, WizardContext
 from desktop_app.phone.pareto_plot import ParetoPlot
 from desktop_app.widgets.eta import format_duration
+from desktop_app.wording import first_upper
 from engine.errors import MfaganError
 from engine.events import Notice, Progress
 from engine.nas.evolution import CandidateScored
@@ -56,7 +57,8 @@ class SearchStep(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.target, 1)
         row.addWidget(self.start_button)
-        picked = QGroupBox("The picked subnet (click another point to pick it)")
+        picked = QGroupBox("The chosen design (click another point to choose it)")
+        picked.setToolTip("The subnet of the searched network that the wizard fine-tunes next")
         QVBoxLayout(picked).addWidget(self.details)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
@@ -145,7 +147,7 @@ class SearchStep(QWidget):
         elif isinstance(event, Progress) and event.stage == self._candidate_stage:
             return
         elif isinstance(event, Progress):
-            text = event.stage.capitalize() + (f" ({event.message})" if event.message else "")
+            text = first_upper(event.stage) + (f" ({event.message})" if event.message else "")
             self.panel.progress(event.stage, event.done, event.total, text)
         elif isinstance(event, Notice):
             self.ctx.status.emit(event.message)
@@ -184,10 +186,12 @@ class SearchStep(QWidget):
     def _show_point(self, point: jobs.PointDetails) -> None:
         budget = self.ctx.state.budget_ms or 0
         self.details.setText(
-            f"<b>{point.config}</b>: fidelity to the teacher {point.fidelity:.2f} dB PSNR-Y "
-            f"(before fine-tuning); predicted {point.ms:.2f} ms a tile "
+            f"Predicted {point.ms:.2f} ms a tile "
             f"({point.low_ms:.2f}–{point.high_ms:.2f}{', rough' if point.rough else ''}; "
             f"budget {budget:.2f}); "
-            f"{point.macs / 1e9:.2f} GMACs, {point.params:,} parameters."
+            f"closeness to Best quality {point.fidelity:.2f} dB before fine-tuning "
+            "(higher is closer)."
+            f"<br><small>Details: {point.config}; PSNR-Y against the teacher; "
+            f"{point.macs / 1e9:.2f} GMACs, {point.params:,} parameters.</small>"
         )
         self.pointShown.emit()

@@ -27,7 +27,7 @@ from desktop_app.settings import SettingsStore
 from desktop_app.widgets.progress_strip import ProgressStrip
 from desktop_app.widgets.run_view import RunView, run_view_job
 from desktop_app.widgets.training_view import TrainingView
-from desktop_app.wording import count, in_gui_words
+from desktop_app.wording import count, first_upper, in_gui_words
 from desktop_app.workers import Job, JobRunner
 from engine.distill.trainer import DistillRequest, DistillResult, TrainStep
 from engine.errors import MfaganError
@@ -197,7 +197,7 @@ class RetrainPage(QWidget):
             if event.stage == "distill":
                 text = f"Training: step {event.done} of {event.total}"
             else:
-                text = STAGE_TEXT.get(event.stage, event.stage.capitalize())
+                text = STAGE_TEXT.get(event.stage, first_upper(event.stage))
                 text += f" ({event.message})" if event.message else ""
             self.progress.progress(event.stage, event.done, event.total, text)
         elif isinstance(event, Notice):

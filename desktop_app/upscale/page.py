@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import (
+    QGridLayout,
     QHBoxLayout,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -28,7 +28,7 @@ from desktop_app.upscale.work_queue import WorkQueue
 from desktop_app.widgets.compare_panel import ORIGINAL, ComparePanel
 from desktop_app.widgets.file_dialogs import DialogFolders
 from desktop_app.widgets.progress_strip import ProgressStrip
-from desktop_app.widgets.settings_panel import SettingsPanel
+from desktop_app.widgets.settings_panel import SettingsPanel, in_scroll_area
 from desktop_app.widgets.upscale_options import UpscaleOptions
 from desktop_app.workers import JobRunner
 
@@ -82,15 +82,13 @@ class UpscalePage(QWidget):
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.queue, 1)
-        row = QHBoxLayout()
-        for button in (self.open_button, self.paste_button, self.remove_button):
-            row.addWidget(button)
+        # Two rows: the list stays narrow enough for a 1024 px wide window.
+        row = QGridLayout()
+        row.addWidget(self.open_button, 0, 0)
+        row.addWidget(self.paste_button, 0, 1)
+        row.addWidget(self.remove_button, 1, 0)
         left_layout.addLayout(row)
-        scroll = QScrollArea()
-        scroll.setWidget(self.settings)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(300)
+        scroll = in_scroll_area(self.settings)
         splitter = QSplitter()
         for widget in (left, self.compare, scroll):
             splitter.addWidget(widget)
@@ -113,6 +111,7 @@ class UpscalePage(QWidget):
 
     def _connect(self) -> None:
         self.queue.selectedPath.connect(self._show_item)
+        self.queue.itemSelectionChanged.connect(self._update_buttons)
         self.compare.leftChoiceChanged.connect(self._left_choice_changed)
         self.open_button.clicked.connect(self.open_dialog)
         self.paste_button.clicked.connect(self.paste_from_clipboard)
@@ -256,10 +255,23 @@ class UpscalePage(QWidget):
         if item is not None:
             self._show_images(item)
 
+    def selected_results(self) -> list[QueueItem]:
+        """The selected images that have a result (what Save saves when several are)."""
+        items = [self.work.items.get(path) for path in self.queue.selected_paths()]
+        return [item for item in items if item is not None and item.result is not None]
+
     def _update_buttons(self) -> None:
         item = self.current_item()
         has_result = item is not None and item.result is not None
-        self.save_button.setEnabled(has_result)
+        several = len(self.selected_results())
+        # With several selected, Save saves each one's result, and says so.
+        self.save_button.setText(f"Save {several}" if several > 1 else "Save")
+        self.save_button.setToolTip(
+            f"Save the results of the {several} selected images to the output folder"
+            if several > 1
+            else "Save the result on show to the output folder"
+        )
+        self.save_button.setEnabled(has_result or several > 0)
         self.save_as_button.setEnabled(has_result)
         self.save_all_button.setEnabled(self.unsaved_count() > 0)
         self.remove_button.setEnabled(bool(self.work.items))
@@ -270,6 +282,10 @@ class UpscalePage(QWidget):
     # ---- saving ------------------------------------------------------------------------
 
     def save_current(self) -> None:
+        selected = self.selected_results()
+        if len(selected) > 1:
+            self.saver.save_many(selected)
+            return
         item = self.current_item()
         if item is not None:
             self.saver.save(item)

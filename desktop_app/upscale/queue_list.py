@@ -76,7 +76,7 @@ class QueueList(QListWidget):
         self.setUniformItemSizes(True)
         self.setWordWrap(True)
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.setMinimumWidth(220)
+        self.setMinimumWidth(180)
         self._placeholder = _placeholder_icon()
         self.currentItemChanged.connect(self._current_changed)
 

@@ -92,6 +92,34 @@ class ResultSaver(QObject):
             return
         self._start([(item, key, self._request(outcome, planned))])
 
+    def save_many(self, items: list[QueueItem]) -> None:
+        """Save with several images selected: each one's result on show, where Save puts it
+        (the output folder or next to its original), in one job."""
+        batch = []
+        already = 0
+        for item in items:
+            outcome = item.result
+            if outcome is None or self._saving(item, outcome):
+                continue
+            try:
+                planned = planned_output(outcome, self.options.value)
+            except MfaganError as error:
+                self.status.emit(in_gui_words(str(error)))
+                return
+            key = _key(outcome, planned)
+            done = item.saved.get(key)
+            if done is not None and done.exists():
+                already += 1
+                continue
+            batch.append((item, key, self._request(outcome, planned)))
+        if not batch:
+            self.status.emit(
+                "the selected results are saved already" if already else "nothing to save"
+            )
+            return
+        self.status.emit(f"saving {count(len(batch), 'selected result')}…")
+        self._start(batch)
+
     def save_all(self, parent: QWidget, items: list[QueueItem]) -> None:
         """Every result not saved yet, into a folder the user picks (never replacing a file)."""
         todo = [(i, o) for i in items for o in i.results.values() if not is_saved(i, o)]

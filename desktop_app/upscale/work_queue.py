@@ -19,6 +19,7 @@ from desktop_app.upscale.queue_list import QueueItem
 from desktop_app.upscale.saving import pasted_dir
 from desktop_app.widgets.eta import Eta, ProgressLine, time_left
 from desktop_app.widgets.upscale_options import UpscaleOptions
+from desktop_app.wording import first_upper
 from desktop_app.workers import Job, JobRunner
 from engine.events import Notice, Progress
 from engine.imageio import SUPPORTED_SUFFIXES
@@ -30,7 +31,7 @@ MAX_WORKING_PERCENT = 99
 
 
 def stage_text(stage: str) -> str:
-    return STAGE_TEXT.get(stage, stage.capitalize())
+    return STAGE_TEXT.get(stage, first_upper(stage))
 
 
 class WorkQueue(QObject):

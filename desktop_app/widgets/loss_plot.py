@@ -12,6 +12,8 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPaintEvent, QPen
 from PySide6.QtWidgets import QWidget
 
+from desktop_app.model_names import loss_words
+
 PALETTE = (
     "#1f77b4",
     "#ff7f0e",
@@ -162,4 +164,4 @@ class LossPlot(QWidget):
         painter.setPen(QPen(color, 3))
         painter.drawLine(QPointF(x, y + 6), QPointF(x + 16, y + 6))
         painter.setPen(self.palette().color(self.foregroundRole()))
-        painter.drawText(QPointF(x + 22, y + 11), f"{key}  {value:.3g}")
+        painter.drawText(QPointF(x + 22, y + 11), f"{loss_words(key)}  {value:.3g}")

@@ -41,7 +41,16 @@ class ElidedLabel(QLabel):
         super().setText(text)
         self.setToolTip(text)
 
+    def set_wrapping(self, wrap: bool) -> None:
+        """Wrapped onto more lines (the whole text shown) instead of shortened with "…"."""
+        if wrap != self.wordWrap():
+            self.setWordWrap(wrap)
+            self.updateGeometry()
+
     def paintEvent(self, event: QPaintEvent) -> None:
+        if self.wordWrap():
+            super().paintEvent(event)
+            return
         painter = QPainter(self)
         shown = self.fontMetrics().elidedText(
             self.text(), Qt.TextElideMode.ElideRight, self.contentsRect().width()
@@ -140,6 +149,7 @@ class ProgressStrip(QWidget):
     def busy(self, text: str, seconds_left: float | None = None) -> None:
         """A step whose length is unknown (busy bar), with the time left if it is known."""
         self.bar.setRange(0, 0)
+        self.text.set_wrapping(False)
         self.text.setText(text)
         self._set_left(seconds_left, shown=seconds_left is not None)
 
@@ -156,6 +166,7 @@ class ProgressStrip(QWidget):
             return
         self.bar.setRange(0, total)
         self.bar.setValue(done)
+        self.text.set_wrapping(False)
         self.text.setText(text)
         self._set_left(self._eta.remaining(done / total), shown=done < total)
 
@@ -167,6 +178,7 @@ class ProgressStrip(QWidget):
         """Progress as a fraction with the time left already estimated (None: not yet)."""
         self.bar.setRange(0, BAR_STEPS)
         self.bar.setValue(min(round(fraction * BAR_STEPS), BAR_STEPS))
+        self.text.set_wrapping(False)
         self.text.setText(text)
         self._set_left(seconds_left, shown=fraction < 1)
 
@@ -180,6 +192,10 @@ class ProgressStrip(QWidget):
         """The job is over: a full bar only if it ``complete``-d, the button ready again."""
         self.bar.setRange(0, 1)
         self.bar.setValue(1 if complete else 0)
+        # How a job ended is read once, at leisure: all of it, on as many lines as it needs
+        # ("finished files are k…" hid what was kept). Lines that change while a job runs
+        # stay on one line, so the strip does not jump.
+        self.text.set_wrapping(True)
         self.text.setText(text)
         self._set_left(None, shown=False)
         self.cancel.setEnabled(False)

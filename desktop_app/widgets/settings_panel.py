@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QSlider,
     QVBoxLayout,
@@ -52,6 +53,21 @@ def _hint(text: str) -> QLabel:
     return label
 
 
+def in_scroll_area(panel: QWidget) -> QScrollArea:
+    """The panel, scrolling up and down, never narrower than itself: squeezed, it cut its
+    combos, texts and Browse in a 1024 px wide window."""
+    scroll = QScrollArea()
+    scroll.setWidget(panel)
+    scroll.setWidgetResizable(True)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setMinimumWidth(
+        panel.minimumSizeHint().width()
+        + scroll.verticalScrollBar().sizeHint().width()
+        + 2 * scroll.frameWidth()
+    )
+    return scroll
+
+
 class SettingsPanel(QWidget):
     """``addModelRequested``: the user picked "Add model file…" (the page opens the dialog)."""
 
@@ -82,21 +98,27 @@ class SettingsPanel(QWidget):
         self.quality_value = QLabel()
         self.quality_value.setMinimumWidth(28)
         self.quality_hint = _hint("")
-        self.keep_metadata = QCheckBox("Keep metadata (EXIF, colour profile)")
+        # Short texts: the panel fits beside the images in a 1024 px wide window.
+        self.keep_metadata = QCheckBox("Keep EXIF and colour profile")
+        self.keep_metadata.setToolTip("Copy the photo's metadata (EXIF, colour profile) over")
         self.output_dir = QLineEdit()
         self.output_dir.setPlaceholderText("Next to the original")
         self.browse = QPushButton("Browse…")
         self.name_pattern = QLineEdit()
         self.name_preview = _hint("")
         self.backend = QComboBox()
-        self.backend.addItem("Auto (fastest on this computer)", "auto")
+        self.backend.addItem("Auto (fastest here)", "auto")
+        self.backend.setItemData(
+            0, "The fastest backend on this computer", Qt.ItemDataRole.ToolTipRole
+        )
         self.backend.addItem("ONNX Runtime", "onnx")
         self.backend.addItem("OpenVINO", "openvino")
         self.backend.addItem("PyTorch", "torch")
         self.tile = QComboBox()
         for value in TILE_CHOICES:
             self.tile.addItem("Auto" if value == 0 else f"{value} px", value)
-        self.auto_start = QCheckBox("Upscale as soon as images are added")
+        self.auto_start = QCheckBox("Upscale images when added")
+        self.auto_start.setToolTip("Upscale as soon as images are opened, dropped or pasted")
         self._show_output_folder = show_output_folder
         self._build(show_auto_start, show_output_folder)
         self._show(options.value)

@@ -14,6 +14,16 @@ from desktop_app.widgets.loss_plot import LossPlot
 
 PICTURE_TEXT = "The validation pictures appear here after the first check."
 MAX_PICTURE_ZOOM = 3
+VALIDATION_TITLE = "Check picture"
+VALIDATION_COLUMNS = (
+    "Left to right: small input (LR) · plain enlargement (bicubic) · "
+    "Best quality (teacher) · your model (student) · original (HR)"
+)
+VALIDATION_TIP = (
+    "Left to right, as labelled on the picture: the shrunken input the models get, a plain "
+    "enlargement of it, the Best quality model's result, the model being trained, and the "
+    "original photo it should come close to"
+)
 
 
 class TrainingView(QWidget):
@@ -28,8 +38,14 @@ class TrainingView(QWidget):
         self.validation.setTextFormat(Qt.TextFormat.RichText)
         losses = QGroupBox("Losses")
         QVBoxLayout(losses).addWidget(self.plot)
-        check = QGroupBox("Validation: LR · bicubic · teacher · your model · original")
+        # The picture's own labels (the engine draws them) in brackets, so the two agree.
+        check = QGroupBox(VALIDATION_TITLE)
+        check.setToolTip(VALIDATION_TIP)
         check_layout = QVBoxLayout(check)
+        self.columns = QLabel(VALIDATION_COLUMNS)
+        self.columns.setWordWrap(True)
+        self.columns.setObjectName("hint")
+        check_layout.addWidget(self.columns)
         check_layout.addWidget(self.picture, 1)
         check_layout.addWidget(self.validation)
         layout = QVBoxLayout(self)

@@ -13,7 +13,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from desktop_app.jobs import ModelChoice
-from desktop_app.model_names import shown_title
+from desktop_app.model_names import plain_description, shown_title
 from desktop_app.settings import SettingsStore, SpeedSettings, UpscaleSettings
 from desktop_app.widgets.eta import SpeedBook
 from engine.inference.upscale import TargetSize, WriteOptions
@@ -37,11 +37,12 @@ def entry_for(descriptor: ModelDescriptor, *, spec: str | None = None) -> ModelE
     label = shown_title(descriptor) + (" — default" if default else "")
     if not descriptor.trained:
         label += " — not trained yet"
+    plain, details = plain_description(descriptor.description)
     return ModelEntry(
         spec=spec or descriptor.name,
         label=label,
-        description=descriptor.description,
-        tooltip=f"{descriptor.description}\n{descriptor.details()}",
+        description=plain,
+        tooltip="\n".join(line for line in (plain, details, descriptor.details()) if line),
         scale=descriptor.scale,
         enabled=descriptor.trained,
         user_file=spec is not None,

@@ -114,3 +114,14 @@ def test_both_panels_show_the_same_settings(window) -> None:
     main_panel.format.activated.emit(main_panel.format.currentIndex())
     assert batch_panel.format.currentData() == "WEBP"
     assert "lossless" in batch_panel.quality_hint.text()
+
+
+def test_first_start_window_fits_a_small_screen():
+    # Seen under Xvfb at 1280x800: a fixed 1320x820 first size put the Save buttons off-screen.
+    from PySide6.QtCore import QSize
+
+    from desktop_app.main_window import first_size
+
+    assert first_size(QSize(1280, 800)) == QSize(1280, 800)
+    assert first_size(QSize(1024, 700)) == QSize(1024, 700)
+    assert first_size(QSize(2560, 1440)) == QSize(1320, 820)

@@ -45,7 +45,9 @@ def test_the_wizard_end_to_end_and_reopened(
     qtbot.waitUntil(lambda: phone.list.count() >= 5, timeout=WAIT_MS)
     assert (
         "Snapdragon 865" in phone.list.item(0).text()
-        and "leave-one-out" in phone.list.item(0).text()
+        and "speed predicted within" in phone.list.item(0).text()
+        and "leave-one-out" not in phone.list.item(0).text()  # the method: in the tooltip
+        and "leave-one-out" in phone.list.item(0).toolTip()
     )
     phone.select("galaxy-s24")
     assert page.ctx.state.device == "galaxy-s24" and page.ctx.state.unit == "npu"
@@ -120,7 +122,7 @@ def test_the_wizard_end_to_end_and_reopened(
     export.export_button.click()
     assert _wait_job(qtbot, export.panel) == "finished", export.panel.text.text()
     html = export.report.toPlainText()
-    assert "INT8 costs" in html and "measured on Samsung Galaxy Tab S7" in html
+    assert "8-bit (INT8) file loses" in html and "measured on Samsung Galaxy Tab S7" in html
     assert "Layers off the GPU: 3" in html  # the fake ran 3 of its 4 layers on the NPU
     assert export.open_button.isEnabled()
     bundle = folder / "bundle"
@@ -142,7 +144,7 @@ def test_the_wizard_end_to_end_and_reopened(
     assert state.bundle_dir == str(bundle)
     assert again.wizard.export.open_button.isEnabled()
     assert again.wizard.export.where.text() == str(bundle)
-    assert "INT8 costs" in again.wizard.export.report.toPlainText()
+    assert "8-bit (INT8) file loses" in again.wizard.export.report.toPlainText()
 
 
 def qtbot_left():

@@ -133,3 +133,31 @@ def test_save_as_refuses_an_original_before_anything_is_written(
     with Image.open(other) as image:  # replaced, as confirmed
         assert image.size == (256, 192)
     assert page.unsaved_count() == 2
+
+
+def test_save_with_several_selected_saves_each_selected_result(
+    qtbot, window, tmp_path: Path, dialogs: list[str]
+) -> None:
+    page = window.upscale
+    photos = _three_done(qtbot, window, tmp_path)
+    page.queue.select(photos[0])
+    assert page.save_button.text() == "Save"
+    page.queue.item(1).setSelected(True)  # astronaut and coffee, chelsea not
+    assert [p.name for p in page.queue.selected_paths()] == ["astronaut.png", "coffee.png"]
+    # What Save does now is on the button, not only the result on show.
+    assert page.save_button.text() == "Save 2" and "2 selected" in page.save_button.toolTip()
+    with _status(qtbot, page, "saved 2 results"):
+        page.save_button.click()
+    assert (photos[0].parent / "astronaut_bicubic_x4.png").exists()
+    assert (photos[1].parent / "coffee_bicubic_x4.png").exists()
+    assert not (photos[2].parent / "chelsea_bicubic_x4.png").exists()
+    assert page.unsaved_count() == 1
+    with _status(qtbot, page, "saved already"):
+        page.save_button.click()  # nothing saved twice
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT_MS)
+    window.ask_before_closing = True
+    window.close()  # the recorded box answers Yes
+    window.ask_before_closing = False
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=WAIT_MS)
+    (text,) = dialogs
+    assert text.startswith("1 result is not saved")

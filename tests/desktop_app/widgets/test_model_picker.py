@@ -3,7 +3,7 @@ and quality; the architecture and config are in the tooltip."""
 
 from __future__ import annotations
 
-from desktop_app.model_names import shown_title
+from desktop_app.model_names import plain_description, shown_title
 from engine.models.registry import list_models
 
 
@@ -21,7 +21,9 @@ def test_model_list_shows_names_for_people_and_config_in_tooltips(window) -> Non
         descriptor = builtins[name]
         assert "-conv-" not in label and "num_block" not in label
         assert label.startswith(shown_title(descriptor))  # shipped or yours: said
-        assert descriptor.description in tooltip and descriptor.details() in tooltip
+        # Plain words first, the scores behind them next (issue 21, item 10), then the config.
+        plain, details = plain_description(descriptor.description)
+        assert plain in tooltip and details in tooltip and descriptor.details() in tooltip
     assert shown["realesrgan-x4plus"][0].startswith("Best quality")
     assert "s for a 512×512 photo" in builtins["realesrgan-x4plus"].description
     assert "s for a 512×512 photo" in builtins["bicubic"].description
