@@ -93,21 +93,37 @@ def _as_input(x: np.ndarray) -> np.ndarray:
 
 
 class TorchBackend:
-    """The model's PyTorch module on the CPU under ``torch.inference_mode``."""
+    """The model's PyTorch module under ``torch.inference_mode``, on the CPU or, with
+    ``device="cuda"``, on PyTorch's CUDA GPU (auto checks its output against the CPU's)."""
 
     name = "torch"
 
-    def __init__(self, descriptor: ModelDescriptor, *, threads: int | None = None) -> None:
+    def __init__(
+        self, descriptor: ModelDescriptor, *, threads: int | None = None, device: str = "CPU"
+    ) -> None:
         self.descriptor = descriptor
         self.threads = threads or available_threads()
+        self.device = "cuda" if device.lower().startswith("cuda") else "cpu"
         torch.set_num_threads(self.threads)
-        self._module = descriptor.load().eval()
+        module = descriptor.load().eval()
+        if self.device == "cuda":
+            self.name = "torch-cuda"
+            try:
+                if not torch.cuda.is_available():
+                    raise RuntimeError("PyTorch sees no CUDA GPU")
+                module = module.to(self.device)
+            except Exception as error:  # a driver or memory problem: not this runtime
+                raise ModelError(
+                    f"PyTorch cannot load {descriptor.name!r} on the CUDA GPU "
+                    f"({_first_line(error)}); use --backend onnx"
+                ) from None
+        self._module = module
 
     def run(self, x: np.ndarray, *, cancel: CancelToken | None = None) -> np.ndarray:
-        tensor = torch.from_numpy(_as_input(x))
+        tensor = torch.from_numpy(_as_input(x)).to(self.device)
         with torch.inference_mode(), cancel_hooks(self._module, cancel):
             y = self._module(tensor)
-        return y.float().numpy()
+        return y.float().cpu().numpy()
 
 
 class OnnxBackend:
@@ -158,13 +174,14 @@ def make_backend(
 ) -> Backend:
     """The backend of ``kind`` for ``descriptor`` (threads: default all usable cores).
 
-    ``precision`` and ``device`` apply to OpenVINO (None: bf16 where it is native and passes
-    its check, else fp32). ModelError if the model cannot run there (e.g. no ONNX export).
+    ``precision`` applies to OpenVINO (None: bf16 where it is native and passes its check,
+    else fp32); ``device`` to OpenVINO ("CPU", "GPU.0", "NPU") and PyTorch ("CPU", "cuda").
+    ModelError if the model cannot run there (e.g. no ONNX export, no CUDA GPU).
     """
     if kind == "auto":
         return _auto_backend(descriptor, threads or available_threads())
     if kind == "torch":
-        return TorchBackend(descriptor, threads=threads)
+        return TorchBackend(descriptor, threads=threads, device=device)
     if kind == "onnx":
         return OnnxBackend(descriptor, threads=threads)
     if kind == "openvino":

@@ -2,7 +2,10 @@
 
 On first use of a model on a computer every candidate this CPU supports (onnxruntime fp32,
 OpenVINO fp32, OpenVINO bf16 where the CPU lists BF16 and the output passes its check against
-fp32, and any GPU that OpenVINO lists) runs a short fixed input; the fastest wins. The choice
+fp32, any GPU or NPU that OpenVINO lists, and PyTorch's CUDA GPU where it sees one) runs a
+short fixed input; the fastest wins. A GPU or NPU must also give the CPU's output (PSNR >=
+``MIN_PSNR_DB`` against onnxruntime fp32 on the probe, a crop of a real photo); one that fails
+that check, or errors at load or at run, is left out and the CPU candidates remain. The choice
 is cached per model weights and machine: the key holds the CPU, the thread count and every
 library version, so a new CPU, a library upgrade or new weights measure again.
 
@@ -42,6 +45,8 @@ class Candidate:
 
     @property
     def label(self) -> str:
+        if self.kind == "torch" and self.device.lower().startswith("cuda"):
+            return "torch-cuda"
         if self.kind != "openvino":
             return self.kind
         prefix = "openvino" if self.device == "CPU" else f"openvino-{self.device.lower()}"
@@ -85,19 +90,30 @@ class Choice:
 
 
 def candidates(descriptor: ModelDescriptor) -> list[Candidate]:
-    """What this computer can run ``descriptor`` on, onnxruntime first."""
+    """What this computer can run ``descriptor`` on, onnxruntime first (the CPU ones first)."""
+    gpu = [Candidate(kind="torch", device="cuda")] if cuda_available() else []
     if not descriptor.onnx_exportable:
-        return [Candidate(kind="torch")]
+        return [Candidate(kind="torch"), *gpu]
     from engine.inference import openvino_backend as ov
 
     found = [Candidate(kind="onnx"), Candidate(kind="openvino")]
     if ov.supports("bf16"):
         found.append(Candidate(kind="openvino", precision="bf16"))
     for device in ov.devices():
-        if device.startswith("GPU"):
+        if device.startswith(("GPU", "NPU")):
             precision = "fp16" if ov.supports("fp16", device) else "fp32"
             found.append(Candidate(kind="openvino", precision=precision, device=device))
-    return found
+    return found + gpu
+
+
+def cuda_available() -> bool:
+    """Whether PyTorch sees a CUDA GPU (False on any driver trouble)."""
+    try:
+        import torch
+
+        return bool(torch.cuda.is_available())
+    except Exception:
+        return False
 
 
 def machine_key(descriptor: ModelDescriptor, threads: int) -> str:
@@ -116,6 +132,7 @@ def machine_key(descriptor: ModelDescriptor, threads: int) -> str:
             f"ort={onnxruntime.__version__}",
             f"ov={ov.ov.__version__}",
             f"devices={','.join(ov.devices())}",
+            f"cuda={int(cuda_available())}",
         )
     )
 
@@ -149,7 +166,7 @@ def cached_choice(descriptor: ModelDescriptor, threads: int) -> Choice | None:
 
 
 def _time(run: Callable[[np.ndarray], object], x: np.ndarray) -> float:
-    run(x)  # warm-up: first calls allocate and compile kernels
+    """Median ms of PROBE_RUNS calls (the caller has made the warm-up call)."""
     runs = []
     for _ in range(PROBE_RUNS):
         start = time.perf_counter()
@@ -186,12 +203,26 @@ def choose(
         times: dict[str, float] = {}
         errors: dict[str, str] = {}
         built: dict[str, tuple[Candidate, object]] = {}
+        reference: np.ndarray | None = None  # the first CPU candidate's output
         for candidate in candidates(descriptor):
+            accelerator = candidate.device != "CPU"
             try:
                 backend = build(candidate)
+                # The warm-up call (first calls allocate and compile kernels) and its output.
+                y = np.asarray(backend.run(x))  # type: ignore[attr-defined]
+                if accelerator:
+                    _check_against_cpu(reference, y)
+                elif reference is None:
+                    reference = y
                 times[candidate.label] = round(_time(backend.run, x), 2)  # type: ignore[attr-defined]
             except ModelError as error:
                 errors[candidate.label] = str(error)
+                continue
+            except Exception as error:
+                # A GPU driver, its memory or its compiler failing: the CPU candidates stay.
+                if not accelerator:
+                    raise
+                errors[candidate.label] = f"{type(error).__name__}: {error}".splitlines()[0]
                 continue
             built[candidate.label] = (candidate, backend)
         if not built:
@@ -211,6 +242,19 @@ def choose(
             path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write_bytes(path, json.dumps(data, indent=1, sort_keys=True).encode())
         return choice, backend
+
+
+def _check_against_cpu(reference: np.ndarray | None, y: np.ndarray) -> None:
+    """ModelError unless a GPU/NPU output is within MIN_PSNR_DB of the CPU's."""
+    from engine.inference.openvino_backend import MIN_PSNR_DB, psnr
+
+    if reference is None:
+        raise ModelError("no CPU runtime ran the probe to check this device against")
+    value = psnr(reference, y) if reference.shape == y.shape else float("-inf")
+    if not value >= MIN_PSNR_DB:
+        raise ModelError(
+            f"its output is {value:.1f} dB from the CPU's (needs {MIN_PSNR_DB:g} dB): not used"
+        )
 
 
 def _pick(times: dict[str, float]) -> str:

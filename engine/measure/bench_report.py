@@ -96,7 +96,9 @@ def _time_table(result: BenchResult) -> list[str]:
     side = s.time_size or 0
     backends = s.backends
     tiles = f"{s.tile} px tiles, {s.overlap} px overlap" if s.tile else "no tiling"
-    heads = [f"{BACKEND_TITLES.get(b, b)} (s)" for b in backends]
+    # What --backend auto runs each model on, beside the times (issue 18).
+    runtime_head = ["auto runtime"] if "auto" in backends else []
+    heads = runtime_head + [f"{BACKEND_TITLES.get(b, b)} (s)" for b in backends]
     heads += [f"speed-up {BACKEND_TITLES.get(b, b)}" for b in backends]
     heads += [f"peak RSS {BACKEND_TITLES.get(b, b)}" for b in backends]
     lines = [
@@ -110,6 +112,7 @@ def _time_table(result: BenchResult) -> list[str]:
     ]
     for model in result.models:
         cells = [_label(model)]
+        cells += [_auto_runtime(model)] if runtime_head else []
         cells += [_seconds(model, b) for b in backends]
         cells += [_times(result.speedup(model.name, b)) for b in backends]
         cells += [_rss(model, b) for b in backends]
@@ -137,20 +140,37 @@ def _runtime_lines(result: BenchResult) -> list[str]:
     return ["", "Runtimes: " + "; ".join(notes) + "."] if notes else []
 
 
+def _auto_runtime(model: ModelBench) -> str:
+    """The runtime auto picked for ``model`` ("openvino-bf16"), "fails" or "–"."""
+    timing = model.timing("auto")
+    if timing is None:
+        return "–"
+    if not timing.runtime:
+        return "fails" if timing.error else "–"
+    return timing.runtime.removesuffix(" (auto)")
+
+
 def photo_line(run: PhotoRun) -> str:
     """The phone-photo paragraph: what ran, how long, how much memory at most."""
     (w, h), (ow, oh) = run.size, run.output_size
     megapixels = w * h / 1e6
     head = (
         f"**A phone photo, {w}x{h} ({megapixels:.0f} MP) to {ow}x{oh} {run.format}** "
-        f"(`{run.command}`, model {run.model}, default backend and tile size, one run in a "
+        f"(`{run.command}`, model {run.model}, default tile size, one run in a "
         "child process; peak RSS = its maximum resident set size, as `/usr/bin/time -v` "
         "reports it): "
     )
     if run.error:
         return head + f"fails ({run.error})."
     peak = "n/a" if run.peak_rss_bytes is None else _bytes(run.peak_rss_bytes)
-    return head + f"{run.seconds:.1f} s, peak RSS {peak}."
+    ran = _photo_runtime(run)
+    return head + f"{run.seconds:.1f} s{ran}, peak RSS {peak}."
+
+
+def _photo_runtime(run: PhotoRun) -> str:
+    if run.backend == "auto":
+        return f" on {run.runtime} (auto)" if run.runtime else " on auto's pick"
+    return f" on {run.runtime or run.backend}"
 
 
 def _goal_lines(result: BenchResult) -> list[str]:

@@ -132,7 +132,8 @@ def _predictor(request: SearchRequest, cancel: CancelToken | None):
         from engine.inference.backends import available_threads
         from engine.nas.host_latency import host_latency
 
-        # The app runs onnxruntime on every core, so that is what is timed.
+        # The app runs on every core, on the runtime --backend auto picks here: so that is
+        # what is timed (host_latency picks it once for the whole search).
         threads = available_threads()
         return (
             yield from result_of(

@@ -230,11 +230,15 @@ def test_a_phone_photo_is_upscaled_by_the_command_in_a_child_process() -> None:
     assert run.error == "" and run.output_size == (192, 144) and run.format == "PNG"
     assert run.seconds is not None and run.seconds > 0
     assert run.peak_rss_bytes is not None and run.peak_rss_bytes > 50 * 2**20  # Python + torch
+    # The child ran --backend auto; the runtime it picked is read back from auto's cache.
+    assert run.backend == "auto" and run.runtime in ("onnx", "openvino-fp32", "openvino-bf16")
     line = photo_line(run)
     assert line.startswith(
-        "**A phone photo, 48x36 (0 MP) to 192x144 PNG** (`mfagan upscale photo.jpg -o out.png`,"
+        "**A phone photo, 48x36 (0 MP) to 192x144 PNG** "
+        "(`mfagan upscale photo.jpg -o out.png --backend auto`,"
     )
-    assert re.search(rf"{run.seconds:.1f} s, peak RSS \d+\.\d\d (MiB|GiB)\.$", line)
+    pattern = rf"{run.seconds:.1f} s on {run.runtime} \(auto\), peak RSS \d+\.\d\d (MiB|GiB)\.$"
+    assert re.search(pattern, line)
 
 
 def test_a_failed_photo_run_says_why() -> None:
@@ -242,7 +246,54 @@ def test_a_failed_photo_run_says_why() -> None:
         size=(4000, 3000), output_size=(16000, 12000), format="PNG", model="x", error="no memory"
     )
     assert photo_line(run).endswith("fails (no memory).")
-    assert run.as_dict()["command"] == "mfagan upscale photo.jpg -o out.png"
+    assert run.as_dict()["command"] == "mfagan upscale photo.jpg -o out.png --backend auto"
+
+
+def test_the_photo_line_says_which_runtime_ran() -> None:
+    done = dict(size=(4000, 3000), output_size=(16000, 12000), format="PNG", model="mfagan")
+    run = PhotoRun(**done, seconds=61.25, peak_rss_bytes=2**30, runtime="openvino-bf16")
+    assert photo_line(run).endswith(": 61.2 s on openvino-bf16 (auto), peak RSS 1.00 GiB.")
+    assert run.as_dict()["runtime"] == "openvino-bf16" and run.as_dict()["backend"] == "auto"
+    unknown = PhotoRun(**done, seconds=61.25, peak_rss_bytes=2**30)
+    assert ": 61.2 s on auto's pick, peak RSS" in photo_line(unknown)
+    forced = PhotoRun(**done, seconds=61.25, backend="onnx", runtime="onnx")
+    assert photo_line(forced).endswith(": 61.2 s on onnx, peak RSS n/a.")
+    assert "--backend onnx" in forced.command
+
+
+def test_the_time_table_has_a_column_for_the_runtime_auto_picked() -> None:
+    from engine.measure.bench_result import ModelBench, Timing
+
+    settings = dataclasses.replace(SETTINGS, backends=("onnx", "openvino", "auto"))
+    timings = {
+        "big": (
+            Timing(backend="onnx", runs_s=(2.0,), runtime="onnx"),
+            Timing(backend="openvino", runs_s=(1.0,), runtime="openvino-bf16"),
+            Timing(backend="auto", runs_s=(1.0,), runtime="openvino-bf16 (auto)"),
+        ),
+        "small": (
+            Timing(backend="onnx", runs_s=(0.5,), runtime="onnx"),
+            Timing(backend="auto", error="no runtime can run it here"),
+        ),
+        "nearest": (Timing(backend="onnx", runs_s=(0.1,), runtime="onnx"),),
+    }
+    result = BenchResult(
+        settings=settings,
+        machine="test",
+        date="2026-12-07",
+        models=tuple(
+            ModelBench(name=name, title=name, config="", costs=(), timings=timings[name])
+            for name in ("big", "small", "nearest")
+        ),
+    )
+    lines = render_table(result).splitlines()
+    head = next(line for line in lines if line.startswith("| model | auto runtime |"))
+    assert head.startswith("| model | auto runtime | onnxruntime (s) | OpenVINO (s) | auto (s) |")
+    assert lines[lines.index(head) + 2].startswith("| big | openvino-bf16 | 2.00 | 1.00 | 1.00 |")
+    assert any(line.startswith("| small | fails | 0.50 | n/a | fails |") for line in lines)
+    assert any(line.startswith("| nearest | – | 0.10 | n/a | n/a |") for line in lines)
+    torch_only = render_table(dataclasses.replace(result, settings=SETTINGS))
+    assert "auto runtime" not in torch_only
 
 
 def test_the_phone_photo_is_made_from_the_samples(tmp_path: Path) -> None:
@@ -269,3 +320,26 @@ def test_every_runtime_and_the_auto_pick_are_timed_in_one_run() -> None:
     assert "x onnxruntime's speed" in table
     data = json.loads(json.dumps(result.as_dict()))
     assert data["models"][1]["timings"][2]["runtime"] == auto.runtime
+
+
+def test_the_bench_runs_the_phone_photo_on_auto_and_says_on_what(monkeypatch) -> None:
+    from engine.measure import bench
+
+    asked: list[str] = []
+
+    def fake_photo(*, size, model, scale, backend="onnx", cancel=None):
+        asked.append(backend)
+        out = (size[0] * scale, size[1] * scale)
+        return PhotoRun(size=size, output_size=out, format="PNG", model=model, seconds=3.0,
+                        peak_rss_bytes=2**20, backend=backend, runtime="openvino-fp32")  # fmt: skip
+        yield
+
+    monkeypatch.setattr(bench, "run_photo", fake_photo)
+    settings = dataclasses.replace(SETTINGS, time_size=None, photo=(40, 30))
+    events = _run(settings, _resolver(big=_big(), small=_small(), nearest=NearestX4()))
+    assert asked == ["auto"]
+    assert any(
+        isinstance(e, Notice) and e.message == "phone photo: 3.0 s on openvino-fp32 (auto)"
+        for e in events
+    )
+    assert "3.0 s on openvino-fp32 (auto), peak RSS 1.00 MiB." in render_table(events[-1].result)
