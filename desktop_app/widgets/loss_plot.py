@@ -29,7 +29,7 @@ PALETTE = (
     "#ad494a",
 )
 SMOOTHING = 0.8
-MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 52, 170, 12, 28
+MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 52, 196, 12, 28
 FLOOR = 1e-6  # log scale: a zero loss is drawn at the floor
 
 

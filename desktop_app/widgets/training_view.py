@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import QGroupBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGroupBox, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from desktop_app.widgets.loss_plot import LossPlot
 
@@ -33,6 +33,10 @@ class TrainingView(QWidget):
         self.picture = QLabel(PICTURE_TEXT)
         self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.picture.setMinimumHeight(140)
+        # A pixmap's width would otherwise be the label's minimum and widen the window past
+        # the screen (seen at 1024x700 after a run); the picture is refitted on resize instead.
+        self.picture.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.source: QPixmap | None = None
         self.validation = QLabel("")
         self.validation.setWordWrap(True)
         self.validation.setTextFormat(Qt.TextFormat.RichText)
@@ -62,11 +66,18 @@ class TrainingView(QWidget):
     def show_validation(self, picture, text: str) -> None:
         """The latest side-by-side picture (a QImage, None: none yet) and its scores."""
         if picture is None:
+            self.source = None
             self.picture.clear()
             self.picture.setText(PICTURE_TEXT)
         else:
-            self.picture.setPixmap(self.fitted(QPixmap.fromImage(picture)))
+            self.source = QPixmap.fromImage(picture)
+            self.picture.setPixmap(self.fitted(self.source))
         self.validation.setText(text)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.source is not None:
+            self.picture.setPixmap(self.fitted(self.source))
 
     def fitted(self, pixmap: QPixmap) -> QPixmap:
         """Whole-number enlargements keep the pixels (the point of the picture) and the

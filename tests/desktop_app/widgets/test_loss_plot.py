@@ -36,3 +36,15 @@ def test_each_loss_is_drawn_as_a_line(qtbot) -> None:
     assert colour_pixels(shot, PALETTE[1], 700) > 100
     plot.clear()
     assert plot.steps == 0 and not plot.series
+
+
+def test_every_legend_entry_fits_beside_the_plot(qtbot):
+    # Seen at 1024x700: "vs Best quality  0.0253" ran off the widget's right edge.
+    from desktop_app.model_names import LOSS_WORDS
+
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    metrics = plot.fontMetrics()
+    room = MARGIN_RIGHT - 12 - 22  # the legend's left inset and its colour swatch
+    for words in LOSS_WORDS.values():
+        assert metrics.horizontalAdvance(f"{words}  0.00953") <= room, words
