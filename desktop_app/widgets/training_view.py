@@ -26,17 +26,50 @@ VALIDATION_TIP = (
 )
 
 
+class FittedPicture(QLabel):
+    """The check picture, refitted to the label's own width whenever that changes.
+
+    A pixmap's width would otherwise be the label's minimum and widen the window past the
+    screen (seen at 1024x700 after a run), or be cropped when it was fitted on a hidden page.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(PICTURE_TEXT)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setMinimumHeight(140)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.source: QPixmap | None = None
+
+    def show_picture(self, pixmap: QPixmap | None) -> None:
+        self.source = pixmap
+        if pixmap is None:
+            self.clear()
+            self.setText(PICTURE_TEXT)
+        else:
+            self.setPixmap(self.fitted(pixmap))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.source is not None:
+            self.setPixmap(self.fitted(self.source))
+
+    def fitted(self, pixmap: QPixmap) -> QPixmap:
+        """Whole-number enlargements keep the pixels (the point of the picture) and the
+        labels crisp; a picture too wide for the view is scaled down smoothly."""
+        room = max(200, self.width() - 8)
+        if pixmap.width() > room:
+            return pixmap.scaledToWidth(room, Qt.TransformationMode.SmoothTransformation)
+        factor = min(room // pixmap.width(), MAX_PICTURE_ZOOM)
+        return pixmap.scaledToWidth(
+            pixmap.width() * factor, Qt.TransformationMode.FastTransformation
+        )
+
+
 class TrainingView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.plot = LossPlot()
-        self.picture = QLabel(PICTURE_TEXT)
-        self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.picture.setMinimumHeight(140)
-        # A pixmap's width would otherwise be the label's minimum and widen the window past
-        # the screen (seen at 1024x700 after a run); the picture is refitted on resize instead.
-        self.picture.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.source: QPixmap | None = None
+        self.picture = FittedPicture()
         self.validation = QLabel("")
         self.validation.setWordWrap(True)
         self.validation.setTextFormat(Qt.TextFormat.RichText)
@@ -65,27 +98,5 @@ class TrainingView(QWidget):
 
     def show_validation(self, picture, text: str) -> None:
         """The latest side-by-side picture (a QImage, None: none yet) and its scores."""
-        if picture is None:
-            self.source = None
-            self.picture.clear()
-            self.picture.setText(PICTURE_TEXT)
-        else:
-            self.source = QPixmap.fromImage(picture)
-            self.picture.setPixmap(self.fitted(self.source))
+        self.picture.show_picture(None if picture is None else QPixmap.fromImage(picture))
         self.validation.setText(text)
-
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        if self.source is not None:
-            self.picture.setPixmap(self.fitted(self.source))
-
-    def fitted(self, pixmap: QPixmap) -> QPixmap:
-        """Whole-number enlargements keep the pixels (the point of the picture) and the
-        labels crisp; a picture too wide for the view is scaled down smoothly."""
-        room = max(200, self.picture.width() - 8)
-        if pixmap.width() > room:
-            return pixmap.scaledToWidth(room, Qt.TransformationMode.SmoothTransformation)
-        factor = min(room // pixmap.width(), MAX_PICTURE_ZOOM)
-        return pixmap.scaledToWidth(
-            pixmap.width() * factor, Qt.TransformationMode.FastTransformation
-        )

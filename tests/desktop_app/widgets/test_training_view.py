@@ -39,3 +39,14 @@ def test_the_check_picture_is_refitted_when_the_view_grows(qtbot):
     view.resize(1100, 500)
     qtbot.waitUntil(lambda: view.picture.pixmap().width() > narrow)
     assert view.picture.pixmap().width() <= view.picture.width()
+
+
+def test_a_picture_given_while_hidden_fits_once_shown(qtbot):
+    # A run's picture is loaded at start-up, before its page is ever shown; it was cropped.
+    view = TrainingView()
+    qtbot.addWidget(view)
+    view.show_validation(_picture(1280, 256), "step 10")
+    view.resize(520, 500)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.waitUntil(lambda: 0 < view.picture.pixmap().width() <= view.picture.width())
