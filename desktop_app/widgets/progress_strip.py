@@ -150,6 +150,7 @@ class ProgressStrip(QWidget):
         """A step whose length is unknown (busy bar), with the time left if it is known."""
         self.bar.setRange(0, 0)
         self.text.set_wrapping(False)
+        self._show_meters(True)
         self.text.setText(text)
         self._set_left(seconds_left, shown=seconds_left is not None)
 
@@ -167,6 +168,7 @@ class ProgressStrip(QWidget):
         self.bar.setRange(0, total)
         self.bar.setValue(done)
         self.text.set_wrapping(False)
+        self._show_meters(True)
         self.text.setText(text)
         self._set_left(self._eta.remaining(done / total), shown=done < total)
 
@@ -179,6 +181,7 @@ class ProgressStrip(QWidget):
         self.bar.setRange(0, BAR_STEPS)
         self.bar.setValue(min(round(fraction * BAR_STEPS), BAR_STEPS))
         self.text.set_wrapping(False)
+        self._show_meters(True)
         self.text.setText(text)
         self._set_left(seconds_left, shown=fraction < 1)
 
@@ -198,8 +201,15 @@ class ProgressStrip(QWidget):
         self.text.set_wrapping(True)
         self.text.setText(text)
         self._set_left(None, shown=False)
+        # The bar says nothing once the text says how it ended; its room goes to the text, so
+        # the wrapped line is not a tall narrow column squeezing the page (seen at 1024x700).
+        self._show_meters(False)
         self.cancel.setEnabled(False)
         self.cancel.setText(CANCEL)
+
+    def _show_meters(self, shown: bool) -> None:
+        self.bar.setVisible(shown)
+        self.left.setVisible(shown)
 
     def _set_left(self, seconds: float | None, *, shown: bool) -> None:
         if not shown:

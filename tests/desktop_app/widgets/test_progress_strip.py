@@ -112,3 +112,20 @@ def test_busy_bar_never_looks_full(qtbot) -> None:
     assert _highlighted_share(bar) > 0.8  # a finished job: full
     bar.setRange(0, 0)
     assert 0.05 < _highlighted_share(bar) < 0.3  # busy: a short block, never full
+
+
+def test_an_ended_job_gives_the_bars_room_to_its_message(qtbot) -> None:
+    # Seen at 1024x700: a failure message wrapped into a column a third of the strip wide,
+    # six lines tall, and squeezed the page above it.
+    strip = ProgressStrip()
+    qtbot.addWidget(strip)
+    strip.resize(600, 40)
+    strip.show()
+    qtbot.waitExposed(strip)
+    strip.begin("Loading the model")
+    assert strip.bar.isVisible()
+    strip.end("Failed: /home/someone/Pictures/broken.jpg: not an image file (or not a format)")
+    qtbot.waitUntil(lambda: strip.text.width() > 400)
+    assert not strip.bar.isVisible()
+    strip.begin("Again")
+    assert strip.bar.isVisible()
