@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.arguments import Handler, positive_int
+from engine.arguments import Handler, check_out_folder, positive_int, writes_into
 from engine.events import CancelToken
 
 if TYPE_CHECKING:
@@ -177,13 +177,14 @@ def cmd_distill(args: argparse.Namespace) -> int:
         from engine.distill.export import check_model_name
 
         check_model_name(register_as)
+    check_out_folder("--out", out)  # before the teacher is loaded, not at the first save
     command = shlex.join(["mfagan", *sys.argv[1:]])
     request = DistillRequest(
         config=config, out_dir=out, resume=args.resume, register_as=register_as, command=command
     )
     renderer = ConsoleRenderer(quiet=args.quiet, silent=not is_main_process())
     cancel = CancelToken()
-    with ctrl_c_cancels(cancel, renderer):
+    with ctrl_c_cancels(cancel, renderer), writes_into(out):
         result = renderer.consume(distill(request, cancel=cancel))
     if result is not None and is_main_process():
         print(f"student: {result.student}")
@@ -236,9 +237,11 @@ def cmd_publish(args: argparse.Namespace) -> int:
         readme=args.readme,
         command=shlex.join(["mfagan", *sys.argv[1:]]),
     )
+    check_out_folder("--models-dir", request.models_dir)  # before minutes of scoring
+    check_out_folder("--picture-out", request.picture_out.parent)
     renderer = ConsoleRenderer(quiet=args.quiet)
     cancel = CancelToken()
-    with ctrl_c_cancels(cancel, renderer):
+    with ctrl_c_cancels(cancel, renderer), writes_into(request.models_dir):
         result = renderer.consume(publish(request, cancel=cancel))
     for name, e in result.evaluation.items():
         g = e["goals"]

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.arguments import Handler, positive_int
+from engine.arguments import Handler, check_out_folder, positive_int, writes_into
 from engine.events import CancelToken
 from engine.nas.train_config import RULES
 
@@ -90,6 +90,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from engine.nas.train import SupernetRequest, train_supernet
 
     config = _train_config(args)
+    check_out_folder("--out", args.out)  # before the teacher is loaded, not at the first save
     if args.threads:
         import torch
 
@@ -102,7 +103,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     )
     renderer = ConsoleRenderer(quiet=args.quiet, silent=not is_main_process())
     cancel = CancelToken()
-    with ctrl_c_cancels(cancel, renderer):
+    with ctrl_c_cancels(cancel, renderer), writes_into(args.out):
         result = renderer.consume(train_supernet(request, cancel=cancel))
     if result is not None and is_main_process():
         print(f"supernet: {result.supernet}")
@@ -127,9 +128,10 @@ def _cmd_publish(args: argparse.Namespace) -> int:
         stem=args.stem or DEFAULT_STEM,
         command=shlex.join(["mfagan", *sys.argv[1:]]),
     )
+    check_out_folder("--models-dir", request.models_dir)  # before minutes of scoring
     renderer = ConsoleRenderer(quiet=args.quiet)
     cancel = CancelToken()
-    with ctrl_c_cancels(cancel, renderer):
+    with ctrl_c_cancels(cancel, renderer), writes_into(request.models_dir):
         result = renderer.consume(publish_supernet(request, cancel=cancel))
     for dataset, entry in result.evaluation.items():
         bicubic = entry["bicubic"]["psnr_teacher"]

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.arguments import Handler, positive_int
+from engine.arguments import Handler, check_out_folder, positive_int, writes_into
 from engine.events import CancelToken
 
 GOAL_PER_MINUTE = 1000
@@ -112,7 +112,10 @@ def cmd_search(args: argparse.Namespace) -> int:
     cancel = CancelToken()
     with ctrl_c_cancels(cancel, renderer):
         result = renderer.consume(run_search(request, cancel))
-    written = report.write_outputs(result, args.out) if args.out else []
+    written = []
+    if args.out:  # a disk that filled during the search: one line, not a traceback
+        with writes_into(args.out):
+            written = report.write_outputs(result, args.out)
     if args.json:
         print(json.dumps(report.as_dict(result, candidates=False), indent=2))
     else:
@@ -145,11 +148,9 @@ def _bench_line(result) -> int:
 
 def _check_outputs(args: argparse.Namespace) -> None:
     from engine.errors import UsageError
-    from engine.files import folder_problem
 
     for flag, folder in (("--out", args.out), ("--finetune-out", args.finetune_out)):
-        if folder is not None and (problem := folder_problem(folder)) is not None:
-            raise UsageError(f"{flag}: {problem}")
+        check_out_folder(flag, folder)
     for name in ("search.json", "pareto.png") if args.out is not None else ():
         if (args.out / name).exists() and not (args.out / name).is_file():
             raise UsageError(f"--out: cannot write {args.out / name} (it is not a file)")

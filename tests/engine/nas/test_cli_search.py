@@ -238,3 +238,16 @@ def test_a_read_only_file_system_fails_before_searching(tiny, capsys, monkeypatc
     assert main(_search(tiny, "--budget-ms", "15", "--out", str(tiny["out"]))) == 2
     err = capsys.readouterr().err
     assert "--out: cannot write in" in err and "read-only file system" in err
+
+
+def test_a_disk_that_fills_during_the_search_is_one_line_and_exit_1(tiny, capsys, monkeypatch):
+    """Issue 19: --out was fine when checked, but search.json cannot be written at the end."""
+    import errno
+
+    def full(result, out):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr("engine.nas.report.write_outputs", full)
+    assert main(_search(tiny, "--budget-ms", "15", "--out", str(tiny["out"]))) == 1
+    err = capsys.readouterr().err
+    assert err == f"error: {tiny['out']}: cannot write (no space left on device)\n"
