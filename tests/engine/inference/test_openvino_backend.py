@@ -136,3 +136,4 @@ def test_opening_openvino_writes_nothing_in_home_and_sends_no_usage_report(tmp_p
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "True"
     assert list(home.iterdir()) == []
+
