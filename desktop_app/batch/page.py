@@ -34,6 +34,7 @@ from desktop_app.jobs import UpscalerPool
 from desktop_app.settings import BatchSettings, SettingsStore
 from desktop_app.widgets.eta import Eta, format_duration
 from desktop_app.widgets.file_dialogs import DialogFolders
+from desktop_app.widgets.layouts import wide_row
 from desktop_app.widgets.progress_strip import ElidedLabel, ProgressBar, ProgressStrip
 from desktop_app.widgets.settings_panel import SettingsPanel, in_scroll_area
 from desktop_app.widgets.upscale_options import UpscaleOptions
@@ -44,13 +45,6 @@ from engine.events import FileDone, FileFailed, FileSkipped, FileStarted, Notice
 from engine.inference.batch import BatchRequest, BatchResult
 
 CURRENT_STEPS = 1000  # resolution of the current file's bar
-
-
-def _folder_row(edit: QLineEdit, button: QPushButton) -> QHBoxLayout:
-    row = QHBoxLayout()
-    row.addWidget(edit, 1)
-    row.addWidget(button)
-    return row
 
 
 class BatchPage(QWidget):
@@ -110,9 +104,9 @@ class BatchPage(QWidget):
     def _build(self) -> None:
         form_box = QGroupBox("Folders")
         form = QFormLayout(form_box)
-        form.addRow("Input", _folder_row(self.input_dir, self.browse_input))
+        form.addRow("Input", wide_row(self.input_dir, self.browse_input))
         form.addRow("", self.recursive)
-        form.addRow("Output", _folder_row(self.output_dir, self.browse_output))
+        form.addRow("Output", wide_row(self.output_dir, self.browse_output))
         form.addRow("", self.skip_existing)
         run_box = QGroupBox("Progress")
         run = QVBoxLayout(run_box)

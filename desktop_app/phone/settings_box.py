@@ -6,7 +6,6 @@ from __future__ import annotations
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -15,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.phone.context import WizardContext
+from desktop_app.widgets.layouts import wide_row
 from engine.errors import MfaganError
 
 
@@ -32,10 +32,7 @@ class PhoneSettings(QWidget):
         self.adb.setPlaceholderText("adb on PATH")
         hub = QGroupBox("Qualcomm AI Hub")
         form = QFormLayout(hub)
-        row = QHBoxLayout()
-        row.addWidget(self.token, 1)
-        row.addWidget(self.save_button)
-        form.addRow("API token:", row)
+        form.addRow("API token:", wide_row(self.token, self.save_button))
         form.addRow(self.token_state)
         phone = QGroupBox("Phone over USB")
         QFormLayout(phone).addRow("adb program:", self.adb)

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 from desktop_app.model_names import shown_title
 from desktop_app.phone import jobs
 from desktop_app.phone.context import JobPanel, WizardContext
+from desktop_app.widgets.layouts import boxed
 from desktop_app.wording import first_upper
 from engine.errors import MfaganError
 from engine.events import Notice, Progress
@@ -178,8 +178,7 @@ class ExportStep(QWidget):
         buttons.addStretch(1)
         form.addRow(buttons)
         form.addRow("Bundle:", self.where)
-        box = QGroupBox("What was measured")
-        QVBoxLayout(box).addWidget(self.report)
+        box = boxed("What was measured", self.report)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(box, 1)

@@ -26,6 +26,7 @@ from desktop_app.phone import jobs
 from desktop_app.phone.context import JobPanel, WizardContext
 from desktop_app.widgets.eta import format_duration
 from desktop_app.widgets.file_dialogs import DialogFolders
+from desktop_app.widgets.layouts import wide_row
 from desktop_app.widgets.run_view import RunView, run_view_job
 from desktop_app.widgets.training_view import TrainingView
 from desktop_app.wording import count, first_upper
@@ -88,10 +89,7 @@ class FinetuneStep(QWidget):
         form.addRow(self.measure_button)
         data = QGroupBox("Photos and name")
         form2 = QFormLayout(data)
-        row = QHBoxLayout()
-        row.addWidget(self.photos, 1)
-        row.addWidget(self.browse)
-        form2.addRow("Your photos:", row)
+        form2.addRow("Your photos:", wide_row(self.photos, self.browse))
         form2.addRow(self.data_note)
         form2.addRow("Model name:", self.name)
         left = QWidget()

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from desktop_app.phone import jobs
 from desktop_app.phone.budget import Budget, photo_budget, video_budget
 from desktop_app.phone.context import JobPanel, WizardContext
+from desktop_app.widgets.layouts import boxed
 
 
 def _spin(low: float, high: float, value: float, suffix: str, decimals: int = 1):
@@ -92,10 +93,8 @@ class GoalStep(QWidget):
         row.addStretch(1)
         form.addRow(row)
         form.addRow("Tile size:", self.tile)
-        sums = QGroupBox("The budget, worked out")
-        QVBoxLayout(sums).addWidget(self.arithmetic)
-        placed = QGroupBox("Known networks on this phone, against the budget")
-        QVBoxLayout(placed).addWidget(self.table)
+        sums = boxed("The budget, worked out", self.arithmetic)
+        placed = boxed("Known networks on this phone, against the budget", self.table)
         layout = QVBoxLayout(self)
         layout.addWidget(goal)
         layout.addWidget(sums)

@@ -7,8 +7,6 @@ import time
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QGroupBox,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QVBoxLayout,
@@ -19,6 +17,7 @@ from desktop_app.phone import jobs
 from desktop_app.phone.context import JobPanel, WizardContext
 from desktop_app.phone.pareto_plot import ParetoPlot
 from desktop_app.widgets.eta import format_duration
+from desktop_app.widgets.layouts import boxed, wide_row
 from desktop_app.wording import first_upper
 from engine.errors import MfaganError
 from engine.events import Notice, Progress
@@ -54,12 +53,9 @@ class SearchStep(QWidget):
         self.reload()
 
     def _build(self) -> None:
-        row = QHBoxLayout()
-        row.addWidget(self.target, 1)
-        row.addWidget(self.start_button)
-        picked = QGroupBox("The chosen design (click another point to choose it)")
+        row = wide_row(self.target, self.start_button)
+        picked = boxed("The chosen design (click another point to choose it)", self.details)
         picked.setToolTip("The subnet of the searched network that the wizard fine-tunes next")
-        QVBoxLayout(picked).addWidget(self.details)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.plot, 1)

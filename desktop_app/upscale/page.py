@@ -59,6 +59,10 @@ class UpscalePage(QWidget):
         self.open_button, self.paste_button, self.remove_button = _buttons(
             "Open…", "Paste", "Remove"
         )
+        # The action row, left to right, as it is laid out under the splitter.
+        self._action_buttons = _buttons(
+            "Upscale", "Upscale all", "Save", "Save as…", "Save all…", "Show folder"
+        )
         (
             self.upscale_button,
             self.upscale_all_button,
@@ -66,7 +70,7 @@ class UpscalePage(QWidget):
             self.save_as_button,
             self.save_all_button,
             self.open_folder_button,
-        ) = _buttons("Upscale", "Upscale all", "Save", "Save as…", "Save all…", "Show folder")
+        ) = self._action_buttons
         self._build()
         self._connect()
         self._update_buttons()
@@ -96,14 +100,7 @@ class UpscalePage(QWidget):
         splitter.setSizes([240, 800, 320])
         actions = QHBoxLayout()
         actions.addWidget(self.progress, 1)
-        for button in (
-            self.upscale_button,
-            self.upscale_all_button,
-            self.save_button,
-            self.save_as_button,
-            self.save_all_button,
-            self.open_folder_button,
-        ):
+        for button in self._action_buttons:
             actions.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter, 1)

@@ -76,18 +76,30 @@ class ResultSaver(QObject):
         # written. Keys being saved are not saved again meanwhile.
         self._pending: dict[jobs.SaveRequest, tuple[QueueItem, str]] = {}
 
-    def save(self, item: QueueItem) -> None:
-        outcome = item.result
-        if outcome is None:
-            return
+    def _plan(
+        self, item: QueueItem, outcome: UpscaleOutcome
+    ) -> tuple[Path, str, Path | None] | None:
+        """Where Save puts this result, the key it is recorded under, and the file it is
+        already saved in (None when not saved or that file is gone); None, said on the status
+        bar, when the output settings give no place."""
         try:
             planned = planned_output(outcome, self.options.value)
         except MfaganError as error:
             self.status.emit(in_gui_words(str(error)))
-            return
+            return None
         key = _key(outcome, planned)
         done = item.saved.get(key)
-        if done is not None and done.exists():
+        return planned, key, done if done is not None and done.exists() else None
+
+    def save(self, item: QueueItem) -> None:
+        outcome = item.result
+        if outcome is None:
+            return
+        plan = self._plan(item, outcome)
+        if plan is None:
+            return
+        planned, key, done = plan
+        if done is not None:
             self.status.emit(f"already saved: {done}")
             return
         self._start([(item, key, self._request(outcome, planned))])
@@ -101,14 +113,11 @@ class ResultSaver(QObject):
             outcome = item.result
             if outcome is None or self._saving(item, outcome):
                 continue
-            try:
-                planned = planned_output(outcome, self.options.value)
-            except MfaganError as error:
-                self.status.emit(in_gui_words(str(error)))
+            plan = self._plan(item, outcome)
+            if plan is None:
                 return
-            key = _key(outcome, planned)
-            done = item.saved.get(key)
-            if done is not None and done.exists():
+            planned, key, done = plan
+            if done is not None:
                 already += 1
                 continue
             batch.append((item, key, self._request(outcome, planned)))

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.settings import OUTPUT_FORMATS, TILE_CHOICES, UpscaleSettings
 from desktop_app.widgets.file_dialogs import DialogFolders
+from desktop_app.widgets.layouts import boxed, wide_row
 from desktop_app.widgets.model_picker import ModelPicker
 from desktop_app.widgets.upscale_options import UpscaleOptions
 from desktop_app.widgets.width_box import WidthBox
@@ -127,8 +128,7 @@ class SettingsPanel(QWidget):
     # ---- layout ------------------------------------------------------------------------
 
     def _build(self, show_auto_start: bool, show_output_folder: bool) -> None:
-        model_box = QGroupBox("Model")
-        QVBoxLayout(model_box).addWidget(self.picker)
+        model_box = boxed("Model", self.picker)
 
         size_box = QGroupBox("Size")
         size_row = QHBoxLayout(size_box)
@@ -139,17 +139,11 @@ class SettingsPanel(QWidget):
         out_form = QFormLayout(out_box)
         out_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         out_form.addRow("Format", self.format)
-        quality_row = QHBoxLayout()
-        quality_row.addWidget(self.quality, 1)
-        quality_row.addWidget(self.quality_value)
-        out_form.addRow("Quality", quality_row)
+        out_form.addRow("Quality", wide_row(self.quality, self.quality_value))
         out_form.addRow("", self.quality_hint)
         out_form.addRow("", self.keep_metadata)
         if show_output_folder:
-            folder_row = QHBoxLayout()
-            folder_row.addWidget(self.output_dir, 1)
-            folder_row.addWidget(self.browse)
-            out_form.addRow("Folder", folder_row)
+            out_form.addRow("Folder", wide_row(self.output_dir, self.browse))
         out_form.addRow("Name", self.name_pattern)
         out_form.addRow("", self.name_preview)
 

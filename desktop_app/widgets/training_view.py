@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QGroupBox, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from desktop_app.widgets.layouts import boxed
 from desktop_app.widgets.loss_plot import LossPlot
 
 PICTURE_TEXT = "The validation pictures appear here after the first check."
@@ -73,8 +74,7 @@ class TrainingView(QWidget):
         self.validation = QLabel("")
         self.validation.setWordWrap(True)
         self.validation.setTextFormat(Qt.TextFormat.RichText)
-        losses = QGroupBox("Losses")
-        QVBoxLayout(losses).addWidget(self.plot)
+        losses = boxed("Losses", self.plot)
         # The picture's own labels (the engine draws them) in brackets, so the two agree.
         check = QGroupBox(VALIDATION_TITLE)
         check.setToolTip(VALIDATION_TIP)
