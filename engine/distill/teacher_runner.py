@@ -32,6 +32,7 @@ from torch import nn
 from engine.distill.teacher_net import weights_digest
 from engine.events import CancelToken
 from engine.inference.abortable import cancel_hooks
+from engine.inference.runtime_choice import MIN_GAIN
 from engine.models.rrdbnet import RRDBNet
 from engine.paths import cache_dir
 
@@ -41,7 +42,6 @@ TRACE_SIDE = 16
 IMAGE_TOLERANCE = 1.0 / 255.0
 # A 128-px HR crop is 32 LR pixels plus 16 of context on each side, taught in chunks.
 PROBE_SIDE, PROBE_BATCH = 64, 2
-FP32_MARGIN = 0.95  # OpenVINO fp32 must be 5 % faster than PyTorch to replace it
 FEATURE_TOLERANCE = 1e-3  # relative to the feature's largest magnitude
 
 
@@ -90,8 +90,8 @@ def make_runner(teacher: RRDBNet, blocks: Sequence[int], runtime: str = "auto") 
 
     "auto" uses OpenVINO bf16 where bf16 is native and passes its check; on other CPUs it
     times OpenVINO fp32 against PyTorch on a crop of the cache's size and keeps OpenVINO only
-    if it is ``FP32_MARGIN`` faster (1.25x on a 2-core AMD EPYC with AVX2 only, but not on
-    every CPU). "openvino" also accepts fp32 untimed.
+    if it beats PyTorch by the runtime choice's ``MIN_GAIN`` (it ran 1.25x faster on a 2-core
+    AMD EPYC with AVX2 only, but not on every CPU). "openvino" also accepts fp32 untimed.
     """
     if runtime not in RUNTIMES:
         raise ValueError(f"unknown teacher runtime {runtime!r}; choose one of {RUNTIMES}")
@@ -130,7 +130,7 @@ def _openvino_runner(runner: TeacherRunner, runtime: str) -> TeacherRunner:
     if runtime == "auto" and precision == "fp32":
         openvino = TeacherRunner(teacher=teacher, blocks=blocks, compiled=compiled)
         timed = probe_seconds(runner, openvino)
-        if timed["openvino-fp32"] > FP32_MARGIN * timed["torch-fp32"]:
+        if timed["openvino-fp32"] * MIN_GAIN > timed["torch-fp32"]:
             runner.info = {"runtime": "torch-fp32", "probe_s": timed}
             return runner
     runner.compiled = compiled
