@@ -22,6 +22,7 @@ from engine.distill.run_data import RunData, prepare_data, teacher_summary
 from engine.distill.validation import bicubic_scores, student_scores, val_images
 from engine.errors import UsageError
 from engine.events import CancelToken, Event, Notice
+from engine.models import mfa_growth
 from engine.models.mfa import MFAGenerator
 
 SIDE_BY_SIDE_ROWS = 4
@@ -158,12 +159,15 @@ def _initial_generator(config: DistillConfig) -> tuple[MFAGenerator, Path | None
         return MFAGenerator(config.student, seed=config.seed), None
     path = export.init_weights(config.init)
     generator = export.load_student(path)
-    if generator.config != config.student:
+    if generator.config == config.student:
+        return generator, path
+    if not mfa_growth.can_grow(generator.config, config.student):
         raise UsageError(
             f"--init {config.init}: that student is {generator.config.encode()}, "
-            f"not {config.student.encode()}"
+            f"not {config.student.encode()} (a student can only start from a narrower one "
+            "of the same depth and blocks)"
         )
-    return generator, path
+    return mfa_growth.grown(generator, config.student, seed=config.seed), path
 
 
 def _load_init_discriminators(
@@ -188,6 +192,12 @@ def prepare(request: DistillRequest, parallel: Parallel, cancel: CancelToken) ->
     config = request.config
     data = yield from prepare_data(config, request.out_dir, parallel, cancel)
     generator, init_path = _initial_generator(config)
+    if init_path is not None and generator.config != export.student_config_of(init_path):
+        yield Notice(
+            message=f"{config.student.encode()} starts as {init_path.name} "
+            f"({export.student_config_of(init_path).encode()}) widened: the new channels "
+            "begin unused"
+        )
     nets = build_nets(config, data.teacher_config, parallel, generator)
     yield from _load_init_discriminators(nets, init_path, config)
     return Session(

@@ -28,21 +28,12 @@ from torch import nn
 from engine.errors import ModelError, UsageError
 from engine.files import atomic_write_bytes
 from engine.models.mfa import MFABlock, MFAConfig, MFAGenerator
+from engine.models.mfa_growth import INNER_GROUPS, STREAM_READERS, STREAM_WRITERS, copy_into
 from engine.nas.space import DEFAULT_SPACE, SearchSpace
 from engine.paths import RESOURCES
 
 ARCHITECTURE = "mfa-supernet"
 SHIPPED_SUPERNET = RESOURCES / "models" / "mfagan-supernet.safetensors"
-# Convs reading the residual stream (in-channel slice C) and writing it (out-channel slice C).
-_STREAM_READERS = ("full1", "half1")
-_STREAM_WRITERS = ("fuse_full1", "fuse_full2", "fuse_half")
-# Each inner group of a block: the conv writing it, the convs reading it.
-_INNER_GROUPS = (
-    ("full1", ("full2", "fuse_full1")),
-    ("full2", ("fuse_full2",)),
-    ("half1", ("half2",)),
-    ("half2", ("fuse_half",)),
-)
 
 
 def _sliced(conv: nn.Conv2d, out: int, cin: int) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -125,25 +116,11 @@ class Supernet(nn.Module):
     def warm_start(self, generator: MFAGenerator) -> list[str]:
         """Copy a trained generator into the leading slices; returns the names it filled.
 
-        Weights that read stream channels the generator does not have are zeroed, so the
-        largest subnet starts as exactly that generator (extra channels are written but not
-        yet read; their readers learn from zero). Blocks past its depth keep their init.
+        Weights that read stream or inner channels the generator does not have are zeroed,
+        so every subnet of its depth and blocks starts as exactly that generator
+        (``engine.models.mfa_growth``). Blocks past its depth keep their init.
         """
-        own = dict(self.named_parameters())
-        filled = []
-        for name, value in generator.state_dict().items():
-            target = own.get(name)
-            if target is None or any(v > t for v, t in zip(value.shape, target.shape, strict=True)):
-                continue
-            target[tuple(slice(0, n) for n in value.shape)] = value
-            filled.append(name)
-        width = generator.config.width
-        readers = [self.trunk, self.tail]
-        for i in range(generator.config.num_blocks):
-            readers += [getattr(self.body[i], name) for name in _STREAM_READERS]
-        for conv in readers:
-            conv.weight[:, width:] = 0
-        return filled
+        return copy_into(generator, self)
 
     @torch.no_grad()
     def sort_channels_by_importance(self) -> None:
@@ -158,7 +135,7 @@ class Supernet(nn.Module):
         for conv in stream["readers"]:
             _permute_in(conv, order)
         for block in self.body:
-            for writer_name, reader_names in _INNER_GROUPS:
+            for writer_name, reader_names in INNER_GROUPS:
                 writer = getattr(block, writer_name)
                 readers = [getattr(block, n) for n in reader_names]
                 score = _out_l1(writer) + sum(_in_l1(r) for r in readers)
@@ -170,8 +147,8 @@ class Supernet(nn.Module):
     def _stream_convs(self) -> dict[str, list[nn.Conv2d]]:
         writers, readers = [self.head, self.trunk], [self.trunk, self.tail]
         for block in self.body:
-            writers += [getattr(block, n) for n in _STREAM_WRITERS]
-            readers += [getattr(block, n) for n in _STREAM_READERS]
+            writers += [getattr(block, n) for n in STREAM_WRITERS]
+            readers += [getattr(block, n) for n in STREAM_READERS]
         return {"writers": writers, "readers": readers}
 
 

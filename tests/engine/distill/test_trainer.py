@@ -17,7 +17,7 @@ from engine.distill.config import DistillConfig, with_overrides
 from engine.distill.export import load_student
 from engine.distill.trainer import DistillRequest, DistillResult, TrainStep, distill
 from engine.errors import UsageError
-from engine.events import Cancelled, CancelToken, Finished
+from engine.events import Cancelled, CancelToken, Finished, Notice
 
 
 def _run(
@@ -180,3 +180,34 @@ def test_a_bare_init_file_still_gets_its_digest(tiny_config: DistillConfig, tmp_
         "weights": "bare.safetensors",
         "weights_sha256": hashlib.sha256(bare.read_bytes()).hexdigest(),
     }
+
+
+def test_a_wider_student_starts_from_a_narrower_one(tiny_config: DistillConfig, tmp_path: Path):
+    """Issue 17 item 5: a wider student begins as the trained one, its new channels unused."""
+    _, parent = _run(DistillRequest(config=tiny_config, out_dir=tmp_path / "a"))
+    wide = dataclasses.replace(tiny_config.student, width=24, inner_width=16)
+    config = with_overrides(
+        tiny_config,
+        {
+            "init": str(parent.best),
+            "student": wide,
+            "schedule.steps": 1,
+            "schedule.teacher_d_steps": 0,
+            "schedule.warmup_steps": 1,
+        },
+    )
+    events = list(distill(DistillRequest(config=config, out_dir=tmp_path / "b")))
+    notices = [e.message for e in events if isinstance(e, Notice)]
+    assert any("widened" in message for message in notices), notices
+    result = next(e.result for e in events if isinstance(e, Finished))
+    assert load_student(result.student).config == wide
+
+
+def test_a_student_of_another_shape_cannot_start_from_it(
+    tiny_config: DistillConfig, tmp_path: Path
+):
+    _, parent = _run(DistillRequest(config=tiny_config, out_dir=tmp_path / "a"))
+    deeper = dataclasses.replace(tiny_config.student, num_blocks=3, half_res=(True,) * 3)
+    config = with_overrides(tiny_config, {"init": str(parent.best), "student": deeper})
+    with pytest.raises(UsageError, match="can only start from a narrower one"):
+        list(distill(DistillRequest(config=config, out_dir=tmp_path / "b")))

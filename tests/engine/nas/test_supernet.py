@@ -161,8 +161,8 @@ def test_warm_start_reproduces_the_student() -> None:
         wider_stream = net(x)
     torch.testing.assert_close(same, expected, atol=1e-5, rtol=0)
     torch.testing.assert_close(wider_stream, expected, atol=1e-5, rtol=0)
-    # the wider slices add inner channels the student did not have, so they differ
-    assert not torch.allclose(wide, expected, atol=1e-4)
+    # extra inner channels are written but not read yet either: the largest starts as it too
+    torch.testing.assert_close(wide, expected, atol=1e-5, rtol=0)
 
 
 def test_save_and_load_round_trip(tmp_path) -> None:
