@@ -1,5 +1,6 @@
 """What every command module's argparse set-up shares: the handler type, value checks,
-and the checks of the folders a command writes into."""
+the flags several commands take, the command line a job records, and the checks of the
+folders a command writes into."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ import argparse
 import contextlib
 import errno
 import os
+import shlex
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -22,6 +26,40 @@ def positive_int(text: str) -> int:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive integer, not {text}")
     return value
+
+
+def add_quiet(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def add_schedule(parser: argparse.ArgumentParser) -> None:
+    """The training commands' ``--steps`` and ``--batch-size`` (``training_overrides``)."""
+    parser.add_argument("--steps", type=positive_int, help="total steps (overrides the config)")
+    parser.add_argument("--batch-size", type=positive_int, help="crops per step and process")
+
+
+def training_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """What a training command's ``--data``, ``--steps`` and ``--batch-size`` replace in its
+    config, as ``engine.distill.config.with_overrides`` keys (None: the config's value)."""
+    return {
+        "data.dirs": tuple(args.data) if args.data else None,
+        "schedule.steps": args.steps,
+        "schedule.batch_size": args.batch_size,
+    }
+
+
+def use_threads(threads: int | None) -> None:
+    """Apply a ``--threads`` flag to torch (None: torch's own choice)."""
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
+def command_line() -> str:
+    """This run's command as ``mfagan ...``, quoted for a shell: what a model card records
+    as the command that made it (``python -m engine.distill`` runs record it so too)."""
+    return shlex.join(["mfagan", *sys.argv[1:]])
 
 
 def check_out_folder(flag: str, folder: Path | None) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import engine
-from engine.arguments import Handler, positive_int
+from engine.arguments import Handler, add_quiet, positive_int
 from engine.errors import MfaganError, ModelError, UsageError, printable
 from engine.events import Cancelled, CancelToken
 
@@ -78,7 +78,7 @@ def _add_image_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="output name pattern, fields {stem} {model} {scale}",
     )
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_quiet(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -292,7 +292,7 @@ def _check_name(path: Path, *, extra: int | None = None) -> None:
 
 
 def _cmd_upscale(args: argparse.Namespace) -> int:
-    from engine.console import ConsoleRenderer, ctrl_c_cancels, kept_line, watch_output
+    from engine.console import kept_line, run_job, watch_output
     from engine.files import folder_problem, remove_stale_temporaries
     from engine.imageio import SUPPORTED_SUFFIXES
     from engine.imageio.reader import input_format
@@ -333,21 +333,21 @@ def _cmd_upscale(args: argparse.Namespace) -> int:
     _check_name(output)
     check_output(output, inputs=[source], format=write.format, overwrite=args.overwrite)
     remove_stale_temporaries(output.parent, targets={output.name})  # a killed run's
-    renderer = ConsoleRenderer(quiet=args.quiet)
     cancel = CancelToken()
     watch_output(output)  # a cancel once it is published says it was kept
-    with ctrl_c_cancels(cancel, renderer):
-        details = renderer.consume(
-            upscale_file(
-                upscaler,
-                source,
-                output,
-                target=target,
-                write=write,
-                cancel=cancel,
-                overwrite=args.overwrite,
-            )
-        )
+    details = run_job(
+        lambda cancel: upscale_file(
+            upscaler,
+            source,
+            output,
+            target=target,
+            write=write,
+            cancel=cancel,
+            overwrite=args.overwrite,
+        ),
+        quiet=args.quiet,
+        cancel=cancel,
+    )
     if cancel.cancelled:  # Ctrl-C came after the last check: the file was already published
         return _ended(EXIT_CANCELLED, kept_line(output))
     print(
@@ -361,7 +361,7 @@ def _cmd_upscale(args: argparse.Namespace) -> int:
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    from engine.console import ConsoleRenderer, ctrl_c_cancels
+    from engine.console import run_job
     from engine.inference.batch import DEFAULT_NAME_PATTERN, BatchRequest, run_batch
 
     target, write = _target_and_write(args)
@@ -376,10 +376,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         write=write,
     )
     upscaler = _upscaler(args)
-    renderer = ConsoleRenderer(quiet=args.quiet)
-    cancel = CancelToken()
-    with ctrl_c_cancels(cancel, renderer):
-        result = renderer.consume(run_batch(upscaler, request, cancel))
+    result = run_job(lambda cancel: run_batch(upscaler, request, cancel), quiet=args.quiet)
     headline, *details = batch_summary(result, request.output_dir, failures_shown=not args.quiet)
     print(headline)
     for line in details:
@@ -471,17 +468,14 @@ def _cmd_profile(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from engine.console import ConsoleRenderer, ctrl_c_cancels
+    from engine.console import run_job
     from engine.measure.bench import BenchSettings, render_table, run_bench, update_readme
     from engine.measure.bench_report import readme_section
 
     if args.readme is not None:
         readme_section(args.readme)  # a wrong path fails now, not after minutes of timing
     settings = BenchSettings.quick() if args.quick else BenchSettings()
-    renderer = ConsoleRenderer()
-    cancel = CancelToken()
-    with ctrl_c_cancels(cancel, renderer):
-        result = renderer.consume(run_bench(settings, cancel=cancel))
+    result = run_job(lambda cancel: run_bench(settings, cancel=cancel))
     table = render_table(result)
     print(json.dumps(result.as_dict(), indent=2) if args.json else table)
     if args.readme is not None:

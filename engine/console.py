@@ -239,6 +239,25 @@ def ctrl_c_cancels(cancel: events.CancelToken, renderer: ConsoleRenderer) -> Ite
         _restore(previous)
 
 
+def run_job(
+    start: Callable[[events.CancelToken], Iterator[events.Event]],
+    *,
+    quiet: bool = False,
+    silent: bool = False,
+    cancel: events.CancelToken | None = None,
+) -> Any:
+    """Run one engine job as every command does: its events drawn by a ``ConsoleRenderer``
+    (``quiet``, ``silent``), Ctrl-C a clean cancel (``ctrl_c_cancels``); returns its result.
+
+    ``start(cancel)`` builds the job inside the Ctrl-C handling, where a generator job's
+    first step runs anyway. ``cancel``: a token the caller reads afterwards or hands on.
+    """
+    cancel = events.CancelToken() if cancel is None else cancel
+    renderer = ConsoleRenderer(quiet=quiet, silent=silent)
+    with ctrl_c_cancels(cancel, renderer):
+        return renderer.consume(start(cancel))
+
+
 # SIGTERM (a logout, `kill`, a service manager) is a cancel too, but its sender usually
 # follows with SIGKILL after a few seconds, less than a clean stop of one teacher tile may
 # take: it ends at once, as a second Ctrl-C does (temporaries removed, exit 130).

@@ -10,19 +10,26 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.arguments import Handler, check_out_folder, positive_int, writes_into
-from engine.events import CancelToken
+from engine.arguments import (
+    Handler,
+    add_quiet,
+    add_schedule,
+    check_out_folder,
+    command_line,
+    positive_int,
+    training_overrides,
+    use_threads,
+    writes_into,
+)
+from engine.measure import DEGRADATIONS
 
 if TYPE_CHECKING:
     from engine.distill.config import DistillConfig
 
 DEFAULT_NAME = "mfagan-custom"
-DEGRADE_CHOICES = ("bicubic", "real")
 
 
 def _add_distill(sub: Any) -> None:
@@ -37,8 +44,7 @@ def _add_distill(sub: Any) -> None:
     p.add_argument("--config", type=Path, help="TOML or JSON config (see engine.distill.config)")
     p.add_argument("--student-config", help="student architecture, e.g. b4-c32-g16-h1111-conv-x4")
     p.add_argument("--init", help="'default' (fine-tune the shipped student) or a student file")
-    p.add_argument("--steps", type=positive_int, help="total steps (overrides the config)")
-    p.add_argument("--batch-size", type=positive_int, help="crops per step and process")
+    add_schedule(p)
     p.add_argument("--teacher", help="teacher model name or RRDBNet .safetensors file")
     p.add_argument("--out", type=Path, help="run folder (default: <data dir>/distill/<name>)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
@@ -47,7 +53,7 @@ def _add_distill(sub: Any) -> None:
     p.add_argument(
         "--threads", type=positive_int, help="CPU threads (1 is faster on a busy machine)"
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_quiet(p)
 
 
 def _add_eval(sub: Any) -> None:
@@ -65,7 +71,7 @@ def _add_eval(sub: Any) -> None:
     )
     p.add_argument(
         "--degrade",
-        choices=DEGRADE_CHOICES,
+        choices=DEGRADATIONS,
         default="bicubic",
         help="how --dataset photos become inputs: 'bicubic' (the standard x4 protocol) or "
         "'real' (blur, resize, noise and JPEG as real photos are damaged; fixed seed per photo)",
@@ -74,7 +80,7 @@ def _add_eval(sub: Any) -> None:
     p.add_argument("--teacher", default=None, help="teacher model (default realesrgan-x4plus)")
     p.add_argument("--limit", type=positive_int, help="only the first N images")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_quiet(p)
 
 
 def _add_publish(sub: Any) -> None:
@@ -98,7 +104,7 @@ def _add_publish(sub: Any) -> None:
     )
     p.add_argument(
         "--degrade",
-        choices=DEGRADE_CHOICES,
+        choices=DEGRADATIONS,
         action="append",
         help="protocols for each --eval folder (repeatable; default: both bicubic and real)",
     )
@@ -114,7 +120,7 @@ def _add_publish(sub: Any) -> None:
     p.add_argument("--stem", default=None, help="file name stem (default mfagan-x4)")
     p.add_argument("--picture-out", type=Path, help="side-by-side PNG (default docs/STEM.png)")
     p.add_argument("--readme", type=Path, help="README whose student section gets the table")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_quiet(p)
 
 
 def register(subparsers: Any) -> dict[str, Handler]:
@@ -150,27 +156,18 @@ def _distill_config(args: argparse.Namespace) -> DistillConfig:
     else:
         config = fine_tune_config(args.init) if args.init else DistillConfig()
     student = MFAConfig.decode(args.student_config) if args.student_config else None
-    overrides = {
-        "student": student,
-        "teacher": args.teacher,
-        "data.dirs": tuple(args.data) if args.data else None,
-        "schedule.steps": args.steps,
-        "schedule.batch_size": args.batch_size,
-    }
+    overrides = {"student": student, "teacher": args.teacher} | training_overrides(args)
     return with_overrides(config, overrides | _init_overrides(args))
 
 
 def cmd_distill(args: argparse.Namespace) -> int:
-    from engine.console import ConsoleRenderer, ctrl_c_cancels
+    from engine.console import run_job
     from engine.distill.parallel import is_main_process
     from engine.distill.trainer import DistillRequest, distill
     from engine.paths import data_dir
 
     config = _distill_config(args)
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
+    use_threads(args.threads)
     out = args.out or data_dir() / "distill" / args.name
     register_as = None if args.no_register else args.name
     if register_as:
@@ -178,14 +175,19 @@ def cmd_distill(args: argparse.Namespace) -> int:
 
         check_model_name(register_as)
     check_out_folder("--out", out)  # before the teacher is loaded, not at the first save
-    command = shlex.join(["mfagan", *sys.argv[1:]])
     request = DistillRequest(
-        config=config, out_dir=out, resume=args.resume, register_as=register_as, command=command
+        config=config,
+        out_dir=out,
+        resume=args.resume,
+        register_as=register_as,
+        command=command_line(),
     )
-    renderer = ConsoleRenderer(quiet=args.quiet, silent=not is_main_process())
-    cancel = CancelToken()
-    with ctrl_c_cancels(cancel, renderer), writes_into(out):
-        result = renderer.consume(distill(request, cancel=cancel))
+    with writes_into(out):
+        result = run_job(
+            lambda cancel: distill(request, cancel=cancel),
+            quiet=args.quiet,
+            silent=not is_main_process(),
+        )
     if result is not None and is_main_process():
         print(f"student: {result.student}")
         if result.best_metrics:
@@ -200,7 +202,7 @@ def cmd_distill(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from engine.console import ConsoleRenderer, ctrl_c_cancels
+    from engine.console import run_job
     from engine.measure.evaluate import DEFAULT_TEACHER, EvalRequest, evaluate, render_table
 
     request = EvalRequest(
@@ -211,16 +213,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
         degrade=args.degrade,
         lr_only=args.lr is not None,
     )
-    renderer = ConsoleRenderer(quiet=args.quiet or args.json)
-    cancel = CancelToken()
-    with ctrl_c_cancels(cancel, renderer):
-        result = renderer.consume(evaluate(request, cancel=cancel))
+    result = run_job(lambda cancel: evaluate(request, cancel=cancel), quiet=args.quiet or args.json)
     print(json.dumps(result.as_dict(), indent=2) if args.json else render_table(result))
     return 0
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from engine.console import ConsoleRenderer, ctrl_c_cancels
+    from engine.console import run_job
     from engine.distill.publish import DEFAULT_STEM, PublishRequest, publish
     from engine.paths import RESOURCES
 
@@ -229,20 +228,18 @@ def cmd_publish(args: argparse.Namespace) -> int:
         run_dir=args.run,
         datasets=tuple(args.eval),
         pictures=tuple(args.picture),
-        degrade=tuple(dict.fromkeys(args.degrade or DEGRADE_CHOICES)),
+        degrade=tuple(dict.fromkeys(args.degrade or DEGRADATIONS)),
         lr_dirs=tuple(args.lr),
         models_dir=args.models_dir or RESOURCES / "models",
         stem=stem,
         picture_out=args.picture_out or RESOURCES.parent / "docs" / f"{stem}.png",
         readme=args.readme,
-        command=shlex.join(["mfagan", *sys.argv[1:]]),
+        command=command_line(),
     )
     check_out_folder("--models-dir", request.models_dir)  # before minutes of scoring
     check_out_folder("--picture-out", request.picture_out.parent)
-    renderer = ConsoleRenderer(quiet=args.quiet)
-    cancel = CancelToken()
-    with ctrl_c_cancels(cancel, renderer), writes_into(request.models_dir):
-        result = renderer.consume(publish(request, cancel=cancel))
+    with writes_into(request.models_dir):
+        result = run_job(lambda cancel: publish(request, cancel=cancel), quiet=args.quiet)
     for name, e in result.evaluation.items():
         g = e["goals"]
         versus_gt = (

@@ -14,9 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.arguments import Handler, positive_int
+from engine.arguments import Handler, add_quiet, positive_int
 from engine.errors import UsageError
-from engine.events import CancelToken
 
 
 def _add_export(sub: Any) -> None:
@@ -53,7 +52,7 @@ def _add_export(sub: Any) -> None:
     p.add_argument("--runtime", choices=("tflite", "qnn_dlc"), default="tflite", help="AI Hub")
     p.add_argument("--no-aihub-inference", action="store_true", help="profile only on AI Hub")
     p.add_argument("--json", action="store_true", help="print the model card")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_quiet(p)
 
 
 def _add_aihub(sub: Any) -> None:
@@ -127,14 +126,11 @@ def request_from_args(args: argparse.Namespace):
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from engine.console import ConsoleRenderer, ctrl_c_cancels
+    from engine.console import run_job
     from engine.export.job import export_bundle
 
     request = request_from_args(args)
-    renderer = ConsoleRenderer(quiet=args.quiet)
-    cancel = CancelToken()
-    with ctrl_c_cancels(cancel, renderer):
-        result = renderer.consume(export_bundle(request, cancel=cancel))
+    result = run_job(lambda cancel: export_bundle(request, cancel=cancel), quiet=args.quiet)
     if args.json:
         print(json.dumps(result.card, indent=2))
     else:

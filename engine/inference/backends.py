@@ -136,7 +136,7 @@ class OnnxBackend:
         self.threads = threads or available_threads()
         self.path = ensure_onnx(descriptor)
         try:
-            self._session = _make_session(self.path, self.threads)
+            self._session = onnx_session(self.path, self.threads)
         except ModelError:
             raise
         except Exception:
@@ -147,7 +147,7 @@ class OnnxBackend:
                 raise _cache_error(self.path, error) from None
             self.path = ensure_onnx(descriptor)
             try:
-                self._session = _make_session(self.path, self.threads)
+                self._session = onnx_session(self.path, self.threads)
             except Exception as error:
                 raise ModelError(
                     f"{self.path}: onnxruntime cannot open this model's export "
@@ -321,7 +321,7 @@ def _check_export(module: nn.Module, descriptor: ModelDescriptor, path: Path) ->
     with torch.inference_mode():
         expected = module(torch.from_numpy(x)).float().numpy()
     try:
-        session = _make_session(path, available_threads())
+        session = onnx_session(path, available_threads())
         (got,) = session.run(None, {session.get_inputs()[0].name: x})
     except Exception as error:
         raise ModelError(
@@ -337,7 +337,9 @@ def _check_export(module: nn.Module, descriptor: ModelDescriptor, path: Path) ->
         )
 
 
-def _make_session(path: Path, threads: int) -> ort.InferenceSession:
+def onnx_session(path: Path, threads: int) -> ort.InferenceSession:
+    """An onnxruntime CPU session of the ONNX file at ``path`` on ``threads`` cores, as every
+    ONNX run here is set up (the backend, host latency timings)."""
     if "CPUExecutionProvider" not in ort.get_available_providers():
         raise ModelError("onnxruntime has no CPU execution provider; use the torch backend")
     options = ort.SessionOptions()

@@ -33,6 +33,7 @@ from engine.files import atomic_write_bytes
 from engine.imageio import read_image
 from engine.inference.backends import TorchBackend
 from engine.inference.tiling import recommended_overlap, run_tiled
+from engine.measure import DEGRADATIONS
 from engine.measure.metrics import as_rgb, bicubic_down, bicubic_resize, modcrop, to_uint8, y_scores
 from engine.models.descriptor import ModelDescriptor
 from engine.paths import cache_dir
@@ -40,7 +41,6 @@ from engine.paths import cache_dir
 BICUBIC = "bicubic"
 DEFAULT_TEACHER = "realesrgan-x4plus"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
-DEGRADATIONS = ("bicubic", "real")
 # Larger LR inputs run in tiles so one huge photo cannot exhaust memory; benchmark images
 # (Set5/Set14: LR <= 180x144) always run whole, as the reference figures were measured.
 WHOLE_IMAGE_PIXELS = 256 * 256

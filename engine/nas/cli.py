@@ -9,13 +9,20 @@ on their own (what ``torchrun`` launches for multi-process training).
 from __future__ import annotations
 
 import argparse
-import shlex
-import sys
 from pathlib import Path
 from typing import Any
 
-from engine.arguments import Handler, check_out_folder, positive_int, writes_into
-from engine.events import CancelToken
+from engine.arguments import (
+    Handler,
+    add_quiet,
+    add_schedule,
+    check_out_folder,
+    command_line,
+    positive_int,
+    training_overrides,
+    use_threads,
+    writes_into,
+)
 from engine.nas.train_config import RULES
 
 
@@ -32,12 +39,11 @@ def _add_supernet(sub: Any) -> None:
     t.add_argument("--data", type=Path, action="append", help="folder of HR photos (repeatable)")
     t.add_argument("--out", type=Path, required=True, help="run folder (checkpoints, metrics)")
     t.add_argument("--resume", action="store_true", help="continue the run in --out")
-    t.add_argument("--steps", type=positive_int, help="total steps (overrides the config)")
-    t.add_argument("--batch-size", type=positive_int, help="crops per step and process")
+    add_schedule(t)
     t.add_argument("--init", help="student to warm-start from: 'default', a file or 'none'")
     t.add_argument("--rule", choices=RULES, help="sandwich or progressive shrinking")
     t.add_argument("--threads", type=positive_int, help="CPU threads (1 on a busy machine)")
-    t.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_quiet(t)
     p = actions.add_parser(
         "publish",
         help="(maintainers) measure a trained supernet and ship it in resources/models",
@@ -49,7 +55,7 @@ def _add_supernet(sub: Any) -> None:
     p.add_argument("--eval", type=Path, action="append", default=[], help="HR test folder")
     p.add_argument("--models-dir", type=Path, help="where to write (default resources/models)")
     p.add_argument("--stem", default=None, help="file name stem (default mfagan-supernet)")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_quiet(p)
 
 
 def register(subparsers: Any) -> dict[str, Handler]:
@@ -72,12 +78,7 @@ def _train_config(args: argparse.Namespace):
 
     config = load_supernet_config(args.config)
     init = None if args.init == "none" else args.init
-    overrides = {
-        "data.dirs": tuple(args.data) if args.data else None,
-        "schedule.steps": args.steps,
-        "schedule.batch_size": args.batch_size,
-    }
-    distill = with_overrides(config.distill, overrides)
+    distill = with_overrides(config.distill, training_overrides(args))
     if args.init is not None:
         distill = dataclasses.replace(distill, init=init)
     rules = dataclasses.replace(config.rules, rule=args.rule or config.rules.rule)
@@ -85,26 +86,25 @@ def _train_config(args: argparse.Namespace):
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from engine.console import ConsoleRenderer, ctrl_c_cancels
+    from engine.console import run_job
     from engine.distill.parallel import is_main_process
     from engine.nas.train import SupernetRequest, train_supernet
 
     config = _train_config(args)
     check_out_folder("--out", args.out)  # before the teacher is loaded, not at the first save
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
+    use_threads(args.threads)
     request = SupernetRequest(
         config=config,
         out_dir=args.out,
         resume=args.resume,
-        command=shlex.join(["mfagan", *sys.argv[1:]]),
+        command=command_line(),
     )
-    renderer = ConsoleRenderer(quiet=args.quiet, silent=not is_main_process())
-    cancel = CancelToken()
-    with ctrl_c_cancels(cancel, renderer), writes_into(args.out):
-        result = renderer.consume(train_supernet(request, cancel=cancel))
+    with writes_into(args.out):
+        result = run_job(
+            lambda cancel: train_supernet(request, cancel=cancel),
+            quiet=args.quiet,
+            silent=not is_main_process(),
+        )
     if result is not None and is_main_process():
         print(f"supernet: {result.supernet}")
         if result.best_metrics:
@@ -117,7 +117,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_publish(args: argparse.Namespace) -> int:
-    from engine.console import ConsoleRenderer, ctrl_c_cancels
+    from engine.console import run_job
     from engine.nas.publish import DEFAULT_STEM, PublishRequest, publish_supernet
     from engine.paths import RESOURCES
 
@@ -126,13 +126,11 @@ def _cmd_publish(args: argparse.Namespace) -> int:
         datasets=tuple(args.eval),
         models_dir=args.models_dir or RESOURCES / "models",
         stem=args.stem or DEFAULT_STEM,
-        command=shlex.join(["mfagan", *sys.argv[1:]]),
+        command=command_line(),
     )
     check_out_folder("--models-dir", request.models_dir)  # before minutes of scoring
-    renderer = ConsoleRenderer(quiet=args.quiet)
-    cancel = CancelToken()
-    with ctrl_c_cancels(cancel, renderer), writes_into(request.models_dir):
-        result = renderer.consume(publish_supernet(request, cancel=cancel))
+    with writes_into(request.models_dir):
+        result = run_job(lambda cancel: publish_supernet(request, cancel=cancel), quiet=args.quiet)
     for dataset, entry in result.evaluation.items():
         bicubic = entry["bicubic"]["psnr_teacher"]
         for name, scores in entry[result.precision].items():

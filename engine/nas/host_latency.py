@@ -39,6 +39,7 @@ import torch
 from engine.errors import MfaganError, ModelError
 from engine.events import CancelToken, Event, Finished, Progress
 from engine.files import atomic_write_bytes
+from engine.inference.backends import onnx_session
 from engine.inference.runtime_choice import Candidate
 from engine.models.mfa import MFAConfig, MFAGenerator
 from engine.nas.latency import ReferencePoint
@@ -208,6 +209,11 @@ def time_once(
 
 
 def _runner(path: Path, threads: int, runtime: Candidate, config: MFAConfig | None):
+    """One run of the subnet on ``runtime``, from the pieces the backends are built of.
+
+    Not ``make_backend``: it takes a registered model (weights hashed, an export cached per
+    model) and its torch backend's cancel hooks would add their cost to every timing.
+    """
     if runtime.kind == "openvino":
         from engine.inference import openvino_backend as ovb
 
@@ -230,10 +236,7 @@ def _runner(path: Path, threads: int, runtime: Candidate, config: MFAConfig | No
             return y.cpu().numpy()
 
         return run_torch
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.log_severity_level = 4
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    session = onnx_session(path, threads)
     return lambda x: session.run(None, {"input": x})
 
 

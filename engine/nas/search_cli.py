@@ -12,7 +12,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.arguments import Handler, check_out_folder, positive_int, writes_into
+from engine.arguments import (
+    Handler,
+    add_quiet,
+    check_out_folder,
+    command_line,
+    positive_int,
+    writes_into,
+)
 from engine.events import CancelToken
 
 GOAL_PER_MINUTE = 1000
@@ -56,7 +63,7 @@ def _add_search(sub: Any) -> None:
     p.add_argument("--finetune-out", type=Path, help="--finetune: run folder")
     p.add_argument("--bench", action="store_true", help="report candidates scored per minute")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_quiet(p)
 
 
 def register(subparsers: Any) -> dict[str, Handler]:
@@ -101,17 +108,15 @@ def _request(args: argparse.Namespace):
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from engine.console import ConsoleRenderer, ctrl_c_cancels
+    from engine.console import run_job
     from engine.nas import report
     from engine.nas.search import run_search
 
     request = _request(args)
     name = _check_finetune(args)  # before minutes of search
     _check_outputs(args)  # so is where its results go: a failed write would lose them
-    renderer = ConsoleRenderer(quiet=args.quiet)
-    cancel = CancelToken()
-    with ctrl_c_cancels(cancel, renderer):
-        result = renderer.consume(run_search(request, cancel))
+    cancel = CancelToken()  # shared: a Ctrl-C after the search's last check stops --finetune
+    result = run_job(lambda cancel: run_search(request, cancel), quiet=args.quiet, cancel=cancel)
     written = []
     if args.out:  # a disk that filled during the search: one line, not a traceback
         with writes_into(args.out):
@@ -123,7 +128,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     for path in written:
         print(f"wrote {path}", file=sys.stderr)
     if args.finetune:
-        _finetune(result, args, name, renderer, cancel)
+        _finetune(result, args, name, cancel)
     if args.bench:
         return _bench_line(result)
     return 0
@@ -171,21 +176,20 @@ def _check_finetune(args: argparse.Namespace) -> str | None:
     return check_model_name(args.name or f"mfagan-{args.device}-{budget}ms")
 
 
-def _finetune(result, args: argparse.Namespace, name: str | None, renderer, cancel) -> None:
-    import shlex
-
+def _finetune(result, args: argparse.Namespace, name: str | None, cancel: CancelToken) -> None:
+    from engine.console import run_job
     from engine.nas.pick import finetune_pick
     from engine.paths import data_dir
 
     out = args.finetune_out or data_dir() / "nas" / str(name)
-    job = finetune_pick(
-        result, steps=args.finetune, data=args.data, out=out, name=name,
-        eval_datasets=args.eval, command=shlex.join(["mfagan", *sys.argv[1:]]), cancel=cancel,
+    tuned = run_job(
+        lambda cancel: finetune_pick(
+            result, steps=args.finetune, data=args.data, out=out, name=name,
+            eval_datasets=args.eval, command=command_line(), cancel=cancel,
+        ),
+        quiet=args.quiet,
+        cancel=cancel,
     )  # fmt: skip
-    from engine.console import ctrl_c_cancels
-
-    with ctrl_c_cancels(cancel, renderer):
-        tuned = renderer.consume(job)
     print(f"fine-tuned {result.pick.config.encode()} for {args.finetune} steps: {tuned.student}")
     for dataset, entry in tuned.evaluation.items():
         print(
