@@ -128,7 +128,7 @@ def register_user_model(name: str, student: Path, card: dict[str, Any]) -> Path:
     return target
 
 
-LINEAGE_KEYS = ("name", "config", "training", "validation", "init")
+LINEAGE_KEYS = ("name", "config", "training", "validation", "init", "nas")
 
 
 def lineage(init: Path) -> dict[str, Any]:

@@ -151,7 +151,15 @@ class Session:
                 "best": self.history.get("best"),
             },
             "cost": export.cost(self.nets.ema),
-        } | ({"init": self.init} if self.init else {})
+        } | ({"init": self.init} if self.init else {}) | self._searched()
+
+    def _searched(self) -> dict[str, Any]:
+        """A searched architecture fine-tuned further is still the search's pick: its card
+        keeps the search (``nas``) that chose it, as long as the architecture is unchanged."""
+        init = self.init or {}
+        if "nas" in init and init.get("config") == self.config.student.encode():
+            return {"nas": init["nas"]}
+        return {}
 
 
 def _initial_generator(config: DistillConfig) -> tuple[MFAGenerator, Path | None]:

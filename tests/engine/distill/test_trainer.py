@@ -211,3 +211,30 @@ def test_a_student_of_another_shape_cannot_start_from_it(
     config = with_overrides(tiny_config, {"init": str(parent.best), "student": deeper})
     with pytest.raises(UsageError, match="can only start from a narrower one"):
         list(distill(DistillRequest(config=config, out_dir=tmp_path / "b")))
+
+
+def test_a_searched_model_fine_tuned_further_keeps_its_search(
+    tiny_config: DistillConfig, tmp_path: Path
+):
+    """Continuing the phone model on new photos must not forget which search picked it."""
+    _, parent = _run(DistillRequest(config=tiny_config, out_dir=tmp_path / "a"))
+    card_path = parent.best.with_suffix(".json")
+    parent_card = json.loads(card_path.read_text())
+    parent_card["nas"] = {"config": parent_card["config"], "search": {"budget_ms": 15.0}}
+    card_path.write_text(json.dumps(parent_card))
+    one_step = {
+        "init": str(parent.best),
+        "schedule.steps": 1,
+        "schedule.teacher_d_steps": 0,
+        "schedule.warmup_steps": 1,
+    }
+    _, same = _run(
+        DistillRequest(config=with_overrides(tiny_config, one_step), out_dir=tmp_path / "b")
+    )
+    card = json.loads((same.best or same.student).with_suffix(".json").read_text())
+    assert card["nas"] == parent_card["nas"]
+    wide = dataclasses.replace(tiny_config.student, width=24)
+    config = with_overrides(tiny_config, one_step | {"student": wide})
+    _, other = _run(DistillRequest(config=config, out_dir=tmp_path / "c"))
+    card = json.loads((other.best or other.student).with_suffix(".json").read_text())
+    assert "nas" not in card  # another architecture than the search picked
