@@ -9,7 +9,7 @@ import os
 import re
 import secrets
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 TEMP_SUFFIX = ".part"
@@ -57,6 +57,35 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             with contextlib.suppress(OSError):
                 temp.unlink()
             raise
+
+
+@contextlib.contextmanager
+def staged_replace() -> Iterator[Callable[[Path], Path]]:
+    """Files that must change together: the block writes each to the temporary that
+    ``stage(target)`` names, and all are renamed over their targets once the block has
+    succeeded. A failure in it (a full disk, a read-only folder, Ctrl-C) leaves every target
+    as it was and no temporary behind."""
+    staged: list[tuple[Path, Path]] = []
+
+    def stage(target: Path) -> Path:
+        temp = temp_path_for(Path(target))
+        with _in_flight_lock:
+            _in_flight.add(temp)
+        staged.append((temp, Path(target)))
+        return temp
+
+    placed = 0
+    try:
+        yield stage
+        for temp, target in staged:
+            os.replace(temp, target)
+            placed += 1
+    finally:
+        for temp, _ in staged[placed:]:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+        with _in_flight_lock:
+            _in_flight.difference_update(temp for temp, _ in staged)
 
 
 @contextlib.contextmanager

@@ -15,12 +15,14 @@
    card plus the evaluation, the goals and this command) into the models folder and, when
    asked, the measured table into the README between the ``student`` markers.
 
-Nothing is written before every measurement has succeeded, and every file is written
-atomically, so a cancelled or failed publish leaves the shipped student as it was.
+Nothing is written before every measurement has succeeded, and the files are written to
+temporaries that replace the old ones together once all are written, so a cancelled or
+failed publish (a full disk, a read-only folder) leaves the shipped student as it was.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -36,11 +38,11 @@ from engine.distill import export, report
 from engine.distill.provenance import provenance
 from engine.distill.publish_table import FIDELITY_GAIN_DB, render_table
 from engine.distill.validation import ValImages
-from engine.errors import UsageError
+from engine.errors import StorageError, UsageError
 from engine.events import CancelToken, Event, Finished, Notice, Progress, result_of
-from engine.files import atomic_write_bytes
+from engine.files import atomic_write_bytes, staged_replace
 from engine.inference.backends import TorchBackend
-from engine.measure.bench_report import update_readme
+from engine.measure.bench_report import readme_section
 from engine.measure.evaluate import (
     BICUBIC,
     DEFAULT_TEACHER,
@@ -250,9 +252,6 @@ def _write(
     student_net = export.load_student(student).eval()
     phone = predict_latency(student_net, height=export.PROFILE_SIDE, width=export.PROFILE_SIDE)
     folder.mkdir(parents=True, exist_ok=True)
-    if picture is not None:
-        picture.parent.mkdir(parents=True, exist_ok=True)
-        report.side_by_side(rows, picture)
     shipped = card | {
         "name": SHIPPED_NAME if request.stem == DEFAULT_STEM else request.stem,
         "predicted_latency": phone.as_dict() | {"note": "a prediction, not a measurement"},
@@ -267,16 +266,26 @@ def _write(
             "side_by_side": _relative(picture, request.readme),
         },
     }
-    atomic_write_bytes(target, student.read_bytes())
     target_d = export.discriminators_path(target)
-    if discriminators is not None:
-        atomic_write_bytes(target_d, discriminators.read_bytes())
     card_path = target.with_suffix(".json")
-    report.write_json(card_path, shipped)
-    if request.readme is not None:
-        update_readme(
-            request.readme, render_table(shipped), start_marker=START_MARKER, end_marker=END_MARKER
-        )
+    copies = {target: student.read_bytes()}
+    if discriminators is not None:
+        copies[target_d] = discriminators.read_bytes()
+    # All or nothing: a full disk or a read-only folder met on the last file (the README)
+    # must not leave new weights beside an old card, or an old table beside new weights.
+    with staged_replace() as stage:
+        if picture is not None:
+            with _writing(picture):
+                report.side_by_side(rows, stage(picture))
+        for path, data in copies.items():
+            with _writing(path):
+                atomic_write_bytes(stage(path), data)
+        with _writing(card_path):
+            report.write_json(stage(card_path), shipped)
+        if request.readme is not None:
+            text = _with_table(request.readme, render_table(shipped))
+            with _writing(request.readme):
+                atomic_write_bytes(stage(request.readme), text.encode("utf-8"))
     yield Notice(message=f"published {target}")
     return {
         "student": target,
@@ -284,6 +293,24 @@ def _write(
         "card": card_path,
         "picture": picture,
     }
+
+
+def _with_table(readme: Path, table: str) -> str:
+    """The README's text with ``table`` between the student markers."""
+    text, start, end = readme_section(readme, start_marker=START_MARKER, end_marker=END_MARKER)
+    body = table.strip("\n")
+    return f"{text[: start + len(START_MARKER)]}\n{body}\n{text[end:]}"
+
+
+@contextlib.contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """An OSError while ``path`` is written names it (not its hidden temporary, nor only
+    the models folder): a StorageError, exit 1."""
+    try:
+        yield
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise StorageError(path, f"cannot write it ({reason[:1].lower() + reason[1:]})") from None
 
 
 def _relative(picture: Path | None, readme: Path | None) -> str | None:

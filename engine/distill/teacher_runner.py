@@ -176,12 +176,21 @@ def feature_onnx_path(teacher: RRDBNet, blocks: Sequence[int]) -> Path:
 
 
 def ensure_feature_onnx(teacher: RRDBNet, blocks: Sequence[int]) -> Path:
-    """The cached export with outputs image + ``blocks``, exported and checked if missing."""
+    """The cached export with outputs image + ``blocks``, exported and checked if missing,
+    unreadable or damaged."""
+    from engine.inference.backends import _make_room
+
     blocks = tuple(blocks)
     path = feature_onnx_path(teacher, blocks)
     if path.is_file():
-        return path
-    path.parent.mkdir(parents=True, exist_ok=True)
+        if _readable(path):
+            return path
+        # Disk trouble or another tool's crash: without this, every run would fall back to
+        # PyTorch for good. Only this module writes the name, so the file is not kept.
+        path.unlink()
+    # The student's export's repair: a folder in the file's place (os.replace cannot put a
+    # file over it) or a file in the onnx folder's place is moved aside.
+    _make_room(path)
     wrapper = _WithFeatures(teacher, blocks).eval()
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
     os.close(fd)
@@ -194,6 +203,16 @@ def ensure_feature_onnx(teacher: RRDBNet, blocks: Sequence[int]) -> Path:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
     return path
+
+
+def _readable(path: Path) -> bool:
+    from engine.inference import openvino_backend as ovb
+
+    try:
+        ovb.core().read_model(str(path))
+    except Exception:  # OpenVINO raises RuntimeError and its own types for a bad file
+        return False
+    return True
 
 
 def _export(wrapper: _WithFeatures, teacher: RRDBNet, path: Path) -> None:

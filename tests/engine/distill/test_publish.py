@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +16,7 @@ from skimage import data as skdata
 from support import make_descriptor
 
 import engine.models.registry as registry
+from engine.cli import main
 from engine.distill.config import DistillConfig
 from engine.distill.publish import (
     END_MARKER,
@@ -29,7 +32,11 @@ from engine.distill.report import LABEL_HEIGHT
 from engine.distill.trainer import DistillRequest, distill
 from engine.errors import UsageError
 from engine.events import Cancelled, CancelToken, Finished, Progress
+from engine.files import TEMP_SUFFIX
+from engine.measure.evaluate import DEFAULT_TEACHER
 from engine.models.rrdbnet import RRDBNet, RRDBNetConfig
+
+SHIPPED_ENDS = (".safetensors", "-d.safetensors", ".json")
 
 
 @pytest.fixture(scope="module")
@@ -229,3 +236,95 @@ def test_lr_folders_are_scored_for_fidelity_only(request_for, tmp_path: Path):
     phone = result.evaluation["Phone (LR as given)"]
     assert phone["student"]["psnr_gt"] is None and phone["goals"]["psnr_gt_met"] is None
     assert phone["student"]["psnr_teacher"] is not None
+
+
+def _publish_cli(request: PublishRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """``mfagan publish`` on ``request``'s files, with its tiny teacher as the default one."""
+    tiny = registry.get_model("teacher")
+    real = registry.get_model
+    monkeypatch.setattr(
+        registry, "get_model", lambda name: tiny if name == DEFAULT_TEACHER else real(name)
+    )
+    folders = ["--models-dir", str(request.models_dir), "--picture-out", str(request.picture_out)]
+    return main(
+        [
+            *("publish", str(request.run_dir), "--eval", str(request.datasets[0])),
+            *("--degrade", "bicubic", "--picture", str(request.pictures[0]), *folders),
+            *("--readme", str(request.readme), "--quiet"),
+        ]
+    )
+
+
+def _full_disk_on(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """ENOSPC when the data of ``name`` (under any temporary name) reaches the disk."""
+    real_open, opened = os.open, {}
+
+    def recording_open(path, flags, *args, **kwargs):
+        fd = real_open(path, flags, *args, **kwargs)
+        opened[fd] = Path(path).name
+        return fd
+
+    def fsync(fd: int) -> None:
+        if name in opened.get(fd, ""):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "open", recording_open)
+    monkeypatch.setattr(os, "fsync", fsync)
+
+
+def _read_only(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """No file can be created in ``folder`` (a mount gone read-only after the checks;
+    faked: permission bits do not stop root)."""
+    real_open = os.open
+
+    def read_only_open(path, flags, *args, **kwargs):
+        if flags & os.O_CREAT and Path(path).parent == folder:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), os.fspath(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", read_only_open)
+
+
+@pytest.mark.parametrize(
+    ("case", "failing"),
+    [
+        ("full disk", "side.png"),  # the first file written
+        ("full disk", "mfagan-x4.json"),  # after the weights
+        ("full disk", "README.md"),  # the last
+        ("read-only", "mfagan-x4.safetensors"),
+        ("read-only", "README.md"),  # its folder is not checked before scoring
+    ],
+)
+def test_a_publish_that_cannot_write_is_one_line_exit_1_and_changes_nothing(
+    case: str, failing: str, request_for, tmp_path: Path, monkeypatch, capsys
+):
+    """Issue 19: the shipped student, its card, picture and README stay as they were (no
+    new weights beside an old card), and no temporary is left."""
+    request = request_for()
+    shipped = [request.models_dir / f"mfagan-x4{end}" for end in SHIPPED_ENDS]
+    request.models_dir.mkdir()
+    request.picture_out.parent.mkdir()
+    before = {}
+    for path in (*shipped, request.picture_out, request.readme):
+        if not path.exists():
+            path.write_bytes(f"old {path.name}".encode())
+        before[path] = path.read_bytes()
+    target = next(p for p in before if p.name == failing)
+    if case == "full disk":
+        _full_disk_on(monkeypatch, failing)
+        reason = "no space left on device"
+    else:
+        _read_only(monkeypatch, target.parent)
+        reason = "read-only file system"
+    assert _publish_cli(request, monkeypatch) == 1
+    assert capsys.readouterr().err == f"error: {target}: cannot write it ({reason})\n"
+    assert {path: path.read_bytes() for path in before} == before
+    assert [p for p in tmp_path.rglob("*") if p.name.endswith(TEMP_SUFFIX)] == []
+
+
+def test_the_cli_publishes_when_it_can_write(request_for, monkeypatch, capsys):
+    request = request_for()
+    assert _publish_cli(request, monkeypatch) == 0
+    assert "published" in capsys.readouterr().out
+    assert all((request.models_dir / f"mfagan-x4{end}").is_file() for end in SHIPPED_ENDS)
+    assert "| Tiny5 | student |" in request.readme.read_text()

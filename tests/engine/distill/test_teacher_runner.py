@@ -98,3 +98,32 @@ def test_bf16_cache_records_its_runtime_and_psnr(tiny_root: Path, tmp_path: Path
     sample = cache.load(crops[0])
     output, _ = run_with_features(teacher, sample.lr[None], (1,))
     assert ovb.psnr(output[0].numpy(), sample.teacher.numpy()) >= ovb.MIN_PSNR_DB
+
+
+@pytest.mark.parametrize("damage", ["a folder", "a damaged file"])
+def test_a_damaged_cached_export_is_rebuilt(
+    damage: str, tiny_root: Path, tmp_path: Path, monkeypatch
+):
+    """Issue 19, as for the student's export: a folder in the export's place is moved aside
+    (not known to be ours), a file OpenVINO cannot read is exported again."""
+    monkeypatch.setenv("MFAGAN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv(ovb.DISABLE_BF16_ENV, "1")
+    teacher = load_teacher(str(tiny_root / "teacher.safetensors"))
+    path = feature_onnx_path(teacher, (1,))
+    path.parent.mkdir(parents=True)
+    if damage == "a folder":
+        path.mkdir()
+        (path / "kept.txt").write_text("moved, not deleted")
+    else:
+        path.write_bytes(b"not an onnx file")
+    runner = make_runner(teacher, (1,), "openvino")
+    assert runner.label == "openvino-fp32"
+    image, _ = run_with_features(teacher, torch.from_numpy(_x()), (1,))
+    assert torch.allclose(runner.run(_x(), CancelToken()).image, image, atol=1 / 255)
+    assert path.is_file() and teacher_runner._readable(path)
+    aside = [p for p in path.parent.iterdir() if p.name.startswith(f"{path.name}.damaged-")]
+    if damage == "a folder":
+        assert (aside[0] / "kept.txt").read_text() == "moved, not deleted"
+    else:
+        assert aside == []
+    assert [p.name for p in path.parent.iterdir() if p.name.startswith(".")] == []

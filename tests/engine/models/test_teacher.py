@@ -3,7 +3,9 @@ and it upscales a real photo the way Real-ESRGAN x4plus does."""
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,8 +14,9 @@ import pytest
 import torch
 from skimage import data as skdata
 
-from engine.errors import ModelError
-from engine.files import atomic_write_bytes, file_sha256
+from engine.cli import main
+from engine.errors import StorageError
+from engine.files import TEMP_SUFFIX, atomic_write_bytes, file_sha256
 from engine.models import ncnn, teacher
 from engine.models.bicubic import BicubicUpsampler
 
@@ -83,15 +86,66 @@ def test_missing_or_garbled_sidecar_is_rebuilt(
     assert not [p for p in fresh_cache.iterdir() if p.suffix in (".tmp", ".part")]
 
 
-def test_unwritable_cache_is_a_model_error(
+def test_unwritable_cache_is_a_storage_error(
     fresh_cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def refuse(path: Path, data: bytes) -> None:
         raise PermissionError(13, "Permission denied", str(path))
 
     monkeypatch.setattr(teacher, "atomic_write_bytes", refuse)
-    with pytest.raises(ModelError, match="cannot cache the teacher"):
+    with pytest.raises(StorageError, match="cannot cache the teacher"):
         teacher.ensure_converted(teacher.X4PLUS_ANIME)
+
+
+def _read_only_mkdir(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """``folder`` cannot be made, as on a read-only mount (faked: root writes through chmod)."""
+    real_mkdir = os.mkdir
+
+    def mkdir(path, *args, **kwargs):
+        if Path(path) == folder:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), os.fspath(path))
+        return real_mkdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "mkdir", mkdir)
+
+
+def _full_disk(fd: int) -> None:
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [
+        ("read-only", "read-only file system"),
+        ("a file", "it is a file, not a folder"),
+        ("full disk", "no space left on device"),
+    ],
+)
+def test_a_cache_that_cannot_be_written_fails_the_command_in_one_line(
+    case: str,
+    reason: str,
+    fresh_cache: Path,
+    astronaut_png: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Issue 19: exit 1 (the job failed), not 2 (a usage error), and no temporary left."""
+    if case == "read-only":
+        _read_only_mkdir(monkeypatch, fresh_cache)
+    elif case == "a file":
+        fresh_cache.write_text("not a folder")
+    else:
+        monkeypatch.setattr(os, "fsync", _full_disk)
+    out = tmp_path / "out.png"
+    args = ["upscale", str(astronaut_png), "-o", str(out), "-m", "realesrgan-x4plus-anime"]
+    assert main([*args, "--backend", "torch"]) == 1
+    assert capsys.readouterr().err == (
+        f"error: {fresh_cache}: cannot cache the teacher's weights ({reason}); "
+        "MFAGAN_CACHE_DIR moves the cache\n"
+    )
+    assert not out.exists()
+    assert [p.name for p in tmp_path.rglob("*") if p.name.endswith(TEMP_SUFFIX)] == []
 
 
 def test_atomic_write_leaves_nothing_behind_on_failure(tmp_path: Path) -> None:
