@@ -7,7 +7,7 @@ training starts, since only its cached outputs are needed from then on.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,7 +162,9 @@ class Session:
         return {}
 
 
-def _initial_generator(config: DistillConfig) -> tuple[MFAGenerator, Path | None]:
+def _initial_generator(
+    config: DistillConfig,
+) -> Generator[Event, None, tuple[MFAGenerator, Path | None]]:
     if config.init is None:
         return MFAGenerator(config.student, seed=config.seed), None
     path = export.init_weights(config.init)
@@ -175,6 +177,10 @@ def _initial_generator(config: DistillConfig) -> tuple[MFAGenerator, Path | None
             f"not {config.student.encode()} (a student can only start from a narrower one "
             "of the same depth and blocks)"
         )
+    yield Notice(
+        message=f"{config.student.encode()} starts as {path.name} "
+        f"({generator.config.encode()}) widened: the new channels begin unused"
+    )
     return mfa_growth.grown(generator, config.student, seed=config.seed), path
 
 
@@ -199,13 +205,7 @@ def prepare(request: DistillRequest, parallel: Parallel, cancel: CancelToken) ->
     """Scan, split, cache teacher outputs, build the nets; returns the Session (yield from)."""
     config = request.config
     data = yield from prepare_data(config, request.out_dir, parallel, cancel)
-    generator, init_path = _initial_generator(config)
-    if init_path is not None and generator.config != export.student_config_of(init_path):
-        yield Notice(
-            message=f"{config.student.encode()} starts as {init_path.name} "
-            f"({export.student_config_of(init_path).encode()}) widened: the new channels "
-            "begin unused"
-        )
+    generator, init_path = yield from _initial_generator(config)
     nets = build_nets(config, data.teacher_config, parallel, generator)
     yield from _load_init_discriminators(nets, init_path, config)
     return Session(
