@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QMimeData, QSize, QThreadPool
+from PySide6.QtCore import QByteArray, QMimeData, QSize, Qt, QThreadPool, QTimer
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -24,6 +24,7 @@ from desktop_app.settings import SettingsStore, WindowSettings
 from desktop_app.upscale.page import UpscalePage
 from desktop_app.user_guide import UserGuide, show_user_guide
 from desktop_app.widgets.file_dialogs import DialogFolders
+from desktop_app.widgets.progress_strip import ElidedLabel
 from desktop_app.widgets.upscale_options import UpscaleOptions, entry_for
 from desktop_app.wording import in_gui_words
 from desktop_app.workers import JobRunner
@@ -31,6 +32,7 @@ from engine.models.descriptor import ModelDescriptor
 from engine.models.user_models import SUPPORTED_SUFFIXES as MODEL_SUFFIXES
 
 PAGES = ("main", "batch", "retrain", "phone")
+STATUS_MS = 15_000  # how long a status line stays
 MODEL_FILTER = "Model files (" + " ".join(f"*{s}" for s in MODEL_SUFFIXES) + ")"
 
 
@@ -64,6 +66,7 @@ class MainWindow(QMainWindow):
         phone = self.tabs.addTab(self.phone, TAB_TITLE)
         self.tabs.setTabToolTip(phone, TAB_TIP)
         self.setCentralWidget(self.tabs)
+        self._status_bar()
         self._menus()
         for page in (self.upscale, self.batch, self.retrain, self.phone):
             page.status.connect(self.show_status)
@@ -138,9 +141,21 @@ class MainWindow(QMainWindow):
     def show_page(self, name: str) -> None:
         self.tabs.setCurrentIndex(PAGES.index(name))
 
+    def _status_bar(self) -> None:
+        # QStatusBar.showMessage clips a long line at the right edge; this label shortens it
+        # in the middle (the start and the file name at the end stay) with all of it in the
+        # tooltip, and never asks the window to be wider.
+        self.status_line = ElidedLabel(elide=Qt.TextElideMode.ElideMiddle)
+        self.statusBar().addWidget(self.status_line, 1)
+        self.status_timer = QTimer(self)
+        self.status_timer.setSingleShot(True)
+        self.status_timer.setInterval(STATUS_MS)
+        self.status_timer.timeout.connect(lambda: self.status_line.setText(""))
+
     def show_status(self, text: str) -> None:
         # Every page's line comes here, the engine's notices among them: no flags in it.
-        self.statusBar().showMessage(in_gui_words(text), 15000)
+        self.status_line.setText(in_gui_words(text))
+        self.status_timer.start()  # each new line gets its full time
 
     # ---- input -------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ about a second (the engine checks between model layers) and leaves only complete
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from PySide6.QtCore import QUrl, Signal
@@ -155,7 +156,8 @@ class BatchPage(QWidget):
     def output_folder(self) -> Path | None:
         """The output folder when it exists (a batch that wrote nothing may not make it)."""
         text = self.output_dir.text().strip()
-        return Path(text) if text and Path(text).is_dir() else None
+        # os.path: a name too long for the file system is False here; Path.is_dir raises.
+        return Path(text) if text and os.path.isdir(text) else None
 
     def _update_show_output(self) -> None:
         self.show_output.setEnabled(self.output_folder() is not None)
@@ -339,12 +341,23 @@ class BatchPage(QWidget):
         summary = (
             f"Finished in {took}: {len(result.done)} upscaled, {len(result.skipped)} "
             f"skipped, {len(result.failed)} failed"
-        )
+        ) + self._failures_text(result.failed)
         self.overall.end(summary, complete=True)
         self.current_label.setText("")
         self.current_bar.setRange(0, 1)
         self.status.emit(summary)
         self.batchEnded.emit("finished")
+
+    def _failures_text(self, failed: list[tuple[Path, str]]) -> str:
+        """The failures after the counts: ": a.png (why)" for one; with more, the first and
+        where the others are listed (not the first alone, as if it were the only one)."""
+        if not failed:
+            return ""
+        path, reason = failed[0]
+        first = f"{self._relative(path)} ({in_gui_words(reason)})"
+        if len(failed) == 1:
+            return f": {first}"
+        return f": {first} and {count(len(failed) - 1, 'other')} — see Errors below"
 
     def _on_failed(self, reason: str) -> None:
         self.overall.end(f"Stopped by an error: {reason}")

@@ -35,6 +35,8 @@ from engine.inference.outputs import InputFiles, output_problem
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in SUPPORTED_SUFFIXES) + ")"
 Answer = QMessageBox.StandardButton
 Existing = Literal["rename", "replace"]
+# One result to write: its item, the key it is recorded under once written, the request.
+_Entry = tuple[QueueItem, str, jobs.SaveRequest]
 
 
 def _key(outcome: UpscaleOutcome, planned: Path) -> str:
@@ -76,33 +78,27 @@ class ResultSaver(QObject):
         # written. Keys being saved are not saved again meanwhile.
         self._pending: dict[jobs.SaveRequest, tuple[QueueItem, str]] = {}
 
-    def _plan(
-        self, item: QueueItem, outcome: UpscaleOutcome
-    ) -> tuple[Path, str, Path | None] | None:
-        """Where Save puts this result, the key it is recorded under, and the file it is
-        already saved in (None when not saved or that file is gone); None, said on the status
-        bar, when the output settings give no place."""
+    def _save_plan(self, item: QueueItem, outcome: UpscaleOutcome) -> _Entry | Path | None:
+        """What Save does with this result: the file it is already saved in (while that file
+        is there), else the entry that writes it where the output settings put it; None,
+        said on the status bar, when those settings give no place."""
         try:
             planned = planned_output(outcome, self.options.value)
         except MfaganError as error:
             self.status.emit(in_gui_words(str(error)))
             return None
-        key = _key(outcome, planned)
-        done = item.saved.get(key)
-        return planned, key, done if done is not None and done.exists() else None
+        done = item.saved.get(_key(outcome, planned))
+        if done is not None and done.exists():
+            return done
+        return self._entry(item, outcome, planned)
 
     def save(self, item: QueueItem) -> None:
         outcome = item.result
-        if outcome is None:
-            return
-        plan = self._plan(item, outcome)
-        if plan is None:
-            return
-        planned, key, done = plan
-        if done is not None:
-            self.status.emit(f"already saved: {done}")
-            return
-        self._start([(item, key, self._request(outcome, planned))])
+        plan = None if outcome is None else self._save_plan(item, outcome)
+        if isinstance(plan, Path):
+            self.status.emit(f"already saved: {plan}")
+        elif plan is not None:
+            self._start([plan])
 
     def save_many(self, items: list[QueueItem]) -> None:
         """Save with several images selected: each one's result on show, where Save puts it
@@ -113,14 +109,13 @@ class ResultSaver(QObject):
             outcome = item.result
             if outcome is None or self._saving(item, outcome):
                 continue
-            plan = self._plan(item, outcome)
+            plan = self._save_plan(item, outcome)
             if plan is None:
                 return
-            planned, key, done = plan
-            if done is not None:
+            if isinstance(plan, Path):
                 already += 1
-                continue
-            batch.append((item, key, self._request(outcome, planned)))
+            else:
+                batch.append(plan)
         if not batch:
             self.status.emit(
                 "the selected results are saved already" if already else "nothing to save"
@@ -148,7 +143,7 @@ class ResultSaver(QObject):
             except MfaganError as error:
                 self.status.emit(in_gui_words(str(error)))
                 return
-            batch.append((item, _key(outcome, planned), self._request(outcome, planned)))
+            batch.append(self._entry(item, outcome, planned))
         self.status.emit(f"saving {count(len(batch), 'result')} in {folder}…")
         self._start(batch)
 
@@ -191,27 +186,27 @@ class ResultSaver(QObject):
                 existing = "replace"
             break
         self.folders.remember("save as", path.parent)
-        request = self._request(outcome, path, existing=existing)
-        self._start([(item, _key(outcome, path), request)])
+        self._start([self._entry(item, outcome, path, existing=existing)])
 
     def _saving(self, item: QueueItem, outcome: UpscaleOutcome) -> bool:
         prefix = f"{outcome.staged}|"
         return any(i is item and k.startswith(prefix) for i, k in self._pending.values())
 
-    def _request(
-        self, outcome: UpscaleOutcome, path: Path, *, existing: Existing = "rename"
-    ) -> jobs.SaveRequest:
+    def _entry(
+        self, item: QueueItem, outcome: UpscaleOutcome, path: Path, *, existing: Existing = "rename"
+    ) -> _Entry:
         # The file name's suffix says the format (the pattern gave it, or the user typed it).
         write = dataclasses.replace(self.options.write_options(), format=None)
-        return jobs.SaveRequest(
+        request = jobs.SaveRequest(
             staged=outcome.staged,
             source=outcome.source,
             output=path,
             write=write,
             existing=existing,
         )
+        return item, _key(outcome, path), request
 
-    def _start(self, batch: list[tuple[QueueItem, str, jobs.SaveRequest]]) -> None:
+    def _start(self, batch: list[_Entry]) -> None:
         for _item, key, request in batch:
             if any(k == key for _, k in self._pending.values()):
                 self.status.emit(f"already being saved: {request.output.name}")

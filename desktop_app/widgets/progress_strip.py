@@ -33,8 +33,15 @@ class ElidedLabel(QLabel):
     the window wider than the screen.
     """
 
-    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        text: str = "",
+        parent: QWidget | None = None,
+        *,
+        elide: Qt.TextElideMode = Qt.TextElideMode.ElideRight,
+    ) -> None:
         super().__init__(text, parent)
+        self._elide = elide
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
     def setText(self, text: str) -> None:  # type: ignore[override]
@@ -52,10 +59,11 @@ class ElidedLabel(QLabel):
             super().paintEvent(event)
             return
         painter = QPainter(self)
-        shown = self.fontMetrics().elidedText(
-            self.text(), Qt.TextElideMode.ElideRight, self.contentsRect().width()
-        )
-        painter.drawText(self.contentsRect(), int(self.alignment()), shown)
+        painter.drawText(self.contentsRect(), int(self.alignment()), self.shown_text())
+
+    def shown_text(self) -> str:
+        """The text as drawn on one line: shortened with "…" where it does not fit."""
+        return self.fontMetrics().elidedText(self.text(), self._elide, self.contentsRect().width())
 
 
 class ProgressBar(QProgressBar):

@@ -30,3 +30,11 @@ def assert_ready_after_stop(strip) -> None:
     assert strip.cancel.text() == "Cancel" and not strip.cancel.isEnabled()
     assert strip.bar.maximum() > 0 and strip.bar.value() == strip.bar.minimum()
     assert strip.left.text() == ""
+
+
+def start_batch(window, source: Path, output: Path) -> None:
+    page = window.batch
+    window.show_page("batch")
+    page.input_dir.setText(str(source))
+    page.output_dir.setText(str(output))
+    page.start_button.click()

@@ -7,15 +7,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from tests.desktop_app.helpers import WAIT_MS, assert_ready_after_stop, save_photo
-
-
-def start_batch(window, source: Path, output: Path) -> None:
-    page = window.batch
-    window.show_page("batch")
-    page.input_dir.setText(str(source))
-    page.output_dir.setText(str(output))
-    page.start_button.click()
+from tests.desktop_app.helpers import WAIT_MS, assert_ready_after_stop, save_photo, start_batch
 
 
 def test_bad_file_is_listed_and_the_rest_is_done(qtbot, window, tmp_path: Path) -> None:
