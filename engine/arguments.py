@@ -38,6 +38,36 @@ def add_schedule(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=positive_int, help="crops per step and process")
 
 
+def add_data(parser: argparse.ArgumentParser) -> None:
+    """The training commands' ``--data`` (``training_overrides``)."""
+    parser.add_argument(
+        "--data", type=Path, action="append", help="folder of HR photos (repeatable)"
+    )
+
+
+def add_resume(parser: argparse.ArgumentParser) -> None:
+    """The training commands' ``--resume``: go on with the run in their ``--out`` folder."""
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out")
+
+
+def add_teacher(parser: argparse.ArgumentParser) -> None:
+    """``--teacher`` of the commands that score against the teacher (None: their default,
+    the DEFAULT_TEACHER of engine.measure.evaluate and engine.nas.search)."""
+    parser.add_argument("--teacher", default=None, help="teacher model (default realesrgan-x4plus)")
+
+
+def add_models_dir(parser: argparse.ArgumentParser) -> None:
+    """The publish commands' ``--models-dir``: the shipped models' folder unless given."""
+    from engine.paths import RESOURCES
+
+    parser.add_argument(
+        "--models-dir",
+        type=Path,
+        default=RESOURCES / "models",
+        help="where to write (default resources/models)",
+    )
+
+
 def training_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """What a training command's ``--data``, ``--steps`` and ``--batch-size`` replace in its
     config, as ``engine.distill.config.with_overrides`` keys (None: the config's value)."""
@@ -89,6 +119,18 @@ def writes_into(folder: Path) -> Iterator[None]:
         if named is not None and not named.absolute().is_relative_to(Path(folder).absolute()):
             raise StorageError(named, reason) from None  # a file elsewhere (a photo, the cache)
         raise StorageError(folder, f"cannot write ({reason})") from None
+
+
+def run_training(job: Callable[[Any], Iterator[Any]], out: Path, *, quiet: bool) -> Any:
+    """Run a training job (``distill``, ``supernet train``) that writes into ``out``, with
+    ``writes_into``'s one-line failures; progress on the main process only. Its result
+    there, None on the other processes of a multi-process run (they print nothing)."""
+    from engine.console import run_job
+    from engine.distill.parallel import is_main_process
+
+    with writes_into(out):
+        result = run_job(job, quiet=quiet, silent=not is_main_process())
+    return result if is_main_process() else None
 
 
 _STORAGE_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES, errno.ENAMETOOLONG}

@@ -470,10 +470,10 @@ def _cmd_profile(args: argparse.Namespace) -> int:
 def _cmd_bench(args: argparse.Namespace) -> int:
     from engine.console import run_job
     from engine.measure.bench import BenchSettings, render_table, run_bench, update_readme
-    from engine.measure.bench_report import readme_section
+    from engine.measure.bench_report import check_readme
 
     if args.readme is not None:
-        readme_section(args.readme)  # a wrong path fails now, not after minutes of timing
+        check_readme(args.readme)  # a wrong path fails now, not after minutes of timing
     settings = BenchSettings.quick() if args.quick else BenchSettings()
     result = run_job(lambda cancel: run_bench(settings, cancel=cancel))
     table = render_table(result)

@@ -39,12 +39,14 @@ def _folder(kind: str, variable: str, xdg: str, default: Callable[[str], str]) -
         else:
             where = f"{variable} moves it"
         raise StorageError(
-            path, f"cannot be the {kind} folder ({_why(path, exc)}; {where})"
+            path, f"cannot be the {kind} folder ({why_unusable(path, exc)}; {where})"
         ) from None
     return path
 
 
-def _why(path: Path, exc: OSError) -> str:
+def why_unusable(path: Path, exc: OSError) -> str:
+    """Why the folder ``path`` could not be made or written, after ``exc``: a file in the
+    way ("it is a file, not a folder", "<folder> is a file") or the error's reason."""
     for folder in (path, *path.parents):  # a file where a folder of the path should be
         if os.path.lexists(folder) and not os.path.isdir(folder):
             return "it is a file, not a folder" if folder == path else f"{folder} is a file"

@@ -15,11 +15,16 @@ from typing import TYPE_CHECKING, Any
 
 from engine.arguments import (
     Handler,
+    add_data,
+    add_models_dir,
     add_quiet,
+    add_resume,
     add_schedule,
+    add_teacher,
     check_out_folder,
     command_line,
     positive_int,
+    run_training,
     training_overrides,
     use_threads,
     writes_into,
@@ -40,14 +45,14 @@ def _add_distill(sub: Any) -> None:
         "Checkpoints, metrics and pictures go to --out; the result is registered as a "
         "user model (--name) usable with 'upscale --model NAME'.",
     )
-    p.add_argument("--data", type=Path, action="append", help="folder of HR photos (repeatable)")
+    add_data(p)
     p.add_argument("--config", type=Path, help="TOML or JSON config (see engine.distill.config)")
     p.add_argument("--student-config", help="student architecture, e.g. b4-c32-g16-h1111-conv-x4")
     p.add_argument("--init", help="'default' (fine-tune the shipped student) or a student file")
     add_schedule(p)
     p.add_argument("--teacher", help="teacher model name or RRDBNet .safetensors file")
     p.add_argument("--out", type=Path, help="run folder (default: <data dir>/distill/<name>)")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    add_resume(p)
     p.add_argument("--name", default=DEFAULT_NAME, help=f"user model name (default {DEFAULT_NAME})")
     p.add_argument("--no-register", action="store_true", help="do not register the result")
     p.add_argument(
@@ -77,7 +82,7 @@ def _add_eval(sub: Any) -> None:
         "'real' (blur, resize, noise and JPEG as real photos are damaged; fixed seed per photo)",
     )
     p.add_argument("--model", "-m", action="append", default=[], help="model name or file")
-    p.add_argument("--teacher", default=None, help="teacher model (default realesrgan-x4plus)")
+    add_teacher(p)
     p.add_argument("--limit", type=positive_int, help="only the first N images")
     p.add_argument("--json", action="store_true")
     add_quiet(p)
@@ -116,7 +121,7 @@ def _add_publish(sub: Any) -> None:
         metavar="DIR",
         help="folder of inputs without ground truth, scored for fidelity (repeatable)",
     )
-    p.add_argument("--models-dir", type=Path, help="where to write (default resources/models)")
+    add_models_dir(p)
     p.add_argument("--stem", default=None, help="file name stem (default mfagan-x4)")
     p.add_argument("--picture-out", type=Path, help="side-by-side PNG (default docs/STEM.png)")
     p.add_argument("--readme", type=Path, help="README whose student section gets the table")
@@ -161,8 +166,6 @@ def _distill_config(args: argparse.Namespace) -> DistillConfig:
 
 
 def cmd_distill(args: argparse.Namespace) -> int:
-    from engine.console import run_job
-    from engine.distill.parallel import is_main_process
     from engine.distill.trainer import DistillRequest, distill
     from engine.paths import data_dir
 
@@ -182,13 +185,8 @@ def cmd_distill(args: argparse.Namespace) -> int:
         register_as=register_as,
         command=command_line(),
     )
-    with writes_into(out):
-        result = run_job(
-            lambda cancel: distill(request, cancel=cancel),
-            quiet=args.quiet,
-            silent=not is_main_process(),
-        )
-    if result is not None and is_main_process():
+    result = run_training(lambda cancel: distill(request, cancel=cancel), out, quiet=args.quiet)
+    if result is not None:
         print(f"student: {result.student}")
         if result.best_metrics:
             best = result.best_metrics["student"]
@@ -220,7 +218,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_publish(args: argparse.Namespace) -> int:
     from engine.console import run_job
-    from engine.distill.publish import DEFAULT_STEM, PublishRequest, publish
+    from engine.distill.publish import (
+        DEFAULT_STEM,
+        END_MARKER,
+        START_MARKER,
+        PublishRequest,
+        publish,
+    )
+    from engine.measure.bench_report import check_readme
     from engine.paths import RESOURCES
 
     stem = args.stem or DEFAULT_STEM
@@ -230,7 +235,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
         pictures=tuple(args.picture),
         degrade=tuple(dict.fromkeys(args.degrade or DEGRADATIONS)),
         lr_dirs=tuple(args.lr),
-        models_dir=args.models_dir or RESOURCES / "models",
+        models_dir=args.models_dir,
         stem=stem,
         picture_out=args.picture_out or RESOURCES.parent / "docs" / f"{stem}.png",
         readme=args.readme,
@@ -238,6 +243,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
     )
     check_out_folder("--models-dir", request.models_dir)  # before minutes of scoring
     check_out_folder("--picture-out", request.picture_out.parent)
+    if request.readme is not None:
+        check_readme(request.readme, start_marker=START_MARKER, end_marker=END_MARKER)
     with writes_into(request.models_dir):
         result = run_job(lambda cancel: publish(request, cancel=cancel), quiet=args.quiet)
     for name, e in result.evaluation.items():

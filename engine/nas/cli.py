@@ -14,11 +14,15 @@ from typing import Any
 
 from engine.arguments import (
     Handler,
+    add_data,
+    add_models_dir,
     add_quiet,
+    add_resume,
     add_schedule,
     check_out_folder,
     command_line,
     positive_int,
+    run_training,
     training_overrides,
     use_threads,
     writes_into,
@@ -36,9 +40,9 @@ def _add_supernet(sub: Any) -> None:
     actions = p.add_subparsers(dest="supernet_command", required=True)
     t = actions.add_parser("train", help="train (or resume) a supernet")
     t.add_argument("--config", type=Path, required=True, help="TOML/JSON (see engine.nas)")
-    t.add_argument("--data", type=Path, action="append", help="folder of HR photos (repeatable)")
+    add_data(t)
     t.add_argument("--out", type=Path, required=True, help="run folder (checkpoints, metrics)")
-    t.add_argument("--resume", action="store_true", help="continue the run in --out")
+    add_resume(t)
     add_schedule(t)
     t.add_argument("--init", help="student to warm-start from: 'default', a file or 'none'")
     t.add_argument("--rule", choices=RULES, help="sandwich or progressive shrinking")
@@ -53,7 +57,7 @@ def _add_supernet(sub: Any) -> None:
     )
     p.add_argument("run", type=Path, help="a 'mfagan supernet train' --out folder")
     p.add_argument("--eval", type=Path, action="append", default=[], help="HR test folder")
-    p.add_argument("--models-dir", type=Path, help="where to write (default resources/models)")
+    add_models_dir(p)
     p.add_argument("--stem", default=None, help="file name stem (default mfagan-supernet)")
     add_quiet(p)
 
@@ -86,8 +90,6 @@ def _train_config(args: argparse.Namespace):
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from engine.console import run_job
-    from engine.distill.parallel import is_main_process
     from engine.nas.train import SupernetRequest, train_supernet
 
     config = _train_config(args)
@@ -99,13 +101,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
         resume=args.resume,
         command=command_line(),
     )
-    with writes_into(args.out):
-        result = run_job(
-            lambda cancel: train_supernet(request, cancel=cancel),
-            quiet=args.quiet,
-            silent=not is_main_process(),
-        )
-    if result is not None and is_main_process():
+    result = run_training(
+        lambda cancel: train_supernet(request, cancel=cancel), args.out, quiet=args.quiet
+    )
+    if result is not None:
         print(f"supernet: {result.supernet}")
         if result.best_metrics:
             best = result.best_metrics
@@ -119,12 +118,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_publish(args: argparse.Namespace) -> int:
     from engine.console import run_job
     from engine.nas.publish import DEFAULT_STEM, PublishRequest, publish_supernet
-    from engine.paths import RESOURCES
 
     request = PublishRequest(
         run_dir=args.run,
         datasets=tuple(args.eval),
-        models_dir=args.models_dir or RESOURCES / "models",
+        models_dir=args.models_dir,
         stem=args.stem or DEFAULT_STEM,
         command=command_line(),
     )

@@ -15,6 +15,7 @@ from typing import Any
 from engine.arguments import (
     Handler,
     add_quiet,
+    add_teacher,
     check_out_folder,
     command_line,
     positive_int,
@@ -50,7 +51,7 @@ def _add_search(sub: Any) -> None:
     p.add_argument("--mutate-prob", type=float, default=0.1)
     p.add_argument("--no-baseline", action="store_true", help="skip the random-search baseline")
     p.add_argument("--supernet", type=Path, help="supernet file (default: the shipped one)")
-    p.add_argument("--teacher", default=None, help="teacher model (default realesrgan-x4plus)")
+    add_teacher(p)
     p.add_argument("--patches", type=positive_int, help="validation patches (fitness)")
     p.add_argument("--patch-size", type=positive_int, help="validation patch side (LR px)")
     p.add_argument("--threads", type=positive_int, default=1, help="torch threads for scoring")

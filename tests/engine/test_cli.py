@@ -122,6 +122,72 @@ def test_bench_refuses_a_readme_without_markers_before_measuring(tmp_path, capsy
     assert main(["bench", "--quick", "--readme", str(tmp_path / "missing.md")]) == 2
 
 
+def _readme_with_section(tmp_path):
+    from engine.measure.bench_report import END_MARKER, START_MARKER
+
+    readme = tmp_path / "docs" / "BENCH.md"
+    readme.parent.mkdir()
+    readme.write_text(f"# Bench\n{START_MARKER}\nold\n{END_MARKER}\n")
+    return readme
+
+
+def _no_bench(monkeypatch):
+    """Fail the test if the bench starts (it takes 40 minutes)."""
+    import engine.measure.bench
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the bench started before the README was checked")
+
+    monkeypatch.setattr(engine.measure.bench, "run_bench", refuse)
+
+
+@pytest.mark.parametrize("case", ["read-only file", "read-only folder"])
+def test_bench_refuses_a_readme_it_cannot_write_before_measuring(
+    case, tmp_path, capsys, monkeypatch
+):
+    import engine.files
+
+    readme = _readme_with_section(tmp_path)
+    _no_bench(monkeypatch)
+    if case == "read-only file":
+        readme.chmod(0o444)
+        reason = "cannot write it (read-only file)"
+    else:  # faked: permission bits do not stop root
+        real = engine.files._read_only
+        monkeypatch.setattr(
+            engine.files, "_read_only", lambda path: path == readme.parent or real(path)
+        )
+        reason = f"cannot write in {readme.parent} (read-only file system)"
+    assert main(["bench", "--quick", "--readme", str(readme)]) == 2
+    assert capsys.readouterr().err == f"error: {readme}: {reason}\n"
+    assert "old" in readme.read_text()
+
+
+def test_bench_that_cannot_write_its_readme_at_the_end_exits_1(tmp_path, capsys, monkeypatch):
+    import errno
+    import os
+    from types import SimpleNamespace
+
+    import engine.measure.bench
+    import engine.measure.bench_report
+    from engine.events import Finished
+
+    readme = _readme_with_section(tmp_path)
+    done = SimpleNamespace(as_dict=dict, goals_passed=True)  # the minutes of timing, skipped
+    monkeypatch.setattr(
+        engine.measure.bench, "run_bench", lambda settings, cancel: iter([Finished(result=done)])
+    )
+    monkeypatch.setattr(engine.measure.bench, "render_table", lambda result: "| new |\n")
+
+    def full(path, data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(engine.measure.bench_report, "atomic_write_bytes", full)
+    assert main(["bench", "--quick", "--readme", str(readme)]) == 1
+    err = capsys.readouterr().err
+    assert err == f"error: {readme}: cannot write it (no space left on device)\n"
+
+
 def _no_model(monkeypatch):
     """Fail the test if the command gets as far as looking up the model."""
     from engine.models import registry

@@ -292,7 +292,7 @@ def _read_only(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
         ("full disk", "mfagan-x4.json"),  # after the weights
         ("full disk", "README.md"),  # the last
         ("read-only", "mfagan-x4.safetensors"),
-        ("read-only", "README.md"),  # its folder is not checked before scoring
+        ("read-only", "README.md"),  # its folder went read-only after the checks
     ],
 )
 def test_a_publish_that_cannot_write_is_one_line_exit_1_and_changes_nothing(
@@ -328,3 +328,48 @@ def test_the_cli_publishes_when_it_can_write(request_for, monkeypatch, capsys):
     assert "published" in capsys.readouterr().out
     assert all((request.models_dir / f"mfagan-x4{end}").is_file() for end in SHIPPED_ENDS)
     assert "| Tiny5 | student |" in request.readme.read_text()
+
+
+def _no_scoring(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if the student is scored (minutes) before the outputs are checked."""
+    import engine.distill.publish
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the student was scored before the outputs were checked")
+
+    monkeypatch.setattr(engine.distill.publish, "evaluate", refuse)
+    monkeypatch.setattr(engine.distill.publish, "run_files", refuse)
+
+
+@pytest.mark.parametrize("case", ["read-only README", "README folder", "models folder"])
+def test_outputs_that_cannot_be_written_are_refused_before_scoring(
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+):
+    import engine.files
+
+    docs, models = tmp_path / "docs", tmp_path / "models"
+    docs.mkdir()
+    readme = docs / "README.md"
+    readme.write_text(f"# x\n{START_MARKER}\nold table\n{END_MARKER}\n")
+    _no_scoring(monkeypatch)
+    if case == "read-only README":
+        readme.chmod(0o444)
+        line = f"error: {readme}: cannot write it (read-only file)\n"
+    else:  # a read-only mount, faked: permission bits do not stop root
+        blocked = docs if case == "README folder" else tmp_path / "blocked"
+        blocked.mkdir(exist_ok=True)
+        models = models if case == "README folder" else blocked / "models"
+        real = engine.files._read_only
+        monkeypatch.setattr(engine.files, "_read_only", lambda path: path == blocked or real(path))
+        where = f"{readme}: " if case == "README folder" else "--models-dir: "
+        line = f"error: {where}cannot write in {blocked} (read-only file system)\n"
+    code = main(
+        [
+            *("publish", str(tmp_path / "run"), "--eval", str(tmp_path), "--quiet"),
+            *("--models-dir", str(models), "--picture-out", str(tmp_path / "side.png")),
+            *("--readme", str(readme)),
+        ]
+    )
+    assert (code, capsys.readouterr().err) == (2, line)
+    assert "old table" in readme.read_text()
+    assert not models.exists()

@@ -127,3 +127,32 @@ def test_a_damaged_cached_export_is_rebuilt(
     else:
         assert aside == []
     assert [p.name for p in path.parent.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_cache_the_teachers_export_cannot_go_in_gives_no_student_advice(
+    tiny_root: Path, tmp_path: Path, monkeypatch
+):
+    """The feature export's failure names the folder and how to move the cache; not the
+    student's ``--backend torch``, which does nothing for the teacher."""
+    import errno
+    import os
+
+    from engine.errors import StorageError
+
+    monkeypatch.setenv("MFAGAN_CACHE_DIR", str(tmp_path / "cache"))
+    teacher = load_teacher(str(tiny_root / "teacher.safetensors"))
+    path = feature_onnx_path(teacher, (1,))
+    real_mkdir = os.mkdir
+
+    def read_only_mkdir(folder, *args, **kwargs):
+        if Path(folder) == path.parent:  # faked: permission bits do not stop root
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), os.fspath(folder))
+        return real_mkdir(folder, *args, **kwargs)
+
+    monkeypatch.setattr(os, "mkdir", read_only_mkdir)
+    with pytest.raises(StorageError) as caught:
+        teacher_runner.ensure_feature_onnx(teacher, (1,))
+    assert str(caught.value) == (
+        f"{path.parent}: cannot write the ONNX export {path.name} in the cache "
+        "(read-only file system); MFAGAN_CACHE_DIR moves the cache"
+    )
