@@ -7,15 +7,18 @@ in slots, never from the worker. Exactly one of ``finished`` / ``failed`` / ``ca
 emitted, then ``ended``.
 
 Errors become one readable line: the engine's own errors say what went wrong with which file
-(their command-line hints said in the window's words, ``wording``); anything unexpected is
-named by type and message, and its traceback goes to the log (stderr) for a bug report,
-never into the window.
+(their command-line hints said in the window's words, ``wording``); a file-system error the
+engine let through names its file and the reason (a file in the way, a read-only disk);
+anything unexpected is named by type and message. Both tracebacks go to the log (stderr)
+for a bug report, never into the window.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
@@ -23,6 +26,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 from desktop_app.wording import Hints, in_gui_words
 from engine.errors import MfaganError
 from engine.events import Cancelled, CancelToken, Finished
+from engine.paths import why_unusable
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +47,18 @@ def describe_error(error: BaseException, hints: Hints = ()) -> str:
         return in_gui_words(str(error), hints)
     if isinstance(error, MemoryError):
         return "not enough memory for this image, even at the smallest tile size"
+    if isinstance(error, OSError) and error.filename is not None:
+        return file_system_line(error)
     first = str(error).strip().splitlines()
     detail = f": {first[0]}" if first else ""
     return f"unexpected error ({type(error).__name__}{detail}); details are in the log"
+
+
+def file_system_line(error: OSError) -> str:
+    """ "<path>: cannot be used (<folder> is a file)", "... (read-only file system)": the
+    path and the reason, without the errno and the exception's type."""
+    path = Path(os.fsdecode(error.filename))
+    return f"{path}: cannot be used ({why_unusable(path, error)})"
 
 
 class Job(QRunnable):

@@ -27,7 +27,7 @@ from desktop_app.model_names import shown_title
 from desktop_app.phone import jobs
 from desktop_app.phone.context import JobPanel, WizardContext
 from desktop_app.widgets.layouts import boxed
-from desktop_app.wording import first_upper
+from desktop_app.wording import first_upper, in_gui_words
 from engine.errors import MfaganError
 from engine.events import Notice, Progress
 from engine.export import ExportRequest, tflite
@@ -235,7 +235,7 @@ class ExportStep(QWidget):
             )  # fmt: skip
             request.check()
         except MfaganError as error:
-            self.panel.end(f"Cannot export: {error}")
+            self.panel.end(f"Cannot export: {in_gui_words(str(error))}")
             return
         self.panel.run(
             lambda cancel: jobs.export_job(setup, request, cancel), "Exporting…",

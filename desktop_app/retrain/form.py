@@ -39,7 +39,7 @@ from desktop_app.settings import RetrainSettings, SettingsStore
 from desktop_app.widgets.file_dialogs import DialogFolders
 from desktop_app.widgets.run_view import RunView
 from desktop_app.wording import in_gui_words
-from desktop_app.workers import JobRunner
+from desktop_app.workers import JobRunner, file_system_line
 from engine.distill.config import DataConfig, DistillConfig
 from engine.distill.export import check_model_name
 from engine.errors import MfaganError
@@ -302,6 +302,16 @@ class RetrainForm(QWidget):
             return ERROR.format(in_gui_words(str(error)))
         return ""
 
+    def _name_taken(self, name: str) -> tuple[bool, str]:
+        """Whether a model of the user's has this name; or why the data folder, where runs
+        and models go, cannot be used (a file in its place, a name too long)."""
+        try:
+            return (user_models_dir() / f"{name}.safetensors").is_file(), ""
+        except MfaganError as error:
+            return False, ERROR.format(in_gui_words(str(error)))
+        except OSError as error:  # a name too long to even look at
+            return False, ERROR.format(file_system_line(error))
+
     # ---- state -------------------------------------------------------------------------
 
     def refresh(self) -> None:
@@ -325,7 +335,8 @@ class RetrainForm(QWidget):
         name_error = self.name_error()
         # A new run must not silently replace a model of the user's; resuming that model's own
         # run (e.g. with more steps) replaces it on purpose.
-        taken = (user_models_dir() / f"{name}.safetensors").is_file()
+        taken, storage_error = self._name_taken(name)
+        name_error = name_error or storage_error
         if name_error:
             hint = name_error
         elif exists:

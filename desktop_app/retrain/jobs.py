@@ -24,6 +24,7 @@ from engine.distill.teacher_net import load_teacher
 from engine.distill.trainer import DistillRequest, TrainStep, distill
 from engine.errors import MfaganError, UsageError
 from engine.events import CancelToken, Finished, Progress, result_of
+from engine.files import folder_problem
 from engine.imageio import read_image
 from engine.paths import cache_dir, data_dir
 
@@ -33,6 +34,18 @@ TEACHER_CALLS = 4
 
 def run_dir(name: str) -> Path:
     return data_dir() / "distill" / name
+
+
+def storage_problem(*folders: Path) -> str | None:
+    """Why a job could not write in these folders or in the cache (the teacher's outputs,
+    ONNX exports), or None: a file where a folder should be, a read-only file system, a name
+    too long. Checked on the UI thread before the job, so it fails in one line at once, not
+    after the teacher pass, and leaves no half-made run behind. StorageError when the cache
+    itself cannot be made."""
+    for folder in (*folders, cache_dir()):
+        if (problem := folder_problem(folder)) is not None:
+            return problem
+    return None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import statistics
+from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -101,8 +102,18 @@ class RetrainPage(QWidget):
 
     # ---- the run folder ----------------------------------------------------------------
 
+    def _run_folder(self) -> Path | None:
+        """The form's run folder; None when the data folder cannot be used (the form's name
+        hint says why)."""
+        try:
+            return self.form.run_folder()
+        except MfaganError:
+            return None
+
     def _refresh_run(self) -> None:
-        folder = self.form.run_folder()
+        folder = self._run_folder()
+        if folder is None:
+            return
         self.runner.start(
             lambda cancel: run_view_job(folder, True, cancel),
             name="run view",
@@ -110,7 +121,9 @@ class RetrainPage(QWidget):
         )
 
     def _refresh_validation(self) -> None:
-        folder = self.form.run_folder()
+        folder = self._run_folder()
+        if folder is None:
+            return
         self.runner.start(
             lambda cancel: run_view_job(folder, False, cancel),
             name="validation",
@@ -118,7 +131,7 @@ class RetrainPage(QWidget):
         )
 
     def _show_run(self, view: RunView) -> None:
-        if view.folder != self.form.run_folder() or self.job is not None:
+        if view.folder != self._run_folder() or self.job is not None:
             return  # a view of a run the form no longer names, or one being trained now
         self.form.run_view = view
         self.training.show_rows(view.rows)
@@ -142,15 +155,25 @@ class RetrainPage(QWidget):
                 register_as=form.settings.name,
                 command="MFAGAN Studio: Retrain on my photos",
             )
+            problem = rj.storage_problem(request.out_dir)
         except MfaganError as error:
-            self.progress.end(f"Cannot start: {in_gui_words(str(error))}")
+            problem = in_gui_words(str(error))
+        if problem is not None:
+            self.progress.end(f"Cannot start: {problem}")
             return
         self.plot.clear()
         self._launch(lambda cancel: rj.train_job(request, cancel), "Starting…", self._finished)
 
     def resume(self) -> None:
         form = self.form
-        folder, name = form.run_folder(), form.settings.name
+        try:
+            folder, name = form.run_folder(), form.settings.name
+            problem = rj.storage_problem(folder)
+        except MfaganError as error:
+            problem = in_gui_words(str(error))
+        if problem is not None:
+            self.progress.end(f"Cannot resume: {problem}")
+            return
         steps = form.steps.value() if form.by_steps.isChecked() else None
         self._launch(
             lambda cancel: rj.resume_job(folder, steps, name, cancel), "Resuming…", self._finished
@@ -159,8 +182,11 @@ class RetrainPage(QWidget):
     def measure(self) -> None:
         try:
             config = self.form.config()
+            problem = rj.storage_problem()
         except MfaganError as error:
-            self.progress.end(f"Cannot measure: {in_gui_words(str(error))}")
+            problem = in_gui_words(str(error))
+        if problem is not None:
+            self.progress.end(f"Cannot measure: {problem}")
             return
         self._launch(
             lambda cancel: rj.calibrate_job(config, cancel),
