@@ -155,7 +155,7 @@ class RetrainPage(QWidget):
                 register_as=form.settings.name,
                 command="MFAGAN Studio: Retrain on my photos",
             )
-            problem = rj.storage_problem(request.out_dir)
+            problem = rj.storage_problem(request.out_dir, rj.models_folder())
         except MfaganError as error:
             problem = in_gui_words(str(error))
         if problem is not None:
@@ -168,7 +168,7 @@ class RetrainPage(QWidget):
         form = self.form
         try:
             folder, name = form.run_folder(), form.settings.name
-            problem = rj.storage_problem(folder)
+            problem = rj.storage_problem(folder, rj.models_folder())
         except MfaganError as error:
             problem = in_gui_words(str(error))
         if problem is not None:

@@ -175,8 +175,11 @@ def cmd_distill(args: argparse.Namespace) -> int:
     register_as = None if args.no_register else args.name
     if register_as:
         from engine.distill.export import check_model_name
+        from engine.models.registry import user_models_dir
 
         check_model_name(register_as)
+        # registered only after the training: a models folder that cannot take it says so now
+        check_out_folder("the models folder", user_models_dir())
     check_out_folder("--out", out)  # before the teacher is loaded, not at the first save
     request = DistillRequest(
         config=config,

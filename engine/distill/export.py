@@ -23,7 +23,6 @@ from engine.distill.report import atomic_write_bytes, write_json
 from engine.errors import UsageError
 from engine.files import file_sha256
 from engine.models.mfa import MFAConfig, MFAGenerator
-from engine.paths import data_dir
 
 ARCHITECTURE = "mfa"
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
@@ -118,7 +117,9 @@ def check_model_name(name: str) -> str:
 
 def register_user_model(name: str, student: Path, card: dict[str, Any]) -> Path:
     """Copy the student (and its Ds) to ``data_dir()/models/`` with its card; returns the path."""
-    folder = data_dir() / "models"
+    from engine.models.registry import user_models_dir
+
+    folder = user_models_dir()
     target = folder / f"{check_model_name(name)}.safetensors"
     atomic_write_bytes(target, student.read_bytes())
     source_d = discriminators_path(student)

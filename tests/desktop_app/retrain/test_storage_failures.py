@@ -83,11 +83,12 @@ def test_a_file_in_place_of_the_data_folder(
     assert ended.args == ["finished"]
 
 
-def test_a_file_in_place_of_the_runs_folder(
-    qtbot, window, tmp_path: Path, dialogs: list[str]
+@pytest.mark.parametrize("where", ["distill", "models"])  # the runs, the registered models
+def test_a_file_in_place_of_the_runs_or_models_folder(
+    qtbot, window, tmp_path: Path, dialogs: list[str], where: str
 ) -> None:
     page = fill_form(qtbot, window, tmp_path)
-    runs = a_file(Path(os.environ["MFAGAN_DATA_DIR"]) / "distill")
+    runs = a_file(Path(os.environ["MFAGAN_DATA_DIR"]) / where)
     text = started(qtbot, page)
     assert text.startswith("Cannot start") and f"{runs} is a file" in text
     assert_plain(text, runs, dialogs)

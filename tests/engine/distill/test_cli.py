@@ -53,6 +53,24 @@ def test_distill_usage_errors_are_one_line(
     assert message in error and len(error.splitlines()) == 1
 
 
+
+def test_a_models_folder_that_cannot_take_the_result_fails_before_training(
+    tiny_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch
+):
+    import engine.distill.trainer as trainer
+
+    models = data_dir() / "models"
+    models.parent.mkdir(parents=True, exist_ok=True)
+    models.write_text("a file, not a folder")
+    monkeypatch.setattr(trainer, "distill", lambda *a, **k: pytest.fail("trained first"))
+    out = tmp_path / "run"
+    args = ["distill", "--config", str(tiny_root / "tiny.toml"), "--out", str(out)]
+    assert main([*args, "--name", "blocked", "--quiet"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert str(models) in error and "is a file" in error and len(error.splitlines()) == 1
+    assert not out.exists() and models.read_text() == "a file, not a folder"
+
+
 def test_eval_json(tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch, astronaut_png: Path):
     teacher = make_descriptor(NearestX4(), name="teacher")
     monkeypatch.setattr(registry, "get_model", lambda name: teacher)
