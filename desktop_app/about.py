@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 import engine
+from desktop_app.crash_log import log_path
 from desktop_app.model_names import is_shipped, shown_title
 from desktop_app.upscale.saving import pasted_dir
 from engine.models.descriptor import ModelDescriptor
@@ -44,6 +45,7 @@ def licence_of(descriptor: ModelDescriptor) -> str:
 def _folders(settings_file: Path) -> list[tuple[str, Path]]:
     return [
         ("Settings", settings_file),
+        ("Crash log (what went wrong, for a bug report)", log_path()),
         ("Your models (Retrain, registered by name)", user_models_dir()),
         ("Retrain runs (resumable)", data_dir() / "distill"),
         ("Pasted images", pasted_dir()),

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
+from desktop_app.crash_log import CrashLog
 from desktop_app.qt_app import SCREENSHOT_SIZE, application, wait_for
 from engine.paths import RESOURCES
 
@@ -29,12 +30,22 @@ class LaunchOptions:
 def run(options: LaunchOptions) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     app = application()
-    if options.screenshot is not None:
-        return screenshot(options)
+    crashes = CrashLog()
+    crashes.install()  # before any window: a crash while building one is logged too
+    try:
+        if options.screenshot is not None:
+            return screenshot(options)
+        return _run_window(app, options, crashes)
+    finally:
+        crashes.uninstall()
+
+
+def _run_window(app: QApplication, options: LaunchOptions, crashes: CrashLog) -> int:
     from desktop_app.main_window import MainWindow
     from desktop_app.settings import SettingsStore
 
     window = MainWindow(SettingsStore())
+    crashes.crashed.connect(window.show_status)
     if options.model:
         window.options.update(model=options.model)
     window.show()

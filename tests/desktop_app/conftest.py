@@ -62,6 +62,7 @@ def dialogs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Never read or write the user's real settings file."""
     monkeypatch.setenv("MFAGAN_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("MFAGAN_LOG_DIR", str(tmp_path / "log"))  # the crash log, too
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMessageBox
 
 import engine
+from desktop_app.crash_log import log_path
 from tests.desktop_app.helpers import WAIT_MS, save_photo
 
 
@@ -25,6 +26,7 @@ def test_about_names_version_licences_and_folders(window, monkeypatch) -> None:
     assert "BSD-3-Clause" in text and "Real-ESRGAN" in text  # the teacher's weights
     assert "Best quality (Real-ESRGAN)" in text and "Fast (MFAGAN)" in text
     assert str(window.store.path) in text  # where the settings live
+    assert str(log_path()) in text  # where a crash leaves its trace
 
 
 @pytest.fixture
