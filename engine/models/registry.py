@@ -118,12 +118,12 @@ def mfa_descriptor(
 
 
 # Seconds for a 512x512 photo to 2048x2048 on the 2-core CPU of `make bench` (docs/BENCH.md,
-# 2026-11-25; onnxruntime, bicubic through PyTorch): a model's speed in its
+# 2026-12-07; the auto runtime, OpenVINO fp32 on that AVX2 CPU): a model's speed in its
 # description. Students are timed by architecture, which the weights do not change.
 MEASURED_SECONDS = {
-    "realesrgan-x4plus": 115.04,
-    "mfa b6-c32-g32-h111111-conv-x4": 1.55,
-    "bicubic": 0.21,
+    "realesrgan-x4plus": 133.54,
+    "mfa b6-c32-g32-h111111-conv-x4": 1.43,
+    "bicubic": 0.30,
 }
 MEASURED_ON = "a 512×512 photo on a 2-core CPU"
 
