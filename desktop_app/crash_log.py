@@ -138,19 +138,26 @@ class CrashLog:
         error: BaseException,
         trace: TracebackType | None,
     ) -> None:
-        text = "".join(traceback.format_exception(kind, error, trace))
-        self.write("unhandled exception", text)
-        if self._file is not None:
-            sys.stderr.write(text)  # a terminal still sees it as before
-        self._relay.crashed.emit(crash_line(self.path))
+        self._caught("unhandled exception", kind, error, trace)
 
     def _thread_exception(self, args: threading.ExceptHookArgs) -> None:
         if args.exc_type is SystemExit:
             return
         name = args.thread.name if args.thread is not None else "?"
-        trace = traceback.format_exception(args.exc_type, args.exc_value, args.exc_traceback)
-        text = "".join(trace)
-        self.write(f"unhandled exception in thread {name}", text)
+        heading = f"unhandled exception in thread {name}"
+        self._caught(heading, args.exc_type, args.exc_value, args.exc_traceback)
+
+    def _caught(
+        self,
+        heading: str,
+        kind: type[BaseException],
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        text = "".join(traceback.format_exception(kind, error, trace))
+        self.write(heading, text)
+        if self._file is not None:
+            sys.stderr.write(text)  # a terminal still sees it, as with Python's own hooks
         self._relay.crashed.emit(crash_line(self.path))
 
     def _qt_message(self, kind: QtMsgType, context: QMessageLogContext, message: str) -> None:

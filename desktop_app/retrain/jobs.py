@@ -48,14 +48,6 @@ def storage_problem(*folders: Path) -> str | None:
     return None
 
 
-def models_folder() -> Path:
-    """Where a finished run registers its model: checked at the start too, so a folder that
-    cannot take it fails before the training, not after it."""
-    from engine.models.registry import user_models_dir
-
-    return user_models_dir()
-
-
 @dataclass(frozen=True, kw_only=True)
 class PhotoCount:
     """The photos the trainer will use in these folders, and what it will skip and why."""

@@ -33,6 +33,7 @@ from desktop_app.workers import Job, JobRunner
 from engine.distill.trainer import DistillRequest, DistillResult, TrainStep
 from engine.errors import MfaganError
 from engine.events import Notice, Progress
+from engine.models.registry import user_models_dir
 
 STAGE_TEXT = {
     "scan": "Reading your photos",
@@ -155,7 +156,7 @@ class RetrainPage(QWidget):
                 register_as=form.settings.name,
                 command="MFAGAN Studio: Retrain on my photos",
             )
-            problem = rj.storage_problem(request.out_dir, rj.models_folder())
+            problem = rj.storage_problem(request.out_dir, user_models_dir())
         except MfaganError as error:
             problem = in_gui_words(str(error))
         if problem is not None:
@@ -168,7 +169,7 @@ class RetrainPage(QWidget):
         form = self.form
         try:
             folder, name = form.run_folder(), form.settings.name
-            problem = rj.storage_problem(folder, rj.models_folder())
+            problem = rj.storage_problem(folder, user_models_dir())
         except MfaganError as error:
             problem = in_gui_words(str(error))
         if problem is not None:

@@ -38,3 +38,39 @@ def start_batch(window, source: Path, output: Path) -> None:
     page.input_dir.setText(str(source))
     page.output_dir.setText(str(output))
     page.start_button.click()
+
+
+def fill_retrain_form(qtbot, window, tmp_path: Path, *, name: str, steps: int):
+    """The Retrain page with the tiny recipe, four photos counted, a name and steps set."""
+    from support import tiny_distill_setup
+
+    folders, config = tiny_distill_setup(tmp_path / "tiny")
+    page = window.retrain
+    window.show_page("retrain")
+    page.form.config_file.setText(str(config))
+    page.form.config_file.editingFinished.emit()
+    page.form.name.setText(name)
+    page.form.name_edited()
+    page.form.steps.setValue(steps)
+    with qtbot.waitSignal(page.form.photosCounted, timeout=WAIT_MS):
+        page.set_folders(folders)
+    assert page.form.photos == 4
+    return page
+
+
+def phone_page_with_tiny_model(qtbot, setup, wizard: Path):
+    """The Phone page, shown, with a tiny user model "tiny" registered for it to pick."""
+    from desktop_app.phone.page import PhonePage
+    from desktop_app.workers import JobRunner
+    from engine.distill.export import save_student
+    from engine.models.mfa import MFAConfig, MFAGenerator
+    from engine.models.registry import user_models_dir
+
+    folder = user_models_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    config = MFAConfig(num_blocks=2, width=16, inner_width=8, half_res=(True, False))
+    save_student(folder / "tiny.safetensors", MFAGenerator(config, seed=3))
+    page = PhonePage(JobRunner(), setup, wizard)
+    qtbot.addWidget(page)
+    page.show()
+    return page

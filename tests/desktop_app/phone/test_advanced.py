@@ -6,24 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.phone.page import PhonePage
-from desktop_app.workers import JobRunner
-from engine.distill.export import save_student
-from engine.models.mfa import MFAConfig, MFAGenerator
-from engine.models.registry import user_models_dir
+from tests.desktop_app.helpers import phone_page_with_tiny_model
 
 WAIT_MS = 120_000
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_search_places_an_existing_model_and_export_bundles_it(qtbot, setup, tmp_path: Path):
-    folder = user_models_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    config = MFAConfig(num_blocks=2, width=16, inner_width=8, half_res=(True, False))
-    save_student(folder / "tiny.safetensors", MFAGenerator(config, seed=3))
-    page = PhonePage(JobRunner(), setup, tmp_path / "wizard")
-    qtbot.addWidget(page)
-    page.show()
+    page = phone_page_with_tiny_model(qtbot, setup, tmp_path / "wizard")
     target = page.target
     target.reload_models()
     target.tile.setValue(32)

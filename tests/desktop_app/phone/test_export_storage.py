@@ -9,10 +9,7 @@ from pathlib import Path
 import pytest
 
 from desktop_app.phone.page import PhonePage
-from desktop_app.workers import JobRunner
-from engine.distill.export import save_student
-from engine.models.mfa import MFAConfig, MFAGenerator
-from engine.models.registry import user_models_dir
+from tests.desktop_app.helpers import phone_page_with_tiny_model
 
 WAIT_MS = 120_000
 RAW = ("Traceback", "Errno", "NotADirectoryError", "FileExistsError", "unexpected", "--")
@@ -20,13 +17,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def exported(qtbot, setup, tmp_path: Path, out: Path) -> tuple[str, object, PhonePage]:
-    folder = user_models_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    config = MFAConfig(num_blocks=2, width=16, inner_width=8, half_res=(True, False))
-    save_student(folder / "tiny.safetensors", MFAGenerator(config, seed=3))
-    page = PhonePage(JobRunner(), setup, tmp_path / "wizard")
-    qtbot.addWidget(page)
-    page.show()
+    page = phone_page_with_tiny_model(qtbot, setup, tmp_path / "wizard")
     export = page.export_page
     export.reload_models()
     export.model.setCurrentIndex(export.model.findData("tiny"))

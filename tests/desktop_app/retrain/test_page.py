@@ -11,33 +11,22 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from support import tiny_distill_setup
 
 from desktop_app.retrain.plan import Measurement
 from desktop_app.staging import load_staged
 from engine.distill.config import DataConfig
-from tests.desktop_app.helpers import WAIT_MS, assert_ready_after_stop, save_photo
+from tests.desktop_app.helpers import (
+    WAIT_MS,
+    assert_ready_after_stop,
+    fill_retrain_form,
+    save_photo,
+)
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-def fill_form(qtbot, window, tmp_path: Path, *, name: str, steps: int):
-    folders, config = tiny_distill_setup(tmp_path / "tiny")
-    page = window.retrain
-    window.show_page("retrain")
-    page.form.config_file.setText(str(config))
-    page.form.config_file.editingFinished.emit()
-    page.form.name.setText(name)
-    page.form.name_edited()
-    page.form.steps.setValue(steps)
-    with qtbot.waitSignal(page.form.photosCounted, timeout=WAIT_MS):
-        page.set_folders(folders)
-    assert page.form.photos == 4
-    return page
-
-
 def test_tiny_run_completes_and_its_model_is_selectable(qtbot, window, tmp_path: Path) -> None:
-    page = fill_form(qtbot, window, tmp_path, name="gui-tiny", steps=8)
+    page = fill_retrain_form(qtbot, window, tmp_path, name="gui-tiny", steps=8)
     assert page.form.start_button.isEnabled()
     with qtbot.waitSignal(page.runEnded, timeout=WAIT_MS) as ended:
         page.form.start_button.click()
@@ -68,7 +57,7 @@ def test_tiny_run_completes_and_its_model_is_selectable(qtbot, window, tmp_path:
 
 
 def test_cancel_then_resume_continues_the_same_run(qtbot, window, tmp_path: Path) -> None:
-    page = fill_form(qtbot, window, tmp_path, name="gui-resume", steps=60)
+    page = fill_retrain_form(qtbot, window, tmp_path, name="gui-resume", steps=60)
     page.form.start_button.click()
     qtbot.waitUntil(lambda: page.plot.steps >= 3, timeout=WAIT_MS)
     with qtbot.waitSignal(page.runEnded, timeout=WAIT_MS) as ended:
@@ -92,7 +81,7 @@ def test_cancel_then_resume_continues_the_same_run(qtbot, window, tmp_path: Path
 
 
 def test_measuring_gives_an_estimate_and_a_time_budget(qtbot, window, tmp_path: Path) -> None:
-    page = fill_form(qtbot, window, tmp_path, name="gui-measure", steps=40)
+    page = fill_retrain_form(qtbot, window, tmp_path, name="gui-measure", steps=40)
     assert "Not measured" in page.form.estimate.text()
     with qtbot.waitSignal(page.measured, timeout=WAIT_MS):
         page.form.measure_button.click()
@@ -111,7 +100,7 @@ def test_measuring_gives_an_estimate_and_a_time_budget(qtbot, window, tmp_path: 
 
 
 def test_damaged_files_are_not_counted_as_photos(qtbot, window, tmp_path: Path) -> None:
-    page = fill_form(qtbot, window, tmp_path, name="gui-count", steps=10)
+    page = fill_retrain_form(qtbot, window, tmp_path, name="gui-count", steps=10)
     folder = Path(page.form.folder_paths()[0])
     jpeg = tmp_path / "whole.jpg"
     Image.open(next(folder.glob("*.png"))).save(jpeg, quality=90)

@@ -8,9 +8,8 @@ import os
 from pathlib import Path
 
 import pytest
-from support import tiny_distill_setup
 
-from tests.desktop_app.helpers import WAIT_MS
+from tests.desktop_app.helpers import WAIT_MS, fill_retrain_form
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -18,16 +17,7 @@ RAW = ("Traceback", "Errno", "Error(", "NotADirectoryError", "FileExistsError", 
 
 
 def fill_form(qtbot, window, tmp_path: Path, *, name: str = "gui-storage"):
-    folders, config = tiny_distill_setup(tmp_path / "tiny")
-    page = window.retrain
-    window.show_page("retrain")
-    page.form.config_file.setText(str(config))
-    page.form.config_file.editingFinished.emit()
-    page.form.name.setText(name)
-    page.form.name_edited()
-    page.form.steps.setValue(8)
-    with qtbot.waitSignal(page.form.photosCounted, timeout=WAIT_MS):
-        page.set_folders(folders)
+    page = fill_retrain_form(qtbot, window, tmp_path, name=name, steps=8)
     assert page.form.start_button.isEnabled()
     return page
 
