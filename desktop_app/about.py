@@ -1,11 +1,13 @@
 """Help ▸ About: the version, where each model's weights come from and their licence, and
-the folders where settings, your models and caches live."""
+the folders where settings, your models and caches live. Its text can be selected and copied
+(mouse or keyboard) so a bug report can quote the version and the crash log's path."""
 
 from __future__ import annotations
 
 from html import escape
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 import engine
@@ -70,5 +72,29 @@ def about_html(settings_file: Path) -> str:
     )
 
 
+# Select with the mouse or the keyboard (Tab into the text, Shift+arrows, Ctrl+C); links open.
+TEXT_FLAGS = (
+    Qt.TextInteractionFlag.TextBrowserInteraction | Qt.TextInteractionFlag.TextSelectableByKeyboard
+)
+
+
+def about_box(parent: QWidget, settings_file: Path) -> QMessageBox:
+    """What QMessageBox.about shows (the app's icon, one OK button), with copyable text."""
+    box = QMessageBox(parent)
+    box.setWindowTitle("About MFAGAN Studio")
+    icon = parent.windowIcon()
+    if icon.isNull():
+        box.setIcon(QMessageBox.Icon.Information)
+    else:
+        box.setIconPixmap(icon.pixmap(64, 64))
+    box.setTextFormat(Qt.TextFormat.RichText)
+    box.setText(about_html(settings_file))
+    box.setTextInteractionFlags(TEXT_FLAGS)
+    box.setStandardButtons(QMessageBox.StandardButton.Ok)
+    return box
+
+
 def show_about(parent: QWidget, settings_file: Path) -> None:
-    QMessageBox.about(parent, "About MFAGAN Studio", about_html(settings_file))
+    box = about_box(parent, settings_file)
+    box.exec()
+    box.deleteLater()

@@ -22,6 +22,9 @@ PARTS = {
     "PyTorch (CPU)": ("torch", "torchgen", "functorch"),
     "Qt (PySide6)": ("PySide6", "shiboken6"),
     "onnxruntime": ("onnxruntime",),
+    # openvino/ (its libs/ folder holds the CPU plugin, core and ONNX frontend), its
+    # dist-info, its PYZ modules; the top-level libopenvino*.so are counted below.
+    "OpenVINO": ("openvino",),
     "ONNX and export tools": ("onnx", "onnx_ir", "onnxscript", "qai_hub", "h5py", "ml_dtypes"),
     "AI Hub upload (boto)": ("botocore", "boto3", "s3transfer"),
     "TFLite export tools": (
@@ -55,6 +58,8 @@ def part_of(name: str) -> str:
             return part
     if stem in sys.stdlib_module_names or stem.startswith("_"):
         return "Python runtime"
+    if stem.startswith("libopenvino") and ".so" in name:
+        return "OpenVINO"  # libopenvino.so.2641 beside openvino/ (a symlink into it today)
     if stem.startswith("lib") and ".so" in name:
         return SHARED_LIBRARIES
     return "other"

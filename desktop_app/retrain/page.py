@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import statistics
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Signal
@@ -112,23 +113,21 @@ class RetrainPage(QWidget):
             return None
 
     def _refresh_run(self) -> None:
-        folder = self._run_folder()
-        if folder is None:
-            return
-        self.runner.start(
-            lambda cancel: run_view_job(folder, True, cancel),
-            name="run view",
-            on_finished=self._show_run,
-        )
+        self._read_run_view(with_rows=True, name="run view", on_finished=self._show_run)
 
     def _refresh_validation(self) -> None:
+        self._read_run_view(with_rows=False, name="validation", on_finished=self._show_validation)
+
+    def _read_run_view(
+        self, *, with_rows: bool, name: str, on_finished: Callable[[RunView], None]
+    ) -> None:
         folder = self._run_folder()
         if folder is None:
             return
         self.runner.start(
-            lambda cancel: run_view_job(folder, False, cancel),
-            name="validation",
-            on_finished=self._show_validation,
+            lambda cancel: run_view_job(folder, with_rows, cancel),
+            name=name,
+            on_finished=on_finished,
         )
 
     def _show_run(self, view: RunView) -> None:

@@ -6,27 +6,55 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QLabel, QMessageBox
 
 import engine
 from desktop_app.crash_log import log_path
 from tests.desktop_app.helpers import WAIT_MS, save_photo
 
 
-def test_about_names_version_licences_and_folders(window, monkeypatch) -> None:
-    shown: list[str] = []
-    monkeypatch.setattr(
-        QMessageBox, "about", staticmethod(lambda _parent, _title, text: shown.append(text))
-    )
+def _shown_about(window, monkeypatch) -> QMessageBox:
+    """Help ▸ About, with the dialog caught instead of run (exec would wait for a click)."""
+    shown: list[QMessageBox] = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: shown.append(box) or 0)
     help_menu = next(a for a in window.menuBar().actions() if a.text() == "&Help").menu()
     next(a for a in help_menu.actions() if a.text() == "&About MFAGAN Studio").trigger()
-    (text,) = shown
+    (box,) = shown
+    return box
+
+
+def test_about_names_version_licences_and_folders(window, monkeypatch) -> None:
+    box = _shown_about(window, monkeypatch)
+    assert box.windowTitle() == "About MFAGAN Studio"
+    text = box.text()
     assert f"MFAGAN Studio {engine.__version__}" in text
     assert "BSD-3-Clause" in text and "Real-ESRGAN" in text  # the teacher's weights
     assert "Best quality (Real-ESRGAN)" in text and "Fast (MFAGAN)" in text
     assert str(window.store.path) in text  # where the settings live
     assert str(log_path()) in text  # where a crash leaves its trace
+
+
+def test_about_text_can_be_selected_and_copied(qtbot, window, monkeypatch) -> None:
+    box = _shown_about(window, monkeypatch)
+    flags = Qt.TextInteractionFlag
+    wanted = (
+        flags.TextSelectableByMouse
+        | flags.TextSelectableByKeyboard
+        | flags.LinksAccessibleByMouse
+        | flags.LinksAccessibleByKeyboard
+    )
+    label = box.findChild(QLabel, "qt_msgbox_label")  # the label QMessageBox shows its text in
+    assert box.textInteractionFlags() & wanted == wanted
+    assert label.textInteractionFlags() & wanted == wanted
+    assert label.openExternalLinks()
+    assert box.textFormat() == Qt.TextFormat.RichText
+    label.setFocus()
+    qtbot.keyClick(label, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)  # select all
+    selected = label.selectedText()
+    assert str(log_path()) in selected and engine.__version__ in selected
+    assert box.standardButtons() == QMessageBox.StandardButton.Ok  # as QMessageBox.about
 
 
 @pytest.fixture
