@@ -30,8 +30,10 @@ from desktop_app.widgets.layouts import wide_row
 from desktop_app.widgets.run_view import RunView, run_view_job
 from desktop_app.widgets.training_view import TrainingView
 from desktop_app.wording import count, first_upper
+from desktop_app.workers import file_system_line
 from engine.distill.trainer import TrainStep
 from engine.events import Notice, Progress
+from engine.files import folder_problem
 
 FINETUNE_FOLDER = "finetune"
 
@@ -149,7 +151,8 @@ class FinetuneStep(QWidget):
                 f"{count(steps, 'step')}. Measure this computer for a time estimate."
             )
         self._show_data_plan()
-        resumable = jobs.has_checkpoint(self.run_folder)
+        problem = self._folder_problem() if s.chosen else None
+        resumable = problem is None and self._resumable()
         running = self.panel.running
         finished = bool(s.model_name) and s.finetune_dir == str(self.run_folder)
         self.start_button.setText(
@@ -159,10 +162,24 @@ class FinetuneStep(QWidget):
             if resumable
             else "Start fine-tuning"
         )
-        self.start_button.setEnabled(bool(s.chosen) and not running)
+        self.start_button.setEnabled(bool(s.chosen) and not running and problem is None)
         self.measure_button.setEnabled(bool(s.chosen) and not running)
-        if s.model_name and not running:
+        if problem is not None:
+            self.result.setText(first_upper(problem))
+        elif s.model_name and not running:
             self.result.setText(f"Your model <b>{s.model_name}</b> is in the model list.")
+
+    def _folder_problem(self) -> str | None:
+        """Why the run folder cannot be used (a file in the way, a name too long), or None;
+        looked at before any stat of it, which would raise inside a Qt slot."""
+        return folder_problem(self.run_folder)
+
+    def _resumable(self) -> bool:
+        try:
+            return jobs.has_checkpoint(self.run_folder)
+        except OSError as error:  # not the kind folder_problem sees (a folder not searchable)
+            self.result.setText(first_upper(file_system_line(error)))
+            return False
 
     def _browse(self) -> None:
         folder = DialogFolders().folder(
@@ -207,13 +224,16 @@ class FinetuneStep(QWidget):
         name = self.name.text().strip()
         summary = jobs.read_search(Path(s.search_dir)) if s.search_dir else None
         lineage = summary.lineage if summary else {}
+        if (problem := self._folder_problem()) is not None:
+            self.panel.end(f"Cannot start: {problem}")
+            return
         steps, folder, data, config = self.planned_steps(), self.run_folder, \
             jobs.finetune_data(setup, s.photos), s.chosen  # fmt: skip
         # A failed or stopped continuation leaves the model registered before it in place.
         self._previous_model = s.model_name if s.finetune_dir == str(folder) else ""
         self.ctx.update(finetune_steps=steps, finetune_dir=str(folder), model_name="")
         self._timings = []
-        if not jobs.has_checkpoint(folder):
+        if not self._resumable():
             self.training.show_rows([])
         self.result.setText("")
         self._pending_name = name
@@ -258,10 +278,11 @@ class FinetuneStep(QWidget):
             self.ctx.modelRegistered.emit(name)
 
     def _ended(self, outcome: str) -> None:
-        folder = self.run_folder
-        self.ctx.runner.start(lambda cancel: run_view_job(folder, True, cancel),
-                              name="run view", on_finished=self._show_view)  # fmt: skip
-        if outcome == "cancelled" and jobs.has_checkpoint(folder):
+        folder, usable = self.run_folder, self._folder_problem() is None
+        if usable:
+            self.ctx.runner.start(lambda cancel: run_view_job(folder, True, cancel),
+                                  name="run view", on_finished=self._show_view)  # fmt: skip
+        if outcome == "cancelled" and usable and self._resumable():
             self.panel.end("Stopped. Resume continues from the last checkpoint.")
         previous, self._previous_model = self._previous_model, ""
         if outcome in ("failed", "cancelled") and previous and not self.ctx.state.model_name:
@@ -270,5 +291,5 @@ class FinetuneStep(QWidget):
 
     def reload(self) -> None:
         """Show the run folder's history (the wizard reopened at this step)."""
-        if self.run_folder.is_dir():
+        if self._folder_problem() is None and self.run_folder.is_dir():
             self._ended("")

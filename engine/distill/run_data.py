@@ -9,6 +9,9 @@ step's batch for this rank, a pure function of the step (engine.distill.sampler)
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,10 +24,10 @@ from engine.distill.parallel import Parallel
 from engine.distill.sampler import Batch, collate, step_picks
 from engine.distill.teacher_cache import Sample, TeacherCache
 from engine.distill.teacher_net import load_teacher, weights_digest
-from engine.errors import UsageError
+from engine.errors import StorageError, UsageError
 from engine.events import CancelToken, Event, Notice, result_of
 from engine.models.rrdbnet import RRDBNetConfig
-from engine.paths import cache_dir
+from engine.paths import cache_dir, why_unusable
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,17 +75,42 @@ def _fill_caches(
     blocks = tuple(sorted({t for _, t in feature_pairs(config, teacher.config)}))
     train = TeacherCache(root=root, degradation=config.degradation, feature_blocks=blocks)
     val = TeacherCache(root=root, degradation=config.degradation)
-    for cache, crops, stage in (
-        (train, pool.train, "teacher cache"),
-        (val, pool.val, "teacher cache (val)"),
-    ):
-        yield from cache.build(
-            crops, teacher, cancel=cancel, rank=parallel.rank, world=parallel.world, stage=stage
-        )
+    with _cache_in_the_way(root):
+        for cache, crops, stage in (
+            (train, pool.train, "teacher cache"),
+            (val, pool.val, "teacher cache (val)"),
+        ):
+            yield from cache.build(
+                crops,
+                teacher,
+                cancel=cancel,
+                rank=parallel.rank,
+                world=parallel.world,
+                stage=stage,
+            )
     parallel.barrier()
     if train.missing(pool.train) or val.missing(pool.val):
         raise RuntimeError(f"teacher cache incomplete after the build: {root}")
     return train, val, digest, teacher.config
+
+
+@contextlib.contextmanager
+def _cache_in_the_way(root: Path) -> Iterator[None]:
+    """A file where a folder of the teacher cache goes (or a folder where an entry goes):
+    a StorageError naming it (exit 1), not a NotADirectoryError traceback. Not moved aside
+    as the ONNX cache does: the file may be the user's (a cache folder set to a wrong path)."""
+    try:
+        yield
+    except OSError as error:
+        named = Path(os.fsdecode(error.filename)) if error.filename else None
+        if error.errno not in _IN_THE_WAY or named is None or not named.is_relative_to(root.parent):
+            raise
+        raise StorageError(
+            named, f"{why_unusable(named, error)}; remove it, or MFAGAN_CACHE_DIR moves the cache"
+        ) from None
+
+
+_IN_THE_WAY = {errno.ENOTDIR, errno.EEXIST, errno.EISDIR}
 
 
 def prepare_data(
@@ -91,6 +119,7 @@ def prepare_data(
     """Scan, split, cache teacher outputs; returns the RunData (``yield from``)."""
     if not config.data.dirs:
         raise UsageError("no training data: give at least one --data folder")
+    made = not out_dir.is_dir()
     out_dir.mkdir(parents=True, exist_ok=True)
     images = yield from result_of(scan_images(config.data.dirs, config.data.hr_crop))
     pool = plan_crops(images, config.data, config.seed)
@@ -100,7 +129,13 @@ def prepare_data(
         f"{len(pool.train)} / {len(pool.val)} crops of {config.data.hr_crop} px; "
         f"device {parallel.device}, {parallel.world} process(es)"
     )
-    train, val, digest, teacher_config = yield from _fill_caches(config, pool, parallel, cancel)
+    try:
+        train, val, digest, teacher_config = yield from _fill_caches(config, pool, parallel, cancel)
+    except StorageError:
+        if made:  # a run folder that would stay empty is not left behind (rmdir: only then)
+            with contextlib.suppress(OSError):
+                out_dir.rmdir()
+        raise
     return RunData(
         pool=pool,
         train=train,

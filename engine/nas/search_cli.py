@@ -115,7 +115,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     request = _request(args)
     name = _check_finetune(args)  # before minutes of search
-    _check_outputs(args)  # so is where its results go: a failed write would lose them
+    finetune_out = _finetune_out(args, name)
+    _check_outputs(args, finetune_out)  # so is where its results go: a failed write would lose them
     cancel = CancelToken()  # shared: a Ctrl-C after the search's last check stops --finetune
     result = run_job(lambda cancel: run_search(request, cancel), quiet=args.quiet, cancel=cancel)
     written = []
@@ -128,8 +129,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(report.render_text(result))
     for path in written:
         print(f"wrote {path}", file=sys.stderr)
-    if args.finetune:
-        _finetune(result, args, name, cancel)
+    if finetune_out is not None:
+        _finetune(result, args, name, finetune_out, cancel)
     if args.bench:
         return _bench_line(result)
     return 0
@@ -152,10 +153,24 @@ def _bench_line(result) -> int:
     return 0 if slowest >= GOAL_PER_MINUTE else 1
 
 
-def _check_outputs(args: argparse.Namespace) -> None:
+def _finetune_out(args: argparse.Namespace, name: str | None) -> Path | None:
+    """The --finetune run folder (None without --finetune)."""
+    from engine.paths import data_dir
+
+    if not args.finetune:
+        return None
+    return args.finetune_out or data_dir() / "nas" / str(name)
+
+
+def _check_outputs(args: argparse.Namespace, finetune_out: Path | None) -> None:
     from engine.errors import UsageError
 
-    for flag, folder in (("--out", args.out), ("--finetune-out", args.finetune_out)):
+    if finetune_out is not None:
+        from engine.models.registry import user_models_dir
+
+        # the pick is registered after the fine-tune, like mfagan distill's student
+        check_out_folder("the models folder", user_models_dir())
+    for flag, folder in (("--out", args.out), ("--finetune-out", finetune_out)):
         check_out_folder(flag, folder)
     for name in ("search.json", "pareto.png") if args.out is not None else ():
         if (args.out / name).exists() and not (args.out / name).is_file():
@@ -177,20 +192,21 @@ def _check_finetune(args: argparse.Namespace) -> str | None:
     return check_model_name(args.name or f"mfagan-{args.device}-{budget}ms")
 
 
-def _finetune(result, args: argparse.Namespace, name: str | None, cancel: CancelToken) -> None:
+def _finetune(
+    result, args: argparse.Namespace, name: str | None, out: Path, cancel: CancelToken
+) -> None:
     from engine.console import run_job
     from engine.nas.pick import finetune_pick
-    from engine.paths import data_dir
 
-    out = args.finetune_out or data_dir() / "nas" / str(name)
-    tuned = run_job(
-        lambda cancel: finetune_pick(
-            result, steps=args.finetune, data=args.data, out=out, name=name,
-            eval_datasets=args.eval, command=command_line(), cancel=cancel,
-        ),
-        quiet=args.quiet,
-        cancel=cancel,
-    )  # fmt: skip
+    with writes_into(out):  # a disk that fills mid-run: one line, as mfagan distill
+        tuned = run_job(
+            lambda cancel: finetune_pick(
+                result, steps=args.finetune, data=args.data, out=out, name=name,
+                eval_datasets=args.eval, command=command_line(), cancel=cancel,
+            ),
+            quiet=args.quiet,
+            cancel=cancel,
+        )  # fmt: skip
     print(f"fine-tuned {result.pick.config.encode()} for {args.finetune} steps: {tuned.student}")
     for dataset, entry in tuned.evaluation.items():
         print(

@@ -1,0 +1,40 @@
+"""Issue 19: a fine-tune run folder the file system cannot take (a name too long, a file
+in the way) is one line in the step, never an OSError out of a Qt slot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from desktop_app.phone.context import WizardContext
+from desktop_app.phone.jobs import WizardSetup
+from desktop_app.phone.step_finetune import FinetuneStep
+from desktop_app.workers import JobRunner
+
+CONFIG = "b2-c16-g8-h11-conv-x4"
+
+
+@pytest.mark.parametrize("case", ["name too long", "a file in the way"])
+def test_an_unusable_run_folder_is_one_line_in_the_step(case, qtbot, tmp_path: Path):
+    wizard = tmp_path / "wizard"
+    wizard.mkdir()
+    if case == "name too long":  # a config encoding longer than a file name may be
+        chosen, reason = "b2-" * 100 + "x4", "name too long for the file system"
+    else:
+        chosen, reason = CONFIG, f"{wizard / 'finetune'} is a file, not a folder"
+        (wizard / "finetune").write_text("not a folder")
+    ctx = WizardContext(JobRunner(), WizardSetup(), wizard)
+    step = FinetuneStep(ctx)
+    qtbot.addWidget(step)
+    ctx.update(chosen=chosen)  # refresh, as a slot
+    line = step.result.text()
+    assert line.startswith("Cannot create the folder ") and reason in line and "\n" not in line
+    assert not step.start_button.isEnabled()
+    step.start()  # as a click would, were it enabled: refused in the same line
+    assert not step.panel.running
+    assert step.panel.text.text() == f"Cannot start: {line[:1].lower()}{line[1:]}"
+    step.reload()
+    step._ended("failed")
+    if case == "a file in the way":
+        assert (wizard / "finetune").read_text() == "not a folder"
