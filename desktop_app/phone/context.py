@@ -12,7 +12,7 @@ from desktop_app.phone.jobs import WizardSetup
 from desktop_app.phone.state import WizardState, load_state, save_state, wizard_dir
 from desktop_app.widgets.progress_strip import ProgressStrip
 from desktop_app.wording import Hints
-from desktop_app.workers import Job, JobRunner
+from desktop_app.workers import Job, JobRunner, file_system_line
 
 # The wizard's fine-tuning folder is its pick (step 3), not a name the user types.
 PHONE_HINTS: Hints = (
@@ -53,7 +53,11 @@ class WizardContext(QObject):
         if new == self.state:
             return
         self.state = new
-        save_state(new, self.folder)
+        try:
+            save_state(new, self.folder)
+        except OSError as error:
+            # The wizard goes on from memory; it just will not reopen at this step.
+            self.status.emit(f"Progress not saved: {file_system_line(error)}")
         self.changed.emit()
 
 

@@ -38,3 +38,18 @@ def test_an_unusable_run_folder_is_one_line_in_the_step(case, qtbot, tmp_path: P
     step._ended("failed")
     if case == "a file in the way":
         assert (wizard / "finetune").read_text() == "not a folder"
+
+
+def test_a_wizard_folder_that_cannot_be_written_keeps_the_wizard_going(qtbot, tmp_path: Path):
+    wizard = tmp_path / "wizard"
+    wizard.write_text("a file where the wizard's folder goes")
+    ctx = WizardContext(JobRunner(), WizardSetup(), wizard)
+    lines: list[str] = []
+    ctx.status.connect(lines.append)
+    with qtbot.waitSignal(ctx.changed):
+        ctx.update(chosen=CONFIG)  # as a step's slot would: must not raise
+    assert ctx.state.chosen == CONFIG
+    assert len(lines) == 1 and lines[0].startswith("Progress not saved: ")
+    assert str(wizard) in lines[0] and "is a file, not a folder" in lines[0]
+    assert "\n" not in lines[0]
+    assert wizard.read_text() == "a file where the wizard's folder goes"
