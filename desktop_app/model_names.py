@@ -94,6 +94,19 @@ LOSS_WORDS = {  # short: the legend sits in the plot's right margin
 }
 
 
+# A training run's stages, as the loss plot marks where each begins (engine: ScheduleConfig).
+STAGE_WORDS = {
+    "teacher_d": "judge warms up",
+    "warmup": "learning from Best quality",
+    "gan": "adding realism",
+}
+
+
+def stage_words(stage: str) -> str:
+    """ "gan" -> "adding realism"; an unknown stage with its underscores as spaces."""
+    return STAGE_WORDS.get(stage, stage.replace("_", " "))
+
+
 def loss_words(key: str) -> str:
     """ "l_g_fm" -> "feature matching"; an unknown key shown as it is."""
     return LOSS_WORDS.get(key, key)

@@ -12,7 +12,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPaintEvent, QPen
 from PySide6.QtWidgets import QWidget
 
-from desktop_app.model_names import loss_words
+from desktop_app.model_names import loss_words, stage_words
 
 PALETTE = (
     "#1f77b4",
@@ -151,7 +151,7 @@ class LossPlot(QWidget):
         for index, ((_, stage), x) in enumerate(zip(self.stages, xs, strict=True)):
             painter.setPen(QPen(color, 1, Qt.PenStyle.DashLine))
             painter.drawLine(QPointF(x, area.top()), QPointF(x, area.bottom()))
-            label = stage.replace("_", " ")
+            label = stage_words(stage)
             room = (xs[index + 1] if index + 1 < len(xs) else area.right()) - x
             if painter.fontMetrics().horizontalAdvance(label) + 8 <= room:
                 painter.drawText(QPointF(x + 4, area.top() + 14), label)

@@ -52,3 +52,16 @@ def test_about_gives_the_shipped_phone_model_the_apps_licence(tmp_path) -> None:
     assert "Phone, shipped" in line and "your own model" not in line
     line = next(li for li in text.split("<li>") if f"({WIZARD_MODEL})" in li)
     assert f"Your phone model: {WIZARD_MODEL}" in line and "your own model" in line
+
+
+def test_every_training_stage_is_marked_in_plain_words() -> None:
+    # The loss plot marked its stages "teacher d", "warmup" and "gan" (issue 21, item 10).
+    from desktop_app.model_names import STAGE_WORDS, stage_words
+    from engine.distill.config import ScheduleConfig
+
+    schedule = ScheduleConfig(steps=30, teacher_d_steps=10, warmup_steps=10)
+    stages = {schedule.stage(step) for step in range(schedule.steps)}
+    assert stages == set(STAGE_WORDS)
+    for stage in stages:
+        words = stage_words(stage)
+        assert words != stage and "_" not in words and "gan" not in words.split()
