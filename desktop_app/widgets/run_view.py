@@ -55,10 +55,13 @@ def validation_text(summary: dict[str, Any]) -> str:
     last, bicubic = runs[-1], summary.get("bicubic") or {}
     best = summary.get("best") or last
     scores = last["student"]
+    # In the words of the Compare step ("how close ... to Best quality"), not "student vs
+    # teacher ... PSNR" (issue 21, item 10); the check picture's captions name the columns.
     text = (
-        f"Step {last['step']}: student vs teacher {scores['psnr_teacher']:.2f} dB PSNR "
-        f"(bicubic {bicubic.get('psnr_teacher', float('nan')):.2f} dB), "
-        f"vs your originals {scores['psnr_gt']:.2f} dB."
+        f"Step {last['step']}: how close to Best quality (higher is closer): your model "
+        f"{scores['psnr_teacher']:.2f} dB, plain enlargement "
+        f"{bicubic.get('psnr_teacher', float('nan')):.2f} dB; "
+        f"your model to your originals: {scores['psnr_gt']:.2f} dB."
     )
     if best["step"] != last["step"]:
         text += f" Best so far: step {best['step']} ({best['student']['psnr_teacher']:.2f} dB)."
