@@ -349,15 +349,16 @@ class BatchPage(QWidget):
         self.batchEnded.emit("finished")
 
     def _failures_text(self, failed: list[tuple[Path, str]]) -> str:
-        """The failures after the counts: ": a.png (why)" for one; with more, the first and
-        where the others are listed (not the first alone, as if it were the only one)."""
+        """The failures after the counts: " — a.png: why" for one; with more, the first and
+        where the others are listed (not the first alone, as if it were the only one). A
+        dash and a colon, not brackets: a reason often holds brackets of its own."""
         if not failed:
             return ""
         path, reason = failed[0]
-        first = f"{self._relative(path)} ({in_gui_words(reason)})"
+        first = f" — {self._relative(path)}: {in_gui_words(reason)}"
         if len(failed) == 1:
-            return f": {first}"
-        return f": {first} and {count(len(failed) - 1, 'other')} — see Errors below"
+            return first
+        return f"{first}; {count(len(failed) - 1, 'other')} too, see Errors below"
 
     def _on_failed(self, reason: str) -> None:
         self.overall.end(f"Stopped by an error: {reason}")

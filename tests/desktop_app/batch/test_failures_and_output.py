@@ -34,7 +34,7 @@ def test_several_failures_are_counted_and_point_at_the_errors(
     start_batch(window, source, output)
     text = ended_text(qtbot, page)
     assert "3 failed" in text and "see Errors below" in text
-    assert "a.png (" in text  # the first one with its reason
+    assert " — a.png: " in text and "; 2 others too, see Errors below" in text
     assert page.errors.topLevelItemCount() == 3
     assert "Traceback" not in text and "--" not in text
 
@@ -48,7 +48,7 @@ def test_one_failure_is_named_with_its_reason(qtbot, window, tmp_path: Path) -> 
     text = ended_text(qtbot, page)
     assert "1 failed" in text
     reason = page.errors.topLevelItem(0).text(1)
-    assert f"bad.png ({reason})" in text
+    assert text.endswith(f"1 failed — bad.png: {reason}")
     assert "see Errors" not in text
 
 
