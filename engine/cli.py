@@ -65,7 +65,11 @@ def _add_image_options(parser: argparse.ArgumentParser) -> None:
         "or force one",
     )
     parser.add_argument(
-        "--format", "-f", choices=("png", "jpg", "jpeg", "webp", "tiff", "tif", "bmp"), default=None
+        "--format",
+        "-f",
+        choices=("png", "jpg", "jpeg", "webp", "tiff", "tif", "bmp"),
+        default=None,
+        help="output format (default: the output name's suffix, else the input's format)",
     )
     parser.add_argument("--quality", "-q", type=int, default=95, help="JPEG/WebP quality 1-100")
     parser.add_argument("--strip-metadata", action="store_true", help="drop EXIF and ICC")
@@ -96,17 +100,19 @@ def build_parser() -> argparse.ArgumentParser:
     batch = sub.add_parser("batch", help="upscale every image of a folder")
     batch.add_argument("input", type=Path)
     batch.add_argument("-o", "--output", type=Path, required=True, help="output folder")
-    batch.add_argument("--recursive", "-r", action="store_true")
+    batch.add_argument(
+        "--recursive", "-r", action="store_true", help="subfolders too, mirrored under -o"
+    )
     batch.add_argument("--skip-existing", action="store_true", help="resume a stopped batch")
     _add_image_options(batch)
 
     models = sub.add_parser("models", help="list the available models")
-    models.add_argument("--json", action="store_true")
+    models.add_argument("--json", action="store_true", help="print the list as JSON")
 
     prof = sub.add_parser("profile", help="parameters, MACs and memory of a model")
-    prof.add_argument("--model", "-m", default=None)
+    prof.add_argument("--model", "-m", default=None, help="model or file (default: the default)")
     prof.add_argument("--size", type=positive_int, default=128, help="LR input side (pixels)")
-    prof.add_argument("--json", action="store_true")
+    prof.add_argument("--json", action="store_true", help="print the profile as JSON")
 
     bench = sub.add_parser("bench", help="teacher vs student cost and speed, in one run")
     bench.add_argument(
@@ -116,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the table between the bench markers of this Markdown file (docs/BENCH.md)",
     )
     bench.add_argument("--quick", action="store_true", help="small sizes, one repeat (smoke)")
-    bench.add_argument("--json", action="store_true")
+    bench.add_argument("--json", action="store_true", help="print the measurements as JSON")
 
     from engine.distill.cli import register
     from engine.export.cli import register as register_export

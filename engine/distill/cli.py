@@ -84,7 +84,7 @@ def _add_eval(sub: Any) -> None:
     p.add_argument("--model", "-m", action="append", default=[], help="model name or file")
     add_teacher(p)
     p.add_argument("--limit", type=positive_int, help="only the first N images")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
     add_quiet(p)
 
 

@@ -68,7 +68,7 @@ def _add_aihub(sub: Any) -> None:
     login.add_argument("refused", nargs="*", help=argparse.SUPPRESS)
     listing = commands.add_parser("measurements", help="list cached AI Hub profile results")
     listing.add_argument("--device", default=None, help="only this AI Hub device")
-    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
 def register(sub: Any) -> dict[str, Handler]:

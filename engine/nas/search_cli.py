@@ -38,17 +38,22 @@ def _add_search(sub: Any) -> None:
     p.add_argument("--device", default="snapdragon-865", help="phone profile or this-computer")
     p.add_argument("--budget-ms", type=float, required=True, help="latency budget (ms)")
     p.add_argument("--unit", choices=("gpu", "npu"), default="gpu", help="phone compute unit")
-    p.add_argument("--precision", choices=("float", "w8a8"), default=None)
+    p.add_argument(
+        "--precision",
+        choices=("float", "w8a8"),
+        default=None,
+        help="weights on the phone (default: the profile's)",
+    )
     p.add_argument("--runtime", default=None, help="phone runtime: tflite, qnn_dlc or onnx")
     p.add_argument(
         "--size", type=positive_int, help="LR input side (phones 128, this computer 512)"
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed (same seed, same search)")
     p.add_argument("--candidates", type=positive_int, default=500, help="configs to score")
-    p.add_argument("--population", type=positive_int, default=100)
-    p.add_argument("--parent-ratio", type=float, default=0.25)
-    p.add_argument("--mutation-ratio", type=float, default=0.5)
-    p.add_argument("--mutate-prob", type=float, default=0.1)
+    p.add_argument("--population", type=positive_int, default=100, help="configs per generation")
+    p.add_argument("--parent-ratio", type=float, default=0.25, help="share kept as parents")
+    p.add_argument("--mutation-ratio", type=float, default=0.5, help="share made by mutation")
+    p.add_argument("--mutate-prob", type=float, default=0.1, help="chance each gene mutates")
     p.add_argument("--no-baseline", action="store_true", help="skip the random-search baseline")
     p.add_argument("--supernet", type=Path, help="supernet file (default: the shipped one)")
     add_teacher(p)
@@ -63,7 +68,7 @@ def _add_search(sub: Any) -> None:
     p.add_argument("--eval", type=Path, action="append", default=[], help="--finetune: HR test set")
     p.add_argument("--finetune-out", type=Path, help="--finetune: run folder")
     p.add_argument("--bench", action="store_true", help="report candidates scored per minute")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
     add_quiet(p)
 
 

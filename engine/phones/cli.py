@@ -29,14 +29,14 @@ def register(sub: Any) -> dict[str, Handler]:
         description="List the phone profiles (public AI Hub latencies and the latency model "
         "calibrated on them), print one profile's calibration, or detect a phone over adb.",
     )
-    devices.add_argument("--json", action="store_true")
+    devices.add_argument("--json", action="store_true", help="print the result as JSON")
     devices.add_argument("--adb", action="store_true", help="detect the phone connected over adb")
     actions = devices.add_subparsers(dest="devices_action", required=False)
     calibrate = actions.add_parser(
         "calibrate", help="predicted vs published latency per reference net, with LOO errors"
     )
     calibrate.add_argument("--device", "-d", required=True, help="profile id (mfagan devices)")
-    calibrate.add_argument("--json", action="store_true")
+    calibrate.add_argument("--json", action="store_true", help="print the result as JSON")
     _add_column_flags(calibrate)
 
     lat = sub.add_parser("latency", help="predicted phone latency of a model (default SD865)")
@@ -46,7 +46,7 @@ def register(sub: Any) -> dict[str, Handler]:
     lat.add_argument("--size", type=positive_int, default=128, help="LR input side (pixels)")
     lat.add_argument("--device", "-d", default=None, help="profile id (default snapdragon-865)")
     _add_column_flags(lat)
-    lat.add_argument("--json", action="store_true")
+    lat.add_argument("--json", action="store_true", help="print the result as JSON")
     return {"devices": _cmd_devices, "latency": _cmd_latency}
 
 
