@@ -7,6 +7,7 @@ original or another model's result of the same photo.
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import Signal
@@ -23,18 +24,28 @@ from PySide6.QtWidgets import (
 from desktop_app.jobs import UpscalerPool
 from desktop_app.upscale.queue_list import QueueItem, QueueList
 from desktop_app.upscale.result_saver import IMAGE_FILTER, ResultSaver, unsaved_count
-from desktop_app.upscale.saving import describe
+from desktop_app.upscale.saving import describe, technical_details
 from desktop_app.upscale.work_queue import WorkQueue
 from desktop_app.widgets.compare_panel import ORIGINAL, ComparePanel
 from desktop_app.widgets.file_dialogs import DialogFolders
-from desktop_app.widgets.progress_strip import ProgressStrip
+from desktop_app.widgets.progress_strip import ElidedLabel, ProgressStrip
 from desktop_app.widgets.settings_panel import SettingsPanel, in_scroll_area
 from desktop_app.widgets.upscale_options import UpscaleOptions
+from desktop_app.wording import first_upper
 from desktop_app.workers import JobRunner
+
+PROBLEM_COLOUR = "#c0392b"
+NO_IMAGE_TO_PASTE = (
+    "Nothing to paste: the clipboard holds no picture. Copy a picture or image files first."
+)
 
 
 def _buttons(*names: str) -> list[QPushButton]:
     return [QPushButton(name) for name in names]
+
+
+def _problem(text: str) -> str:
+    return f"<span style='color:{PROBLEM_COLOUR}'>{html.escape(first_upper(text))}</span>"
 
 
 class UpscalePage(QWidget):
@@ -56,6 +67,12 @@ class UpscalePage(QWidget):
         self.compare = ComparePanel()
         self.settings = SettingsPanel(options)
         self.progress = ProgressStrip()
+        # The page's own message line, above the buttons: what went wrong with a save, or
+        # why Paste did nothing. One line, the whole text in its tooltip; hidden when empty.
+        self.message = ElidedLabel()
+        self.message.setObjectName("pageMessage")
+        self.message.hide()
+        self._message_kind = ""  # what clears it: "save" (the next save), "add" (an image)
         self.open_button, self.paste_button, self.remove_button = _buttons(
             "Open…", "Paste", "Remove"
         )
@@ -80,7 +97,8 @@ class UpscalePage(QWidget):
         self.upscale_button.setToolTip("Upscale the selected images with the current settings")
         self.save_button.setToolTip("Save the result on show to the output folder")
         self.save_all_button.setToolTip(
-            "Save every result not saved yet into a folder you choose (no file is replaced)"
+            "Save every result into a folder you choose, also those saved elsewhere "
+            "(no file is replaced; one saved in that folder already is not copied again)"
         )
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -104,6 +122,7 @@ class UpscalePage(QWidget):
             actions.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter, 1)
+        layout.addWidget(self.message)
         layout.addLayout(actions)
 
     def _connect(self) -> None:
@@ -132,6 +151,8 @@ class UpscalePage(QWidget):
         work.status.connect(self.status)
         self.saver.status.connect(self.status)
         self.saver.saved.connect(self._saved)
+        self.saver.problem.connect(self._save_problem)
+        self.saver.itemsChanged.connect(self._save_state_changed)
 
     # ---- adding images -----------------------------------------------------------------
 
@@ -154,6 +175,7 @@ class UpscalePage(QWidget):
             self.paste_image(clipboard.image())
         else:
             self.status.emit("the clipboard holds no image")
+            self.show_message(NO_IMAGE_TO_PASTE, kind="add")
 
     def paste_image(self, image: QImage) -> None:
         self.work.paste_image(image)
@@ -168,13 +190,43 @@ class UpscalePage(QWidget):
         self.work.enqueue(self.queue.selected_paths() or ([current] if current else []))
 
     def upscale_all(self) -> None:
-        self.work.enqueue([p for p, item in self.work.items.items() if item.state != "failed"])
+        # A run that failed on its settings runs again (they may have changed since); only
+        # a file that cannot be read is left out.
+        self.work.enqueue([p for p, item in self.work.items.items() if item.can_upscale])
 
     # ---- following the queue -----------------------------------------------------------
 
     def _added(self, item: QueueItem, _first: bool) -> None:
         self.queue.add(item)
+        self._clear_message("add")
         self._update_buttons()
+
+    # ---- the page's message line -------------------------------------------------------
+
+    def show_message(self, text: str, *, kind: str, problem: bool = False) -> None:
+        """Show ``text`` on the page until what ``kind`` names happens ("" clears it)."""
+        self._message_kind = kind if text else ""
+        self.message.setText(first_upper(text))
+        self.message.setStyleSheet(f"color: {PROBLEM_COLOUR}" if problem and text else "")
+        self.message.setVisible(bool(text))
+
+    def _clear_message(self, kind: str) -> None:
+        if self._message_kind == kind:
+            self.show_message("", kind=kind)
+
+    def _save_problem(self, line: str) -> None:
+        if line:
+            self.show_message(line, kind="save", problem=True)
+        else:
+            self._clear_message("save")  # saving again
+
+    def _save_state_changed(self, items: list[QueueItem]) -> None:
+        for item in items:
+            if self.work.items.get(item.source) is not item:
+                continue  # removed meanwhile
+            self.queue.refresh(item)
+            if self.queue.current_path() == item.source:
+                self._show_info(item)
 
     def _chosen(self, path: Path) -> None:
         # What was just dropped, opened or pasted is what the user wants to see and upscale:
@@ -219,6 +271,7 @@ class UpscalePage(QWidget):
             self.compare.view.set_images(None, None)
             self.compare.set_left_choices([], ORIGINAL)
             self.compare.info.setText("")
+            self.compare.info.setToolTip("")
             return
         others = [key for key in item.results if key != item.current]
         self.compare.set_left_choices(others, self.compare.left_current)
@@ -226,14 +279,24 @@ class UpscalePage(QWidget):
         self._show_info(item)
 
     def _show_info(self, item: QueueItem) -> None:
+        lines = []
         if item.result is not None:
-            self.compare.info.setText(describe(item.result))
-        elif item.state == "failed":
-            self.compare.info.setText(f"<span style='color:#c0392b'>{item.message}</span>")
+            lines.append(describe(item.result))
         elif item.state == "working":
-            self.compare.info.setText(f"{item.source.name}: upscaling…")
-        else:
-            self.compare.info.setText(f"{item.source.name}: not upscaled yet")
+            lines.append(html.escape(f"{item.source.name}: upscaling…"))
+        elif item.state != "failed":
+            lines.append(html.escape(f"{item.source.name}: not upscaled yet"))
+        if item.state == "failed":
+            # Only an unreadable file stays failed; a size or model that did not work can
+            # be changed and the photo upscaled again.
+            retry = "" if item.unreadable else " Change the settings and press Upscale again."
+            lines.append(_problem(item.message.rstrip(".") + "." + retry))
+        if item.save_error:
+            lines.append(_problem(item.save_error))
+        self.compare.info.setText("<br>".join(lines))
+        self.compare.info.setToolTip(
+            technical_details(item.result) if item.result is not None else ""
+        )
 
     def _show_images(self, item: QueueItem) -> None:
         result, left = item.result, self.compare.left_current
@@ -270,9 +333,10 @@ class UpscalePage(QWidget):
         )
         self.save_button.setEnabled(has_result or several > 0)
         self.save_as_button.setEnabled(has_result)
-        self.save_all_button.setEnabled(self.unsaved_count() > 0)
+        has_any = any(item.results for item in self.work.items.values())
+        self.save_all_button.setEnabled(has_any)
         self.remove_button.setEnabled(bool(self.work.items))
-        self.upscale_button.setEnabled(item is not None and item.state != "failed")
+        self.upscale_button.setEnabled(item is not None and item.can_upscale)
         self.upscale_all_button.setEnabled(bool(self.work.items))
         self.open_folder_button.setEnabled(self.saver.last_saved is not None)
 

@@ -30,27 +30,55 @@ class QueueItem:
     results: dict[str, UpscaleOutcome] = field(default_factory=dict)
     saved: dict[str, Path] = field(default_factory=dict)  # result key + target -> saved file
     current: str = ""  # key of the result on show
+    # The file itself could not be read (its preview failed): another run would fail the
+    # same way. A run that failed on the settings never sets this: it may run again.
+    unreadable: bool = False
+    save_error: str = ""  # why its last save failed, in one line; "" once saving again
+
+    @property
+    def can_upscale(self) -> bool:
+        return not self.unreadable
 
     @property
     def result(self) -> UpscaleOutcome | None:
         return self.results.get(self.current)
 
     def status_text(self) -> str:
+        """The row's second line, short enough for the list of a 1024 px wide window; the
+        whole of a reason is in the row's tooltip and under the images."""
         size = f"{self.input_size[0]}×{self.input_size[1]}" if self.input_size else ""
+        results = len(self.results)
         words = {
             "loading": "opening…",
-            "queued": f"{size} · waiting" if self.results == {} else f"{size} · queued again",
+            "queued": f"{size} · waiting" if results == 0 else f"{size} · queued",
             "working": f"{size} · {self.message or 'working…'}",
-            "done": f"{size} · done ({len(self.results)} result"
-            + ("s)" if len(self.results) > 1 else ")"),
+            "done": f"{size} · done" + (f" ({results})" if results > 1 else ""),
             "failed": "failed: " + _short(self.message),
             "cancelled": f"{size} · stopped",
         }
+        if self.state == "done" and self.save_error:
+            return f"{size} · not saved"
         return words[self.state]
 
+    def tooltip(self) -> str:
+        lines = [str(self.source)]
+        if self.state == "failed":
+            lines.append(self.message)
+        elif self.state == "done" and len(self.results) > 1:
+            lines.append(f"{len(self.results)} results (models or sizes) to compare")
+        if self.save_error:
+            lines.append(self.save_error)
+        return "\n".join(lines)
 
-def _short(text: str, limit: int = 48) -> str:
-    """The list shows the start of a reason; the whole of it is under the images."""
+    @property
+    def has_problem(self) -> bool:
+        return self.state == "failed" or bool(self.save_error)
+
+
+def _short(text: str, limit: int = 26) -> str:
+    """The start of a reason: its first clause, cut to what the list shows."""
+    for stop in (" (", "; "):
+        text = text.split(stop, 1)[0]
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
@@ -101,12 +129,10 @@ class QueueList(QListWidget):
         if row is None:
             return
         row.setText(f"{entry.source.name}\n{entry.status_text()}")
-        row.setToolTip(
-            f"{entry.source}\n{entry.message}" if entry.state == "failed" else str(entry.source)
-        )
+        row.setToolTip(entry.tooltip())
         if thumbnail is not None:
             row.setIcon(QIcon(QPixmap.fromImage(thumbnail)))
-        if entry.state == "failed":
+        if entry.has_problem:
             row.setForeground(QColor(200, 60, 60))
         else:
             row.setData(Qt.ItemDataRole.ForegroundRole, None)

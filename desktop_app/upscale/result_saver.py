@@ -4,10 +4,11 @@ an original.
 Save uses the output folder and name pattern; when that file exists it adds "-2", "-3"...
 (nothing is ever overwritten, not even a file that appears while it writes), and saving the
 same result to the same place twice does not make copies. Save all does the same for every
-result not saved yet, into one folder the user picks. Save as asks for a path and answers
-in its own dialogs: an original is refused there, and replacing another file is confirmed
-there (Qt's own "replace it?" would come before our refusal). A result counts as saved
-once its file is written, not when the save starts.
+result, into one folder the user picks (a result saved elsewhere is saved there too). Save
+as asks for a path and answers in its own dialogs: an original is refused there, and
+replacing another file is confirmed there (Qt's own "replace it?" would come before our
+refusal). A result counts as saved once its file is written, not when the save starts. A
+failed save is kept on its item and said on the page until the next save of it.
 """
 
 from __future__ import annotations
@@ -63,9 +64,17 @@ def refusal(path: Path, originals: list[Path]) -> str:
     return f"Cannot save to {path}: {in_gui_words(problem)}." if problem else ""
 
 
+def failure_line(request: jobs.SaveRequest, reason: str) -> str:
+    """One line naming the file that was not written and why."""
+    return in_gui_words(f"could not save {request.output.name}: {reason}")
+
+
 class ResultSaver(QObject):
     status = Signal(str)
     saved = Signal(object)  # Path
+    # Why the last save failed, in one line, kept on the page until the next save ("" then).
+    problem = Signal(str)
+    itemsChanged = Signal(object)  # list[QueueItem] whose save_error was set or cleared
 
     def __init__(
         self, options: UpscaleOptions, runner: JobRunner, parent: QObject | None = None
@@ -85,7 +94,7 @@ class ResultSaver(QObject):
         try:
             planned = planned_output(outcome, self.options.value)
         except MfaganError as error:
-            self.status.emit(in_gui_words(str(error)))
+            self._refused(in_gui_words(str(error)))
             return None
         done = item.saved.get(_key(outcome, planned))
         if done is not None and done.exists():
@@ -125,27 +134,55 @@ class ResultSaver(QObject):
         self._start(batch)
 
     def save_all(self, parent: QWidget, items: list[QueueItem]) -> None:
-        """Every result not saved yet, into a folder the user picks (never replacing a file)."""
-        todo = [(i, o) for i in items for o in i.results.values() if not is_saved(i, o)]
-        todo = [(i, o) for i, o in todo if not self._saving(i, o)]
+        """Every result, into a folder the user picks (never replacing a file). A result
+        saved elsewhere is saved there too; one already saved in that folder is not copied."""
+        todo = [(i, o) for i in items for o in i.results.values() if not self._saving(i, o)]
         if not todo:
-            self.status.emit("every result is saved already")
+            self.status.emit("nothing to save yet" if not self._pending else "saving already…")
             return
         folder = self.folders.folder(
-            parent, "save all", f"Save {count(len(todo), 'result')} into this folder"
+            parent,
+            "save all",
+            f"Save {count(len(todo), 'result')} into this folder",
+            current=str(self._save_all_start(todo)),
         )
         if folder is None:
             return
         batch = []
+        there = 0
         for item, outcome in todo:
             try:
                 planned = folder / planned_output(outcome, self.options.value).name
             except MfaganError as error:
-                self.status.emit(in_gui_words(str(error)))
+                self._refused(in_gui_words(str(error)))
                 return
-            batch.append(self._entry(item, outcome, planned))
-        self.status.emit(f"saving {count(len(batch), 'result')} in {folder}…")
+            done = item.saved.get(_key(outcome, planned))
+            if done is not None and done.exists():
+                there += 1
+            else:
+                batch.append(self._entry(item, outcome, planned))
+        if not batch:
+            self.status.emit(f"every result is saved in {folder} already")
+            return
+        line = f"saving {count(len(batch), 'result')} in {folder}…"
+        if there:
+            line += f" ({there} saved there already, not copied again)"
+        self.status.emit(line)
         self._start(batch)
+
+    def _save_all_start(self, todo: list[tuple[QueueItem, UpscaleOutcome]]) -> Path:
+        """Where Save all's folder dialog opens: the folder of the last save (any kind),
+        else where Save would put the first result (the output folder or its photo's)."""
+        if self.last_saved is not None and self.last_saved.parent.is_dir():
+            return self.last_saved.parent
+        remembered = self.folders.remembered("save all") or self.folders.remembered("save as")
+        if remembered is not None:
+            return remembered
+        _item, outcome = todo[0]
+        try:
+            return planned_output(outcome, self.options.value).parent
+        except MfaganError:
+            return outcome.source.parent
 
     def save_as(self, parent: QWidget, item: QueueItem, originals: list[Path]) -> None:
         """Ask for a path until it is one we may write (or the user gives up); ``originals``:
@@ -213,6 +250,9 @@ class ResultSaver(QObject):
                 return
         for item, key, request in batch:
             self._pending[request] = (item, key)
+            item.save_error = ""  # a new attempt: the last one's failure no longer holds
+        self.problem.emit("")
+        self.itemsChanged.emit([item for item, _, _ in batch])
         requests = tuple(request for _, _, request in batch)
         self.runner.start(
             lambda cancel: jobs.save_results_job(requests, cancel),
@@ -223,12 +263,17 @@ class ResultSaver(QObject):
 
     def _done(self, outcomes: tuple[jobs.SaveOutcome, ...]) -> None:
         written = []
+        touched = []
         for outcome in outcomes:
             item, key = self._pending.pop(outcome.request, (None, ""))
+            if item is not None:
+                touched.append(item)
             if outcome.path is not None:
                 written.append(outcome.path)
                 if item is not None:
                     item.saved[key] = outcome.path
+            elif item is not None:
+                item.save_error = failure_line(outcome.request, outcome.reason)
         failed = [o for o in outcomes if o.path is None]
         if written:
             self.last_saved = written[-1]
@@ -239,12 +284,30 @@ class ResultSaver(QObject):
             if failed:
                 text += f"; {len(failed)} not saved ({failed[0].reason})"
         self.status.emit(in_gui_words(text))
+        if failed:
+            line = failure_line(failed[0].request, failed[0].reason)
+            if len(outcomes) > 1:
+                line = f"{len(failed)} of {len(outcomes)} results not saved; {line}"
+            self.problem.emit(line)
+        self.itemsChanged.emit(touched)
         for path in written:
             self.saved.emit(path)
 
     def _failed(self, reason: str) -> None:
-        self._pending.clear()  # a bug, logged; nothing of what was under way is recorded
-        self.status.emit(f"not saved: {reason}")
+        # A bug, logged; nothing of what was under way is recorded.
+        items = [item for item, _ in self._pending.values()]
+        line = f"not saved: {reason}"
+        for item in items:
+            item.save_error = line
+        self._pending.clear()
+        self.status.emit(line)
+        self.problem.emit(line)
+        self.itemsChanged.emit(items)
+
+    def _refused(self, line: str) -> None:
+        """The settings give no place to save: said on the page, not only the status bar."""
+        self.status.emit(line)
+        self.problem.emit(f"not saved: {line}")
 
     def open_folder(self) -> None:
         if self.last_saved is not None:

@@ -38,17 +38,40 @@ def planned_output(outcome: UpscaleOutcome, settings: UpscaleSettings) -> Path:
     return output_folder(outcome.source, settings) / name
 
 
+# Models that are plain arithmetic, no AI: which runtime ran them is not worth a word.
+NO_RUNTIME_WORTH_NAMING = frozenset({"bicubic"})
+
+
+def runtime_in_words(backend: str) -> str:
+    """ "openvino-fp32 (auto)" -> "OpenVINO (fast CPU runtime)"; "" when unknown."""
+    name = backend.removesuffix(" (auto)")
+    if name.startswith("openvino-gpu"):
+        return "OpenVINO on the graphics chip"
+    if name.startswith("openvino"):
+        return "OpenVINO (fast CPU runtime)"
+    return {"onnx": "ONNX Runtime (CPU runtime)", "torch": "PyTorch"}.get(name, "")
+
+
 def describe(outcome: UpscaleOutcome) -> str:
-    """The line under the images: what actually ran, how long it took, what came out."""
+    """The line under the images: what ran, how long it took, what came out, in plain words
+    (the runtime's exact name and the tile size are in ``technical_details``)."""
     d = outcome.details
     width, height = d.get("output_size", ("?", "?"))
     in_w, in_h = d.get("input_size", ("?", "?"))
-    tile = d.get("tile")
+    model = d.get("model", outcome.model_name)
+    line = f"<b>{model}</b> · {d.get('seconds', 0):.1f} s · {in_w}×{in_h} → <b>{width}×{height}</b>"
+    runtime = runtime_in_words(str(d.get("backend", "")))
+    if runtime and model not in NO_RUNTIME_WORTH_NAMING:
+        line += f" · ran on {runtime}"
+    return line
+
+
+def technical_details(outcome: UpscaleOutcome) -> str:
+    """The tooltip of that line: the runtime as named by the engine and the tile size."""
+    d = outcome.details
     # Auto names the runtime it picked ("openvino-bf16 (auto)"): shown as it is.
-    backend = {"onnx": "ONNX Runtime", "torch": "PyTorch"}.get(d.get("backend", ""))
-    backend = backend or d.get("backend") or "?"
+    tile = d.get("tile")
     return (
-        f"<b>{d.get('model', outcome.model_name)}</b> · {backend} · tile "
-        f"{tile if tile else 'whole image'} px · {d.get('seconds', 0):.1f} s · "
-        f"{in_w}×{in_h} → <b>{width}×{height}</b>"
+        f"Runtime: {d.get('backend') or '?'}\n"
+        f"Tile size: {f'{tile} px' if tile else 'whole image at once'}"
     )

@@ -34,6 +34,15 @@ def stage_text(stage: str) -> str:
     return STAGE_TEXT.get(stage, first_upper(stage))
 
 
+def notice_in_words(message: str) -> str:
+    """The engine's "tile size auto: 512 (budget 2.1 GiB)" said plainly; others as they are."""
+    head, _, rest = message.partition(":")
+    if head == "tile size auto" and rest.split():
+        tile = rest.split()[0]
+        return f"upscaling piece by piece ({tile} px squares) so the photo fits in memory"
+    return message
+
+
 class WorkQueue(QObject):
     added = Signal(object, bool)  # QueueItem, first of what was added together
     chosen = Signal(object)  # Path: what the user just opened, pasted or dropped (to show)
@@ -117,6 +126,7 @@ class WorkQueue(QObject):
             return
         if preview.error:
             item.state, item.message = "failed", preview.error
+            item.unreadable = True
             if item.source in self.pending:
                 self.pending.remove(item.source)
             self.status.emit(f"{item.source.name}: {preview.error}")
@@ -143,7 +153,9 @@ class WorkQueue(QObject):
     def enqueue(self, paths: list[Path]) -> None:
         for path in paths:
             item = self.items.get(path)
-            if item is None or path in self.pending or path == self.working:
+            if item is None or not item.can_upscale:
+                continue
+            if path in self.pending or path == self.working:
                 continue
             self.pending.append(path)
             if item.state != "loading":
@@ -197,7 +209,7 @@ class WorkQueue(QObject):
         if isinstance(event, Progress):
             self._on_progress(event)
         elif isinstance(event, Notice):
-            self.status.emit(event.message)
+            self.status.emit(notice_in_words(event.message))
 
     def _on_progress(self, event: Progress) -> None:
         if event.stage != self._progress_stage:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -44,7 +44,7 @@ class ComparePanel(QWidget):
         self.actual_button = _tool("1:1", "One image pixel per screen pixel", "1")
         self.zoom_out = _tool("−", "Zoom out", "-")
         self.zoom_in = _tool("+", "Zoom in", "+")
-        self.zoom_label = QLabel("—")
+        self.zoom_label = QLabel("")  # blank while there is nothing to zoom
         self.zoom_label.setMinimumWidth(40)
         self.left_choice = QComboBox()
         self.left_choice.setToolTip("What the before side shows: the original or another result")
@@ -52,10 +52,12 @@ class ComparePanel(QWidget):
         self.info = QLabel("")
         self.info.setObjectName("resultInfo")
         self.info.setWordWrap(True)
+        self.info.setTextFormat(Qt.TextFormat.RichText)  # the page escapes what it shows
         self.info.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self._build()
         self._connect()
         self.set_mode(self.view.mode)
+        self._content_changed()
 
     def _build(self) -> None:
         modes = QButtonGroup(self)
@@ -87,6 +89,7 @@ class ComparePanel(QWidget):
         self.zoom_in.clicked.connect(self._zoom_in)
         self.zoom_out.clicked.connect(self._zoom_out)
         self.view.zoomChanged.connect(self._show_zoom)
+        self.view.contentChanged.connect(self._content_changed)
         self.left_choice.currentTextChanged.connect(self.leftChoiceChanged)
 
     def show_split(self) -> None:
@@ -102,7 +105,14 @@ class ComparePanel(QWidget):
         self.view.zoom_by(0.8)
 
     def _show_zoom(self, zoom: float) -> None:
-        self.zoom_label.setText(f"{zoom * 100:.0f}%")
+        # Over an empty canvas a percentage means nothing.
+        self.zoom_label.setText(f"{zoom * 100:.0f}%" if self.view.has_content else "")
+
+    def _content_changed(self) -> None:
+        shown = self.view.has_content
+        for button in (self.zoom_out, self.zoom_in, self.fit_button, self.actual_button):
+            button.setEnabled(shown)
+        self._show_zoom(self.view.zoom)
 
     def set_mode(self, mode: Mode) -> None:
         self.view.set_mode(mode)

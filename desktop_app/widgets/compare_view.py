@@ -36,6 +36,7 @@ CHECKER = 8
 
 class CompareView(QWidget):
     zoomChanged = Signal(float)  # physical screen pixels per content pixel
+    contentChanged = Signal()  # new images (or none any more): see ``has_content``
     splitChanged = Signal(float)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -72,6 +73,11 @@ class CompareView(QWidget):
         if self.content_size() != old or self._fitting:
             self.fit()
         self.update()
+        self.contentChanged.emit()
+
+    @property
+    def has_content(self) -> bool:
+        return not self.content_size().isEmpty()
 
     @property
     def before(self) -> QImage | None:

@@ -43,7 +43,10 @@ def test_dropped_image_is_upscaled_and_shown(qtbot, window, photo: Path) -> None
     assert view.labels == ("Original", "bicubic x4")
     info = page.compare.info.text()
     assert "bicubic" in info and "64×48" in info and "256×192" in info
-    assert "(auto)" in info  # the runtime auto picked on this computer is named
+    # Plain words on the line (bicubic: no runtime worth naming); the runtime auto picked
+    # on this computer and the tile size are named in its tooltip.
+    assert "(auto)" not in info and "tile" not in info and "ran on" not in info
+    assert "(auto)" in page.compare.info.toolTip() and "Tile size" in page.compare.info.toolTip()
     item = page.work.items[photo]
     assert item.state == "done" and "done" in item.status_text()
     assert page.queue.item(0).icon().isNull() is False

@@ -77,3 +77,29 @@ def test_opening_a_queued_photo_again_selects_only_it(qtbot, window, page, tmp_p
     window.open_paths([first])
     qtbot.waitUntil(lambda: page.queue.selected_paths() == [first], timeout=WAIT_MS)
     assert page.queue.count() == 2
+
+
+def test_rows_fit_the_list_of_a_1024_by_700_window(qtbot, window, tmp_path: Path) -> None:
+    """The second line of a row is short enough to be read whole; its tooltip has the rest."""
+    window.resize(1024, 700)
+    page = window.upscale
+    fake = tmp_path / "holiday.png"
+    fake.write_text("this is not a picture")
+    big = save_photo(tmp_path / "big.png", box=(300, 400))
+    window.open_paths([fake, big])
+    qtbot.waitUntil(
+        lambda: fake in page.work.items and page.work.items[fake].state == "failed",
+        timeout=WAIT_MS,
+    )
+    qtbot.waitUntil(
+        lambda: big in page.work.items and page.work.items[big].state == "done", timeout=WAIT_MS
+    )
+    metrics = page.queue.fontMetrics()
+    for row in range(page.queue.count()):
+        item = page.queue.item(row)
+        room = page.queue.visualItemRect(item).width() - page.queue.iconSize().width() - 12
+        second = item.text().split("\n")[1]
+        assert metrics.horizontalAdvance(second) <= room, (second, room)
+    failed = page.queue.item(0)
+    assert failed.text().split("\n")[1].startswith("failed: not an image")
+    assert "supported format" in failed.toolTip()  # the whole reason

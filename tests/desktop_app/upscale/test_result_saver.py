@@ -48,7 +48,7 @@ def folder_dialog(monkeypatch) -> list[str]:
     return answers
 
 
-def test_save_all_saves_every_unsaved_result_and_replaces_nothing(
+def test_save_all_saves_every_result_there_and_replaces_nothing(
     qtbot, window, tmp_path: Path, folder_dialog: list[str]
 ) -> None:
     page = window.upscale
@@ -63,18 +63,39 @@ def test_save_all_saves_every_unsaved_result_and_replaces_nothing(
     taken = out / "coffee_bicubic_x4.png"
     taken.write_bytes(b"someone else's file")
     folder_dialog.append(str(out))
-    with _status(qtbot, page, "saved 2 results"):
+    # A result saved elsewhere is saved into the chosen folder too: all three land there.
+    with _status(qtbot, page, "saved 3 results"):
         page.save_all_button.click()
+    # The dialog opened where the last save went, not in the home folder.
+    assert folder_dialog == [str(photos[0].parent)]
     assert taken.read_bytes() == b"someone else's file"
     assert sorted(p.name for p in out.iterdir()) == [
+        "astronaut_bicubic_x4.png",
         "chelsea_bicubic_x4.png",
         "coffee_bicubic_x4-2.png",
         "coffee_bicubic_x4.png",
     ]
     with Image.open(out / "coffee_bicubic_x4-2.png") as image:
         assert image.size == (256, 192)
-    assert page.unsaved_count() == 0 and not page.save_all_button.isEnabled()
-    assert not (out / "astronaut_bicubic_x4.png").exists()  # saved already, not again
+    assert page.unsaved_count() == 0
+    # Into the same folder again: nothing is copied twice, and it says why.
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT_MS)
+    folder_dialog.clear()
+    folder_dialog.append(str(out))
+    with _status(qtbot, page, "saved in"):
+        page.save_all_button.click()
+    assert folder_dialog == [str(out)]
+    assert len(list(out.iterdir())) == 4
+
+
+def test_first_save_all_opens_in_the_photos_folder(
+    qtbot, window, tmp_path: Path, folder_dialog: list[str]
+) -> None:
+    page = window.upscale
+    photos = _three_done(qtbot, window, tmp_path)
+    folder_dialog.append("")  # the user cancels
+    page.save_all_button.click()
+    assert folder_dialog == [str(photos[0].parent)]
 
 
 def test_quit_prompt_counts_every_unsaved_result(
