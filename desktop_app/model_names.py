@@ -8,6 +8,8 @@ made for a phone.
 
 from __future__ import annotations
 
+import re
+
 from engine.models.descriptor import ModelDescriptor
 from engine.models.registry import (
     PHONE_MODELS,
@@ -110,3 +112,62 @@ def stage_words(stage: str) -> str:
 def loss_words(key: str) -> str:
     """ "l_g_fm" -> "feature matching"; an unknown key shown as it is."""
     return LOSS_WORDS.get(key, key)
+
+
+# Model files the app cannot open: the engine says why in its terms ("pickle opcodes outside
+# the safe subset", "unsupported model architecture"); a person also needs what to do next.
+MODEL_FILE_PROBLEMS = (
+    "not a readable model file",
+    "pickled Python code",
+    "unsupported model architecture",
+    "weights do not fit the detected architecture",
+    "no state dict of tensors",
+    "cannot read the teacher weights",
+    "not an RRDBNet state dict",
+    "RRDBNet weights do not load",
+)
+MODEL_FILE_HINT = (
+    "This file is not a model MFAGAN Studio can open safely: use a .safetensors or .pth file "
+    "of an ESRGAN-family upscaling model (Real-ESRGAN, ESRGAN, or one made by this app)."
+)
+
+
+def model_file_words(reason: str) -> str:
+    """``reason`` with what the user can do added when it is about an unusable model file."""
+    if any(problem in reason for problem in MODEL_FILE_PROBLEMS) and MODEL_FILE_HINT not in reason:
+        return f"{reason.rstrip('.')}. {MODEL_FILE_HINT}"
+    return reason
+
+
+_RUN_DATA = re.compile(
+    r"(?P<train>\d+) training / (?P<val>\d+) validation images, (?P<crops>\d+) / (?P<val_crops>\d+)"
+    r" crops of (?P<side>\d+) px; device (?P<device>\S+), (?P<world>\d+) process\(es\)"
+)
+DEVICE_WORDS = {"cpu": "the processor", "cuda": "the graphics card", "mps": "the graphics chip"}
+
+
+def run_notice_words(message: str) -> str:
+    """A training run's notice for the status line: "5 training / 1 validation images, 40 / 1
+    crops of 128 px; device cpu, 1 process(es)" -> "Learning from 5 photos, 1 kept aside to
+    check progress, on the processor"; other notices as they are."""
+    found = _RUN_DATA.fullmatch(message)
+    if found is None:
+        return message
+    train, val = int(found["train"]), int(found["val"])
+    device = found["device"].split(":")[0]
+    where = DEVICE_WORDS.get(device, device)
+    world = int(found["world"])
+    if world > 1:
+        where = f"{world} of {where.removeprefix('the ')}s at once"
+    photos = f"{train} photo{'s' if train != 1 else ''}"
+    aside = f", {val} kept aside to check progress" if val else ""
+    return f"Learning from {photos}{aside}, on {where}"
+
+
+# A training run's preparation stages (engine: teacher_cache) for progress lines: Best
+# quality (the teacher) upscales pieces of the photos once, the examples the run learns from.
+RUN_STAGE_TEXT = {
+    "scan": "Reading your photos",
+    "teacher cache": "Making examples with Best quality",
+    "teacher cache (val)": "Making examples to check progress with",
+}

@@ -103,7 +103,8 @@ def placements_job(
 ) -> Iterator[Any]:
     """The shipped student (predicted), the teacher and the public reference networks
     (measured, from the profile) per tile on the chosen unit."""
-    from engine.models.registry import STUDENT_NAME, get_model
+    from desktop_app.model_names import shown_title
+    from engine.models.registry import PHONE_MODELS, STUDENT_NAME, list_models
     from engine.phones.calibration import calibration_for
     from engine.phones.config_latency import predict_config_ms
     from engine.phones.reference_nets import reference_net
@@ -111,16 +112,19 @@ def placements_job(
     profile = calibration_for(device).device
     column = profile.column(unit, precision)
     placed: list[Placement] = []
-    student = get_model(STUDENT_NAME)
-    if isinstance(student.config, MFAConfig):
+    # The shipped MFA models under the model menu's names ("Fast (MFAGAN)", "Phone, shipped
+    # (...)"): the list named the student only, in words of its own.
+    shipped = [d for d in list_models() if d.name in (STUDENT_NAME, *PHONE_MODELS)]
+    for model in shipped:
+        if not isinstance(model.config, MFAConfig):
+            continue
         estimate = predict_config_ms(
-            device, student.config, unit=unit, precision=precision, size=tile
+            device, model.config, unit=unit, precision=precision, size=tile
         )
         note = "predicted"
         if "rough" in estimate.basis:  # the NPU's power law: one number would claim too much
             note += f"; rough range {estimate.low_ms:.0f}–{estimate.high_ms:.0f} ms"
-        placed.append(Placement(title=f"{student.title} (shipped student)", ms=estimate.ms,
-                                note=note))  # fmt: skip
+        placed.append(Placement(title=shown_title(model), ms=estimate.ms, note=note))
     same_size = profile.input_size[0] == tile
     for key, ms in column.fit_points().items():
         try:
@@ -128,7 +132,7 @@ def placements_job(
         except Exception:  # a key without a reference net: still a measured point
             title = key
         if key == "real_esrgan_x4plus":
-            title += " (the teacher)"
+            title += " (Best quality)"  # the model menu's name for the teacher
         note = "measured" if same_size else f"measured at {profile.input_size[0]} px tiles"
         placed.append(Placement(title=title, ms=ms, note=note))
     yield Finished(result=sorted(placed, key=lambda p: p.ms if p.ms is not None else 1e9))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -25,25 +25,40 @@ from desktop_app.phone import jobs
 from desktop_app.phone.context import WizardContext
 from desktop_app.phone.jobs import WizardSetup
 from desktop_app.phone.settings_box import PhoneSettings
+from desktop_app.phone.state import WizardState
 from desktop_app.phone.step_export import ExportStep
 from desktop_app.phone.step_search import SearchStep
 from desktop_app.phone.warm import warm_job
 from desktop_app.phone.wizard import PhoneWizard
+from desktop_app.widgets.model_picker import ElidingCombo
 from desktop_app.workers import JobRunner
 
 TAB_TITLE = "Phone"
+PLACE_TIP = "Mark an existing model's predicted speed on the plot"
 TAB_TIP = "Compress a model for your phone: search, fine-tune, compare and export it"
 
 
-class TargetForm(QWidget):
-    """Phone, unit and budget in ms for the standalone Search page."""
+def target_of(state: WizardState) -> tuple[str, str, float | None, int]:
+    return (state.device, state.unit, state.budget_ms, state.tile)
 
-    def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
+
+class TargetForm(QWidget):
+    """Phone, unit and budget in ms for the standalone Search page. With the ``wizard``'s
+    context it starts from the wizard's phone and budget, and follows them when the wizard's
+    goal changes: it started at 15 ms while the wizard's goal step said 21.04 ms."""
+
+    def __init__(
+        self, ctx: WizardContext, wizard: WizardContext | None = None,
+        parent: QWidget | None = None,
+    ) -> None:  # fmt: skip
         super().__init__(parent)
         from engine.phones.device import profile_ids
 
         self.ctx = ctx
         s = ctx.state
+        if wizard is not None and wizard.state.budget_ms:
+            s = wizard.state
+        self._followed = target_of(s)
         self.device = QComboBox()
         self.device.addItems(list(profile_ids()))
         self.device.setCurrentText(s.device)
@@ -58,8 +73,11 @@ class TargetForm(QWidget):
         self.tile.setRange(32, 512)
         self.tile.setSingleStep(32)
         self.tile.setValue(s.tile)
-        self.model = QComboBox()
-        self.model.setToolTip("Mark an existing model's predicted latency on the plot")
+        self.model = ElidingCombo()  # long menu names end in "…", whole in the item tooltip
+        self.model.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.model.setMinimumContentsLength(18)
         self.reload_models()
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
@@ -80,6 +98,25 @@ class TargetForm(QWidget):
                        self.model.currentIndexChanged):  # fmt: skip
             signal.connect(self._changed)
         self._changed()
+        if wizard is not None:
+            wizard.changed.connect(lambda: self.follow(wizard.state))
+
+    def follow(self, state: WizardState) -> None:
+        """The wizard's phone, tile or budget changed: the search here starts from them (a
+        change made on this form stays until the wizard's next change)."""
+        if target_of(state) == self._followed or not state.budget_ms:
+            return
+        self._followed = target_of(state)
+        boxes = (self.device, self.unit, self.budget, self.tile)
+        for box in boxes:
+            box.blockSignals(True)
+        self.device.setCurrentText(state.device)
+        self.unit.setCurrentText(state.unit)
+        self.budget.setValue(state.budget_ms)
+        self.tile.setValue(state.tile)
+        for box in boxes:
+            box.blockSignals(False)
+        self._changed()
 
     def reload_models(self) -> None:
         from engine.models.registry import list_models
@@ -90,11 +127,16 @@ class TargetForm(QWidget):
         self.model.addItem("(none)", "")
         for d in list_models():
             if d.architecture == "mfa" and d.trained:
-                self.model.addItem(f"{shown_title(d)} ({d.name})", d.name)
+                self.model.addItem(shown_title(d), d.name)
+                self.model.setItemData(
+                    self.model.count() - 1, shown_title(d), Qt.ItemDataRole.ToolTipRole
+                )
         self.model.setCurrentIndex(max(self.model.findData(current), 0))
         self.model.blockSignals(False)
 
     def _changed(self) -> None:
+        chosen = self.model.currentText() if self.model.currentData() else ""
+        self.model.setToolTip("\n".join(filter(None, (chosen, PLACE_TIP))))
         self.ctx.update(
             device=self.device.currentText(), unit=self.unit.currentText(), precision=None,
             budget_ms=self.budget.value(), tile=self.tile.value(),
@@ -116,7 +158,7 @@ class PhonePage(QWidget):
         self.wizard = PhoneWizard(self.ctx)
         self.search_page = QWidget()
         layout = QVBoxLayout(self.search_page)
-        self.target = TargetForm(self.advanced_ctx)
+        self.target = TargetForm(self.advanced_ctx, self.ctx)
         layout.addWidget(self.target)
         self.search = SearchStep(self.advanced_ctx)
         layout.addWidget(self.search, 1)

@@ -17,6 +17,9 @@ from PySide6.QtWidgets import QWidget
 
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 56, 16, 14, 40
 POINT, FRONT, OVER, PICK, BUDGET = "#1f77b4", "#d62728", "#b0b0b0", "#2ca02c", "#ff7f0e"
+# The axes in the words the step's text uses ("closeness to Best quality"), not "fidelity".
+AXIS_CLOSENESS = "closeness to Best quality (dB)"
+AXIS_TIME = "predicted time per tile on the phone (ms, log scale)"
 
 
 def front_of(points: list[tuple[float, float]]) -> list[int]:
@@ -168,12 +171,13 @@ class ParetoPlot(QWidget):
                              Qt.AlignmentFlag.AlignRight, f"{db:.2f}")  # fmt: skip
         painter.drawText(QRectF(area.left(), area.bottom() + 20, area.width(), 16),
                          Qt.AlignmentFlag.AlignHCenter,
-                         "predicted latency per tile (ms, log scale)")  # fmt: skip
+                         AXIS_TIME)  # fmt: skip
         painter.save()
         painter.translate(12, area.center().y())
         painter.rotate(-90)
-        painter.drawText(QRectF(-90, -8, 180, 16), Qt.AlignmentFlag.AlignHCenter,
-                         "fidelity to teacher (dB)")  # fmt: skip
+        half = area.height() / 2  # the whole side's height: a 180 px box cut longer words
+        painter.drawText(QRectF(-half, -8, 2 * half, 16), Qt.AlignmentFlag.AlignHCenter,
+                         AXIS_CLOSENESS)  # fmt: skip
         painter.restore()
 
     # ---- picking -----------------------------------------------------------------------

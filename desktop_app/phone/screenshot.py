@@ -48,7 +48,7 @@ def stage(page, step: int, wait: Callable[[object, int], None],
         if start is not None:
             start()
             wait(widget.panel.ended, WAIT_MS)
-            if widget is wizard.search and "GMACs" not in widget.details.text():
+            if widget is wizard.search and "GMACs" not in widget.details.toolTip():
                 wait(widget.pointShown, 60_000)
         elif widget.panel.running:
             wait(widget.panel.ended, WAIT_MS)

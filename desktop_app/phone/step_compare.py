@@ -15,19 +15,33 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.model_names import shown_title
 from desktop_app.phone import jobs
 from desktop_app.phone.context import JobPanel, WizardContext
 from desktop_app.widgets.compare_panel import ComparePanel
 from desktop_app.widgets.eta import format_duration
 from desktop_app.widgets.file_dialogs import DialogFolders
 from desktop_app.wording import first_upper
+from engine.errors import MfaganError
 from engine.events import Notice
+from engine.models import registry
 from engine.models.registry import MEASURED_ON, MEASURED_SECONDS
 
 SAMPLE = jobs.SAMPLES / "astronaut.png"
 NEW = "Your phone model"
+TEACHER = "Teacher"  # the compare job's key for the teacher's picture
 EMPTY_HINT = "Click Compare to see your phone model beside bicubic and the teacher"
 BENCH_PIXELS = 512 * 512  # the photo MEASURED_SECONDS were timed on
+
+
+def menu_name(spec: str, fallback: str) -> str:
+    """The name the model menu gives ``spec`` ("Plain enlarge (bicubic, no AI)", "Best
+    quality (Real-ESRGAN)", "Your phone model: phone-sd865"): the pictures were labelled in
+    words of their own ("mfagan x4")."""
+    try:
+        return shown_title(registry.get_model(spec))
+    except MfaganError:
+        return fallback
 
 
 def bench_seconds(teacher: str, chosen: str, side: int) -> float | None:
@@ -59,6 +73,7 @@ class CompareStep(QWidget):
         self.estimate.setWordWrap(True)
         self.panel = JobPanel(ctx.runner)
         self.comparison: jobs.Comparison | None = None
+        self.labels: dict[str, str] = {}  # the job's picture keys -> the model menu's names
         self._started = 0.0
         self._expected: float | None = None
         row = QHBoxLayout()
@@ -111,6 +126,11 @@ class CompareStep(QWidget):
         self.ctx.update(compare_photo=chosen)
         setup, name = self.ctx.setup, self.ctx.state.model_name
         models = {"Bicubic": "bicubic", NEW: name}
+        self.labels = {
+            "Bicubic": menu_name("bicubic", "Plain enlarge"),
+            NEW: menu_name(name, f"{NEW}: {name}"),
+            TEACHER: menu_name(setup.teacher, "Best quality"),
+        }
         self._started, self._expected = time.monotonic(), self.expected_seconds()
         self.panel.run(
             lambda cancel: jobs.compare_job(photo, models, setup.teacher, setup.compare_side,
@@ -133,12 +153,13 @@ class CompareStep(QWidget):
     def _compared(self, comparison: jobs.Comparison) -> None:
         self.comparison = comparison
         self.ctx.update(compare_s=round(time.monotonic() - self._started, 2))
-        self.compare.set_left_choices(["Bicubic", "Teacher"], "Bicubic")
+        labels = self.labels
+        self.compare.set_left_choices([labels["Bicubic"], labels[TEACHER]], labels["Bicubic"])
         self._show(self.compare.left_current)
         scores = comparison.psnr_vs_teacher
         self.scores.setText(
-            "How close each comes to Best quality on this crop (higher is closer): "
-            + ", ".join(f"{title} {db:.2f} dB" for title, db in scores.items())
+            f"How close each comes to {labels[TEACHER]} on this crop (higher is closer): "
+            + ", ".join(f"{labels.get(key, key)} {db:.2f} dB" for key, db in scores.items())
             + "."
         )
         self.scores.setToolTip(
@@ -150,6 +171,7 @@ class CompareStep(QWidget):
         if self.comparison is None:
             return
         images = self.comparison.images
+        key = next((k for k, label in self.labels.items() if label == before), before)
         self.compare.view.set_images(
-            images.get(before), images[NEW], before_label=before, after_label=NEW
+            images.get(key), images[NEW], before_label=before, after_label=self.labels[NEW]
         )

@@ -96,7 +96,7 @@ def report_html(card: dict[str, Any]) -> str:
     if "float_psnr_y_vs_teacher_db" in fidelity:
         lines.append(
             "Full-precision model's closeness to Best quality: "
-            f"{fidelity['float_psnr_y_vs_teacher_db']:.2f} dB (PSNR-Y against the teacher)."
+            f"{fidelity['float_psnr_y_vs_teacher_db']:.2f} dB (higher is closer)."
         )
     predicted = card.get("predicted_latency") or {}
     measured = card.get("measured_latency")

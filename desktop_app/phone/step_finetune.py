@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.model_names import RUN_STAGE_TEXT as STAGE_TEXT
+from desktop_app.model_names import run_notice_words
 from desktop_app.phone import jobs
 from desktop_app.phone.context import JobPanel, WizardContext
 from desktop_app.widgets.eta import format_duration
@@ -36,6 +38,8 @@ from engine.events import Notice, Progress
 from engine.files import folder_problem
 
 FINETUNE_FOLDER = "finetune"
+PHOTOS_PLACEHOLDER = "optional: your photos"
+LEFT_MIN_WIDTH = 300  # the settings column keeps room for its fields beside the plots
 
 
 class FinetuneStep(QWidget):
@@ -60,7 +64,12 @@ class FinetuneStep(QWidget):
         self.estimate.setWordWrap(True)
         self.measure_button = QPushButton("Measure this computer")
         self.photos = QLineEdit(state.photos)
-        self.photos.setPlaceholderText("optional: a folder of your own photos")
+        # Short enough for the field at a 1024 px window ("optional: a folder of your own
+        # photos" was cut); the tooltip says it whole.
+        self.photos.setPlaceholderText(PHOTOS_PLACEHOLDER)
+        self.photos.setToolTip(
+            "Optional: a folder of your own photos, learnt from besides the sample photos"
+        )
         self.browse = QPushButton("Choose…")
         self.data_note = QLabel("")  # what it trains and checks itself on
         self.data_note.setWordWrap(True)
@@ -91,6 +100,9 @@ class FinetuneStep(QWidget):
         form.addRow(self.measure_button)
         data = QGroupBox("Photos and name")
         form2 = QFormLayout(data)
+        # Labels above their fields: beside them, at a 1024 px window the photos field was
+        # too narrow for its placeholder.
+        form2.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
         form2.addRow("Your photos:", wide_row(self.photos, self.browse))
         form2.addRow(self.data_note)
         form2.addRow("Model name:", self.name)
@@ -102,6 +114,7 @@ class FinetuneStep(QWidget):
         ll.addWidget(self.start_button)
         ll.addWidget(self.result)
         ll.addStretch(1)
+        left.setMinimumWidth(LEFT_MIN_WIDTH)
         splitter = QSplitter()
         splitter.addWidget(left)
         splitter.addWidget(self.training)
@@ -151,7 +164,8 @@ class FinetuneStep(QWidget):
                 f"{count(steps, 'step')}. Measure this computer for a time estimate."
             )
         self._show_data_plan()
-        problem = self._folder_problem() if s.chosen else None
+        # Looked at before any stat of the run folder, which would raise inside a Qt slot.
+        problem = folder_problem(self.run_folder) if s.chosen else None
         resumable = problem is None and self._resumable()
         running = self.panel.running
         finished = bool(s.model_name) and s.finetune_dir == str(self.run_folder)
@@ -168,11 +182,6 @@ class FinetuneStep(QWidget):
             self.result.setText(first_upper(problem))
         elif s.model_name and not running:
             self.result.setText(f"Your model <b>{s.model_name}</b> is in the model list.")
-
-    def _folder_problem(self) -> str | None:
-        """Why the run folder cannot be used (a file in the way, a name too long), or None;
-        looked at before any stat of it, which would raise inside a Qt slot."""
-        return folder_problem(self.run_folder)
 
     def _resumable(self) -> bool:
         try:
@@ -224,7 +233,7 @@ class FinetuneStep(QWidget):
         name = self.name.text().strip()
         summary = jobs.read_search(Path(s.search_dir)) if s.search_dir else None
         lineage = summary.lineage if summary else {}
-        if (problem := self._folder_problem()) is not None:
+        if (problem := folder_problem(self.run_folder)) is not None:
             self.panel.end(f"Cannot start: {problem}")
             return
         steps, folder, data, config = self.planned_steps(), self.run_folder, \
@@ -253,10 +262,11 @@ class FinetuneStep(QWidget):
             if event.stage == "distill":
                 text = f"Fine-tuning: step {event.done} of {event.total}"
             else:
-                text = first_upper(event.stage) + (f" ({event.message})" if event.message else "")
+                text = STAGE_TEXT.get(event.stage, first_upper(event.stage))
+                text += f" ({event.message})" if event.message else ""
             self.panel.progress(event.stage, event.done, event.total, text)
         elif isinstance(event, Notice):
-            self.ctx.status.emit(event.message)
+            self.ctx.status.emit(run_notice_words(event.message))
             self._refresh_validation()
 
     def _refresh_validation(self) -> None:
@@ -278,7 +288,8 @@ class FinetuneStep(QWidget):
             self.ctx.modelRegistered.emit(name)
 
     def _ended(self, outcome: str) -> None:
-        folder, usable = self.run_folder, self._folder_problem() is None
+        folder = self.run_folder
+        usable = folder_problem(folder) is None
         if usable:
             self.ctx.runner.start(lambda cancel: run_view_job(folder, True, cancel),
                                   name="run view", on_finished=self._show_view)  # fmt: skip
@@ -291,5 +302,5 @@ class FinetuneStep(QWidget):
 
     def reload(self) -> None:
         """Show the run folder's history (the wizard reopened at this step)."""
-        if self._folder_problem() is None and self.run_folder.is_dir():
+        if folder_problem(self.run_folder) is None and self.run_folder.is_dir():
             self._ended("")

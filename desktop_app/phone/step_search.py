@@ -24,6 +24,22 @@ from engine.events import Notice, Progress
 from engine.nas.evolution import CandidateScored
 
 SEARCH_FOLDER = "search"
+LOST = (
+    "The last search's results could not be read back (moved or damaged): click "
+    "<b>Search</b> to run it again, then choose a design."
+)
+LATENCY_NOTICE = "latency: "
+SHIPPED_STUDENT = "Fast (MFAGAN)"  # the shipped student, as the model menu names it
+
+
+def notice_words(message: str) -> str:
+    """The search's notices for the status line; its latency model ("latency: ... per-op
+    roofline over 40 ops, band = ...") said plainly, the method left to the engine's log."""
+    if message.startswith(LATENCY_NOTICE + "this computer"):
+        return "Predicting each design's speed on this computer from a few timed designs"
+    if message.startswith(LATENCY_NOTICE):
+        return "Predicting each design's speed on the phone from the phone's measurements"
+    return message
 
 
 class SearchStep(QWidget):
@@ -41,6 +57,7 @@ class SearchStep(QWidget):
         self.details.setMinimumHeight(self.details.fontMetrics().lineSpacing() * 2 + 4)
         self.panel = JobPanel(ctx.runner)
         self.summary: jobs.SearchSummary | None = None
+        self.lost = False
         self.configs: list[str] = []
         self._started = 0.0
         self._candidate_stage = ""
@@ -69,8 +86,9 @@ class SearchStep(QWidget):
     def _show_target(self) -> None:
         s = self.ctx.state
         budget = "no budget yet (set a goal)" if not s.budget_ms else f"{s.budget_ms:.2f} ms"
+        unit = f"{s.unit.upper()} {s.precision or ''}".strip()  # no "GPU , 128": no precision
         self.target.setText(
-            f"Target: <b>{s.device}</b>, {s.unit.upper()} {s.precision or ''}, "
+            f"Target: <b>{s.device}</b>, {unit}, "
             f"{s.tile} x {s.tile} px tiles; budget {budget} per tile."
         )
         self.start_button.setEnabled(bool(s.budget_ms) and not self.panel.running)
@@ -80,10 +98,16 @@ class SearchStep(QWidget):
     # ---- a saved search ----------------------------------------------------------------
 
     def reload(self) -> None:
-        """Show the search the state names (the wizard reopened), if it finished."""
+        """Show the search the state names (the wizard reopened), if it finished. A choice
+        whose search cannot be read back (its files gone or damaged) shows no plot and no
+        design: the wizard then keeps Next off (``lost``) and says to search again."""
         summary = jobs.read_search(self.folder) if self.ctx.state.search_dir else None
         if summary is not None:
             self._show_summary(summary)
+        self.lost = summary is None and bool(self.ctx.state.chosen)
+        if self.lost:
+            self.details.setText(LOST)
+            self.details.setToolTip("")
 
     def _show_summary(self, summary: jobs.SearchSummary) -> None:
         self.summary = summary
@@ -98,7 +122,7 @@ class SearchStep(QWidget):
         self.plot.references = [(r["title"], r["ms"]) for r in data.get("references", [])]
         student = data.get("student")
         if student and student.get("fidelity_db_supernet") is not None:
-            self.plot.extra = [("shipped student", student["latency_ms"],
+            self.plot.extra = [(SHIPPED_STUDENT, student["latency_ms"],
                                 student["fidelity_db_supernet"])]  # fmt: skip
         chosen = self.ctx.state.chosen or data["pick"]["config"]
         if chosen in self.configs:
@@ -146,13 +170,14 @@ class SearchStep(QWidget):
             text = first_upper(event.stage) + (f" ({event.message})" if event.message else "")
             self.panel.progress(event.stage, event.done, event.total, text)
         elif isinstance(event, Notice):
-            self.ctx.status.emit(event.message)
+            self.ctx.status.emit(notice_words(event.message))
 
     def _finished(self, summary: jobs.SearchSummary | None) -> None:
         if summary is None:
             return
         took = format_duration(time.monotonic() - self._started)
         self.panel.end(f"Search finished in {took} on this computer.", complete=True)
+        self.lost = False
         self.ctx.update(search_dir=str(summary.folder), chosen=summary.data["pick"]["config"])
         self._show_summary(summary)
 
@@ -186,8 +211,11 @@ class SearchStep(QWidget):
             f"({point.low_ms:.2f}–{point.high_ms:.2f}{', rough' if point.rough else ''}; "
             f"budget {budget:.2f}); "
             f"closeness to Best quality {point.fidelity:.2f} dB before fine-tuning "
-            "(higher is closer)."
-            f"<br><small>Details: {point.config}; PSNR-Y against the teacher; "
-            f"{point.macs / 1e9:.2f} GMACs, {point.params:,} parameters.</small>"
+            "(higher is closer). Point here for the details."
+        )
+        # The terms behind the plain line, for those who know them (issue: jargon in text).
+        self.details.setToolTip(
+            f"Design {point.config}; closeness is PSNR-Y against the teacher (Best quality); "
+            f"{point.macs / 1e9:.2f} GMACs, {point.params:,} parameters."
         )
         self.pointShown.emit()

@@ -68,10 +68,16 @@ class PhoneWizard(QWidget):
         self.next.clicked.connect(lambda: self.go(self.stack.currentIndex() + 1))
         ctx.changed.connect(self._refresh)
         self.finetune.reload()
-        self.go(min(ctx.state.step, reachable(ctx.state)))
+        self.go(min(ctx.state.step, self.last_step()))
+
+    def last_step(self) -> int:
+        """``reachable``, but not past the search while its saved results are lost: its
+        choice names a design that step 3 could not show (an empty plot, Next on)."""
+        last = reachable(self.ctx.state)
+        return min(last, 2) if self.search.lost else last
 
     def go(self, index: int) -> None:
-        if not 0 <= index <= reachable(self.ctx.state):
+        if not 0 <= index <= self.last_step():
             self.step_list.setCurrentRow(self.stack.currentIndex())
             return
         self.stack.setCurrentIndex(index)
@@ -82,7 +88,7 @@ class PhoneWizard(QWidget):
         self._refresh()
 
     def _refresh(self) -> None:
-        last = reachable(self.ctx.state)
+        last = self.last_step()
         index = self.stack.currentIndex()
         for row in range(self.step_list.count()):
             item = self.step_list.item(row)

@@ -26,11 +26,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.model_names import model_file_words
 from desktop_app.retrain import jobs as rj
 from desktop_app.retrain.plan import (
     Measurement,
     base_config,
     configure,
+    estimate_summary,
     explain_estimate,
     shipped_student_available,
     steps_for_minutes,
@@ -48,6 +50,18 @@ from engine.models.registry import user_models_dir
 
 ERROR = "<span style='color:#c0392b'>{}</span>"
 SKIPPED_SHOWN = 4  # files left out listed on the form; the tooltip has them all
+# A file name longer than this is shortened in the middle on the form ("IMG_2024…_0042.jpg"):
+# one word too long to wrap widened the form past a 1024 px window. The tooltip has it whole.
+NAME_SHOWN = 28
+
+
+def short_name(line: str) -> str:
+    """ "a-very-long-file-name.jpg: reason" with the name cut in the middle to NAME_SHOWN."""
+    name, colon, reason = line.partition(": ")
+    if len(name) <= NAME_SHOWN:
+        return line
+    keep = NAME_SHOWN - 1
+    return f"{name[: keep - keep // 2]}…{name[-(keep // 2) :]}{colon}{reason}"
 
 
 def hint(text: str = "") -> QLabel:
@@ -89,7 +103,7 @@ class RetrainForm(QWidget):
         self.name = QLineEdit(saved.name)
         self.name_hint, self.start_from = hint(), hint()
         self.config_file = QLineEdit(saved.config_file)
-        self.config_file.setPlaceholderText("optional distillation config (TOML/JSON)")
+        self.config_file.setPlaceholderText("optional settings file (TOML/JSON)")
         self.browse_config = QPushButton("Browse…")
         self.start_button, self.resume_button = QPushButton("Start training"), QPushButton()
         self._name_timer = QTimer(self, singleShot=True, interval=300)
@@ -237,7 +251,7 @@ class RetrainForm(QWidget):
         self.photosCounted.emit(count)
 
     def _show_skipped(self, lines: tuple[str, ...]) -> None:
-        shown = list(lines[:SKIPPED_SHOWN])
+        shown = [short_name(line) for line in lines[:SKIPPED_SHOWN]]
         if len(lines) > SKIPPED_SHOWN:
             shown.append(f"… and {len(lines) - SKIPPED_SHOWN} more (hover for the whole list)")
         self.skipped.setText("Not trained on:\n" + "\n".join(shown) if lines else "")
@@ -282,16 +296,21 @@ class RetrainForm(QWidget):
             measured,
         )
 
-    def _estimate_text(self) -> str:
+    def _estimate_text(self) -> tuple[str, str]:
+        """(the estimate in a line or two, the sum behind it for the tooltip)."""
         measured, steps = self.measurement(), self.planned_steps()
         config = self.config(steps)
         if measured is None or not measured.fits(config):
             return (
-                "Not measured on this computer yet: <b>Measure</b> times the teacher and a "
-                "few real training steps (under a minute when the computer is not busy) to "
-                "estimate the duration."
+                "Not measured on this computer yet: <b>Measure</b> times a few real training "
+                "steps (under a minute when the computer is not busy) to estimate how long "
+                "it takes.",
+                "",
             )
-        return explain_estimate(config, self.photos, measured)
+        return (
+            estimate_summary(config, self.photos, measured),
+            explain_estimate(config, self.photos, measured),
+        )
 
     def name_error(self) -> str:
         """Why no run may be started or resumed under this name ("" if one may)."""
@@ -319,16 +338,19 @@ class RetrainForm(QWidget):
         self.steps.setEnabled(self.by_steps.isChecked())
         self.minutes.setEnabled(self.by_time.isChecked())
         self.start_from.setText(
-            "Starts from the shipped MFAGAN student and fine-tunes it on your photos."
+            "Starts from the shipped Fast (MFAGAN) model and fine-tunes it on your photos."
             if shipped_student_available() or self.settings.config_file
-            else "No trained student ships yet, so this trains a new one from scratch: it needs "
+            else "No trained Fast model ships yet, so this trains a new one from scratch: it needs "
             "many steps (the full recipe is 40,000) to beat bicubic clearly."
         )
         try:
-            self.estimate.setText(self._estimate_text())
+            text, details = self._estimate_text()
+            self.estimate.setText(text)
+            self.estimate.setToolTip(details)
             planned = self.planned_steps()
         except MfaganError as error:
-            self.estimate.setText(ERROR.format(in_gui_words(str(error))))
+            self.estimate.setText(ERROR.format(model_file_words(in_gui_words(str(error)))))
+            self.estimate.setToolTip("")
             planned = None
         view, name, running = self.run_view, self.settings.name, self.running
         exists = view is not None and view.checkpoint_step is not None

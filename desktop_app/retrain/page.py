@@ -13,15 +13,18 @@ import statistics
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
+from desktop_app.model_names import RUN_STAGE_TEXT, model_file_words, run_notice_words
 from desktop_app.retrain import jobs as rj
 from desktop_app.retrain.form import RetrainForm, hint
 from desktop_app.retrain.plan import Measurement
@@ -36,12 +39,7 @@ from engine.errors import MfaganError
 from engine.events import Notice, Progress
 from engine.models.registry import user_models_dir
 
-STAGE_TEXT = {
-    "scan": "Reading your photos",
-    "teacher cache": "Teacher pass over your photos",
-    "teacher cache (val)": "Teacher pass (validation photos)",
-    "measure": "Measuring",
-}
+STAGE_TEXT = RUN_STAGE_TEXT | {"measure": "Measuring"}
 
 
 class RetrainPage(QWidget):
@@ -80,8 +78,17 @@ class RetrainPage(QWidget):
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(self.training, 1)
         right_layout.addLayout(done_row)
+        # The form scrolls up and down: with photos left out and an estimate shown it may be
+        # taller than a 700 px window, which it grew (732 px) or cut (wrapped lines squeezed).
+        self.form_scroll = QScrollArea()
+        self.form_scroll.setWidget(self.form)
+        self.form_scroll.setWidgetResizable(True)
+        self.form_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.form_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        bar = self.form_scroll.verticalScrollBar().sizeHint().width()
+        self.form_scroll.setMinimumWidth(self.form.minimumWidth() + bar)
         splitter = QSplitter()
-        splitter.addWidget(self.form)
+        splitter.addWidget(self.form_scroll)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([420, 900])
@@ -157,7 +164,7 @@ class RetrainPage(QWidget):
             )
             problem = rj.storage_problem(request.out_dir, user_models_dir())
         except MfaganError as error:
-            problem = in_gui_words(str(error))
+            problem = model_file_words(in_gui_words(str(error)))
         if problem is not None:
             self.progress.end(f"Cannot start: {problem}")
             return
@@ -184,7 +191,7 @@ class RetrainPage(QWidget):
             config = self.form.config()
             problem = rj.storage_problem()
         except MfaganError as error:
-            problem = in_gui_words(str(error))
+            problem = model_file_words(in_gui_words(str(error)))
         if problem is not None:
             self.progress.end(f"Cannot measure: {problem}")
             return
@@ -227,7 +234,7 @@ class RetrainPage(QWidget):
                 text += f" ({event.message})" if event.message else ""
             self.progress.progress(event.stage, event.done, event.total, text)
         elif isinstance(event, Notice):
-            self.status.emit(event.message)
+            self.status.emit(run_notice_words(event.message))
             self._refresh_validation()
 
     def _finished(self, result: DistillResult) -> None:
@@ -256,6 +263,7 @@ class RetrainPage(QWidget):
         self.form.set_measurement(dataclasses.replace(measured, steps=steps))
 
     def _failed(self, reason: str) -> None:
+        reason = model_file_words(reason)
         self.progress.end(f"Stopped by an error: {reason}")
         self.status.emit(reason)
         self.runEnded.emit("failed")

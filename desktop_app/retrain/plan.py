@@ -260,6 +260,19 @@ def explain_estimate(config: DistillConfig, photos: int, measured: Measurement) 
     )
 
 
+def estimate_summary(config: DistillConfig, photos: int, measured: Measurement) -> str:
+    """The estimate in a line or two (rich text); ``explain_estimate``, where it comes
+    from, goes into the tooltip: at a 1024x700 window the whole sum made the form taller
+    than the window."""
+    guess = estimate(config, photos, measured)
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(measured.when))
+    return (
+        f"<b>{count(config.schedule.steps, 'step')} ≈ {format_duration(guess.total)}</b> "
+        f"on this computer when it is not busy (measured {when}; point here for the "
+        "sum). <b>Measure</b> again after changing computer or settings."
+    )
+
+
 def steps_for_minutes(
     config_for: Callable[[int], DistillConfig], photos: int, minutes: int, measured: Measurement
 ) -> int:

@@ -4,15 +4,56 @@ computer."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtGui import QStandardItemModel
-from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPaintEvent, QStandardItemModel
+from PySide6.QtWidgets import (
+    QComboBox,
+    QLabel,
+    QSizePolicy,
+    QStyle,
+    QStyleOptionComboBox,
+    QStylePainter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop_app.widgets.eta import format_duration
 from desktop_app.widgets.upscale_options import UpscaleOptions
 
 ADD_MODEL = "__add_model_file__"
 REFERENCE_SIDE = 512  # the photo size model descriptions quote their speed for
+
+
+class ElidingCombo(QComboBox):
+    """A combo whose closed text ends in "…" when it is too long for the box: Qt's own
+    clips it ("Phone, shipped (Snapdragon 865 GPU, 15"). Its tooltip should hold the whole."""
+
+    def _label_option(self) -> QStyleOptionComboBox:
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        field = self.style().subControlRect(
+            QStyle.ComplexControl.CC_ComboBox,
+            option,
+            QStyle.SubControl.SC_ComboBoxEditField,
+            self,
+        )
+        option.currentText = self.fontMetrics().elidedText(
+            option.currentText, Qt.TextElideMode.ElideRight, max(field.width() - 4, 0)
+        )
+        return option
+
+    def shown_text(self) -> str:
+        """The closed combo's text as painted (shortened with "…" where it does not fit)."""
+        return self._label_option().currentText
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        if self.isEditable():
+            super().paintEvent(event)
+            return
+        painter = QStylePainter(self)
+        option = self._label_option()
+        painter.drawComplexControl(QStyle.ComplexControl.CC_ComboBox, option)
+        painter.drawControl(QStyle.ControlElement.CE_ComboBoxLabel, option)
 
 
 class ModelPicker(QWidget):
@@ -23,7 +64,7 @@ class ModelPicker(QWidget):
     def __init__(self, options: UpscaleOptions, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.options = options
-        self.combo = QComboBox()
+        self.combo = ElidingCombo()
         self.combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
@@ -70,7 +111,9 @@ class ModelPicker(QWidget):
         tooltip = entry.tooltip if entry else ""
         self.about.setText(self._about(entry.description) if entry else "opening the model file…")
         self.about.setToolTip(tooltip)
-        self.combo.setToolTip(tooltip)
+        # The whole name first: the closed combo may show it shortened ("…").
+        whole = entry.label if entry else ""
+        self.combo.setToolTip("\n".join(part for part in (whole, tooltip) if part))
 
     def _about(self, description: str) -> str:
         here = self.options.seconds_here(REFERENCE_SIDE * REFERENCE_SIDE)

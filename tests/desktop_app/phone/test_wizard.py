@@ -72,7 +72,7 @@ def test_the_wizard_end_to_end_and_reopened(
     assert page.ctx.state.budget_ms == pytest.approx(200 / 9, abs=0.01)
     qtbot.waitUntil(lambda: goal.table.rowCount() > 3, timeout=WAIT_MS)
     rows = [goal.table.item(r, 0).text() for r in range(goal.table.rowCount())]
-    assert any("teacher" in r for r in rows) and any("XLSR" in r for r in rows)
+    assert any("(Best quality)" in r for r in rows) and any("XLSR" in r for r in rows)
     # 3. Search: the plot fills as candidates are scored; the pick is within budget.
     wizard.next.click()
     search = wizard.search
@@ -81,7 +81,8 @@ def test_the_wizard_end_to_end_and_reopened(
     assert len(search.plot.points) == 12 and search.plot.picked is not None
     picked = search.plot.points[search.plot.picked]
     assert picked[0] <= page.ctx.state.budget_ms
-    qtbot.waitUntil(lambda: "GMACs" in search.details.text(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "GMACs" in search.details.toolTip(), timeout=WAIT_MS)
+    assert "GMACs" not in search.details.text() and "PSNR" not in search.details.text()
     # another point, clicked on the plot, becomes the choice and shows its cost
     other = next(i for i in range(12) if i != search.plot.picked)
     where = search.plot._mapper()(*search.plot.points[other])
@@ -110,6 +111,12 @@ def test_the_wizard_end_to_end_and_reopened(
     assert _wait_job(qtbot, compare.panel) == "finished"
     assert set(compare.comparison.psnr_vs_teacher) == {"Bicubic", "Your phone model"}
     assert compare.compare.view.after is not None and "dB" in compare.scores.text()
+    # The pictures carry the model menu's names, not names of their own ("mfagan x4").
+    choice = compare.compare.left_choice
+    befores = [choice.itemText(i) for i in range(choice.count())]
+    assert "Plain enlarge (bicubic, no AI)" in befores
+    assert compare.compare.view.labels[1] == "Your phone model: my-phone-model"
+    assert "Plain enlarge (bicubic, no AI)" in compare.scores.text()
     # 6. Export: the GPU w8a8 target ticks the TFLite INT8 file it runs (issue 21); here
     # ONNX + INT8 (quicker) and the fake AI Hub: INT8 loss, measured vs predicted, layers
     wizard.next.click()

@@ -88,8 +88,8 @@ def test_measuring_gives_an_estimate_and_a_time_budget(qtbot, window, tmp_path: 
     measured = Measurement.from_settings(page.form.settings.measured)
     assert measured is not None and measured.teacher_crop > 0
     assert set(measured.steps) == {"teacher_d", "warmup", "gan"}
-    text = page.form.estimate.text()
-    assert "40 steps ≈" in text and "40 steps ×" in text and "teacher pass" in text
+    text, details = page.form.estimate.text(), page.form.estimate.toolTip()
+    assert "40 steps ≈" in text and "40 steps ×" in details and "teacher pass" in details
     page.form.by_time.setChecked(True)
     page.form.minutes.setValue(1)
     planned = page.form.planned_steps()
