@@ -18,7 +18,9 @@ from desktop_app import jobs
 from desktop_app.about import show_about
 from desktop_app.batch.page import BatchPage
 from desktop_app.jobs import UpscalerPool
+from desktop_app.model_names import model_file_words
 from desktop_app.phone.page import TAB_TIP, TAB_TITLE, PhonePage
+from desktop_app.phone.state import STEPS
 from desktop_app.retrain.page import RetrainPage
 from desktop_app.settings import SettingsStore, WindowSettings
 from desktop_app.upscale.page import UpscalePage
@@ -34,6 +36,14 @@ from engine.models.user_models import SUPPORTED_SUFFIXES as MODEL_SUFFIXES
 PAGES = ("main", "batch", "retrain", "phone")
 STATUS_MS = 15_000  # how long a status line stays
 MODEL_FILTER = "Model files (" + " ".join(f"*{s}" for s in MODEL_SUFFIXES) + ")"
+# The jobs a person started and would lose by quitting, by JobRunner name, in their words.
+# The others (previews, counting photos, the Phone tab's warm-up) are seconds long and
+# redone on the next start: quitting stops them without asking.
+JOB_WORDS = {
+    "upscale": "Upscaling on the Upscale page is running",
+    "save": "Saving results is running",
+    "retrain": "Fine-tuning on your photos (Retrain on my photos) is running",
+}
 
 
 def local_paths(mime: QMimeData) -> list[Path]:
@@ -221,7 +231,7 @@ class MainWindow(QMainWindow):
         self.show_status(f"model {entry_for(descriptor, spec=str(path)).label} added")
 
     def _model_failed(self, reason: str) -> None:
-        QMessageBox.warning(self, "Cannot use this model file", reason)
+        QMessageBox.warning(self, "Cannot use this model file", model_file_words(reason))
 
     def _open_remembered_models(self) -> None:
         for spec in self.options.value.user_models:
@@ -252,10 +262,39 @@ class MainWindow(QMainWindow):
         self.upscale.shutdown()
         event.accept()
 
+    def running_jobs(self) -> list[str]:
+        """Each running job that quitting would stop, named as its page shows it."""
+        found: list[str] = []
+        for name in self.runner.running_names():
+            if name == "batch":
+                found.append(self.batch.job_description() or "A batch upscale is running")
+            elif name == "phone wizard":
+                found += self._phone_jobs()
+            elif name in JOB_WORDS:
+                found.append(JOB_WORDS[name])
+        return found
+
+    def _phone_jobs(self) -> list[str]:
+        phone = self.phone
+        steps = [
+            (f"Phone tab, step {number} “{title}”,", step)
+            for number, (title, step) in enumerate(zip(STEPS, phone.wizard.steps, strict=True), 1)
+        ]
+        steps += [("Phone tab, “Search (advanced)”,", phone.search)]
+        steps += [("Phone tab, “Export (advanced)”,", phone.export_page)]
+        found = [
+            f"{where} is running"
+            for where, step in steps
+            if getattr(getattr(step, "panel", None), "running", False)
+        ]
+        return found or ["Work on the Phone tab is running"]
+
     def _confirm_close(self) -> bool:
         reasons = []
-        if self.runner.busy:
-            reasons.append("A job is still running: quitting stops it.")
+        running = self.running_jobs()
+        if running:
+            stops = "Quitting stops it." if len(running) == 1 else "Quitting stops them."
+            reasons.append("\n".join(f"{line}." for line in running) + f"\n{stops}")
         unsaved = self.upscale.unsaved_count()
         if unsaved == 1:
             reasons.append("1 result is not saved (File ▸ Save all results… saves it).")

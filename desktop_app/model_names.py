@@ -117,6 +117,7 @@ def loss_words(key: str) -> str:
 # Model files the app cannot open: the engine says why in its terms ("pickle opcodes outside
 # the safe subset", "unsupported model architecture"); a person also needs what to do next.
 MODEL_FILE_PROBLEMS = (
+    "unreadable weights file",
     "not a readable model file",
     "pickled Python code",
     "unsupported model architecture",

@@ -1,20 +1,29 @@
-"""Help ▸ User guide: the README's part for people using the app, in a window of its own.
+"""Help ▸ User guide: docs/GUIDE.md, the guide for people using the app, in a window of its own.
 
-The README is the user guide (set-up, the pages); from its "Command line" section on it is
-for the terminal and the project, so that part is left out. The documents it links to (the
-Phone tab step by step in docs/PHONES.md) open in the same window, at the linked heading;
-pictures become links, as at full size they would not fit. A window rather than a file
-manager or browser, which may not be installed: where the README itself is missing (an
-installation built without it) a message says so and where to read it.
+Not the README: that one is for a source checkout (set-up, the command line, the project's
+measurements). Pictures are shown in the text, scaled down to the window's width, so no
+image viewer is needed. A window rather than a file manager or browser, which may not be
+installed: every link either opens in it (a heading, a page, a picture) or a message says
+why it cannot and where the file is. Where the guide itself is missing (an installation
+built without it) a message says so.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from PySide6.QtCore import QUrl
-from PySide6.QtGui import QDesktopServices, QTextCursor
+from PySide6.QtGui import (
+    QDesktopServices,
+    QImage,
+    QResizeEvent,
+    QTextCursor,
+    QTextDocument,
+    QTextFragment,
+    QTextImageFormat,
+)
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -27,32 +36,107 @@ from PySide6.QtWidgets import (
 
 from engine.paths import RESOURCES
 
-README = RESOURCES.parent / "README.md"
-END_OF_USER_PART = "## Command line"
+GUIDE = RESOURCES.parent / "docs" / "GUIDE.md"
 _PICTURE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)\)")
+PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp")
+# Room the text frame and a vertical scroll bar take beside a picture.
+PICTURE_MARGIN = 24
 
 
-def pictures_as_links(markdown: str) -> str:
-    return _PICTURE.sub(r"[Picture: \1](\2)", markdown)
+def missing_pictures_as_text(markdown: str, folder: Path) -> str:
+    """Each picture whose file is not there becomes a line saying so (never a broken icon)."""
 
+    def replace(match: re.Match[str]) -> str:
+        path = (folder / match.group(2)).resolve()
+        if path.is_file() and not QImage(str(path)).isNull():
+            return match.group(0)
+        return f"*(Picture “{match.group(1)}” is not part of this installation: {path})*"
 
-def user_part(markdown: str) -> str:
-    """The README up to its command-line part, each picture a link to its file."""
-    return pictures_as_links(markdown.split(f"\n{END_OF_USER_PART}", 1)[0])
+    return _PICTURE.sub(replace, markdown)
 
 
 def _slug(heading: str) -> str:
-    """A heading as GitHub names its anchor: "Compress for my phone" -> "compress-for-my-phone"."""
+    """A heading as GitHub names its anchor: "Batch: a whole folder" -> "batch-a-whole-folder"."""
     words = re.sub(r"[^\w\- ]", "", heading.strip().lower())
     return words.replace(" ", "-")
 
 
+def fragments(document: QTextDocument) -> Iterator[QTextFragment]:
+    """The document's runs of text (and pictures) of one format each, in order."""
+    block = document.begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            yield it.fragment()
+            it += 1
+        block = block.next()
+
+
+def links(document: QTextDocument) -> list[str]:
+    """Every link target in the document, in order, each once."""
+    hrefs = (fragment.charFormat().anchorHref() for fragment in fragments(document))
+    return list(dict.fromkeys(href for href in hrefs if href))
+
+
+class GuideBrowser(QTextBrowser):
+    """A text browser whose pictures follow its width: never wider than the window, never
+    larger than they are."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._sizes: dict[str, tuple[int, int]] = {}
+
+    def show_markdown(self, folder: Path, markdown: str) -> None:
+        self._sizes = {}
+        document = self.document()
+        document.setBaseUrl(QUrl.fromLocalFile(f"{folder}/"))
+        self.setMarkdown(missing_pictures_as_text(markdown, folder))
+        for name in self._picture_names():
+            image = QImage(str(folder / name))
+            document.addResource(QTextDocument.ResourceType.ImageResource, QUrl(name), image)
+            self._sizes[name] = (image.width(), image.height())
+        self.fit_pictures()
+
+    def _picture_names(self) -> list[str]:
+        return [fmt.name() for _, _, fmt in self._pictures()]
+
+    def _pictures(self) -> list[tuple[int, int, QTextImageFormat]]:
+        """Each picture as (position, length, format)."""
+        return [
+            (fragment.position(), fragment.length(), fragment.charFormat().toImageFormat())
+            for fragment in fragments(self.document())
+            if fragment.charFormat().isImageFormat()
+        ]
+
+    def picture_widths(self) -> list[float]:
+        return [fmt.width() for _, _, fmt in self._pictures()]
+
+    def fit_pictures(self) -> None:
+        room = max(self.viewport().width() - PICTURE_MARGIN, 64)
+        cursor = QTextCursor(self.document())
+        for position, length, fmt in self._pictures():
+            width, height = self._sizes.get(fmt.name(), (0, 0))
+            if not width:
+                continue
+            shown = min(width, room)
+            fmt.setWidth(shown)
+            fmt.setHeight(height * shown / width)
+            cursor.setPosition(position)
+            cursor.setPosition(position + length, QTextCursor.MoveMode.KeepAnchor)
+            cursor.setCharFormat(fmt)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._sizes:
+            self.fit_pictures()
+
+
 class UserGuide(QDialog):
-    def __init__(self, readme: Path, text: str, parent: QWidget | None = None) -> None:
+    def __init__(self, guide: Path, text: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("MFAGAN Studio user guide")
-        self.readme, self._text = readme, text
-        self.browser = QTextBrowser()
+        self.guide, self._text = guide, text
+        self.browser = GuideBrowser()
         self.browser.setOpenLinks(False)
         self.browser.anchorClicked.connect(self._open_link)
         self.back = QPushButton("Back to the guide")
@@ -67,65 +151,74 @@ class UserGuide(QDialog):
         self.show_guide()
 
     def show_guide(self) -> None:
-        self._show_markdown(self.readme, user_part(self._text))
+        self.browser.show_markdown(self.guide.parent, self._text)
         self.back.setVisible(False)
-
-    def _show_markdown(self, path: Path, markdown: str) -> None:
-        self.browser.document().setBaseUrl(QUrl.fromLocalFile(f"{path.parent}/"))
-        self.browser.setMarkdown(markdown)
 
     def _open_link(self, url: QUrl) -> None:
         if not url.path() and url.hasFragment():
-            self._show_heading(url.fragment())
+            if not self._show_heading(url.fragment()):
+                self._cannot_open(f"This page has no part called “{url.fragment()}”.")
             return
         target = self.browser.document().baseUrl().resolved(url) if url.isRelative() else url
-        if target.isLocalFile() and target.path().endswith(".md"):
-            self._open_document(Path(target.toLocalFile()), target.fragment())
-            return
-        if not QDesktopServices.openUrl(target):
-            QMessageBox.information(
-                self,
-                "Cannot open the link",
-                f"No program on this computer opens it:\n{target.toDisplayString()}",
+        if target.isLocalFile():
+            self._open_file(Path(target.toLocalFile()), target.fragment())
+        elif not QDesktopServices.openUrl(target):
+            self._cannot_open(
+                f"No program on this computer opens web pages. The address is:\n"
+                f"{target.toDisplayString()}"
             )
+
+    def _open_file(self, path: Path, anchor: str) -> None:
+        if path.suffix.lower() == ".md":
+            self._open_document(path, anchor)
+        elif path.suffix.lower() in PICTURE_SUFFIXES and path.is_file():
+            self._show_page(path.parent, f"![{path.name}]({path.name})")
+        elif not path.exists():
+            self._cannot_open(f"The file is not part of this installation:\n{path}")
+        elif not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
+            self._cannot_open(f"No program on this computer opens this file. It is at:\n{path}")
+
+    def _cannot_open(self, text: str) -> None:
+        QMessageBox.information(self, "Cannot open the link", text)
 
     def _open_document(self, path: Path, anchor: str) -> None:
         try:
             markdown = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
-            QMessageBox.information(self, "Cannot open the page", f"{path}: {error}")
+            self._cannot_open(f"The page cannot be read ({error}). It is at:\n{path}")
             return
-        self._show_markdown(path, pictures_as_links(markdown))
-        self.back.setVisible(True)
+        self._show_page(path.parent, markdown)
         if anchor:
             self._show_heading(anchor)
 
-    def _show_heading(self, anchor: str) -> None:
-        block = self.browser.document().begin()
+    def _show_page(self, folder: Path, markdown: str) -> None:
+        self.browser.show_markdown(folder, markdown)
+        self.back.setVisible(True)
+
+    def _show_heading(self, anchor: str) -> bool:
+        document = self.browser.document()
+        block = document.begin()
         while block.isValid():
             if block.blockFormat().headingLevel() and _slug(block.text()) == anchor:
-                cursor = QTextCursor(block)
-                self.browser.setTextCursor(cursor)
-                self.browser.ensureCursorVisible()
-                return
+                self.browser.setTextCursor(QTextCursor(block))
+                top = document.documentLayout().blockBoundingRect(block).top()
+                self.browser.verticalScrollBar().setValue(int(top))
+                return True
             block = block.next()
+        return False
 
 
-def show_user_guide(parent: QWidget, readme: Path | None = None) -> UserGuide | None:
+def show_user_guide(parent: QWidget, guide: Path | None = None) -> UserGuide | None:
     """Open the guide (not modal: it stays beside the window), or say why it cannot."""
-    readme = readme if readme is not None else README
+    guide = guide if guide is not None else GUIDE
     try:
-        text = readme.read_text(encoding="utf-8")
+        text = guide.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        reason = "is not part of this installation" if not readme.exists() else f"({error})"
+        reason = "is not part of this installation" if not guide.exists() else f"({error})"
         QMessageBox.information(
-            parent,
-            "User guide",
-            f"The user guide cannot be opened: {readme} {reason}.\n\n"
-            "It is the README of MFAGAN Studio's source, from “Set-up” to "
-            "“Compress for my phone”.",
+            parent, "User guide", f"The user guide cannot be opened: {guide} {reason}."
         )
         return None
-    guide = UserGuide(readme, text, parent)
-    guide.show()
-    return guide
+    dialog = UserGuide(guide, text, parent)
+    dialog.show()
+    return dialog

@@ -146,6 +146,10 @@ class JobRunner(QObject):
     def busy(self) -> bool:
         return bool(self._running)
 
+    def running_names(self) -> list[str]:
+        """The names of the jobs running now, each once, the oldest first."""
+        return list(dict.fromkeys(job.name for job in self._running.values()))
+
     def cancel_all(self) -> None:
         for job in list(self._running.values()):
             job.cancel()

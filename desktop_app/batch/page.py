@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -77,6 +77,14 @@ class BatchPage(QWidget):
         self.start_button = QPushButton("Start batch")
         self.show_output = QPushButton("Show output folder")
         self.show_output.setToolTip("Open the output folder in the file manager")
+        # Where no file manager opens the folder: say so, with its path to select and copy.
+        self.output_note = QLabel("")
+        self.output_note.setWordWrap(True)
+        self.output_note.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
+        self.output_note.setVisible(False)
         self.overall = ProgressStrip()
         self.current_label = ElidedLabel("")
         self.current_bar = ProgressBar()
@@ -97,6 +105,9 @@ class BatchPage(QWidget):
         self._file_fraction = 0.0
         self._current = ""
         self._tally = {"done": 0, "skipped": 0, "failed": 0}
+        # After a refused start the strip speaks of the fields (why not, then "Ready") and
+        # follows them as they change, until a batch starts.
+        self._checking_fields = False
         self._build()
         self._connect()
         self._show_current(False)
@@ -116,6 +127,7 @@ class BatchPage(QWidget):
         start_row.addWidget(self.counts, 1)
         start_row.addWidget(self.show_output)
         run.addLayout(start_row)
+        run.addWidget(self.output_note)
         run.addWidget(self.overall)
         run.addWidget(self.current_label)
         run.addWidget(self.current_bar)
@@ -150,6 +162,7 @@ class BatchPage(QWidget):
         self.overall.cancelRequested.connect(self.cancel)
         for edit in (self.input_dir, self.output_dir):
             edit.editingFinished.connect(self._remember)
+            edit.textChanged.connect(self._fields_changed)
         for box in (self.recursive, self.skip_existing):
             box.toggled.connect(self._remember)
 
@@ -164,8 +177,28 @@ class BatchPage(QWidget):
 
     def open_output(self) -> None:
         folder = self.output_folder()
-        if folder is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+        if folder is None:
+            return
+        opened = QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+        self.output_note.setText(
+            ""
+            if opened
+            else "No file manager on this computer opens the folder. Its full path, to "
+            f"select and copy:\n{folder}"
+        )
+        self.output_note.setVisible(not opened)
+
+    def _fields_changed(self) -> None:
+        """A line about the folders as they were must not stay once they change."""
+        self.output_note.setVisible(False)
+        if not self._checking_fields or self.job is not None:
+            return
+        try:
+            self._request()
+        except MfaganError as error:
+            self.overall.end(f"Cannot start: {in_gui_words(str(error))}")
+            return
+        self.overall.end("Ready: press Start batch.")
 
     def _remember(self) -> None:
         self._update_show_output()
@@ -210,22 +243,14 @@ class BatchPage(QWidget):
             return
         self._remember()
         try:
-            request = BatchRequest(
-                input_dir=Path(self.input_dir.text().strip() or "."),
-                output_dir=Path(self.output_dir.text().strip()),
-                recursive=self.recursive.isChecked(),
-                skip_existing=self.skip_existing.isChecked(),
-                name_pattern=self.options.value.name_pattern,
-                target=self.options.target(),
-                write=self.options.write_options(),
-            )
-            if not self.input_dir.text().strip() or not self.output_dir.text().strip():
-                raise MfaganError("choose an input folder and an output folder first")
+            request = self._request()
         except MfaganError as error:
             reason = in_gui_words(str(error))
+            self._checking_fields = True
             self.overall.end(f"Cannot start: {reason}")
             self.status.emit(reason)
             return
+        self._checking_fields = False
         self._reset()
         choice = self.options.model_choice()
         self.overall.begin("Loading the model…")
@@ -239,6 +264,29 @@ class BatchPage(QWidget):
             on_ended=self._on_ended,
         )
         self.start_button.setEnabled(False)
+
+    def _request(self) -> BatchRequest:
+        """The batch the page's fields ask for; MfaganError saying why there is none."""
+        if not self.input_dir.text().strip() or not self.output_dir.text().strip():
+            raise MfaganError("choose an input folder and an output folder first")
+        return BatchRequest(
+            input_dir=Path(self.input_dir.text().strip()),
+            output_dir=Path(self.output_dir.text().strip()),
+            recursive=self.recursive.isChecked(),
+            skip_existing=self.skip_existing.isChecked(),
+            name_pattern=self.options.value.name_pattern,
+            target=self.options.target(),
+            write=self.options.write_options(),
+        )
+
+    def job_description(self) -> str | None:
+        """What the running batch is, for the question asked on quitting; None when idle."""
+        if self.job is None:
+            return None
+        if not self._total:
+            return "A batch upscale is starting"
+        left = self._total - self._finished
+        return f"Batch upscale of {count(self._total, 'photo')} is running ({left} still to do)"
 
     def cancel(self) -> None:
         if self.job is not None:

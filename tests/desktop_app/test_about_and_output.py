@@ -61,7 +61,9 @@ def test_about_text_can_be_selected_and_copied(qtbot, window, monkeypatch) -> No
 def opened(monkeypatch) -> list[str]:
     urls: list[str] = []
     monkeypatch.setattr(
-        QDesktopServices, "openUrl", staticmethod(lambda url: urls.append(url.toLocalFile()))
+        QDesktopServices,
+        "openUrl",
+        staticmethod(lambda url: urls.append(url.toLocalFile()) or True),  # a file manager
     )
     return urls
 
@@ -79,3 +81,4 @@ def test_batch_show_output_folder(qtbot, window, tmp_path: Path, opened) -> None
     assert page.show_output.isEnabled()
     page.show_output.click()
     assert opened == [str(output)]
+    assert not page.output_note.isVisible()  # the file manager showed it
