@@ -1,9 +1,10 @@
 """The phone-photo line of ``mfagan bench``: a 12-megapixel photo upscaled x4 end to end.
 
 What a phone takes (4000 x 3000, JPEG) goes through the ``mfagan upscale`` command in a
-child process, with the default model and tile size and ``--backend auto`` (the default: the
-runtime measured fastest on this computer; which one ran is read back from auto's cache and
-said in the line), so the line measures exactly what a user runs: wall time from start to
+child process, with the default model and tile size and the ``--backend`` asked for: the
+bench runs ``onnx`` (onnxruntime fp32) and then ``auto`` (the default: the runtime measured
+fastest on this computer; which one ran is read back from auto's cache and said in the
+line), so each line measures exactly what a user runs: wall time from start to
 exit, and the child's peak resident memory as the kernel counts it (``wait4``'s
 ``ru_maxrss``, the "Maximum resident set size" of ``/usr/bin/time -v``; elsewhere psutil
 polls the child every 50 ms).
@@ -103,7 +104,7 @@ def run_photo(
         command += ["--model", model, "--backend", backend, "--quiet"]
         started = time.perf_counter()
         child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        status, peak = yield from _wait(child, cancel, started)
+        status, peak = yield from _wait(child, cancel, started, backend)
         seconds = time.perf_counter() - started
         errors = child.stderr.read().decode(errors="replace").strip() if child.stderr else ""
         if child.stderr:
@@ -138,7 +139,9 @@ def ran_on(model: str, backend: str) -> str:
     return "" if choice is None else choice.candidate.label
 
 
-def _wait(child: subprocess.Popen, cancel: CancelToken | None, started: float) -> Iterator[Event]:
+def _wait(
+    child: subprocess.Popen, cancel: CancelToken | None, started: float, backend: str
+) -> Iterator[Event]:
     """Wait for ``child`` (killed on cancel); returns (exit status, peak RSS bytes)."""
     peak = 0
     last_report = started
@@ -159,7 +162,7 @@ def _wait(child: subprocess.Popen, cancel: CancelToken | None, started: float) -
             now = time.perf_counter()
             if now - last_report >= 1.0:
                 last_report = now
-                message = f"upscaling a phone photo: {now - started:.0f} s"
+                message = f"upscaling a phone photo on {backend}: {now - started:.0f} s"
                 yield Progress(stage="photo", done=0, total=1, message=message)
             time.sleep(POLL_SECONDS)
     finally:

@@ -9,7 +9,13 @@ from pathlib import Path
 from engine.errors import StorageError, UsageError
 from engine.files import atomic_write_bytes, folder_problem
 from engine.measure.bench_photo import PhotoRun
-from engine.measure.bench_result import GOALS, METRIC_TITLES, BenchResult, ModelBench
+from engine.measure.bench_result import (
+    GOALS,
+    METRIC_TITLES,
+    BenchResult,
+    GoalCheck,
+    ModelBench,
+)
 
 START_MARKER = "<!-- bench:start -->"
 END_MARKER = "<!-- bench:end -->"
@@ -21,14 +27,14 @@ def render_table(result: BenchResult) -> str:
     s = result.settings
     parts = [
         f"Measured by `make bench` on {result.date}: {result.machine}. "
-        f"Ratios are {s.reference} / model; float32 throughout.",
+        f"Ratios are {s.reference} / model; float32 except where a runtime says bf16.",
         "",
         *_cost_table(result),
     ]
     if any(m.timings for m in result.models):
         parts += ["", *_time_table(result)]
-    if result.photo is not None:
-        parts += ["", photo_line(result.photo)]
+    if result.photos:
+        parts += ["", *photo_lines(result)]
     if result.goals:
         parts += ["", *_goal_lines(result)]
     return "\n".join(parts) + "\n"
@@ -181,19 +187,43 @@ def _auto_runtime(model: ModelBench) -> str:
 
 def photo_line(run: PhotoRun) -> str:
     """The phone-photo paragraph: what ran, how long, how much memory at most."""
+    head = _photo_head(run, f"`{run.command}`", "one run in a child process")
+    return head + _photo_outcome(run)
+
+
+def photo_lines(result: BenchResult) -> list[str]:
+    """The phone-photo paragraph, one line per backend when there are several, and how
+    auto's time compares with onnxruntime's."""
+    runs = result.photos
+    if len(runs) == 1:
+        return [photo_line(runs[0])]
+    first = runs[0]
+    backends = ", then ".join(f"`--backend {run.backend}`" for run in runs)
+    command = f"`{first.command.rsplit(' --backend ', 1)[0]}` with {backends}"
+    lines = [_photo_head(first, command, "one run each in a child process").removesuffix(" "), ""]
+    speedup = result.photo_speedup
+    for run in runs:
+        line = f"- {BACKEND_TITLES.get(run.backend, run.backend)}: {_photo_outcome(run)}"
+        if run.backend == "auto" and speedup is not None:
+            line = line.removesuffix(".") + f"; auto {speedup:.2f}x onnxruntime's speed."
+        lines.append(line)
+    return lines
+
+
+def _photo_head(run: PhotoRun, command: str, runs: str) -> str:
     (w, h), (ow, oh) = run.size, run.output_size
-    megapixels = w * h / 1e6
-    head = (
-        f"**A phone photo, {w}x{h} ({megapixels:.0f} MP) to {ow}x{oh} {run.format}** "
-        f"(`{run.command}`, model {run.model}, default tile size, one run in a "
-        "child process; peak RSS = its maximum resident set size, as `/usr/bin/time -v` "
-        "reports it): "
+    return (
+        f"**A phone photo, {w}x{h} ({w * h / 1e6:.0f} MP) to {ow}x{oh} {run.format}** "
+        f"({command}, model {run.model}, default tile size, {runs}; peak RSS = its maximum "
+        "resident set size, as `/usr/bin/time -v` reports it): "
     )
+
+
+def _photo_outcome(run: PhotoRun) -> str:
     if run.error:
-        return head + f"fails ({run.error})."
+        return f"fails ({run.error})."
     peak = "n/a" if run.peak_rss_bytes is None else _bytes(run.peak_rss_bytes)
-    ran = _photo_runtime(run)
-    return head + f"{run.seconds:.1f} s{ran}, peak RSS {peak}."
+    return f"{run.seconds:.1f} s{_photo_runtime(run)}, peak RSS {peak}."
 
 
 def _photo_runtime(run: PhotoRun) -> str:
@@ -212,7 +242,33 @@ def _goal_lines(result: BenchResult) -> list[str]:
         verdict = "pass" if all(g.passed for g in checks) else "FAIL"
         found = ", ".join(f"{_times(g.ratio)} at {g.lr_size}x{g.lr_size}" for g in checks)
         lines.append(f"- {METRIC_TITLES[metric]} ratio >= {target:g}x: {found}: **{verdict}**")
+    return lines + _photo_goal_lines(result)
+
+
+def _photo_goal_lines(result: BenchResult) -> list[str]:
+    """Auto against onnxruntime on the phone photo, and auto's peak memory there."""
+    goals = {g.metric: g for g in result.goals if g.lr_size is None}
+    if not goals or result.settings.photo is None:
+        return []
+    w, h = result.settings.photo
+    photo = f"{w * h / 1e6:.0f} MP photo"
+    lines = []
+    if (speed := goals.get("photo_speedup")) is not None:
+        found = "a run failed" if speed.ratio is None else f"{speed.ratio:.2f}x"
+        lines.append(
+            f"- {photo}: auto >= {speed.target:.1f}x faster than onnxruntime: "
+            f"{found}: **{_verdict(speed)}**"
+        )
+    if (memory := goals.get("photo_peak_rss_gib")) is not None:
+        found = "auto's run failed" if memory.ratio is None else f"{memory.ratio:.2f} GiB (auto)"
+        lines.append(
+            f"- {photo} peak RSS <= {memory.target:g} GiB: {found}: **{_verdict(memory)}**"
+        )
     return lines
+
+
+def _verdict(goal: GoalCheck) -> str:
+    return "pass" if goal.passed else "FAIL"
 
 
 def _runs(count: int) -> str:

@@ -29,6 +29,11 @@ METRIC_TITLES = {
     "memory_access_bytes": "memory-access cost",
     "peak_activation_bytes": "peak activation",
 }
+# Issue 18, "in the same run": the phone photo with --backend auto against --backend onnx
+# (onnxruntime fp32, what the app ran before auto), and auto's peak memory on it.
+PHOTO_BACKENDS = ("onnx", "auto")
+PHOTO_SPEEDUP_GOAL = 2.0
+PHOTO_PEAK_RSS_GOAL_GIB = 2.5
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,8 +59,10 @@ class BenchSettings:
     tile: int | None = 272
     overlap: int = DEFAULT_OVERLAP
     image: Path | None = None  # None: the bundled astronaut photo
-    # A phone photo upscaled end to end by goal_model (bench_photo); None: not measured.
+    # A phone photo upscaled end to end by goal_model (bench_photo), once per backend of
+    # photo_backends, in that order; None: not measured.
     photo: tuple[int, int] | None = PHONE_PHOTO
+    photo_backends: tuple[str, ...] = PHOTO_BACKENDS
 
     def __post_init__(self) -> None:
         if not self.models:
@@ -74,6 +81,14 @@ class BenchSettings:
 
     def repeats_for(self, name: str) -> int:
         return self.reference_repeats if name == self.reference else self.repeats
+
+    @property
+    def photo_goals(self) -> bool:
+        """Whether the photo goals are judged: both runs are made, on a photo at least as big
+        as a phone's (on --quick's small photo, starting the child outweighs upscaling)."""
+        if self.photo is None or not set(PHOTO_BACKENDS) <= set(self.photo_backends):
+            return False
+        return self.photo[0] * self.photo[1] >= PHONE_PHOTO[0] * PHONE_PHOTO[1]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -109,14 +124,23 @@ class ModelBench:
 
 @dataclass(frozen=True, kw_only=True)
 class GoalCheck:
+    """One goal: ``ratio`` (for photo_peak_rss_gib: GiB) against ``target``.
+
+    ``lr_size`` is None for the photo goals; ``ratio`` is None where the run it needs failed,
+    which fails the goal. ``at_most``: the value must stay at or under the target (memory).
+    """
+
     metric: str
-    lr_size: int
-    ratio: float
+    lr_size: int | None
+    ratio: float | None
     target: float
+    at_most: bool = False
 
     @property
     def passed(self) -> bool:
-        return self.ratio >= self.target
+        if self.ratio is None:
+            return False
+        return self.ratio <= self.target if self.at_most else self.ratio >= self.target
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,10 +150,26 @@ class BenchResult:
     date: str
     models: tuple[ModelBench, ...]
     goals: tuple[GoalCheck, ...] = field(default=())
-    photo: PhotoRun | None = None
+    photos: tuple[PhotoRun, ...] = ()  # one per settings.photo_backends, in that order
 
     def model(self, name: str) -> ModelBench | None:
         return next((m for m in self.models if m.name == name), None)
+
+    def photo_run(self, backend: str) -> PhotoRun | None:
+        return next((p for p in self.photos if p.backend == backend), None)
+
+    @property
+    def photo(self) -> PhotoRun | None:
+        """The --backend auto run (what a user runs), else the last one made."""
+        return self.photo_run("auto") or (self.photos[-1] if self.photos else None)
+
+    @property
+    def photo_speedup(self) -> float | None:
+        """onnxruntime's time / auto's on the phone photo; None unless both ran."""
+        onnx, auto = self.photo_run("onnx"), self.photo_run("auto")
+        if onnx is None or auto is None or onnx.seconds is None or auto.seconds is None:
+            return None
+        return _ratio(onnx.seconds, auto.seconds)
 
     def cost_ratio(self, name: str, metric: str, size: int) -> float | None:
         """reference / model for a CostReport field; None when either side is missing or 0."""
@@ -172,23 +212,46 @@ class BenchResult:
                     "lr_size": g.lr_size,
                     "ratio": g.ratio,
                     "target": g.target,
+                    "at_most": g.at_most,
                     "passed": g.passed,
                 }
                 for g in self.goals
             ],
             "goals_passed": self.goals_passed,
             "photo": self.photo.as_dict() if self.photo else None,
+            "photos": [run.as_dict() for run in self.photos],
+            "photo_speedup": self.photo_speedup,
         }
 
 
 def check_goals(result: BenchResult) -> tuple[GoalCheck, ...]:
-    """One check per goal metric and profiled size (empty without reference or goal model)."""
+    """One check per goal metric and profiled size (none without reference or goal model),
+    then the two phone-photo goals where ``settings.photo_goals``."""
     checks = []
     for size in result.settings.profile_sizes:
         for metric, target in GOALS:
             ratio = result.cost_ratio(result.settings.goal_model, metric, size)
             if ratio is not None:
                 checks.append(GoalCheck(metric=metric, lr_size=size, ratio=ratio, target=target))
+    if result.settings.photo_goals:
+        auto = result.photo_run("auto")
+        # A failed auto run fails the memory goal too: a killed child must not pass on a low peak.
+        peak = auto.peak_rss_bytes if auto and not auto.error else None
+        checks += [
+            GoalCheck(
+                metric="photo_speedup",
+                lr_size=None,
+                ratio=result.photo_speedup,
+                target=PHOTO_SPEEDUP_GOAL,
+            ),
+            GoalCheck(
+                metric="photo_peak_rss_gib",
+                lr_size=None,
+                ratio=None if peak is None else peak / 2**30,
+                target=PHOTO_PEAK_RSS_GOAL_GIB,
+                at_most=True,
+            ),
+        ]
     return tuple(checks)
 
 

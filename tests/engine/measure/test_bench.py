@@ -322,24 +322,123 @@ def test_every_runtime_and_the_auto_pick_are_timed_in_one_run() -> None:
     assert data["models"][1]["timings"][2]["runtime"] == auto.runtime
 
 
-def test_the_bench_runs_the_phone_photo_on_auto_and_says_on_what(monkeypatch) -> None:
+def _fake_photo_runs(monkeypatch, asked: list[str], **per_backend: dict):
+    """run_photo replaced: no child, no upscaling; ``per_backend`` sets each PhotoRun's
+    fields (default: 3 s, 1 MiB on openvino-fp32)."""
     from engine.measure import bench
-
-    asked: list[str] = []
 
     def fake_photo(*, size, model, scale, backend="onnx", cancel=None):
         asked.append(backend)
         out = (size[0] * scale, size[1] * scale)
-        return PhotoRun(size=size, output_size=out, format="PNG", model=model, seconds=3.0,
-                        peak_rss_bytes=2**20, backend=backend, runtime="openvino-fp32")  # fmt: skip
+        fields = dict(seconds=3.0, peak_rss_bytes=2**20, runtime="openvino-fp32")
+        fields |= per_backend.get(backend, {})
+        return PhotoRun(size=size, output_size=out, format="PNG", model=model, backend=backend,
+                        **fields)  # fmt: skip
         yield
 
     monkeypatch.setattr(bench, "run_photo", fake_photo)
+
+
+def _photo_bench(settings: BenchSettings) -> list:
+    return _run(settings, _resolver(big=_big(), small=_small(), nearest=NearestX4()))
+
+
+def test_the_bench_runs_the_phone_photo_on_auto_and_says_on_what(monkeypatch) -> None:
+    asked: list[str] = []
+    _fake_photo_runs(monkeypatch, asked)
     settings = dataclasses.replace(SETTINGS, time_size=None, photo=(40, 30))
-    events = _run(settings, _resolver(big=_big(), small=_small(), nearest=NearestX4()))
-    assert asked == ["auto"]
+    events = _photo_bench(settings)
+    assert asked == ["onnx", "auto"]
     assert any(
         isinstance(e, Notice) and e.message == "phone photo: 3.0 s on openvino-fp32 (auto)"
         for e in events
     )
-    assert "3.0 s on openvino-fp32 (auto), peak RSS 1.00 MiB." in render_table(events[-1].result)
+    assert "3.0 s on openvino-fp32 (auto), peak RSS 1.00 MiB" in render_table(events[-1].result)
+
+
+def test_the_phone_photo_runs_on_onnxruntime_then_auto_and_both_are_reported(monkeypatch) -> None:
+    asked: list[str] = []
+    onnx = dict(seconds=10.0, peak_rss_bytes=2 * 2**30, runtime="onnx")
+    auto = dict(seconds=4.0, peak_rss_bytes=2**30, runtime="openvino-bf16")
+    _fake_photo_runs(monkeypatch, asked, onnx=onnx, auto=auto)
+    settings = dataclasses.replace(SETTINGS, time_size=None, photo=(40, 30))
+    events = _photo_bench(settings)
+    assert asked == ["onnx", "auto"]
+    notices = [e.message for e in events if isinstance(e, Notice)]
+    assert "phone photo: 10.0 s on onnx" in notices
+    assert "phone photo: 4.0 s on openvino-bf16 (auto)" in notices
+    result: BenchResult = events[-1].result
+    assert [run.backend for run in result.photos] == ["onnx", "auto"]
+    assert result.photo is result.photos[1] and result.photo_speedup == pytest.approx(2.5)
+    lines = render_table(result).splitlines()
+    head = next(line for line in lines if line.startswith("**A phone photo"))
+    assert head.startswith(
+        "**A phone photo, 40x30 (0 MP) to 160x120 PNG** (`mfagan upscale photo.jpg -o out.png` "
+        "with `--backend onnx`, then `--backend auto`, model small, default tile size, "
+        "one run each in a child process;"
+    )
+    after = lines[lines.index(head) + 1 :]
+    assert after[:3] == [
+        "",
+        "- onnxruntime: 10.0 s on onnx, peak RSS 2.00 GiB.",
+        "- auto: 4.0 s on openvino-bf16 (auto), peak RSS 1.00 GiB; auto 2.50x onnxruntime's speed.",
+    ]
+    data = json.loads(json.dumps(result.as_dict()))
+    assert [run["backend"] for run in data["photos"]] == ["onnx", "auto"]
+    assert data["photos"][0]["seconds"] == 10.0 and data["photos"][1]["runtime"] == "openvino-bf16"
+    assert data["photo"]["backend"] == "auto" and data["photo_speedup"] == pytest.approx(2.5)
+    # A photo smaller than a phone's is not judged: there the child's start-up dominates.
+    assert not [g for g in result.goals if g.lr_size is None]
+    assert "12 MP photo" not in render_table(result)
+
+
+@pytest.mark.parametrize(
+    ("auto", "verdicts", "found"),
+    [
+        (dict(seconds=4.0, peak_rss_bytes=2**30), ("pass", "pass"), ("2.50x", "1.00 GiB (auto)")),
+        (
+            dict(seconds=6.0, peak_rss_bytes=3 * 2**30),
+            ("FAIL", "FAIL"),
+            ("1.67x", "3.00 GiB (auto)"),
+        ),
+        (
+            dict(seconds=None, peak_rss_bytes=2**30, error="killed", runtime=""),
+            ("FAIL", "FAIL"),
+            ("a run failed", "auto's run failed"),
+        ),
+    ],
+)
+def test_the_phone_photo_goals(monkeypatch, auto: dict, verdicts: tuple, found: tuple) -> None:
+    from engine.measure.bench_photo import PHONE_PHOTO
+
+    asked: list[str] = []
+    onnx = dict(seconds=10.0, peak_rss_bytes=2 * 2**30, runtime="onnx")
+    _fake_photo_runs(monkeypatch, asked, onnx=onnx, auto=auto)
+    # No cost goals (the stand-ins fail them): the verdict rests on the photo goals alone.
+    settings = dataclasses.replace(SETTINGS, time_size=None, profile_sizes=(), photo=PHONE_PHOTO)
+    result: BenchResult = _photo_bench(settings)[-1].result
+    speed, memory = result.goals
+    assert (speed.metric, speed.target, speed.at_most) == ("photo_speedup", 2.0, False)
+    assert (memory.metric, memory.target, memory.at_most) == ("photo_peak_rss_gib", 2.5, True)
+    assert (speed.passed, memory.passed) == tuple(v == "pass" for v in verdicts)
+    assert result.goals_passed == (verdicts == ("pass", "pass"))
+    table = render_table(result)
+    assert (
+        f"- 12 MP photo: auto >= 2.0x faster than onnxruntime: {found[0]}: **{verdicts[0]}**"
+        in table
+    )
+    assert f"- 12 MP photo peak RSS <= 2.5 GiB: {found[1]}: **{verdicts[1]}**" in table
+    data = json.loads(json.dumps(result.as_dict()))
+    photo_goals = [g for g in data["goals"] if g["lr_size"] is None]
+    assert [(g["metric"], g["passed"]) for g in photo_goals] == [
+        ("photo_speedup", verdicts[0] == "pass"),
+        ("photo_peak_rss_gib", verdicts[1] == "pass"),
+    ]
+
+
+def test_quick_keeps_its_small_photo_and_judges_no_photo_goal() -> None:
+    quick = BenchSettings.quick()
+    assert quick.photo == (400, 300) and quick.photo_backends == ("onnx", "auto")
+    assert not quick.photo_goals
+    assert BenchSettings().photo_goals
+    assert not dataclasses.replace(BenchSettings(), photo_backends=("auto",)).photo_goals
