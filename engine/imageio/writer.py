@@ -62,7 +62,7 @@ def write_image(
     - keep_metadata copies EXIF (orientation 1, pixel dimensions updated) and the ICC
       profile into PNG, JPEG, WebP and TIFF; BMP carries neither. A profile whose colour
       space does not match the written pixels (grey vs RGB) is not embedded.
-    - png_level: zlib level of PNG (1 is several times faster, files ~15% larger).
+    - png_level: ISA-L deflate level of PNG, 0-3 (engine/imageio/png.py says why ISA-L).
     cancel: checked between PNG strips and before the file is published; once set, the
     write raises Cancelled and leaves nothing (a cancel after publishing changes nothing).
     A Raster already in the format's layout (``raster.layout_for``) is written as it is.
