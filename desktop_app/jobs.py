@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from PySide6.QtGui import QImage
 
+from desktop_app.model_names import shown_title
 from desktop_app.staging import SUFFIX, load_staged, stage
 from desktop_app.widgets.images import from_qimage, raster_to_qimage, thumbnail, to_qimage
 from engine.errors import ImageError, MfaganError, ModelError
@@ -163,12 +164,13 @@ class UpscaleOutcome:
     preview: QImage
     model_name: str
     scale_label: str
+    model_title: str = ""  # the model menu's name for it ("Fast (MFAGAN)")
     details: dict[str, Any] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
-        """How the result is named in the window: model and size."""
-        return f"{self.model_name} {self.scale_label}"
+        """How the result is named in the window: the model as the menu names it, and size."""
+        return f"{self.model_title or self.model_name} {self.scale_label}"
 
 
 # The staged result keeps what PNG keeps (16-bit, grey, alpha): whatever Save is asked for.
@@ -208,6 +210,7 @@ def upscale_job(request: UpscaleRequest, pool: UpscalerPool, cancel: CancelToken
             preview=preview,
             model_name=descriptor.name,
             scale_label=request.target.label(descriptor.scale),
+            model_title=shown_title(descriptor),
             details=details,
         )
     )

@@ -40,7 +40,7 @@ def test_dropped_image_is_upscaled_and_shown(qtbot, window, photo: Path) -> None
     assert (view.after.width(), view.after.height()) == (256, 192)
     qtbot.waitUntil(lambda: view.before is not None, timeout=WAIT_MS)
     assert (view.before.width(), view.before.height()) == (64, 48)
-    assert view.labels == ("Original", "bicubic x4")
+    assert view.labels == ("Original", "Plain enlarge (bicubic, no AI) x4")
     info = page.compare.info.text()
     assert "bicubic" in info and "64×48" in info and "256×192" in info
     # Plain words on the line (bicubic: no runtime worth naming); the runtime auto picked
@@ -139,14 +139,14 @@ def test_two_results_of_one_photo_can_be_compared(qtbot, window, photo: Path) ->
     with qtbot.waitSignal(page.work.resultReady, timeout=WAIT_MS):
         page.upscale_button.click()
     item = page.work.items[photo]
-    assert sorted(item.results) == ["bicubic x2", "bicubic x4"]
+    assert sorted(item.results) == ["Plain enlarge (bicubic, no AI) x2", "Plain enlarge (bicubic, no AI) x4"]
     choices = [
         page.compare.left_choice.itemText(i) for i in range(page.compare.left_choice.count())
     ]
-    assert choices == ["Original", "bicubic x4"]
-    page.compare.left_choice.setCurrentText("bicubic x4")
+    assert choices == ["Original", "Plain enlarge (bicubic, no AI) x4"]
+    page.compare.left_choice.setCurrentText("Plain enlarge (bicubic, no AI) x4")
     view = page.compare.view
-    assert view.labels == ("bicubic x4", "bicubic x2")
+    assert view.labels == ("Plain enlarge (bicubic, no AI) x4", "Plain enlarge (bicubic, no AI) x2")
     assert view.before.width() == 256 and view.after.width() == 128
 
 
