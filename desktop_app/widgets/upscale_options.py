@@ -137,7 +137,11 @@ class UpscaleOptions(QObject):
         return speed_key(self.model_choice(), self.target().label(self.model_scale()))
 
     def seconds_here(self, pixels: int) -> float | None:
-        """What the current set-up took here for that many input pixels (None: not yet)."""
+        """What the current set-up took here for that many input pixels (None: not yet, or
+        a width target, whose work follows the enlargement asked of each photo, not its
+        pixels: a 128-px photo made 1000 px wide takes two model passes, a 512-px one one)."""
+        if self._value.size_mode == "width":
+            return None
         return self.speeds.expected(self.current_speed_key(), pixels)
 
     # ---- requests ----------------------------------------------------------------------

@@ -139,7 +139,10 @@ def test_two_results_of_one_photo_can_be_compared(qtbot, window, photo: Path) ->
     with qtbot.waitSignal(page.work.resultReady, timeout=WAIT_MS):
         page.upscale_button.click()
     item = page.work.items[photo]
-    assert sorted(item.results) == ["Plain enlarge (bicubic, no AI) x2", "Plain enlarge (bicubic, no AI) x4"]
+    assert sorted(item.results) == [
+        "Plain enlarge (bicubic, no AI) x2",
+        "Plain enlarge (bicubic, no AI) x4",
+    ]
     choices = [
         page.compare.left_choice.itemText(i) for i in range(page.compare.left_choice.count())
     ]

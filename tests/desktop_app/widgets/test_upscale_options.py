@@ -54,3 +54,17 @@ def test_a_file_that_is_not_a_model_is_refused_with_the_reason(
     assert "notes.pth" in dialogs[0] and "Traceback" not in dialogs[0]
     assert window.options.entry(str(bad)) is None
     assert window.options.value.model == "bicubic"
+
+
+def test_no_speed_here_is_quoted_for_a_width_target(window) -> None:
+    """A width target's time follows the enlargement each photo needs, not its pixels: the
+    "Here: ..." line must not extrapolate it (a 128-px photo made 1000 px wide read as 22 s
+    for a 512-px photo)."""
+    options = window.options
+    options.update(size_mode="scale", scale=4)
+    options.speeds.record(options.current_speed_key(), 100 * 100, 1.0)
+    assert options.seconds_here(200 * 200) == 4.0
+    options.update(size_mode="width", width=1000)
+    options.speeds.record(options.current_speed_key(), 128 * 128, 1.4)
+    assert options.seconds_here(512 * 512) is None
+    assert "Here:" not in window.upscale.settings.model_about.text()
