@@ -161,6 +161,9 @@ class MainWindow(QMainWindow):
         self.status_timer.setSingleShot(True)
         self.status_timer.setInterval(STATUS_MS)
         self.status_timer.timeout.connect(lambda: self.status_line.setText(""))
+        # A line is about the page it came from ("Finished in 3 s" of a batch): another page
+        # starts with an empty bar.
+        self.tabs.currentChanged.connect(lambda _index: self.status_line.setText(""))
 
     def show_status(self, text: str) -> None:
         # Every page's line comes here, the engine's notices among them: no flags in it.

@@ -210,6 +210,9 @@ class UpscalePage(QWidget):
         self.message.setStyleSheet(f"color: {PROBLEM_COLOUR}" if problem and text else "")
         self.message.setVisible(bool(text))
 
+    def _message_says(self, text: str) -> bool:
+        return self.message.isVisibleTo(self) and text.lower() in self.message.text().lower()
+
     def _clear_message(self, kind: str) -> None:
         if self._message_kind == kind:
             self.show_message("", kind=kind)
@@ -291,7 +294,8 @@ class UpscalePage(QWidget):
             # be changed and the photo upscaled again.
             retry = "" if item.unreadable else " Change the settings and press Upscale again."
             lines.append(_problem(item.message.rstrip(".") + "." + retry))
-        if item.save_error:
+        # Once on screen is enough: the page's message line may already say it.
+        if item.save_error and not self._message_says(item.save_error):
             lines.append(_problem(item.save_error))
         self.compare.info.setText("<br>".join(lines))
         self.compare.info.setToolTip(

@@ -39,3 +39,11 @@ def test_the_line_clears_after_a_while_and_restarts_for_each_message(window, qtb
 def test_flags_are_said_in_the_windows_words(window) -> None:
     window.show_status("cannot write there: choose another --out folder")
     assert "--" not in window.status_line.text()
+
+
+def test_another_page_starts_with_an_empty_status_line(window) -> None:
+    window.show_page("batch")
+    window.show_status("Finished in 3 s: 6 upscaled")
+    assert window.status_line.text()
+    window.show_page("retrain")
+    assert window.status_line.text() == ""
