@@ -28,15 +28,30 @@ NO_TOKEN = "No AI Hub token yet: add one under Settings."
 TOKEN_SAVED = "An AI Hub token is saved: list AI Hub devices to see which phones it offers."
 
 
+UNIT_WORDS = {
+    "gpu": "its graphics chip (GPU)",
+    "npu": "its AI engine (NPU)",
+    "cpu": "its processor",
+}
+PRECISION_WORDS = {"w8a8": "8-bit numbers", "w8a16": "8-bit weights", "float": "16-bit numbers"}
+
+
+def runs_on(unit: str, precision: str) -> str:
+    """Where and how a model runs, in words ("its graphics chip (GPU), 8-bit numbers")."""
+    return f"{UNIT_WORDS.get(unit, unit.upper())}, {PRECISION_WORDS.get(precision, precision)}"
+
+
 def describe(profile: Profile) -> str:
     fit = profile.fit_quality
     column = profile.default_column
     quality = (
-        f"speed predicted within {fit * 100:.0f}% (tested on {column.measured} timed networks)"
+        f"speed predicted within {fit * 100:.0f}%"
         if fit is not None
         else "how well its speed is predicted is not recorded"
     )
-    return f"{profile.name} — {profile.chipset}\n    {column.title}; {quality}"
+    unit, precision = column.key.split("/")[:2]
+    where = runs_on(unit, precision)
+    return f"{profile.name} — {profile.chipset}\n    runs on {where}; {quality}"
 
 
 def describe_details(profile: Profile) -> str:
@@ -45,8 +60,8 @@ def describe_details(profile: Profile) -> str:
     if fit is None:
         return f"{profile.name}: the latency model's fit is not recorded"
     return (
-        f"{profile.name}: latency model error {fit * 100:.0f}%, leave-one-out over the "
-        f"{column.measured} networks measured on this phone"
+        f"{profile.name}: {column.title}; latency model error {fit * 100:.0f}%, leave-one-out "
+        f"over the {column.measured} networks measured on this phone"
     )
 
 

@@ -122,8 +122,8 @@ def mfa_descriptor(
 # model's speed in its description. Students are timed by architecture, which the weights do
 # not change. On an AVX2 CPU without bf16 the same bench gave 133.54 / 1.43 / 0.30 s.
 MEASURED_SECONDS = {
-    "realesrgan-x4plus": 16.58,
-    "mfa b6-c32-g32-h111111-conv-x4": 0.38,
+    "realesrgan-x4plus": 15.96,
+    "mfa b6-c32-g32-h111111-conv-x4": 0.46,
     "bicubic": 0.43,
 }
 MEASURED_ON = "a 512×512 photo on a 2-core CPU"
