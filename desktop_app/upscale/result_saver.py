@@ -310,8 +310,12 @@ class ResultSaver(QObject):
         self.problem.emit(f"not saved: {line}")
 
     def open_folder(self) -> None:
-        if self.last_saved is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.last_saved.parent)))
+        if self.last_saved is None:
+            return
+        folder = self.last_saved.parent
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            # As Batch does: where no file manager opens it, the page gives the path to copy.
+            self.problem.emit(f"no file manager on this computer opens the folder: {folder}")
 
 
 def unsaved_count(items: list[QueueItem]) -> int:

@@ -109,3 +109,21 @@ def test_pasting_no_picture_says_so_on_the_page(qtbot, window, photo: Path) -> N
     assert "clipboard holds no picture" in page.message.text()
     window.open_paths([photo])  # an image added: the note has done its job
     qtbot.waitUntil(lambda: not page.message.isVisibleTo(page), timeout=WAIT_MS)
+
+
+def test_show_folder_without_a_file_manager_gives_the_path(
+    qtbot, window, photo: Path, tmp_path: Path, monkeypatch
+) -> None:
+    from PySide6.QtGui import QDesktopServices
+
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: False)
+    page = window.upscale
+    with qtbot.waitSignal(page.work.resultReady, timeout=WAIT_MS):
+        window.open_paths([photo])
+    window.options.update(output_dir=str(tmp_path / "good"))
+    with qtbot.waitSignal(page.saver.saved, timeout=WAIT_MS):
+        page.save_button.click()
+    qtbot.waitUntil(page.open_folder_button.isEnabled, timeout=WAIT_MS)
+    page.open_folder_button.click()
+    assert page.message.isVisibleTo(page)
+    assert str(tmp_path / "good") in page.message.text() and "file manager" in page.message.text()
