@@ -1,6 +1,6 @@
 """What every command module's argparse set-up shares: the handler type, value checks,
-the flags several commands take, the command line a job records, and the checks of the
-folders a command writes into."""
+the flags several commands take, the command line a job records, the checks of the
+folders a command writes into and the running of the jobs that write there."""
 
 from __future__ import annotations
 
@@ -12,7 +12,10 @@ import shlex
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.events import CancelToken
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -121,15 +124,36 @@ def writes_into(folder: Path) -> Iterator[None]:
         raise StorageError(folder, f"cannot write ({reason})") from None
 
 
-def run_training(job: Callable[[Any], Iterator[Any]], out: Path, *, quiet: bool) -> Any:
+def run_writing(
+    job: Callable[[Any], Iterator[Any]],
+    folder: Path,
+    *,
+    quiet: bool,
+    silent: bool = False,
+    cancel: CancelToken | None = None,
+) -> Any:
+    """Run a job that writes into ``folder`` (a training, a publish, a fine-tune) with
+    ``writes_into``'s one-line failures; ``run_job``'s result."""
+    from engine.console import run_job
+
+    with writes_into(folder):
+        return run_job(job, quiet=quiet, silent=silent, cancel=cancel)
+
+
+def run_training(
+    job: Callable[[Any], Iterator[Any]], out: Path, *, quiet: bool, threads: int | None
+) -> Any:
     """Run a training job (``distill``, ``supernet train``) that writes into ``out``, with
     ``writes_into``'s one-line failures; progress on the main process only. Its result
-    there, None on the other processes of a multi-process run (they print nothing)."""
-    from engine.console import run_job
+    there, None on the other processes of a multi-process run (they print nothing).
+
+    ``out`` is checked (``--out``) before the job starts, that is before the teacher is
+    loaded, not at the first save; ``threads`` is the command's ``--threads``."""
     from engine.distill.parallel import is_main_process
 
-    with writes_into(out):
-        result = run_job(job, quiet=quiet, silent=not is_main_process())
+    check_out_folder("--out", out)
+    use_threads(threads)
+    result = run_writing(job, out, quiet=quiet, silent=not is_main_process())
     return result if is_main_process() else None
 
 

@@ -25,9 +25,8 @@ from engine.arguments import (
     command_line,
     positive_int,
     run_training,
+    run_writing,
     training_overrides,
-    use_threads,
-    writes_into,
 )
 from engine.measure import DEGRADATIONS
 
@@ -170,7 +169,6 @@ def cmd_distill(args: argparse.Namespace) -> int:
     from engine.paths import data_dir
 
     config = _distill_config(args)
-    use_threads(args.threads)
     out = args.out or data_dir() / "distill" / args.name
     register_as = None if args.no_register else args.name
     if register_as:
@@ -180,7 +178,6 @@ def cmd_distill(args: argparse.Namespace) -> int:
         check_model_name(register_as)
         # registered only after the training: a models folder that cannot take it says so now
         check_out_folder("the models folder", user_models_dir())
-    check_out_folder("--out", out)  # before the teacher is loaded, not at the first save
     request = DistillRequest(
         config=config,
         out_dir=out,
@@ -188,7 +185,9 @@ def cmd_distill(args: argparse.Namespace) -> int:
         register_as=register_as,
         command=command_line(),
     )
-    result = run_training(lambda cancel: distill(request, cancel=cancel), out, quiet=args.quiet)
+    result = run_training(
+        lambda cancel: distill(request, cancel=cancel), out, quiet=args.quiet, threads=args.threads
+    )
     if result is not None:
         print(f"student: {result.student}")
         if result.best_metrics:
@@ -220,7 +219,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from engine.console import run_job
     from engine.distill.publish import (
         DEFAULT_STEM,
         END_MARKER,
@@ -248,8 +246,9 @@ def cmd_publish(args: argparse.Namespace) -> int:
     check_out_folder("--picture-out", request.picture_out.parent)
     if request.readme is not None:
         check_readme(request.readme, start_marker=START_MARKER, end_marker=END_MARKER)
-    with writes_into(request.models_dir):
-        result = run_job(lambda cancel: publish(request, cancel=cancel), quiet=args.quiet)
+    result = run_writing(
+        lambda cancel: publish(request, cancel=cancel), request.models_dir, quiet=args.quiet
+    )
     for name, e in result.evaluation.items():
         g = e["goals"]
         versus_gt = (

@@ -10,6 +10,7 @@ the same seed gives the same bytes and a draw can be inspected or tested on its 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -38,30 +39,20 @@ class StageSpec:
     jpeg_quality: tuple[int, int]
 
 
-FIRST = StageSpec(
-    blur_prob=1.0,
-    blur_sigma=(0.2, 3.0),
-    resize_probs=(0.2, 0.7, 0.1),
-    resize_up=(1.0, 1.5),
-    resize_down=(0.15, 1.0),
-    gaussian_prob=0.5,
-    noise_sigma=(1.0, 30.0),
-    poisson_scale=(0.05, 3.0),
-    grey_prob=0.4,
-    jpeg_quality=(30, 95),
-)
-SECOND = StageSpec(
-    blur_prob=0.8,
-    blur_sigma=(0.2, 1.5),
-    resize_probs=(0.3, 0.4, 0.3),
-    resize_up=(1.0, 1.2),
-    resize_down=(0.3, 1.0),
-    gaussian_prob=0.5,
-    noise_sigma=(1.0, 25.0),
-    poisson_scale=(0.05, 2.5),
-    grey_prob=0.4,
-    jpeg_quality=(30, 95),
-)
+# Real-ESRGAN x4plus's ranges, (first stage, second stage) side by side: how they differ shows.
+_STAGE_RANGES: dict[str, tuple[Any, Any]] = {
+    "blur_prob": (1.0, 0.8),
+    "blur_sigma": ((0.2, 3.0), (0.2, 1.5)),
+    "resize_probs": ((0.2, 0.7, 0.1), (0.3, 0.4, 0.3)),
+    "resize_up": ((1.0, 1.5), (1.0, 1.2)),
+    "resize_down": ((0.15, 1.0), (0.3, 1.0)),
+    "gaussian_prob": (0.5, 0.5),
+    "noise_sigma": ((1.0, 30.0), (1.0, 25.0)),
+    "poisson_scale": ((0.05, 3.0), (0.05, 2.5)),
+    "grey_prob": (0.4, 0.4),
+    "jpeg_quality": ((30, 95), (30, 95)),
+}
+FIRST, SECOND = (StageSpec(**{k: v[i] for k, v in _STAGE_RANGES.items()}) for i in (0, 1))
 FINAL_SINC_PROB = 0.8
 FINAL_JPEG = (30, 95)
 

@@ -21,55 +21,26 @@ class FormatInfo:
     max_side: int | None
 
 
+# One row a format, in FormatInfo's field order, so the formats read side by side:
+# name, label, alpha, grey, sixteen_bit, metadata, max_side.
+_ROWS: tuple[tuple[str, str, bool, bool, bool, bool, int | None], ...] = (
+    ("PNG", "PNG", True, True, True, True, None),
+    ("JPEG", "JPEG", False, True, False, True, 65500),  # libjpeg's JPEG_MAX_DIMENSION
+    ("WEBP", "WebP", True, False, False, True, 16383),  # WEBP_MAX_DIMENSION
+    ("TIFF", "TIFF", True, True, True, True, None),
+    ("BMP", "BMP", False, True, False, False, None),
+)
 FORMATS: dict[str, FormatInfo] = {
-    info.name: info
-    for info in (
-        FormatInfo(
-            name="PNG",
-            label="PNG",
-            alpha=True,
-            grey=True,
-            sixteen_bit=True,
-            metadata=True,
-            max_side=None,
-        ),
-        FormatInfo(
-            name="JPEG",
-            label="JPEG",
-            alpha=False,
-            grey=True,
-            sixteen_bit=False,
-            metadata=True,
-            max_side=65500,  # libjpeg's JPEG_MAX_DIMENSION
-        ),
-        FormatInfo(
-            name="WEBP",
-            label="WebP",
-            alpha=True,
-            grey=False,
-            sixteen_bit=False,
-            metadata=True,
-            max_side=16383,  # WEBP_MAX_DIMENSION
-        ),
-        FormatInfo(
-            name="TIFF",
-            label="TIFF",
-            alpha=True,
-            grey=True,
-            sixteen_bit=True,
-            metadata=True,
-            max_side=None,
-        ),
-        FormatInfo(
-            name="BMP",
-            label="BMP",
-            alpha=False,
-            grey=True,
-            sixteen_bit=False,
-            metadata=False,
-            max_side=None,
-        ),
+    name: FormatInfo(
+        name=name,
+        label=label,
+        alpha=alpha,
+        grey=grey,
+        sixteen_bit=sixteen_bit,
+        metadata=metadata,
+        max_side=max_side,
     )
+    for name, label, alpha, grey, sixteen_bit, metadata, max_side in _ROWS
 }
 
 _SUFFIX_FORMATS = {

@@ -132,11 +132,12 @@ def _photo_all(
         runs.append(run)
         if run.error:
             yield Notice(message=f"phone photo on {backend} fails: {run.error}")
-        elif backend == "auto":
-            ran = run.runtime or "auto's pick"
-            yield Notice(message=f"phone photo: {run.seconds:.1f} s on {ran} (auto)")
-        else:
-            yield Notice(message=f"phone photo: {run.seconds:.1f} s on {run.runtime or backend}")
+            continue
+        # Auto's line says that the runtime was its pick, even when the child did not say which.
+        auto = backend == "auto"
+        ran = run.runtime or ("auto's pick" if auto else backend)
+        tag = " (auto)" if auto else ""
+        yield Notice(message=f"phone photo: {run.seconds:.1f} s on {ran}{tag}")
     return tuple(runs)
 
 

@@ -23,9 +23,8 @@ from engine.arguments import (
     command_line,
     positive_int,
     run_training,
+    run_writing,
     training_overrides,
-    use_threads,
-    writes_into,
 )
 from engine.nas.train_config import RULES
 
@@ -93,8 +92,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from engine.nas.train import SupernetRequest, train_supernet
 
     config = _train_config(args)
-    check_out_folder("--out", args.out)  # before the teacher is loaded, not at the first save
-    use_threads(args.threads)
     request = SupernetRequest(
         config=config,
         out_dir=args.out,
@@ -102,7 +99,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
         command=command_line(),
     )
     result = run_training(
-        lambda cancel: train_supernet(request, cancel=cancel), args.out, quiet=args.quiet
+        lambda cancel: train_supernet(request, cancel=cancel),
+        args.out,
+        quiet=args.quiet,
+        threads=args.threads,
     )
     if result is not None:
         print(f"supernet: {result.supernet}")
@@ -116,7 +116,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_publish(args: argparse.Namespace) -> int:
-    from engine.console import run_job
     from engine.nas.publish import DEFAULT_STEM, PublishRequest, publish_supernet
 
     request = PublishRequest(
@@ -127,8 +126,11 @@ def _cmd_publish(args: argparse.Namespace) -> int:
         command=command_line(),
     )
     check_out_folder("--models-dir", request.models_dir)  # before minutes of scoring
-    with writes_into(request.models_dir):
-        result = run_job(lambda cancel: publish_supernet(request, cancel=cancel), quiet=args.quiet)
+    result = run_writing(
+        lambda cancel: publish_supernet(request, cancel=cancel),
+        request.models_dir,
+        quiet=args.quiet,
+    )
     for dataset, entry in result.evaluation.items():
         bicubic = entry["bicubic"]["psnr_teacher"]
         for name, scores in entry[result.precision].items():

@@ -19,6 +19,7 @@ from engine.arguments import (
     check_out_folder,
     command_line,
     positive_int,
+    run_writing,
     writes_into,
 )
 from engine.events import CancelToken
@@ -200,18 +201,17 @@ def _check_finetune(args: argparse.Namespace) -> str | None:
 def _finetune(
     result, args: argparse.Namespace, name: str | None, out: Path, cancel: CancelToken
 ) -> None:
-    from engine.console import run_job
     from engine.nas.pick import finetune_pick
 
-    with writes_into(out):  # a disk that fills mid-run: one line, as mfagan distill
-        tuned = run_job(
-            lambda cancel: finetune_pick(
-                result, steps=args.finetune, data=args.data, out=out, name=name,
-                eval_datasets=args.eval, command=command_line(), cancel=cancel,
-            ),
-            quiet=args.quiet,
-            cancel=cancel,
-        )  # fmt: skip
+    tuned = run_writing(  # a disk that fills mid-run: one line, as mfagan distill
+        lambda cancel: finetune_pick(
+            result, steps=args.finetune, data=args.data, out=out, name=name,
+            eval_datasets=args.eval, command=command_line(), cancel=cancel,
+        ),
+        out,
+        quiet=args.quiet,
+        cancel=cancel,
+    )  # fmt: skip
     print(f"fine-tuned {result.pick.config.encode()} for {args.finetune} steps: {tuned.student}")
     for dataset, entry in tuned.evaluation.items():
         print(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -137,32 +138,33 @@ def _rrdbnet_x4plus() -> nn.Module:
     return RRDBNet(RRDBNetConfig(num_block=23, num_feat=64, num_grow_ch=32, scale=SCALE))
 
 
+def _quicksrnet(size: str, params: int, *, channels: int, intermediate: int) -> ReferenceNet:
+    """QuickSRNet``size`` (Small, Medium, Large); only the large one has the input-to-output
+    conv. AI Hub's id is the title in lower case."""
+    return ReferenceNet(
+        key=f"quicksrnet{size.lower()}",
+        title=f"QuickSRNet{size}",
+        published_params=params,
+        build=partial(
+            QuickSRNet,
+            channels=channels,
+            intermediate=intermediate,
+            input_to_output=size == "Large",
+        ),
+    )
+
+
 REFERENCE_NETS: tuple[ReferenceNet, ...] = (
     ReferenceNet(key="xlsr", title="XLSR", published_params=28_000, build=XLSR),
-    ReferenceNet(
-        key="quicksrnetsmall",
-        title="QuickSRNetSmall",
-        published_params=33_300,
-        build=lambda: QuickSRNet(channels=32, intermediate=2, input_to_output=False),
-    ),
-    ReferenceNet(
-        key="quicksrnetmedium",
-        title="QuickSRNetMedium",
-        published_params=61_000,
-        build=lambda: QuickSRNet(channels=32, intermediate=5, input_to_output=False),
-    ),
+    _quicksrnet("Small", 33_300, channels=32, intermediate=2),
+    _quicksrnet("Medium", 61_000, channels=32, intermediate=5),
     ReferenceNet(
         key="sesr_m5",
         title="SESR-M5 (uncollapsed)",
         published_params=343_000,
         build=lambda: SESR(blocks=5),
     ),
-    ReferenceNet(
-        key="quicksrnetlarge",
-        title="QuickSRNetLarge",
-        published_params=436_000,
-        build=lambda: QuickSRNet(channels=64, intermediate=11, input_to_output=True),
-    ),
+    _quicksrnet("Large", 436_000, channels=64, intermediate=11),
     ReferenceNet(
         key="real_esrgan_general_x4v3",
         title="Real-ESRGAN general x4v3 (SRVGGNetCompact)",

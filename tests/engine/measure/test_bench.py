@@ -392,6 +392,25 @@ def test_the_phone_photo_runs_on_onnxruntime_then_auto_and_both_are_reported(mon
     assert "12 MP photo" not in render_table(result)
 
 
+def test_a_phone_photo_line_without_a_runtime_names_the_backend_or_autos_pick(monkeypatch) -> None:
+    _fake_photo_runs(monkeypatch, [], onnx=dict(runtime=""), auto=dict(runtime="", seconds=2.0))
+    settings = dataclasses.replace(SETTINGS, time_size=None, photo=(40, 30))
+    notices = [e.message for e in _photo_bench(settings) if isinstance(e, Notice)]
+    assert "phone photo: 3.0 s on onnx" in notices
+    assert "phone photo: 2.0 s on auto's pick (auto)" in notices
+
+
+def test_a_failed_phone_photo_says_so_and_no_time(monkeypatch) -> None:
+    _fake_photo_runs(monkeypatch, [], auto=dict(seconds=None, runtime="", error="out of memory"))
+    settings = dataclasses.replace(SETTINGS, time_size=None, photo=(40, 30))
+    notices = [e.message for e in _photo_bench(settings) if isinstance(e, Notice)]
+    assert "phone photo on auto fails: out of memory" in notices
+    assert [n for n in notices if n.startswith("phone photo")] == [
+        "phone photo: 3.0 s on openvino-fp32",
+        "phone photo on auto fails: out of memory",
+    ]
+
+
 @pytest.mark.parametrize(
     ("auto", "verdicts", "found"),
     [
