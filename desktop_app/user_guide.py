@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.widgets.desktop_open import open_on_desktop
 from engine.paths import RESOURCES
 
 GUIDE = RESOURCES.parent / "docs" / "GUIDE.md"
@@ -175,8 +176,10 @@ class UserGuide(QDialog):
             self._show_page(path.parent, f"![{path.name}]({path.name})")
         elif not path.exists():
             self._cannot_open(f"The file is not part of this installation:\n{path}")
-        elif not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
-            self._cannot_open(f"No program on this computer opens this file. It is at:\n{path}")
+        elif problem := open_on_desktop(
+            path, "No program on this computer opens this file. It is at:\n{path}"
+        ):
+            self._cannot_open(problem)
 
     def _cannot_open(self, text: str) -> None:
         QMessageBox.information(self, "Cannot open the link", text)

@@ -12,8 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -33,6 +32,7 @@ from PySide6.QtWidgets import (
 from desktop_app import jobs
 from desktop_app.jobs import UpscalerPool
 from desktop_app.settings import BatchSettings, SettingsStore
+from desktop_app.widgets.desktop_open import open_on_desktop
 from desktop_app.widgets.eta import Eta, format_duration
 from desktop_app.widgets.file_dialogs import DialogFolders
 from desktop_app.widgets.layouts import wide_row
@@ -179,14 +179,13 @@ class BatchPage(QWidget):
         folder = self.output_folder()
         if folder is None:
             return
-        opened = QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
-        self.output_note.setText(
-            ""
-            if opened
-            else "No file manager on this computer opens the folder. Its full path, to "
-            f"select and copy:\n{folder}"
+        problem = open_on_desktop(
+            folder,
+            "No file manager on this computer opens the folder. Its full path, to select "
+            "and copy:\n{path}",
         )
-        self.output_note.setVisible(not opened)
+        self.output_note.setText(problem)
+        self.output_note.setVisible(bool(problem))
 
     def _fields_changed(self) -> None:
         """A line about the folders as they were must not stay once they change."""

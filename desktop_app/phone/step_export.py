@@ -8,8 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 from desktop_app.model_names import shown_title
 from desktop_app.phone import jobs
 from desktop_app.phone.context import JobPanel, WizardContext
+from desktop_app.widgets.desktop_open import open_on_desktop
 from desktop_app.widgets.layouts import boxed
 from desktop_app.wording import first_upper, in_gui_words
 from engine.errors import MfaganError
@@ -280,8 +280,9 @@ class ExportStep(QWidget):
             return
         if not self.bundle.is_dir():
             self.panel.end(f"The bundle folder is gone: {self.bundle}")
-        elif not QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.bundle))):
-            self.panel.end(
-                "This computer has no file manager to open the folder; "
-                "copy its path from “Bundle:” above."
-            )
+        elif problem := open_on_desktop(
+            self.bundle,
+            "This computer has no file manager to open the folder; "
+            "copy its path from “Bundle:” above.",
+        ):
+            self.panel.end(problem)

@@ -22,13 +22,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.model_names import RUN_STAGE_TEXT as STAGE_TEXT
 from desktop_app.model_names import run_notice_words
 from desktop_app.phone import jobs
 from desktop_app.phone.context import JobPanel, WizardContext
 from desktop_app.widgets.eta import format_duration
 from desktop_app.widgets.file_dialogs import DialogFolders
 from desktop_app.widgets.layouts import wide_row
+from desktop_app.widgets.run_progress import run_progress_text
 from desktop_app.widgets.run_view import RunView, run_view_job
 from desktop_app.widgets.training_view import TrainingView
 from desktop_app.wording import count, first_upper
@@ -150,6 +150,12 @@ class FinetuneStep(QWidget):
         return max(1, int(budget / s.step_s))
 
     def refresh(self) -> None:
+        # Looked at before any stat of the run folder, which would raise inside a Qt slot.
+        self._show_plan(folder_problem(self.run_folder) if self.ctx.state.chosen else None)
+
+    def _show_plan(self, problem: str | None) -> None:
+        """The estimate, the buttons and the result line; ``problem``: why the run folder
+        cannot be used (None where it can, or no subnet is chosen yet)."""
         s = self.ctx.state
         steps = self.planned_steps()
         if s.step_s:
@@ -164,8 +170,6 @@ class FinetuneStep(QWidget):
                 f"{count(steps, 'step')}. Measure this computer for a time estimate."
             )
         self._show_data_plan()
-        # Looked at before any stat of the run folder, which would raise inside a Qt slot.
-        problem = folder_problem(self.run_folder) if s.chosen else None
         resumable = problem is None and self._resumable()
         running = self.panel.running
         finished = bool(s.model_name) and s.finetune_dir == str(self.run_folder)
@@ -252,18 +256,14 @@ class FinetuneStep(QWidget):
             "Starting the fine-tuning…", on_event=self._on_event, on_finished=self._finished,
             done_text="Fine-tuning finished.",
         )  # fmt: skip
-        self.refresh()
+        self._show_plan(None)  # the run folder was just found usable
 
     def _on_event(self, event: object) -> None:
         if isinstance(event, TrainStep):
             self.training.plot.add(event.step, event.stage, event.losses)
             self._timings.append(event.seconds)
         elif isinstance(event, Progress):
-            if event.stage == "distill":
-                text = f"Fine-tuning: step {event.done} of {event.total}"
-            else:
-                text = STAGE_TEXT.get(event.stage, first_upper(event.stage))
-                text += f" ({event.message})" if event.message else ""
+            text = run_progress_text(event, training="Fine-tuning")
             self.panel.progress(event.stage, event.done, event.total, text)
         elif isinstance(event, Notice):
             self.ctx.status.emit(run_notice_words(event.message))
@@ -288,8 +288,10 @@ class FinetuneStep(QWidget):
             self.ctx.modelRegistered.emit(name)
 
     def _ended(self, outcome: str) -> None:
-        folder = self.run_folder
-        usable = folder_problem(folder) is None
+        self._after_run(outcome, folder_problem(self.run_folder))
+
+    def _after_run(self, outcome: str, problem: str | None) -> None:
+        folder, usable = self.run_folder, problem is None
         if usable:
             self.ctx.runner.start(lambda cancel: run_view_job(folder, True, cancel),
                                   name="run view", on_finished=self._show_view)  # fmt: skip
@@ -298,9 +300,10 @@ class FinetuneStep(QWidget):
         previous, self._previous_model = self._previous_model, ""
         if outcome in ("failed", "cancelled") and previous and not self.ctx.state.model_name:
             self.ctx.update(model_name=previous)
-        self.refresh()
+        self._show_plan(problem if self.ctx.state.chosen else None)
 
     def reload(self) -> None:
         """Show the run folder's history (the wizard reopened at this step)."""
-        if folder_problem(self.run_folder) is None and self.run_folder.is_dir():
-            self._ended("")
+        problem = folder_problem(self.run_folder)
+        if problem is None and self.run_folder.is_dir():
+            self._after_run("", problem)

@@ -53,6 +53,14 @@ SKIPPED_SHOWN = 4  # files left out listed on the form; the tooltip has them all
 # A file name longer than this is shortened in the middle on the form ("IMG_2024…_0042.jpg"):
 # one word too long to wrap widened the form past a 1024 px window. The tooltip has it whole.
 NAME_SHOWN = 28
+MIN_PHOTOS = 2  # the fewest a run (and Measure, which times its steps) trains on
+MEASURE_TIP = "Times a few real training steps on your photos to estimate how long it takes."
+# Why Measure is greyed, said in the estimate line as well as the button's tooltip: a
+# tooltip is found only by hovering, and the line is where the form says what Measure does.
+MEASURE_GREYED = (
+    f"Measure needs at least {MIN_PHOTOS} photos to time training on: add a folder of your "
+    "photos under “1 · Your photos”."
+)
 
 
 def short_name(line: str) -> str:
@@ -243,8 +251,8 @@ class RetrainForm(QWidget):
         if skipped:
             # Damaged files (and tiny or duplicate photos) are not trained on: not counted.
             text += f", {skipped} skipped"
-        if count < 2:
-            text += " (at least 2 needed)"
+        if count < MIN_PHOTOS:
+            text += f" (at least {MIN_PHOTOS} needed)"
         self.photo_count.setText(text)
         self._show_skipped(counted.skipped)
         self.refresh()
@@ -300,6 +308,8 @@ class RetrainForm(QWidget):
         """(the estimate in a line or two, the sum behind it for the tooltip)."""
         measured, steps = self.measurement(), self.planned_steps()
         config = self.config(steps)
+        if (measured is None or not measured.fits(config)) and self.photos < MIN_PHOTOS:
+            return f"Not measured on this computer yet. {MEASURE_GREYED}", ""
         if measured is None or not measured.fits(config):
             return (
                 "Not measured on this computer yet: <b>Measure</b> times a few real training "
@@ -368,7 +378,7 @@ class RetrainForm(QWidget):
         else:
             hint = f"Appears in the model list as “{name}”."
         self.name_hint.setText(hint)
-        ready = self.photos >= 2 and planned is not None and not name_error
+        ready = self.photos >= MIN_PHOTOS and planned is not None and not name_error
         self.start_button.setEnabled(not running and ready and not exists and not taken)
         self.resume_button.setEnabled(not running and exists and not name_error)
         self.resume_button.setText(
@@ -377,7 +387,9 @@ class RetrainForm(QWidget):
             if exists and view
             else "Resume"
         )
-        self.measure_button.setEnabled(not running and self.photos >= 2)
+        enough = self.photos >= MIN_PHOTOS
+        self.measure_button.setEnabled(not running and enough)
+        self.measure_button.setToolTip(MEASURE_TIP if enough else MEASURE_GREYED)
         for widget in (self.add_folder, self.remove_folder, self.name, self.config_file):
             widget.setEnabled(not running)
         # Wrapped labels changed height: Qt does not redo the layout's height-for-width by

@@ -30,9 +30,10 @@ from desktop_app.retrain.form import RetrainForm, hint
 from desktop_app.retrain.plan import Measurement
 from desktop_app.settings import SettingsStore
 from desktop_app.widgets.progress_strip import ProgressStrip
+from desktop_app.widgets.run_progress import run_progress_text
 from desktop_app.widgets.run_view import RunView, run_view_job
 from desktop_app.widgets.training_view import TrainingView
-from desktop_app.wording import count, first_upper, in_gui_words
+from desktop_app.wording import count, in_gui_words
 from desktop_app.workers import Job, JobRunner
 from engine.distill.trainer import DistillRequest, DistillResult, TrainStep
 from engine.errors import MfaganError
@@ -227,11 +228,7 @@ class RetrainPage(QWidget):
             self.plot.add(event.step, event.stage, event.losses)
             self._timings.setdefault(event.stage, []).append(event.seconds)
         elif isinstance(event, Progress):
-            if event.stage == "distill":
-                text = f"Training: step {event.done} of {event.total}"
-            else:
-                text = STAGE_TEXT.get(event.stage, first_upper(event.stage))
-                text += f" ({event.message})" if event.message else ""
+            text = run_progress_text(event, training="Training", stages=STAGE_TEXT)
             self.progress.progress(event.stage, event.done, event.total, text)
         elif isinstance(event, Notice):
             self.status.emit(run_notice_words(event.message))

@@ -17,14 +17,14 @@ import dataclasses
 from pathlib import Path
 from typing import Literal
 
-from PySide6.QtCore import QObject, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from desktop_app import jobs
 from desktop_app.jobs import UpscaleOutcome
 from desktop_app.upscale.queue_list import QueueItem
 from desktop_app.upscale.saving import planned_output
+from desktop_app.widgets.desktop_open import open_on_desktop
 from desktop_app.widgets.file_dialogs import DialogFolders
 from desktop_app.widgets.upscale_options import UpscaleOptions
 from desktop_app.wording import count, in_gui_words
@@ -313,9 +313,11 @@ class ResultSaver(QObject):
         if self.last_saved is None:
             return
         folder = self.last_saved.parent
-        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
-            # As Batch does: where no file manager opens it, the page gives the path to copy.
-            self.problem.emit(f"no file manager on this computer opens the folder: {folder}")
+        # As Batch does: where no file manager opens it, the page gives the path to copy.
+        if problem := open_on_desktop(
+            folder, "no file manager on this computer opens the folder: {path}"
+        ):
+            self.problem.emit(problem)
 
 
 def unsaved_count(items: list[QueueItem]) -> int:

@@ -53,3 +53,29 @@ def test_a_wizard_folder_that_cannot_be_written_keeps_the_wizard_going(qtbot, tm
     assert str(wizard) in lines[0] and "is a file, not a folder" in lines[0]
     assert "\n" not in lines[0]
     assert wizard.read_text() == "a file where the wizard's folder goes"
+
+
+def test_each_slot_looks_at_the_run_folder_once(qtbot, tmp_path: Path, monkeypatch):
+    """A look is a few stats of a folder that may be on a slow disk: once a slot, and what
+    it found is what the step shows."""
+    import desktop_app.phone.step_finetune as step_finetune
+
+    wizard = tmp_path / "wizard"
+    wizard.mkdir()
+    ctx = WizardContext(JobRunner(), WizardSetup(), wizard)
+    step = FinetuneStep(ctx)
+    qtbot.addWidget(step)
+    ctx.update(chosen=CONFIG)
+    step.run_folder.mkdir(parents=True)  # a run was here: reload shows it
+    looked: list[Path] = []
+
+    def folder_problem(folder: Path) -> str | None:
+        looked.append(folder)
+        return None
+
+    monkeypatch.setattr(step_finetune, "folder_problem", folder_problem)
+    for slot in (step.refresh, lambda: step._ended(""), step.reload):
+        looked.clear()
+        slot()
+        assert looked == [step.run_folder]
+    qtbot.waitUntil(lambda: not ctx.runner.busy, timeout=10_000)  # the run views read
