@@ -12,7 +12,7 @@ from PySide6.QtGui import (
     QDropEvent,
     QKeySequence,
 )
-from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget, QWidget
+from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from desktop_app import jobs
 from desktop_app.about import show_about
@@ -35,6 +35,10 @@ from engine.models.user_models import SUPPORTED_SUFFIXES as MODEL_SUFFIXES
 
 PAGES = ("main", "batch", "retrain", "phone")
 STATUS_MS = 15_000  # how long a status line stays
+QUIT_TITLE = "Quit MFAGAN Studio?"
+# How often an open quit question is brought up to date (the runner has no "a job ended"
+# signal of its own): a batch that ends while it is open must not stay named in it.
+QUIT_REFRESH_MS = 200
 MODEL_FILTER = "Model files (" + " ".join(f"*{s}" for s in MODEL_SUFFIXES) + ")"
 # The jobs a person started and would lose by quitting, by JobRunner name, in their words.
 # The others (previews, counting photos, the Phone tab's warm-up) are seconds long and
@@ -285,14 +289,14 @@ class MainWindow(QMainWindow):
         ]
         steps += [("Phone tab, “Search (advanced)”,", phone.search)]
         steps += [("Phone tab, “Export (advanced)”,", phone.export_page)]
-        found = [
-            f"{where} is running"
-            for where, step in steps
-            if getattr(getattr(step, "panel", None), "running", False)
-        ]
-        return found or ["Work on the Phone tab is running"]
+        panels = [(where, getattr(step, "panel", None)) for where, step in steps]
+        running = [(where, panel) for where, panel in panels if getattr(panel, "running", False)]
+        if not running:
+            return ["Work on the Phone tab is running"]
+        return [f"{where} is running" for where, panel in running if not panel.quiet]
 
-    def _confirm_close(self) -> bool:
+    def quit_reasons(self) -> str:
+        """What quitting now would lose, in words ("" when nothing)."""
         reasons = []
         running = self.running_jobs()
         if running:
@@ -303,12 +307,35 @@ class MainWindow(QMainWindow):
             reasons.append("1 result is not saved (File ▸ Save all results… saves it).")
         elif unsaved:
             reasons.append(f"{unsaved} results are not saved (File ▸ Save all results…).")
-        if not reasons:
+        return "\n".join(reasons) + "\n\nQuit anyway?" if reasons else ""
+
+    def _confirm_close(self) -> bool:
+        text = self.quit_reasons()
+        if not text:
             return True
-        answer = QMessageBox.question(
-            self, "Quit MFAGAN Studio?", "\n".join(reasons) + "\n\nQuit anyway?"
-        )
+        timer = QTimer(self)
+        timer.setInterval(QUIT_REFRESH_MS)
+        timer.timeout.connect(self._refresh_quit_question)
+        timer.start()
+        try:
+            answer = QMessageBox.question(self, QUIT_TITLE, text)
+        finally:
+            timer.stop()
+            timer.deleteLater()
         return answer == QMessageBox.StandardButton.Yes
+
+    def _refresh_quit_question(self) -> None:
+        """Keep the open question true: the jobs that ended since leave it, and once nothing
+        is left to lose it answers itself Yes (quitting is what was asked)."""
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox) or box.windowTitle() != QUIT_TITLE:
+            return
+        text = self.quit_reasons()
+        if not text:
+            # A click, not done(): QMessageBox.question answers with the clicked button.
+            box.button(QMessageBox.StandardButton.Yes).click()
+        elif text != box.text():
+            box.setText(text)
 
 
 def first_size(available: QSize) -> QSize:

@@ -76,11 +76,18 @@ class JobPanel(ProgressStrip):
         self.job: Job | None = None
         self._outcome = ""
         self._on_failed: Callable[[str], None] | None = None
+        self._quiet = False
         self.cancelRequested.connect(self.stop)
 
     @property
     def running(self) -> bool:
         return self.job is not None
+
+    @property
+    def quiet(self) -> bool:
+        """The running job is seconds of automatic work (placing the known networks, reading
+        profiles) that the step redoes on the next start: quitting loses nothing."""
+        return self.running and self._quiet
 
     def run(
         self, make, text: str, *, on_event: Callable[[Any], None] | None = None,
@@ -90,6 +97,7 @@ class JobPanel(ProgressStrip):
         """``on_failed``: also show the whole reason elsewhere (the strip elides it)."""
         self.begin(text)
         self._done_text = done_text
+        self._quiet = not done_text
         self._outcome = ""
         self._on_finished = on_finished
         self._on_failed = on_failed

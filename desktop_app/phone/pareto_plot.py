@@ -12,7 +12,7 @@ import itertools
 import math
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QWidget
 
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 56, 16, 14, 40
@@ -42,6 +42,45 @@ def label_x(line_x: float, text_width: int, plot_width: int) -> float:
     return max(line_x - 4 - text_width, 2)
 
 
+def free_spot(candidates: list[QRectF], taken: list[QRectF], bounds: QRectF) -> QRectF:
+    """The first candidate inside ``bounds`` clear of everything ``taken``; on a plot too
+    crowded for that, the one that covers the least of it."""
+    inside = [c for c in candidates if bounds.contains(c)] or candidates
+    for candidate in inside:
+        if not any(candidate.intersects(t) for t in taken):
+            return candidate
+
+    def covered(candidate: QRectF) -> float:
+        parts = (candidate.intersected(t) for t in taken)
+        return sum(p.width() * p.height() for p in parts)
+
+    return min(inside, key=covered)
+
+
+def beside_tick(x: float, bottom: float, size: QSize, top: float) -> list[QRectF]:
+    """Places for a tick's label, nearest first: beside the tick, then rows further up (a
+    dotted line leads back to the tick)."""
+    w, h = size.width(), size.height()
+    places, y = [], bottom - 10
+    while y - h >= top:
+        places += [QRectF(x + 3, y - h, w, h), QRectF(x - 3 - w, y - h, w, h)]
+        y -= h + 2
+    return places
+
+
+def around_point(point: QPointF, size: QSize) -> list[QRectF]:
+    """Places for a marked point's label, nearest first, clear of its 5-px cross."""
+    w, h = size.width(), size.height()
+    places = []
+    for gap in (7, 14, 28):
+        x, y = point.x(), point.y()
+        for left, top in ((x + gap, y - gap - h / 2), (x + gap, y + gap - h / 2),
+                          (x - gap - w, y - gap - h / 2), (x - gap - w, y + gap - h / 2),
+                          (x - w / 2, y - gap - h), (x - w / 2, y + gap)):  # fmt: skip
+            places.append(QRectF(left, top, w, h))
+    return places
+
+
 class ParetoPlot(QWidget):
     pointPicked = Signal(int)  # index into ``points``
 
@@ -55,6 +94,7 @@ class ParetoPlot(QWidget):
         self.marks: list[tuple[str, float]] = []  # existing models: predicted latency only
         self.budget_ms: float | None = None
         self.picked: int | None = None
+        self.pickable = True  # off while the search runs
         self.placeholder = "Candidates appear here as the search scores them."
 
     def clear(self) -> None:
@@ -119,17 +159,21 @@ class ParetoPlot(QWidget):
             # Beside the line, on the side with room: never cut by the plot's right edge.
             wide = painter.fontMetrics().horizontalAdvance(label)
             painter.drawText(QPointF(label_x(x, wide, self.width()), area.top() + 12), label)
-        for title, ms, color in [(t, ms, "#7f7f7f") for t, ms in self.references] + [
-            (t, ms, "#9467bd") for t, ms in self.marks
+        for ms, color in [(ms, "#7f7f7f") for _, ms in self.references] + [
+            (ms, "#9467bd") for _, ms in self.marks
         ]:
             x = to_screen(ms, 0).x()
             painter.setPen(QPen(QColor(color), 1))
             painter.drawLine(QPointF(x, area.bottom()), QPointF(x, area.bottom() - 8))
-            painter.save()
-            painter.translate(x + 3, area.bottom() - 10)
-            painter.rotate(-90)
-            painter.drawText(QPointF(0, 0), title)
-            painter.restore()
+        for title, anchor, box, color in self.label_boxes(painter.fontMetrics()):
+            if not box.adjusted(-8, -8, 8, 8).contains(anchor):  # moved off: a line leads back
+                painter.setPen(QPen(QColor(color), 1, Qt.PenStyle.DotLine))
+                end = QPointF(min(max(anchor.x(), box.left()), box.right()),
+                              box.bottom() if box.bottom() < anchor.y() else box.top())
+                painter.drawLine(anchor, end)
+            painter.setPen(QPen(QColor(color), 1))
+            painter.drawText(box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                             title)  # fmt: skip
         for ms, db in self.points:
             over = self.budget_ms is not None and ms > self.budget_ms
             painter.setPen(Qt.PenStyle.NoPen)
@@ -139,16 +183,59 @@ class ParetoPlot(QWidget):
         painter.setPen(QPen(QColor(FRONT), 1.5))
         for a, b in itertools.pairwise(front):
             painter.drawLine(to_screen(*a), to_screen(*b))
-        for title, ms, db in self.extra:
+        for _title, ms, db in self.extra:
             point = to_screen(ms, db)
             painter.setPen(QPen(QColor("#9467bd"), 2))
             painter.drawLine(point + QPointF(-5, -5), point + QPointF(5, 5))
             painter.drawLine(point + QPointF(-5, 5), point + QPointF(5, -5))
-            painter.drawText(point + QPointF(7, -4), title)
         if self.picked is not None and 0 <= self.picked < len(self.points):
             painter.setPen(QPen(QColor(PICK), 2.5))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawEllipse(to_screen(*self.points[self.picked]), 7, 7)
+
+    def markers(self, metrics: QFontMetrics) -> list[QRectF]:
+        """What labels must not cover: each point, cross and ring, the budget's label."""
+        to_screen, area = self._mapper(), self._area()
+
+        def square(point: QPointF, half: float) -> QRectF:
+            return QRectF(point.x() - half, point.y() - half, 2 * half, 2 * half)
+
+        found = [square(to_screen(ms, db), 3.5) for ms, db in self.points]
+        found += [square(to_screen(ms, db), 6) for _, ms, db in self.extra]
+        if self.picked is not None and 0 <= self.picked < len(self.points):
+            found.append(square(to_screen(*self.points[self.picked]), 8.5))
+        if self.budget_ms:
+            label = f"budget {self.budget_ms:.2f} ms"
+            wide = metrics.horizontalAdvance(label)
+            x = label_x(to_screen(self.budget_ms, 0).x(), wide, self.width())
+            found.append(QRectF(x, area.top(), wide, 14))
+        for _, ms in self.references + self.marks:
+            x = to_screen(ms, 0).x()
+            found.append(QRectF(x - 1, area.bottom() - 8, 2, 8))
+        return found
+
+    def label_boxes(self, metrics: QFontMetrics) -> list[tuple[str, QPointF, QRectF, str]]:
+        """(title, what it names, where its label goes, colour) for the reference networks,
+        the marked models and the extra points: each label placed clear of the points and of
+        the labels placed before it."""
+        to_screen, area = self._mapper(), self._area()
+        taken = self.markers(metrics)
+        placed = []
+        ticks = [(t, ms, "#7f7f7f") for t, ms in self.references]
+        ticks += [(t, ms, "#9467bd") for t, ms in self.marks]
+        for title, ms, color in sorted(ticks, key=lambda tick: tick[1]):
+            size = QSize(metrics.horizontalAdvance(title) + 2, metrics.height())
+            x = to_screen(ms, 0).x()
+            box = free_spot(beside_tick(x, area.bottom(), size, area.top()), taken, area)
+            placed.append((title, QPointF(x, area.bottom() - 8), box, color))
+            taken.append(box)
+        for title, ms, db in self.extra:
+            size = QSize(metrics.horizontalAdvance(title) + 2, metrics.height())
+            point = to_screen(ms, db)
+            box = free_spot(around_point(point, size), taken, area)
+            placed.append((title, point, box, "#9467bd"))
+            taken.append(box)
+        return placed
 
     def _paint_axes(self, painter: QPainter, area: QRectF) -> None:
         x0, x1, y0, y1 = self._ranges()
@@ -195,6 +282,8 @@ class ParetoPlot(QWidget):
         return best
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
+        if not self.pickable:
+            return
         index = self.nearest(event.position())
         if index is not None:
             self.pick(index)

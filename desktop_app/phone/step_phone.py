@@ -20,10 +20,11 @@ from PySide6.QtWidgets import (
 
 from desktop_app.phone import jobs
 from desktop_app.phone.context import JobPanel, WizardContext
-from desktop_app.wording import in_gui_words
+from desktop_app.wording import first_upper, in_gui_words
 from engine.phones.adb import Detection
 from engine.phones.catalog import Profile
 
+TARGET_TIP = "Compute unit and precision the model will run at on the phone"
 NO_TOKEN = "No AI Hub token yet: add one under Settings."
 TOKEN_SAVED = "An AI Hub token is saved: list AI Hub devices to see which phones it offers."
 
@@ -39,6 +40,16 @@ PRECISION_WORDS = {"w8a8": "8-bit numbers", "w8a16": "8-bit weights", "float": "
 def runs_on(unit: str, precision: str) -> str:
     """Where and how a model runs, in words ("its graphics chip (GPU), 8-bit numbers")."""
     return f"{UNIT_WORDS.get(unit, unit.upper())}, {PRECISION_WORDS.get(precision, precision)}"
+
+
+def target_words(unit: str, precision: str) -> str:
+    """The "Runs on:" choice in words ("Graphics chip (GPU), 8-bit numbers")."""
+    return first_upper(runs_on(unit, precision).removeprefix("its "))
+
+
+def target_code(unit: str, precision: str) -> str:
+    """The same choice as the engine and AI Hub name it ("GPU, w8a8"): the item's tooltip."""
+    return f"{unit.upper()}, {precision}"
 
 
 def describe(profile: Profile) -> str:
@@ -88,7 +99,7 @@ class PhoneStep(QWidget):
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setResizeMode(QListView.ResizeMode.Adjust)
         self.target = QComboBox()
-        self.target.setToolTip("Compute unit and precision the model will run at on the phone")
+        self.target.setToolTip(TARGET_TIP)
         self.detect_button = QPushButton("Detect my phone")
         self.detection = QLabel("Connect the phone by USB with USB debugging on, then detect.")
         self.detection.setWordWrap(True)
@@ -167,19 +178,27 @@ class PhoneStep(QWidget):
         pairs = columns_of(profile)
         self.target.blockSignals(True)
         self.target.clear()
-        for unit, precision in pairs:
-            self.target.addItem(f"{unit.upper()}, {precision}", (unit, precision))
+        for row, (unit, precision) in enumerate(pairs):
+            # The words are shown; the choice is kept as its (unit, precision) ids.
+            self.target.addItem(target_words(unit, precision), (unit, precision))
+            self.target.setItemData(row, target_code(unit, precision), Qt.ItemDataRole.ToolTipRole)
         keep = (state.unit, state.precision)
         index = pairs.index(keep) if state.device == profile.id and keep in pairs else 0
         self.target.setCurrentIndex(index)
         self.target.blockSignals(False)
+        self._target_tip(index)
         unit, precision = pairs[index]
         self.ctx.update(device=profile.id, unit=unit, precision=precision)
 
     def _target_chosen(self, index: int) -> None:
         data = self.target.itemData(index)
         if data:
+            self._target_tip(index)
             self.ctx.update(unit=data[0], precision=data[1])
+
+    def _target_tip(self, index: int) -> None:
+        code = self.target.itemData(index, Qt.ItemDataRole.ToolTipRole)
+        self.target.setToolTip(f"{TARGET_TIP}: {code}" if code else TARGET_TIP)
 
     # ---- adb and AI Hub ----------------------------------------------------------------
 

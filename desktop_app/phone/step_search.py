@@ -147,6 +147,9 @@ class SearchStep(QWidget):
         folder = self.folder
         self._started = time.monotonic()
         self.start_button.setEnabled(False)
+        # Its pick is made when it finishes: a point clicked meanwhile would be replaced then,
+        # or outlive a cancelled search as a design with no search behind it.
+        self.plot.pickable = False
         self.panel.run(
             lambda cancel: jobs.search_job(request, folder, cancel), "Preparing the search…",
             on_event=self._on_event, on_finished=self._finished, done_text="Search finished.",
@@ -182,9 +185,14 @@ class SearchStep(QWidget):
         self._show_summary(summary)
 
     def _ended(self, outcome: str) -> None:
+        self.plot.pickable = True
         self._show_target()
         if outcome != "finished":
-            self.reload()  # the last finished search is still there, unharmed
+            # The stopped search's candidates go: nothing of it can be chosen. The last
+            # finished search is still there, unharmed, and comes back.
+            self.plot.clear()
+            self.configs = []
+            self.reload()
 
     # ---- picking -----------------------------------------------------------------------
 
