@@ -8,8 +8,7 @@ made for a phone.
 
 from __future__ import annotations
 
-import re
-
+from engine.events import Notice, TrainingSetup
 from engine.models.descriptor import ModelDescriptor
 from engine.models.registry import (
     PHONE_MODELS,
@@ -140,26 +139,20 @@ def model_file_words(reason: str) -> str:
     return reason
 
 
-_RUN_DATA = re.compile(
-    r"(?P<train>\d+) training / (?P<val>\d+) validation images, (?P<crops>\d+) / (?P<val_crops>\d+)"
-    r" crops of (?P<side>\d+) px; device (?P<device>\S+), (?P<world>\d+) process\(es\)"
-)
 DEVICE_WORDS = {"cpu": "the processor", "cuda": "the graphics card", "mps": "the graphics chip"}
 
 
-def run_notice_words(message: str) -> str:
-    """A training run's notice for the status line: "5 training / 1 validation images, 40 / 1
-    crops of 128 px; device cpu, 1 process(es)" -> "Learning from 5 photos, 1 kept aside to
-    check progress, on the processor"; other notices as they are."""
-    found = _RUN_DATA.fullmatch(message)
-    if found is None:
-        return message
-    train, val = int(found["train"]), int(found["val"])
-    device = found["device"].split(":")[0]
+def run_notice_words(notice: Notice) -> str:
+    """A training run's notice for the status line: what it learns from and where (a
+    TrainingSetup) -> "Learning from 5 photos, 1 kept aside to check progress, on the
+    processor"; other notices as the engine says them."""
+    if not isinstance(notice, TrainingSetup):
+        return notice.message
+    device = notice.device.split(":")[0]
     where = DEVICE_WORDS.get(device, device)
-    world = int(found["world"])
-    if world > 1:
-        where = f"{world} of {where.removeprefix('the ')}s at once"
+    if notice.processes > 1:
+        where = f"{notice.processes} of {where.removeprefix('the ')}s at once"
+    train, val = notice.train_images, notice.val_images
     photos = f"{train} photo{'s' if train != 1 else ''}"
     aside = f", {val} kept aside to check progress" if val else ""
     return f"Learning from {photos}{aside}, on {where}"

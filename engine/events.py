@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,49 @@ class Notice:
 
     message: str
     important: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class TileChoice(Notice):
+    """The tile side ``--tile auto`` picked for an image and the memory it was fitted to.
+
+    The terminal line is made from the fields, so what the CLI prints and what the GUI words
+    from the fields cannot disagree. ``reserved_bytes``: held for the image itself first.
+    """
+
+    message: str = field(init=False)
+    tile: int
+    budget_bytes: int
+    reserved_bytes: int = 0
+
+    def __post_init__(self) -> None:
+        line = f"tile size auto: {self.tile} (budget {self.budget_bytes / 2**30:.1f} GiB"
+        if self.reserved_bytes:
+            line += f", after {self.reserved_bytes / 2**30:.1f} GiB for the image itself"
+        object.__setattr__(self, "message", line + ")")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainingSetup(Notice):
+    """What a training run (distillation, supernet) learns from and where it runs: images
+    and crops of the train/val split, the crop side, the device and the process count."""
+
+    message: str = field(init=False)
+    train_images: int
+    val_images: int
+    train_crops: int
+    val_crops: int
+    crop_px: int
+    device: str  # as torch names it: "cpu", "cuda:0", "mps"
+    processes: int
+
+    def __post_init__(self) -> None:
+        line = (
+            f"{self.train_images} training / {self.val_images} validation images, "
+            f"{self.train_crops} / {self.val_crops} crops of {self.crop_px} px; "
+            f"device {self.device}, {self.processes} process(es)"
+        )
+        object.__setattr__(self, "message", line)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -266,7 +266,7 @@ class FinetuneStep(QWidget):
             text = run_progress_text(event, training="Fine-tuning")
             self.panel.progress(event.stage, event.done, event.total, text)
         elif isinstance(event, Notice):
-            self.ctx.status.emit(run_notice_words(event.message))
+            self.ctx.status.emit(run_notice_words(event))
             self._refresh_validation()
 
     def _refresh_validation(self) -> None:

@@ -231,7 +231,7 @@ class RetrainPage(QWidget):
             text = run_progress_text(event, training="Training", stages=STAGE_TEXT)
             self.progress.progress(event.stage, event.done, event.total, text)
         elif isinstance(event, Notice):
-            self.status.emit(run_notice_words(event.message))
+            self.status.emit(run_notice_words(event))
             self._refresh_validation()
 
     def _finished(self, result: DistillResult) -> None:

@@ -21,7 +21,7 @@ from desktop_app.widgets.eta import Eta, ProgressLine, time_left
 from desktop_app.widgets.upscale_options import UpscaleOptions
 from desktop_app.wording import first_upper
 from desktop_app.workers import Job, JobRunner
-from engine.events import Notice, Progress
+from engine.events import Notice, Progress, TileChoice
 from engine.imageio import SUPPORTED_SUFFIXES
 from engine.paths import cache_dir
 
@@ -34,13 +34,12 @@ def stage_text(stage: str) -> str:
     return STAGE_TEXT.get(stage, first_upper(stage))
 
 
-def notice_in_words(message: str) -> str:
-    """The engine's "tile size auto: 512 (budget 2.1 GiB)" said plainly; others as they are."""
-    head, _, rest = message.partition(":")
-    if head == "tile size auto" and rest.split():
-        tile = rest.split()[0]
-        return f"upscaling piece by piece ({tile} px squares) so the photo fits in memory"
-    return message
+def notice_in_words(notice: Notice) -> str:
+    """The tile size ``auto`` picked said plainly, without the memory budget; others as
+    the engine says them."""
+    if isinstance(notice, TileChoice):
+        return f"upscaling piece by piece ({notice.tile} px squares) so the photo fits in memory"
+    return notice.message
 
 
 class WorkQueue(QObject):
@@ -209,7 +208,7 @@ class WorkQueue(QObject):
         if isinstance(event, Progress):
             self._on_progress(event)
         elif isinstance(event, Notice):
-            self.status.emit(notice_in_words(event.message))
+            self.status.emit(notice_in_words(event))
 
     def _on_progress(self, event: Progress) -> None:
         if event.stage != self._progress_stage:

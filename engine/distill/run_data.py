@@ -25,7 +25,7 @@ from engine.distill.sampler import Batch, collate, step_picks
 from engine.distill.teacher_cache import Sample, TeacherCache
 from engine.distill.teacher_net import load_teacher, weights_digest
 from engine.errors import StorageError, UsageError
-from engine.events import CancelToken, Event, Notice, result_of
+from engine.events import CancelToken, Event, TrainingSetup, result_of
 from engine.models.rrdbnet import RRDBNetConfig
 from engine.paths import cache_dir, why_unusable
 
@@ -124,10 +124,14 @@ def prepare_data(
     images = yield from result_of(scan_images(config.data.dirs, config.data.hr_crop))
     pool = plan_crops(images, config.data, config.seed)
     n_val = len({c.image.digest for c in pool.val})
-    yield Notice(
-        message=f"{len(images) - n_val} training / {n_val} validation images, "
-        f"{len(pool.train)} / {len(pool.val)} crops of {config.data.hr_crop} px; "
-        f"device {parallel.device}, {parallel.world} process(es)"
+    yield TrainingSetup(
+        train_images=len(images) - n_val,
+        val_images=n_val,
+        train_crops=len(pool.train),
+        val_crops=len(pool.val),
+        crop_px=config.data.hr_crop,
+        device=str(parallel.device),
+        processes=parallel.world,
     )
     try:
         train, val, digest, teacher_config = yield from _fill_caches(config, pool, parallel, cancel)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import psutil
 
-from engine.events import Notice
+from engine.events import Notice, TileChoice
 from engine.inference.assembly import blend_bytes
 from engine.models.descriptor import ModelDescriptor
 from engine.models.profiling import profile_model
@@ -51,14 +51,9 @@ class TileSizeChoice:
     reserved_bytes: int = 0
 
     @property
-    def notice(self) -> Notice:
-        gib = self.budget_bytes / 2**30
-        if not self.reserved_bytes:
-            return Notice(message=f"tile size auto: {self.tile} (budget {gib:.1f} GiB)")
-        held = self.reserved_bytes / 2**30
-        return Notice(
-            message=f"tile size auto: {self.tile} (budget {gib:.1f} GiB, "
-            f"after {held:.1f} GiB for the image itself)"
+    def notice(self) -> TileChoice:
+        return TileChoice(
+            tile=self.tile, budget_bytes=self.budget_bytes, reserved_bytes=self.reserved_bytes
         )
 
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 
 from desktop_app.about import YOURS, about_html, licence_of
-from desktop_app.model_names import is_shipped, shown_title
+from desktop_app.model_names import is_shipped, run_notice_words, shown_title
 from desktop_app.widgets.upscale_options import builtin_entries
 from engine.distill.export import save_student
+from engine.events import Notice, TrainingSetup
 from engine.models.mfa import MFAConfig, MFAGenerator
 from engine.models.registry import PHONE_MODELS, get_model, user_models_dir
 
@@ -65,3 +66,22 @@ def test_every_training_stage_is_marked_in_plain_words() -> None:
     for stage in stages:
         words = stage_words(stage)
         assert words != stage and "_" not in words and "gan" not in words.split()
+
+
+def _setup(**fields: object) -> TrainingSetup:
+    given = {"train_images": 5, "val_images": 1, "train_crops": 40, "val_crops": 1, "crop_px": 128}
+    return TrainingSetup(**(given | fields))  # type: ignore[arg-type]
+
+
+def test_a_training_setup_is_worded_from_its_fields() -> None:
+    said = run_notice_words(_setup(device="cpu", processes=1))
+    assert said == "Learning from 5 photos, 1 kept aside to check progress, on the processor"
+    said = run_notice_words(_setup(train_images=1, val_images=0, device="cuda:0", processes=2))
+    assert said == "Learning from 1 photo, on 2 of graphics cards at once"
+    assert run_notice_words(_setup(device="xpu", processes=1)).endswith(", on xpu")
+
+
+def test_other_run_notices_are_shown_as_the_engine_says_them() -> None:
+    line = "5 training / 1 validation images, 40 / 1 crops of 128 px; device cpu, 1 process(es)"
+    assert run_notice_words(Notice(message=line)) == line  # the type decides, not the text
+    assert run_notice_words(Notice(message="resumed from step 3")) == "resumed from step 3"

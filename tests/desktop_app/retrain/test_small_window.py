@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 from desktop_app.retrain.form import NAME_SHOWN, short_name
-from engine.events import Notice
+from engine.events import TrainingSetup
 from tests.desktop_app.helpers import WAIT_MS, fill_retrain_form, save_photo
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -82,11 +82,12 @@ def test_a_long_file_name_is_shortened_in_the_middle() -> None:
 
 def test_training_notices_and_stages_are_in_plain_words(qtbot, window) -> None:
     page = window.retrain
-    engine_line = (
-        "5 training / 1 validation images, 40 / 1 crops of 128 px; device cpu, 1 process(es)"
-    )
+    setup = TrainingSetup(
+        train_images=5, val_images=1, train_crops=40, val_crops=1, crop_px=128,
+        device="cpu", processes=1,
+    )  # fmt: skip
     with qtbot.waitSignal(page.status) as said:
-        page._on_event(Notice(message=engine_line))
+        page._on_event(setup)
     assert said.args == ["Learning from 5 photos, 1 kept aside to check progress, on the processor"]
     for jargon in ("validation", "crops", "device", "process(es)"):
         assert jargon not in said.args[0]

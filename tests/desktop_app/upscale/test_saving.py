@@ -8,6 +8,7 @@ from pathlib import Path
 from desktop_app.jobs import UpscaleOutcome
 from desktop_app.upscale.saving import describe, technical_details
 from desktop_app.upscale.work_queue import notice_in_words
+from engine.events import Notice, TileChoice
 
 
 def _outcome(model: str, backend: str, tile: int) -> UpscaleOutcome:
@@ -43,6 +44,9 @@ def test_bicubic_names_no_runtime() -> None:
 
 
 def test_the_tile_notice_is_said_plainly() -> None:
-    said = notice_in_words("tile size auto: 512 (budget 2.1 GiB)")
-    assert said.startswith("upscaling piece by piece") and "budget" not in said
-    assert notice_in_words("something else") == "something else"
+    said = notice_in_words(TileChoice(tile=384, budget_bytes=2**31, reserved_bytes=2**30))
+    assert said == "upscaling piece by piece (384 px squares) so the photo fits in memory"
+    assert notice_in_words(Notice(message="something else")) == "something else"
+    # Worded from the event's type and fields, not from how its line reads.
+    line = "tile size auto: 512 (budget 2.1 GiB)"
+    assert notice_in_words(Notice(message=line)) == line

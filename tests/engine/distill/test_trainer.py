@@ -17,7 +17,7 @@ from engine.distill.config import DistillConfig, with_overrides
 from engine.distill.export import load_student
 from engine.distill.trainer import DistillRequest, DistillResult, TrainStep, distill
 from engine.errors import UsageError
-from engine.events import Cancelled, CancelToken, Finished, Notice
+from engine.events import Cancelled, CancelToken, Finished, Notice, TrainingSetup
 
 
 def _run(
@@ -199,6 +199,10 @@ def test_a_wider_student_starts_from_a_narrower_one(tiny_config: DistillConfig, 
     events = list(distill(DistillRequest(config=config, out_dir=tmp_path / "b")))
     notices = [e.message for e in events if isinstance(e, Notice)]
     assert any("widened" in message for message in notices), notices
+    (setup,) = [e for e in events if isinstance(e, TrainingSetup)]
+    assert (setup.device, setup.processes, setup.crop_px) == ("cpu", 1, config.data.hr_crop)
+    assert setup.train_images + setup.val_images == 4 and setup.val_images >= 1  # four photos
+    assert setup.train_crops > 0 and setup.val_crops > 0
     result = next(e.result for e in events if isinstance(e, Finished))
     assert load_student(result.student).config == wide
 

@@ -277,6 +277,7 @@ def test_auto_tile_size_fits_the_memory_budget_and_is_reported(monkeypatch):
         needed = choice.tile**2 * choice.bytes_per_pixel * tiling.ACTIVATION_SAFETY
         assert needed <= choice.budget_bytes < 4 * needed  # fits, and not far too small
     assert choices[2].notice.message == f"tile size auto: {tiles[2]} (budget 0.1 GiB)"
+    assert (choices[2].notice.tile, choices[2].notice.budget_bytes) == (tiles[2], 2**26)
     assert choose_tile_size(descriptor, budget_bytes=2**26) == tiles[2]
 
 

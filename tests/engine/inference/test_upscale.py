@@ -6,7 +6,7 @@ from PIL import Image
 from support import file_hash
 
 from engine.errors import UsageError
-from engine.events import Cancelled, CancelToken, Finished, Notice
+from engine.events import Cancelled, CancelToken, Finished, Notice, TileChoice
 from engine.imageio import ImageData
 from engine.inference.file_upscale import upscale_file
 from engine.inference.upscale import (
@@ -108,6 +108,8 @@ def test_auto_tile_is_reported(nearest_descriptor):
     notices = [e.message for e in events if isinstance(e, Notice)]
     assert any("tile size auto" in m for m in notices)
     assert upscaler.tile is not None and upscaler.tile >= 32
+    (choice,) = [e for e in events if isinstance(e, TileChoice)]
+    assert choice.tile == upscaler.tile and choice.budget_bytes > 0
 
 
 def test_upscale_file_writes_and_leaves_the_original_alone(
