@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPen
@@ -42,13 +43,45 @@ def label_x(line_x: float, text_width: int, plot_width: int) -> float:
     return max(line_x - 4 - text_width, 2)
 
 
-def free_spot(candidates: list[QRectF], taken: list[QRectF], bounds: QRectF) -> QRectF:
-    """The first candidate inside ``bounds`` clear of everything ``taken``; on a plot too
-    crowded for that, the one that covers the least of it."""
+def leader_end(anchor: QPointF, box: QRectF) -> QPointF | None:
+    """Where the dotted line from a moved-off label's box meets it; None when the label sits
+    beside what it names (no line)."""
+    if box.adjusted(-8, -8, 8, 8).contains(anchor):
+        return None
+    return QPointF(min(max(anchor.x(), box.left()), box.right()),
+                   box.bottom() if box.bottom() < anchor.y() else box.top())  # fmt: skip
+
+
+def leader_box(anchor: QPointF, box: QRectF) -> QRectF | None:
+    """The strip the dotted line to ``box`` crosses (None: no line)."""
+    end = leader_end(anchor, box)
+    if end is None:
+        return None
+    return QRectF(anchor, end).normalized().adjusted(-1, -1, 1, 1)
+
+
+def free_spot(
+    candidates: list[QRectF], taken: list[QRectF], bounds: QRectF, *,
+    anchor: QPointF | None = None, labels: Sequence[QRectF] = (),
+    avoid: Sequence[QRectF] = (), rather_not: Sequence[QRectF] = (),
+) -> QRectF:  # fmt: skip
+    """The first candidate inside ``bounds`` clear of everything ``taken`` whose dotted line
+    back to ``anchor`` crosses none of the ``labels``: one clear of ``avoid`` (room that
+    labels still to come need) and ``rather_not`` (lines better not written across)
+    preferred, then one clear of ``avoid``; on a plot too crowded for any, the one that
+    covers the least of ``taken``."""
     inside = [c for c in candidates if bounds.contains(c)] or candidates
-    for candidate in inside:
-        if not any(candidate.intersects(t) for t in taken):
-            return candidate
+
+    def clear(candidate: QRectF, *others: Sequence[QRectF]) -> bool:
+        if any(candidate.intersects(t) for group in (taken, *others) for t in group):
+            return False
+        line = None if anchor is None else leader_box(anchor, candidate)
+        return line is None or not any(line.intersects(label) for label in labels)
+
+    for others in ((avoid, rather_not), (avoid,), ()):
+        for candidate in inside:
+            if clear(candidate, *others):
+                return candidate
 
     def covered(candidate: QRectF) -> float:
         parts = (candidate.intersected(t) for t in taken)
@@ -166,10 +199,9 @@ class ParetoPlot(QWidget):
             painter.setPen(QPen(QColor(color), 1))
             painter.drawLine(QPointF(x, area.bottom()), QPointF(x, area.bottom() - 8))
         for title, anchor, box, color in self.label_boxes(painter.fontMetrics()):
-            if not box.adjusted(-8, -8, 8, 8).contains(anchor):  # moved off: a line leads back
+            end = leader_end(anchor, box)
+            if end is not None:  # moved off: a line leads back
                 painter.setPen(QPen(QColor(color), 1, Qt.PenStyle.DotLine))
-                end = QPointF(min(max(anchor.x(), box.left()), box.right()),
-                              box.bottom() if box.bottom() < anchor.y() else box.top())
                 painter.drawLine(anchor, end)
             painter.setPen(QPen(QColor(color), 1))
             painter.drawText(box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
@@ -201,6 +233,12 @@ class ParetoPlot(QWidget):
             return QRectF(point.x() - half, point.y() - half, 2 * half, 2 * half)
 
         found = [square(to_screen(ms, db), 3.5) for ms, db in self.points]
+        # The front's line too, as dots closer together than a label is high: a name
+        # written across it was hard to read.
+        front = [to_screen(*self.points[i]) for i in front_of(self.points)]
+        for a, b in itertools.pairwise(front):
+            steps = max(1, math.ceil(math.hypot(b.x() - a.x(), b.y() - a.y()) / 3))
+            found += [square(a + (b - a) * (k / steps), 1.5) for k in range(1, steps)]
         found += [square(to_screen(ms, db), 6) for _, ms, db in self.extra]
         if self.picked is not None and 0 <= self.picked < len(self.points):
             found.append(square(to_screen(*self.points[self.picked]), 8.5))
@@ -216,26 +254,50 @@ class ParetoPlot(QWidget):
 
     def label_boxes(self, metrics: QFontMetrics) -> list[tuple[str, QPointF, QRectF, str]]:
         """(title, what it names, where its label goes, colour) for the reference networks,
-        the marked models and the extra points: each label placed clear of the points and of
-        the labels placed before it."""
+        the marked models and the extra points: each label placed clear of the points, the
+        front's line and the labels (and dotted lines) placed before it, its own dotted line
+        clear of those labels."""
         to_screen, area = self._mapper(), self._area()
         taken = self.markers(metrics)
-        placed = []
+        placed, labels = [], []
         ticks = [(t, ms, "#7f7f7f") for t, ms in self.references]
         ticks += [(t, ms, "#9467bd") for t, ms in self.marks]
-        for title, ms, color in sorted(ticks, key=lambda tick: tick[1]):
+        ticks.sort(key=lambda tick: tick[1])
+        # The spot beside each tick, kept free while its label is still to come: a label
+        # placed there earlier sent that one up, its dotted line through the earlier text.
+        row = metrics.height() + 10
+        columns = [QRectF(to_screen(ms, 0).x() - 1, area.bottom() - row, 2, row)
+                   for _, ms, _ in ticks]  # fmt: skip
+        budget = []
+        if self.budget_ms:
+            x = to_screen(self.budget_ms, 0).x()
+            budget = [QRectF(x - 1, area.top(), 2, area.height())]
+        for number, (title, ms, color) in enumerate(ticks):
             size = QSize(metrics.horizontalAdvance(title) + 2, metrics.height())
             x = to_screen(ms, 0).x()
-            box = free_spot(beside_tick(x, area.bottom(), size, area.top()), taken, area)
-            placed.append((title, QPointF(x, area.bottom() - 8), box, color))
-            taken.append(box)
+            anchor = QPointF(x, area.bottom() - 8)
+            box = free_spot(beside_tick(x, area.bottom(), size, area.top()), taken, area,
+                            anchor=anchor, labels=labels, avoid=columns[number + 1:],
+                            rather_not=budget)  # fmt: skip
+            placed.append((title, anchor, box, color))
+            self._take(taken, labels, anchor, box)
         for title, ms, db in self.extra:
             size = QSize(metrics.horizontalAdvance(title) + 2, metrics.height())
             point = to_screen(ms, db)
-            box = free_spot(around_point(point, size), taken, area)
+            box = free_spot(around_point(point, size), taken, area, anchor=point, labels=labels,
+                            rather_not=budget)  # fmt: skip
             placed.append((title, point, box, "#9467bd"))
-            taken.append(box)
+            self._take(taken, labels, point, box)
         return placed
+
+    @staticmethod
+    def _take(taken: list[QRectF], labels: list[QRectF], anchor: QPointF, box: QRectF) -> None:
+        """A placed label, and its dotted line, are not covered by the labels after it."""
+        taken.append(box)
+        labels.append(box)
+        line = leader_box(anchor, box)
+        if line is not None:
+            taken.append(line)
 
     def _paint_axes(self, painter: QPainter, area: QRectF) -> None:
         x0, x1, y0, y1 = self._ranges()
