@@ -308,9 +308,9 @@ class RetrainForm(QWidget):
         """(the estimate in a line or two, the sum behind it for the tooltip)."""
         measured, steps = self.measurement(), self.planned_steps()
         config = self.config(steps)
-        if (measured is None or not measured.fits(config)) and self.photos < MIN_PHOTOS:
-            return f"Not measured on this computer yet. {MEASURE_GREYED}", ""
         if measured is None or not measured.fits(config):
+            if self.photos < MIN_PHOTOS:
+                return f"Not measured on this computer yet. {MEASURE_GREYED}", ""
             return (
                 "Not measured on this computer yet: <b>Measure</b> times a few real training "
                 "steps (under a minute when the computer is not busy) to estimate how long "

@@ -138,9 +138,10 @@ def _rrdbnet_x4plus() -> nn.Module:
     return RRDBNet(RRDBNetConfig(num_block=23, num_feat=64, num_grow_ch=32, scale=SCALE))
 
 
-def _quicksrnet(size: str, params: int, *, channels: int, intermediate: int) -> ReferenceNet:
-    """QuickSRNet``size`` (Small, Medium, Large); only the large one has the input-to-output
-    conv. AI Hub's id is the title in lower case."""
+def _quicksrnet(
+    size: str, params: int, *, channels: int, intermediate: int, input_to_output: bool
+) -> ReferenceNet:
+    """QuickSRNet``size`` (Small, Medium, Large); AI Hub's id is the title in lower case."""
     return ReferenceNet(
         key=f"quicksrnet{size.lower()}",
         title=f"QuickSRNet{size}",
@@ -149,22 +150,22 @@ def _quicksrnet(size: str, params: int, *, channels: int, intermediate: int) -> 
             QuickSRNet,
             channels=channels,
             intermediate=intermediate,
-            input_to_output=size == "Large",
+            input_to_output=input_to_output,
         ),
     )
 
 
 REFERENCE_NETS: tuple[ReferenceNet, ...] = (
     ReferenceNet(key="xlsr", title="XLSR", published_params=28_000, build=XLSR),
-    _quicksrnet("Small", 33_300, channels=32, intermediate=2),
-    _quicksrnet("Medium", 61_000, channels=32, intermediate=5),
+    _quicksrnet("Small", 33_300, channels=32, intermediate=2, input_to_output=False),
+    _quicksrnet("Medium", 61_000, channels=32, intermediate=5, input_to_output=False),
     ReferenceNet(
         key="sesr_m5",
         title="SESR-M5 (uncollapsed)",
         published_params=343_000,
         build=lambda: SESR(blocks=5),
     ),
-    _quicksrnet("Large", 436_000, channels=64, intermediate=11),
+    _quicksrnet("Large", 436_000, channels=64, intermediate=11, input_to_output=True),
     ReferenceNet(
         key="real_esrgan_general_x4v3",
         title="Real-ESRGAN general x4v3 (SRVGGNetCompact)",
