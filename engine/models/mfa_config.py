@@ -11,8 +11,11 @@ from dataclasses import dataclass
 
 from engine.errors import UsageError
 
-# The search space of the supernet (docs/MFAGAN.md); every config must lie inside it.
+# The search space of the supernet (docs/MFAGAN.md); every config must lie inside it, except
+# that a student may be deeper than the search goes (DEPTH_CHOICES): one grown from a trained
+# student (engine.models.mfa_growth) to measure whether depth is what it lacks.
 BLOCK_CHOICES = (2, 3, 4, 5, 6)
+DEPTH_CHOICES = (*BLOCK_CHOICES, 7, 8)
 WIDTH_CHOICES = (16, 24, 32, 48)
 INNER_WIDTH_CHOICES = (8, 16, 24, 32)
 SCALE_CHOICES = (2, 3, 4)
@@ -39,7 +42,7 @@ class MFAConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "half_res", tuple(self.half_res))
-        _check_choice("num_blocks", self.num_blocks, BLOCK_CHOICES)
+        _check_choice("num_blocks", self.num_blocks, DEPTH_CHOICES)
         _check_choice("width", self.width, WIDTH_CHOICES)
         _check_choice("inner_width", self.inner_width, INNER_WIDTH_CHOICES)
         _check_choice("scale", self.scale, SCALE_CHOICES)

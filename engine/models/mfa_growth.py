@@ -1,4 +1,4 @@
-"""A trained MFA student copied into a wider one that starts as exactly the same function.
+"""A trained MFA student copied into a wider or deeper one that starts as the same function.
 
 A wider student trained from scratch would have to relearn everything the trained one knows
 before it can use its extra channels; started this way, it begins where the trained one ended
@@ -10,7 +10,10 @@ conv in the wider one. The new channels keep their random init where they are *w
 and are zeroed where they are *read*, so at the start they are computed but ignored: the
 output is unchanged, and their readers still get a gradient (a reader's gradient is its
 input, which is not zero), so they are used as soon as that helps. Zeroing both sides would
-leave the new channels without any gradient for good.
+leave the new channels without any gradient for good. Blocks past the trained net's depth
+are appended after its last block with their fuse convs zeroed: a block adds its fused
+branches to its input, so it starts as the identity, and the fuse convs' gradient (their
+input) is not zero, so the block starts to add something as soon as that helps.
 """
 
 from __future__ import annotations
@@ -35,8 +38,18 @@ INNER_GROUPS = (
 
 
 def can_grow(source: MFAConfig, target: MFAConfig) -> bool:
-    """True when ``target`` is ``source`` with a wider stream and/or wider inner maps."""
-    same_shape = dataclasses.replace(target, width=source.width, inner_width=source.inner_width)
+    """True when ``target`` is ``source`` with a wider stream, wider inner maps and/or more
+    blocks after its own (their half-resolution switches are free)."""
+    depth = source.num_blocks
+    if target.num_blocks < depth or target.half_res[:depth] != source.half_res:
+        return False
+    same_shape = dataclasses.replace(
+        target,
+        num_blocks=depth,
+        half_res=source.half_res,
+        width=source.width,
+        inner_width=source.inner_width,
+    )
     return (
         same_shape == source
         and target.width >= source.width
@@ -84,4 +97,13 @@ def grown(source: MFAGenerator, config: MFAConfig, *, seed: int = 0) -> MFAGener
         raise ValueError(f"{config.encode()} cannot start from {source.config.encode()}")
     target = MFAGenerator(config, seed=seed)
     copy_into(source, target)
+    # Only here, not in copy_into: the supernet's warm start keeps its deeper blocks' init.
+    with torch.no_grad():
+        for block in list(target.body)[source.config.num_blocks :]:
+            for name in STREAM_WRITERS:
+                conv = getattr(block, name, None)
+                if conv is not None:
+                    conv.weight.zero_()
+                    if conv.bias is not None:
+                        conv.bias.zero_()
     return target

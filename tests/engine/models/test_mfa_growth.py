@@ -47,7 +47,9 @@ def test_the_new_channels_learn() -> None:
         ("b2-c16-g8-h10-conv-x4", True),
         ("b2-c48-g32-h10-conv-x4", True),
         ("b2-c16-g16-h10-conv-x4", True),
-        ("b3-c32-g16-h100-conv-x4", False),
+        ("b3-c32-g16-h101-conv-x4", True),
+        ("b4-c32-g16-h1000-conv-x4", True),
+        ("b3-c32-g16-h000-conv-x4", False),
         ("b2-c32-g16-h11-conv-x4", False),
         ("b2-c32-g16-h10-avgpool-x4", False),
         ("b2-c32-g16-h10-conv-x2", False),
@@ -60,4 +62,21 @@ def test_only_a_wider_net_of_the_same_shape_can_grow(target: str, ok: bool) -> N
 
 def test_growing_into_an_unrelated_shape_is_refused() -> None:
     with pytest.raises(ValueError, match="cannot start from"):
-        grown(_trained(NARROW), MFAConfig.decode("b3-c32-g16-h100-conv-x4"))
+        grown(_trained(NARROW), MFAConfig.decode("b3-c32-g16-h010-conv-x4"))
+
+
+@pytest.mark.parametrize("target", ["b4-c16-g8-h1011-conv-x4", "b8-c32-g16-h10111111-conv-x4"])
+def test_the_deeper_student_starts_as_the_same_function_and_its_new_blocks_learn(
+    target: str,
+) -> None:
+    """Deeper than the search space goes is allowed for a grown student (b8)."""
+    source = _trained(NARROW)
+    deep = grown(source, MFAConfig.decode(target), seed=7)
+    x = torch.rand(1, 3, 16, 16, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        torch.testing.assert_close(deep.eval()(x), source(x), atol=1e-5, rtol=0)
+    deep.train()(x).abs().mean().backward()
+    new_block = deep.body[NARROW.num_blocks]
+    assert new_block.fuse_full1.weight.grad.abs().sum() > 0
+    # Its own convs are drawn, not zero: only the fuse convs that write the stream start at 0.
+    assert new_block.full1.weight.abs().sum() > 0
