@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QMimeData, QSize, Qt, QThreadPool, QTimer
+from PySide6.QtCore import QByteArray, QMimeData, QSize, Qt, QThreadPool, QTimer, Slot
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -165,6 +165,8 @@ class MainWindow(QMainWindow):
         self.status_timer.setSingleShot(True)
         self.status_timer.setInterval(STATUS_MS)
         self.status_timer.timeout.connect(lambda: self.status_line.setText(""))
+        # A model file's job → the "opening …" line it put up, taken down when it ends.
+        self._opening: dict[object, str] = {}
         # A line is about the page it came from ("Finished in 3 s" of a batch): another page
         # starts with an empty bar.
         self.tabs.currentChanged.connect(lambda _index: self.status_line.setText(""))
@@ -220,12 +222,25 @@ class MainWindow(QMainWindow):
     def open_model_file(self, path: Path, *, select: bool) -> None:
         handler = self._model_opened_and_selected if select else self._model_opened
         self.show_status(f"opening {path.name}…")
-        self.runner.start(
+        job = self.runner.start(
             lambda cancel: jobs.user_model_job(path, cancel),
             name="model",
             on_finished=handler,
             on_failed=self._model_failed,
+            on_ended=self._model_job_ended,
         )
+        # Queued to this thread: the job cannot have ended before this is noted.
+        self._opening[job.signals] = self.status_line.text()
+
+    @Slot()
+    def _model_job_ended(self) -> None:
+        # Left up, "opening x…" would say the file is still being opened after it was added
+        # in silence (a remembered model) or refused (in a message box): for up to 15 s.
+        # A newer line (such as "model x added") is the current state and stays.
+        line = self._opening.pop(self.sender(), None)
+        if line is not None and self.status_line.text() == line:
+            self.status_line.setText("")
+            self.status_timer.stop()
 
     def _model_opened(self, opened: tuple[Path, ModelDescriptor]) -> None:
         path, descriptor = opened

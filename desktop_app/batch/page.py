@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from desktop_app import jobs
 from desktop_app.jobs import UpscalerPool
 from desktop_app.settings import BatchSettings, SettingsStore
-from desktop_app.widgets.desktop_open import open_on_desktop
+from desktop_app.widgets.desktop_open import open_on_desktop, selectable
 from desktop_app.widgets.eta import Eta, format_duration
 from desktop_app.widgets.file_dialogs import DialogFolders
 from desktop_app.widgets.layouts import wide_row
@@ -80,10 +80,7 @@ class BatchPage(QWidget):
         # Where no file manager opens the folder: say so, with its path to select and copy.
         self.output_note = QLabel("")
         self.output_note.setWordWrap(True)
-        self.output_note.setTextInteractionFlags(
-            Qt.TextInteractionFlag.TextSelectableByMouse
-            | Qt.TextInteractionFlag.TextSelectableByKeyboard
-        )
+        selectable(self.output_note)
         self.output_note.setVisible(False)
         self.overall = ProgressStrip()
         self.current_label = ElidedLabel("")
@@ -163,6 +160,9 @@ class BatchPage(QWidget):
         for edit in (self.input_dir, self.output_dir):
             edit.editingFinished.connect(self._remember)
             edit.textChanged.connect(self._fields_changed)
+        # As the user types, not only once the field is left: the button is enabled exactly
+        # while the folder named exists.
+        self.output_dir.textChanged.connect(self._update_show_output)
         for box in (self.recursive, self.skip_existing):
             box.toggled.connect(self._remember)
 

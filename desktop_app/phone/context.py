@@ -64,10 +64,12 @@ class WizardContext(QObject):
 class JobPanel(ProgressStrip):
     """A progress strip that runs one job at a time and says how it ended.
 
-    ``ended`` carries "finished", "failed" or "cancelled"; ``failed``/``cancelled`` lines are
-    shown in the strip. ``running`` tells the steps to lock their inputs.
+    ``started`` comes once ``running`` is true; ``ended`` carries "finished", "failed" or
+    "cancelled"; ``failed``/``cancelled`` lines are shown in the strip. ``running`` tells the
+    steps (and the wizard's Next) to lock their inputs.
     """
 
+    started = Signal()
     ended = Signal(str)
 
     def __init__(self, runner: JobRunner, parent=None) -> None:
@@ -107,6 +109,7 @@ class JobPanel(ProgressStrip):
             on_failed=self._failed, on_cancelled=self._cancelled, on_ended=self._ended,
             hints=PHONE_HINTS,
         )  # fmt: skip
+        self.started.emit()
         return self.job
 
     def stop(self) -> None:

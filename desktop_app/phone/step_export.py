@@ -146,7 +146,10 @@ class ExportStep(QWidget):
         self.open_button.setEnabled(False)
         self.where = QLabel("")  # the bundle's full path, to select and copy
         self.where.setWordWrap(True)
-        self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.where.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
         self.report = QTextBrowser()
         self.target = QLabel("")
         self.panel = JobPanel(ctx.runner)

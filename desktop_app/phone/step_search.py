@@ -32,6 +32,25 @@ LATENCY_NOTICE = "latency: "
 SHIPPED_STUDENT = "Fast (MFAGAN)"  # the shipped student, as the model menu names it
 
 
+def cancelled_words(scored: int, earlier: bool) -> str:
+    """How a cancelled search ended, as it stands after the cancel: its scored designs are
+    gone (none may be chosen: no search stands behind them), and the last finished search,
+    if there is one (``earlier``), is on the chart again to choose from."""
+    if scored:
+        some = (
+            "1 design it had scored was" if scored == 1 else f"{scored} designs it had scored were"
+        )
+        lost = f"Search cancelled: the {some} not kept"
+    else:
+        lost = "Search cancelled before it had scored any design"
+    if earlier:
+        return (
+            f"{lost}. The chart shows the last finished search again: choose one of its "
+            "designs, or click Search to search again."
+        )
+    return f"{lost}, so there is nothing to choose yet. Click Search to search again."
+
+
 def notice_words(message: str) -> str:
     """The search's notices for the status line; its latency model ("latency: ... per-op
     roofline over 40 ops, band = ...") said plainly, the method left to the engine's log."""
@@ -190,9 +209,13 @@ class SearchStep(QWidget):
         if outcome != "finished":
             # The stopped search's candidates go: nothing of it can be chosen. The last
             # finished search is still there, unharmed, and comes back.
+            scored = len(self.configs)
             self.plot.clear()
             self.configs = []
             self.reload()
+            if outcome == "cancelled":
+                # "Cancelled." alone left the user to guess what became of the points.
+                self.panel.end(cancelled_words(scored, earlier=bool(self.configs)))
 
     # ---- picking -----------------------------------------------------------------------
 

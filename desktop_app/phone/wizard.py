@@ -67,14 +67,18 @@ class PhoneWizard(QWidget):
         self.back.clicked.connect(lambda: self.go(self.stack.currentIndex() - 1))
         self.next.clicked.connect(lambda: self.go(self.stack.currentIndex() + 1))
         ctx.changed.connect(self._refresh)
+        self.search.panel.started.connect(self._refresh)
+        self.search.panel.ended.connect(self._search_ended)
         self.finetune.reload()
         self.go(min(ctx.state.step, self.last_step()))
 
     def last_step(self) -> int:
         """``reachable``, but not past the search while its saved results are lost: its
-        choice names a design that step 3 could not show (an empty plot, Next on)."""
+        choice names a design that step 3 could not show (an empty plot, Next on); nor while
+        a search runs: the choice it would carry on is the one the search replaces when it
+        ends, or the one a cancel brings back."""
         last = reachable(self.ctx.state)
-        return min(last, 2) if self.search.lost else last
+        return min(last, 2) if self.search.lost or self.search.panel.running else last
 
     def go(self, index: int) -> None:
         if not 0 <= index <= self.last_step():
@@ -85,6 +89,9 @@ class PhoneWizard(QWidget):
         self.step_list.setCurrentRow(index)
         self.step_list.blockSignals(False)
         self.ctx.update(step=index)
+        self._refresh()
+
+    def _search_ended(self, _outcome: str) -> None:
         self._refresh()
 
     def _refresh(self) -> None:

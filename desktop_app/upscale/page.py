@@ -27,6 +27,7 @@ from desktop_app.upscale.result_saver import IMAGE_FILTER, ResultSaver, unsaved_
 from desktop_app.upscale.saving import describe, technical_details
 from desktop_app.upscale.work_queue import WorkQueue
 from desktop_app.widgets.compare_panel import ORIGINAL, ComparePanel
+from desktop_app.widgets.desktop_open import selectable
 from desktop_app.widgets.file_dialogs import DialogFolders
 from desktop_app.widgets.progress_strip import ElidedLabel, ProgressStrip
 from desktop_app.widgets.settings_panel import SettingsPanel, in_scroll_area
@@ -67,10 +68,14 @@ class UpscalePage(QWidget):
         self.compare = ComparePanel()
         self.settings = SettingsPanel(options)
         self.progress = ProgressStrip()
-        # The page's own message line, above the buttons: what went wrong with a save, or
-        # why Paste did nothing. One line, the whole text in its tooltip; hidden when empty.
+        # The page's own message line, above the buttons: what went wrong with a save, why
+        # Paste did nothing, or where the folder is when no file manager opens it. All of it
+        # on as many lines as it needs, selectable: the folder's path is there to be copied,
+        # and a shortened line would neither show its end nor paint a selection.
         self.message = ElidedLabel()
         self.message.setObjectName("pageMessage")
+        self.message.set_wrapping(True)
+        selectable(self.message)
         self.message.hide()
         self._message_kind = ""  # what clears it: "save" (the next save), "add" (an image)
         self.open_button, self.paste_button, self.remove_button = _buttons(

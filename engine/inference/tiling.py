@@ -51,6 +51,7 @@ from engine.inference.tile_memory import (  # noqa: F401  (re-exported: the tili
     default_budget_bytes,
     fit_requested_tile,
 )
+from engine.inference.tile_options import TileOptions
 from engine.inference.tile_sources import (  # noqa: F401  (pad_to_multiple: the tiling API)
     ArraySource,
     PlanesSource,
@@ -165,39 +166,16 @@ def axis_weights(origins: tuple[int, ...], tile: int, overlap: int, scale: int) 
 
 
 def run_tiled(
-    backend: Backend,
-    image: np.ndarray,
-    *,
-    scale: int,
-    tile: int | None,
-    overlap: int,
-    size_multiple: int = 1,
-    cancel: CancelToken | None = None,
-    min_tile: int = MIN_TILE,
-    clock: TileClock | None = None,
+    backend: Backend, image: np.ndarray, options: TileOptions
 ) -> Iterator[Progress | Notice | Finished]:
     """Upscale a (1, C, H, W) float32 array tile by tile; Finished.result is (1, C', sH, sW).
 
-    ``tile``: LR tile side including the overlap (None: the whole image at once). Progress
-    counts tiles; ``cancel`` is checked before every tile and handed to the backend, which
-    stops within one layer of the tile it is running. The output is not clamped. ``clock``
-    (optional) times the tiles and reports progress inside long ones.
+    Progress counts tiles. The output is not clamped.
     """
-    source = ArraySource(image, size_multiple)
+    source = ArraySource(image, options.size_multiple)
     height, width = source.size
-    canvas = FloatCanvas(height * scale, width * scale)
-    yield from run_tiled_into(
-        backend,
-        source,
-        lambda: canvas,
-        scale=scale,
-        tile=tile,
-        overlap=overlap,
-        size_multiple=size_multiple,
-        cancel=cancel,
-        min_tile=min_tile,
-        clock=clock,
-    )
+    canvas = FloatCanvas(height * options.scale, width * options.scale)
+    yield from run_tiled_into(backend, source, lambda: canvas, options)
     yield Finished(result=canvas.array)
 
 
@@ -205,20 +183,15 @@ def run_tiled_into(
     backend: Backend,
     source: ArraySource | PlanesSource,
     make_sink: Callable[[], Sink],
-    *,
-    scale: int,
-    tile: int | None,
-    overlap: int,
-    size_multiple: int = 1,
-    cancel: CancelToken | None = None,
-    min_tile: int = MIN_TILE,
-    clock: TileClock | None = None,
+    options: TileOptions,
 ) -> Iterator[Progress | Notice]:
     """``run_tiled`` handing final blocks of output to a sink instead of one float array.
 
     ``make_sink`` is called at every (re)start: after an out-of-memory retry the blocks
     begin again at (0, 0).
     """
+    scale, overlap, size_multiple = options.scale, options.overlap, options.size_multiple
+    cancel, clock, tile = options.cancel, options.clock, options.tile
     while True:
         plan = plan_tiles(
             *source.padded_size,
@@ -242,7 +215,7 @@ def run_tiled_into(
             if not is_out_of_memory(error):
                 raise
             tile = used // 2 // size_multiple * size_multiple
-            if tile < max(min_tile, size_multiple):
+            if tile < max(options.min_tile, size_multiple):
                 raise NotEnoughMemory(f"not enough memory even with {used} px tiles") from error
         # Outside the except block: the failed attempt's traceback (and the tensors its frames
         # hold) is released before the caller gets control back.

@@ -27,7 +27,13 @@ from engine.inference.tile_memory import (
     auto_tile_size,
     fit_requested_tile,
 )
-from engine.inference.tiling import PlanesSource, TileFallback, recommended_overlap, run_tiled_into
+from engine.inference.tiling import (
+    PlanesSource,
+    TileFallback,
+    TileOptions,
+    recommended_overlap,
+    run_tiled_into,
+)
 from engine.models.descriptor import ModelDescriptor
 
 MAX_PASSES = 2
@@ -156,17 +162,15 @@ class Upscaler:
         )
         yield from self._settle_tile(footprint)
         source = PlanesSource(planes, self.descriptor.in_channels, self.descriptor.size_multiple)
-        for event in run_tiled_into(
-            self.backend,
-            source,
-            make_sink,
+        options = TileOptions(
             scale=self.descriptor.scale,
             tile=self.tile,
             overlap=footprint.overlap,
             size_multiple=self.descriptor.size_multiple,
             cancel=cancel,
             clock=self.clock,
-        ):
+        )
+        for event in run_tiled_into(self.backend, source, make_sink, options):
             if isinstance(event, Progress):
                 yield replace(event, stage=stage)
             else:

@@ -31,7 +31,7 @@ from PIL import Image, ImageOps
 from engine.errors import ModelError
 from engine.events import CancelToken, Event, Finished, Notice, Progress
 from engine.inference.backends import Backend, available_threads, make_backend
-from engine.inference.tiling import run_tiled
+from engine.inference.tiling import TileOptions, run_tiled
 from engine.measure.bench_photo import run_photo
 from engine.measure.bench_report import render_table, update_readme
 from engine.measure.bench_result import (
@@ -259,15 +259,14 @@ def _upscale(
     cancel: CancelToken,
 ) -> Iterator[Event]:
     """The product's tiled path; only notices (e.g. an out-of-memory retry) are passed on."""
-    for event in run_tiled(
-        backend,
-        photo,
+    options = TileOptions(
         scale=descriptor.scale,
         tile=settings.tile,
         overlap=settings.overlap,
         size_multiple=descriptor.size_multiple,
         cancel=cancel,
-    ):
+    )
+    for event in run_tiled(backend, photo, options):
         if isinstance(event, Notice):
             yield event
 

@@ -32,7 +32,7 @@ from engine.events import CancelToken, Event, Finished, Notice, Progress, result
 from engine.files import atomic_write_bytes
 from engine.imageio import read_image
 from engine.inference.backends import TorchBackend
-from engine.inference.tiling import recommended_overlap, run_tiled
+from engine.inference.tiling import TileOptions, recommended_overlap, run_tiled
 from engine.measure import DEGRADATIONS
 from engine.measure.metrics import as_rgb, bicubic_down, bicubic_resize, modcrop, to_uint8, y_scores
 from engine.models.descriptor import ModelDescriptor
@@ -171,15 +171,14 @@ def upscale_array(
     overlap = recommended_overlap(descriptor)
     tile = None if lr.shape[0] * lr.shape[1] <= WHOLE_IMAGE_PIXELS else max(TILE, 3 * overlap)
     output = None
-    for event in run_tiled(
-        backend,
-        x,
+    options = TileOptions(
         scale=descriptor.scale,
         tile=tile,
         overlap=overlap,
         size_multiple=descriptor.size_multiple,
         cancel=cancel,
-    ):
+    )
+    for event in run_tiled(backend, x, options):
         if isinstance(event, Finished):
             output = event.result
         elif isinstance(event, Notice):

@@ -1,11 +1,19 @@
 """The status bar's line: a long message is shortened with "…" in the middle (the whole of it
-in the tooltip), never clipped and never widening the window; it clears after a while."""
+in the tooltip), never clipped and never widening the window; it clears after a while, and
+a line about work under way ("opening x…") goes once that work is over."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import torch
 from PySide6.QtWidgets import QApplication
 
+from engine.models.rrdbnet import RRDBNet, RRDBNetConfig
+from tests.desktop_app.helpers import WAIT_MS
+
 SMALL = (1024, 700)
+LONGER_THAN_THE_TEST_MS = 30 * 60_000
 
 
 def test_a_long_message_is_elided_not_clipped(window) -> None:
@@ -47,3 +55,44 @@ def test_another_page_starts_with_an_empty_status_line(window) -> None:
     assert window.status_line.text()
     window.show_page("retrain")
     assert window.status_line.text() == ""
+
+
+def tiny_esrgan(path: Path) -> Path:
+    """An ESRGAN-family .pth, tiny and random: a model file that opens."""
+    torch.manual_seed(0)
+    torch.save(RRDBNet(RRDBNetConfig(num_block=1, num_feat=8)).state_dict(), path)
+    return path
+
+
+def test_opening_a_refused_model_file_is_not_left_on_the_line(
+    window, qtbot, tmp_path: Path, dialogs: list[str]
+) -> None:
+    bad = tmp_path / "notes.pth"
+    bad.write_bytes(b"not a checkpoint at all")
+    window.status_timer.setInterval(LONGER_THAN_THE_TEST_MS)  # only the job's end clears it
+    window.open_model_file(bad, select=True)
+    assert window.status_line.text() == "opening notes.pth…"
+    qtbot.waitUntil(lambda: bool(dialogs), timeout=WAIT_MS)
+    # Its job is over, the message box says why.
+    qtbot.waitUntil(lambda: window.status_line.text() == "", timeout=WAIT_MS)
+    assert not window.status_timer.isActive()
+
+
+def test_a_remembered_model_opened_in_silence_takes_its_line_down(
+    window, qtbot, tmp_path: Path
+) -> None:
+    model = tiny_esrgan(tmp_path / "kept.pth")
+    window.status_timer.setInterval(LONGER_THAN_THE_TEST_MS)
+    window.open_model_file(model, select=False)
+    assert window.status_line.text() == "opening kept.pth…"
+    qtbot.waitUntil(lambda: window.options.entry(str(model)) is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.status_line.text() == "", timeout=WAIT_MS)
+
+
+def test_the_line_that_followed_stays_when_the_job_ends(window, qtbot, tmp_path: Path) -> None:
+    model = tiny_esrgan(tmp_path / "mine.pth")
+    window.open_model_file(model, select=True)
+    qtbot.waitUntil(lambda: "added" in window.status_line.text(), timeout=WAIT_MS)
+    # The job's end is handled before the runner forgets it.
+    qtbot.waitUntil(lambda: "model" not in window.runner.running_names(), timeout=WAIT_MS)
+    assert "mine" in window.status_line.text() and window.status_timer.isActive()

@@ -20,6 +20,7 @@ from engine.inference.backends import TorchBackend
 from engine.inference.tile_clock import TileClock, TileProgress
 from engine.inference.tiling import (
     NotEnoughMemory,
+    TileOptions,
     auto_tile_size,
     axis_weights,
     choose_tile_size,
@@ -116,7 +117,9 @@ def test_blend_weights_sum_to_one_and_skip_pixels_near_inner_tile_edges():
 def test_tiling_pads_to_the_size_multiple_and_crops_back_exactly():
     image = photo("astronaut", 37, 53, top=100, left=150)
     backend = NearestBackend()
-    result, events = finish(run_tiled(backend, image, scale=4, tile=24, overlap=8, size_multiple=8))
+    result, events = finish(
+        run_tiled(backend, image, TileOptions(scale=4, tile=24, overlap=8, size_multiple=8))
+    )
     assert result.shape == (1, 3, 148, 212)
     np.testing.assert_allclose(result, nearest(image), atol=1e-6)
     assert {shape[2:] for shape in backend.shapes} == {(24, 24)}
@@ -134,13 +137,15 @@ def test_tiled_equals_untiled_for_the_student_on_photos(name, top, left):
     image = photo(name, 131, 157, top=top, left=left)  # odd sizes: padded to the multiple
     overlap = recommended_overlap(descriptor)
     common = {"scale": 4, "overlap": overlap, "size_multiple": descriptor.size_multiple}
-    untiled, _ = finish(run_tiled(backend, image, tile=None, **common))
-    tiled, events = finish(run_tiled(backend, image, tile=2 * overlap, **common))
+    untiled, _ = finish(run_tiled(backend, image, TileOptions(tile=None, **common)))
+    tiled, events = finish(run_tiled(backend, image, TileOptions(tile=2 * overlap, **common)))
     assert [e for e in events if isinstance(e, Progress)][-1].total == 4
     assert tiled.shape == untiled.shape == (1, 3, 524, 628)
     assert np.abs(np.clip(tiled, 0, 1) - np.clip(untiled, 0, 1)).max() <= TWO_LEVELS
     # The comparison does see seams: the same tiles without overlap are far off.
-    seamed, _ = finish(run_tiled(backend, image, tile=2 * overlap, **{**common, "overlap": 0}))
+    seamed, _ = finish(
+        run_tiled(backend, image, TileOptions(tile=2 * overlap, **{**common, "overlap": 0}))
+    )
     assert np.abs(np.clip(seamed, 0, 1) - np.clip(untiled, 0, 1)).max() > 10 * TWO_LEVELS
 
 
@@ -152,8 +157,8 @@ def test_tiled_equals_untiled_for_the_teacher_on_a_photo_strip():
     backend = TorchBackend(descriptor, threads=1)
     image = photo("astronaut", 12, 384, top=100, left=100)
     common = {"scale": 4, "overlap": recommended_overlap(descriptor), "size_multiple": 1}
-    untiled, _ = finish(run_tiled(backend, image, tile=None, **common))
-    tiled, events = finish(run_tiled(backend, image, tile=256, **common))
+    untiled, _ = finish(run_tiled(backend, image, TileOptions(tile=None, **common)))
+    tiled, events = finish(run_tiled(backend, image, TileOptions(tile=256, **common)))
     assert [e for e in events if isinstance(e, Progress)][-1].total == 2
     assert not [e for e in events if isinstance(e, Notice)]  # overlap not trimmed
     assert np.abs(np.clip(tiled, 0, 1) - np.clip(untiled, 0, 1)).max() <= TWO_LEVELS
@@ -176,7 +181,7 @@ def test_tiled_equals_untiled_for_the_teacher_on_a_photo_strip():
 def test_out_of_memory_halves_the_tile_and_retries(error):
     image = photo("chelsea", 90, 200)
     backend = FailsAbove(60, error)
-    result, events = finish(run_tiled(backend, image, scale=4, tile=256, overlap=8))
+    result, events = finish(run_tiled(backend, image, TileOptions(scale=4, tile=256, overlap=8)))
     np.testing.assert_allclose(result, nearest(image), atol=1e-6)
     notices = [e.message for e in events if isinstance(e, Notice)]
     # 100 px fits the 200 px width in three 72 px tiles, but not the 90 px height.
@@ -191,20 +196,26 @@ def test_out_of_memory_halves_the_tile_and_retries(error):
 def test_out_of_memory_below_the_smallest_tile_is_reported():
     backend = FailsAbove(10, MemoryError())
     with pytest.raises(NotEnoughMemory, match="not enough memory even with 27 px tiles"):
-        finish(run_tiled(backend, photo("coffee", 64, 64), scale=4, tile=64, overlap=8))
+        finish(
+            run_tiled(backend, photo("coffee", 64, 64), TileOptions(scale=4, tile=64, overlap=8))
+        )
     assert [max(shape[2:]) for shape in backend.shapes] == [64, 27]  # 3 x 27 px cover 64
 
 
 def test_other_errors_are_not_retried():
     backend = FailsAbove(10, RuntimeError("Given groups=1, expected input to have 3 channels"))
     with pytest.raises(RuntimeError, match="groups=1"):
-        finish(run_tiled(backend, photo("coffee", 64, 64), scale=4, tile=64, overlap=8))
+        finish(
+            run_tiled(backend, photo("coffee", 64, 64), TileOptions(scale=4, tile=64, overlap=8))
+        )
     assert len(backend.shapes) == 1
 
 
 def test_cancel_is_honoured_between_tiles():
     backend, cancel = NearestBackend(), CancelToken()
-    events = run_tiled(backend, photo("coffee", 64, 64), scale=4, tile=32, overlap=8, cancel=cancel)
+    events = run_tiled(
+        backend, photo("coffee", 64, 64), TileOptions(scale=4, tile=32, overlap=8, cancel=cancel)
+    )
     with pytest.raises(Cancelled):
         for event in events:
             if isinstance(event, Progress) and event.done == 2:
@@ -230,9 +241,8 @@ def test_a_cancel_during_a_tile_stops_the_real_backend_inside_it():
     backend = TorchBackend(make_descriptor(CancelsOnFirstCall(cancel), name="cancels"), threads=1)
     events = []
     with pytest.raises(Cancelled):
-        for event in run_tiled(
-            backend, photo("coffee", 64, 64), scale=4, tile=32, overlap=8, cancel=cancel
-        ):
+        options = TileOptions(scale=4, tile=32, overlap=8, cancel=cancel)
+        for event in run_tiled(backend, photo("coffee", 64, 64), options):
             events.append(event)
     assert events == [Progress(stage="tiles", done=0, total=9)]
 
@@ -243,12 +253,18 @@ def test_a_model_with_the_wrong_scale_is_a_model_error():
             return np.repeat(np.repeat(x, 2, axis=2), 2, axis=3)
 
     with pytest.raises(ModelError, match=r"expected \(1, C, 128, 128\).*x4"):
-        finish(run_tiled(TwiceOnly(), photo("coffee", 32, 32), scale=4, tile=None, overlap=8))
+        finish(
+            run_tiled(
+                TwiceOnly(), photo("coffee", 32, 32), TileOptions(scale=4, tile=None, overlap=8)
+            )
+        )
 
 
 def test_small_tiles_trim_the_overlap_and_say_so():
     _, events = finish(
-        run_tiled(NearestBackend(), photo("coffee", 64, 64), scale=4, tile=32, overlap=64)
+        run_tiled(
+            NearestBackend(), photo("coffee", 64, 64), TileOptions(scale=4, tile=32, overlap=64)
+        )
     )
     assert [e.message for e in events if isinstance(e, Notice)] == [
         "32 px tiles are small for this model: overlap 16 px instead of 64, "
@@ -338,7 +354,9 @@ def test_block_assembly_is_bit_identical_to_one_float_accumulator(
     )
     got, _ = finish(
         run_tiled(
-            MixingBackend(), image, scale=4, tile=tile, overlap=overlap, size_multiple=multiple
+            MixingBackend(),
+            image,
+            TileOptions(scale=4, tile=tile, overlap=overlap, size_multiple=multiple),
         )
     )
     assert got.dtype == np.float32
@@ -381,7 +399,7 @@ def test_progress_arrives_inside_a_long_tile_with_a_time_estimate(quick_progress
     image = photo("coffee", 64, 64)
     clock = TileClock(seconds_per_pixel=0.3 / (64 * 64))  # as measured on an earlier image
     _, events = finish(
-        run_tiled(SlowBackend(0.3), image, scale=4, tile=None, overlap=8, clock=clock)
+        run_tiled(SlowBackend(0.3), image, TileOptions(scale=4, tile=None, overlap=8, clock=clock))
     )
     inside = [e for e in events if isinstance(e, TileProgress)]
     assert len(inside) >= 3
@@ -398,7 +416,11 @@ def test_an_unmeasured_computer_times_a_small_crop_before_a_large_first_tile(qui
     backend = SlowBackend(0.0)
     clock = TileClock()
     finish(
-        run_tiled(backend, photo("coffee", 256, 256), scale=4, tile=None, overlap=8, clock=clock)
+        run_tiled(
+            backend,
+            photo("coffee", 256, 256),
+            TileOptions(scale=4, tile=None, overlap=8, clock=clock),
+        )
     )
     side = tile_clock.CALIBRATION_SIDE
     assert [s[2:] for s in backend.shapes] == [(side, side), (256, 256)]
@@ -411,11 +433,7 @@ def test_a_cancel_stops_a_tile_that_reports_progress(quick_progress):
     events = run_tiled(
         SlowBackend(5.0),
         photo("coffee", 64, 64),
-        scale=4,
-        tile=None,
-        overlap=8,
-        cancel=cancel,
-        clock=clock,
+        TileOptions(scale=4, tile=None, overlap=8, cancel=cancel, clock=clock),
     )
     # Only a backend that saw the token inside its one tile raises: no check comes after it.
     with pytest.raises(Cancelled):
