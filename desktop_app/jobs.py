@@ -15,8 +15,8 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,13 +25,17 @@ from PySide6.QtGui import QImage
 from desktop_app.model_names import shown_title
 from desktop_app.staging import SUFFIX, load_staged, stage
 from desktop_app.widgets.images import from_qimage, raster_to_qimage, thumbnail, to_qimage
+from desktop_app.wording import FIRST_USE_STAGE, NO_AI_MODELS, first_upper, tile_choice_words
 from engine.errors import ImageError, MfaganError, ModelError
-from engine.events import CancelToken, Event, Finished, Progress, result_of
+from engine.events import CancelToken, Event, Finished, Notice, Progress, TileChoice, result_of
 from engine.imageio import read_image, write_image
 from engine.imageio.atomic import ALREADY_EXISTS
-from engine.inference.batch import BatchRequest, find_images, run_batch
+from engine.inference.backends import available_threads, onnx_path
+from engine.inference.batch import BatchRequest, run_batch
+from engine.inference.batch_scan import results_left_out, scan_folder
 from engine.inference.outputs import make_output_folder
 from engine.inference.render import plan_raster, upscale_to_raster
+from engine.inference.runtime_choice import cached_choice
 from engine.inference.upscale import (
     BackendKind,
     TargetSize,
@@ -66,7 +70,7 @@ class UpscalerPool:
         self._prepare_locks: dict[ModelChoice, threading.Lock] = {}
         self._prepared: set[ModelChoice] = set()
 
-    def prepared(self, choice: ModelChoice) -> Iterator[Event]:
+    def prepared(self, choice: ModelChoice) -> Generator[Event, None, Upscaler]:
         """Load (once) and prepare the model; returns the Upscaler (``yield from``)."""
         choice = choice.resolved()
         with self._lock:
@@ -80,9 +84,63 @@ class UpscalerPool:
                 upscaler = self._upscalers.setdefault(choice, upscaler)
         with prepare_lock:
             if choice not in self._prepared:
-                yield from upscaler.prepare()
+                first_use = needs_first_use(upscaler)
+                for event in upscaler.prepare():
+                    yield as_first_use(event) if first_use else event
                 self._prepared.add(choice)
         return upscaler
+
+
+def needs_first_use(upscaler: Upscaler) -> bool:
+    """Whether loading this model exports it and times the runtimes (engine: ensure_onnx,
+    runtime_choice), which is done once per computer and then cached: many times longer
+    than loading it, so the window says so instead of "Loading the model"."""
+    descriptor, kind = upscaler.descriptor, upscaler.backend_kind
+    if kind == "torch":
+        return False  # PyTorch runs the weights as they are: nothing is made first
+    exported = onnx_path(descriptor).is_file()
+    if kind != "auto":
+        return not exported
+    known = cached_choice(descriptor, available_threads())
+    if known is None:
+        return True
+    return known.candidate.kind != "torch" and not exported
+
+
+def first_use_told(prepared: Generator[Event, None, Upscaler]) -> Generator[Event, None, Upscaler]:
+    """``pool.prepared`` with a first use also said in the status line, for a page that
+    shows no stage but its own (the Batch page); returns the Upscaler as it does."""
+    while True:
+        try:
+            event = next(prepared)
+        except StopIteration as stop:
+            return stop.value
+        if isinstance(event, Progress) and event.stage == FIRST_USE_STAGE and not event.done:
+            yield Notice(message=first_upper(FIRST_USE_STAGE))
+        yield event
+
+
+def as_first_use(event: Event) -> Event:
+    if isinstance(event, Progress) and event.stage == "load model":
+        return replace(event, stage=FIRST_USE_STAGE)
+    return event
+
+
+def tile_choices_in_words(events: Iterator[Event], descriptor: ModelDescriptor) -> Iterator[Event]:
+    """``events`` with each TileChoice (a command-line line: budget, GiB) said as the window
+    says it, or not at all where the photo is one tile or the model is no AI: a piece of
+    news only where the photo is really done piece by piece. The tile count is the next
+    Progress (the engine settles the tile, then plans the tiles)."""
+    held: TileChoice | None = None
+    for event in events:
+        if isinstance(event, TileChoice):
+            held = event
+            continue
+        if held is not None and isinstance(event, Progress):
+            if event.total > 1 and descriptor.name not in NO_AI_MODELS:
+                yield Notice(message=tile_choice_words(held.tile))
+            held = None
+        yield event
 
 
 def check_trained(descriptor: ModelDescriptor) -> None:
@@ -128,13 +186,28 @@ def preview_job(path: Path, cancel: CancelToken) -> Iterator[Any]:
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class Expanded:
+    """What dropped or opened paths gave: the image files, and how many of the app's own
+    earlier results a folder held and was left out (a file named by itself is taken)."""
+
+    files: list[Path]
+    results_left_out: int = 0
+
+
 def expand_job(paths: list[Path], cancel: CancelToken) -> Iterator[Any]:
     """Dropped or opened paths -> image files (a folder gives its images, not recursive)."""
     files: list[Path] = []
+    left_out = 0
     for path in paths:
         cancel.raise_if_cancelled()
-        files.extend(find_images(path, recursive=False) if path.is_dir() else [path])
-    yield Finished(result=files)
+        if path.is_dir():
+            scan = scan_folder(path, recursive=False)
+            files.extend(scan.images)
+            left_out += results_left_out(scan.ignored)
+        else:
+            files.append(path)
+    yield Finished(result=Expanded(files=files, results_left_out=left_out))
 
 
 def paste_job(image: QImage, folder: Path, cancel: CancelToken) -> Iterator[Any]:
@@ -142,7 +215,8 @@ def paste_job(image: QImage, folder: Path, cancel: CancelToken) -> Iterator[Any]
     stamp = time.strftime("%Y%m%d-%H%M%S")
     path = folder / f"pasted-{stamp}-{uuid.uuid4().hex[:6]}.png"
     folder.mkdir(parents=True, exist_ok=True)
-    write_image(path, from_qimage(image))
+    # An input, not a result of ours: a folder of pasted pictures must not be left out.
+    write_image(path, from_qimage(image), mark_result=False)
     yield Finished(result=path)
 
 
@@ -189,7 +263,10 @@ def upscale_job(request: UpscaleRequest, pool: UpscalerPool, cancel: CancelToken
     # Memory and disk are checked before any model work: one clear line if it cannot fit.
     layout = plan_raster(upscaler, image, request.target, staged, STAGE_WRITE)
     raster = yield from result_of(
-        upscale_to_raster(upscaler, image, request.target, layout, cancel)
+        tile_choices_in_words(
+            upscale_to_raster(upscaler, image, request.target, layout, cancel),
+            upscaler.descriptor,
+        )
     )
     del image
     seconds = time.perf_counter() - started
@@ -300,5 +377,5 @@ def user_model_job(path: Path, cancel: CancelToken) -> Iterator[Any]:
 def batch_job(
     request: BatchRequest, choice: ModelChoice, pool: UpscalerPool, cancel: CancelToken
 ) -> Iterator[Any]:
-    upscaler: Upscaler = yield from pool.prepared(choice)
-    yield from run_batch(upscaler, request, cancel)
+    upscaler: Upscaler = yield from first_use_told(pool.prepared(choice))
+    yield from tile_choices_in_words(run_batch(upscaler, request, cancel), upscaler.descriptor)

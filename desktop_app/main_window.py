@@ -18,7 +18,7 @@ from desktop_app import jobs
 from desktop_app.about import show_about
 from desktop_app.batch.page import BatchPage
 from desktop_app.jobs import UpscalerPool
-from desktop_app.model_names import model_file_words
+from desktop_app.model_names import DETAILS_LABEL, model_file_message
 from desktop_app.phone.page import TAB_TIP, TAB_TITLE, PhonePage
 from desktop_app.phone.state import STEPS
 from desktop_app.retrain.page import RetrainPage
@@ -36,6 +36,7 @@ from engine.models.user_models import SUPPORTED_SUFFIXES as MODEL_SUFFIXES
 PAGES = ("main", "batch", "retrain", "phone")
 STATUS_MS = 15_000  # how long a status line stays
 QUIT_TITLE = "Quit MFAGAN Studio?"
+MODEL_FAILED_TITLE = "Cannot use this model file"
 # How often an open quit question is brought up to date (the runner has no "a job ended"
 # signal of its own): a batch that ends while it is open must not stay named in it.
 QUIT_REFRESH_MS = 200
@@ -253,7 +254,12 @@ class MainWindow(QMainWindow):
         self.show_status(f"model {entry_for(descriptor, spec=str(path)).label} added")
 
     def _model_failed(self, reason: str) -> None:
-        QMessageBox.warning(self, "Cannot use this model file", model_file_words(reason))
+        text, details = model_file_message(reason)
+        # The engine's reason ("pickle opcodes outside the safe subset") is for a bug report
+        # or an expert: after what a person reads, apart from it.
+        if details:
+            text += f"\n\n{DETAILS_LABEL} {details}"
+        QMessageBox.warning(self, MODEL_FAILED_TITLE, text)
 
     def _open_remembered_models(self) -> None:
         for spec in self.options.value.user_models:

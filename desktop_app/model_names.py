@@ -76,28 +76,47 @@ def plain_description(description: str) -> tuple[str, str]:
     return shown, details_line
 
 
-# Loss names of a training run's history, for the legend of the loss plot.
-LOSS_WORDS = {  # short: the legend sits in the plot's right margin
+# Loss names of a training run's history, for the legend of the loss plot. The "realism
+# checks" are the run's discriminators: one learns to tell photos from your model's results
+# (l_d_*), the other from Best quality's (l_td_*, trained alone first).
+LOSS_WORDS = {  # short: the legend takes its width from the plot
     "l_g_total": "model: total",
     "l_g_gt": "vs original",
     "l_g_distill": "vs Best quality",
     "l_g_feat": "features",
     "l_g_fm": "feature match",
     "l_g_gan": "realism",
-    "l_d_total": "judge: total",
-    "l_d_real": "judge: photos",
-    "l_d_fake": "judge: results",
-    "l_d_feat": "judge: features",
-    "l_d_distill": "judge: vs Best",
-    "l_td_real": "judge: Best q.",
-    "l_td_fake": "judge: ours",
+    "l_d_total": "realism check: total",
+    "l_d_real": "realism check: photos",
+    "l_d_fake": "realism check: yours",
+    "l_d_feat": "realism check: features",
+    "l_d_distill": "realism check: vs Best",
+    "l_td_real": "Best quality check: photos",
+    "l_td_fake": "Best quality check: results",
     "l_total": "total",
+}
+# What each legend entry means, for the plot's tooltip (with the raw name the run's files use).
+LOSS_MEANINGS = {
+    "l_g_total": "your model's losses together",
+    "l_g_gt": "how far your model's results are from the original photos",
+    "l_g_distill": "how far your model's results are from Best quality's",
+    "l_g_feat": "how far your model's inner features are from Best quality's",
+    "l_g_fm": "how far your model's results look from photos to the realism check",
+    "l_g_gan": "how unreal your model's results look to the realism check",
+    "l_d_total": "realism check (your model): its losses together",
+    "l_d_real": "realism check (your model): how well it knows photos",
+    "l_d_fake": "realism check (your model): how well it spots your model's results",
+    "l_d_feat": "realism check (your model): how far its features are from the other's",
+    "l_d_distill": "realism check (your model): how far its verdicts are from the other's",
+    "l_td_real": "realism check (Best quality): how well it knows photos",
+    "l_td_fake": "realism check (Best quality): how well it spots Best quality's results",
+    "l_total": "all losses together",
 }
 
 
 # A training run's stages, as the loss plot marks where each begins (engine: ScheduleConfig).
 STAGE_WORDS = {
-    "teacher_d": "judge warms up",
+    "teacher_d": "realism check learns",
     "warmup": "learning from Best quality",
     "gan": "adding realism",
 }
@@ -109,8 +128,15 @@ def stage_words(stage: str) -> str:
 
 
 def loss_words(key: str) -> str:
-    """ "l_g_fm" -> "feature matching"; an unknown key shown as it is."""
+    """ "l_g_fm" -> "feature match"; an unknown key shown as it is."""
     return LOSS_WORDS.get(key, key)
+
+
+def loss_meaning(key: str) -> str:
+    """ "check: yours — realism check (your model): how well it spots ... (l_d_fake)": the
+    legend entry, what it measures and the raw name (CSV columns, logs) for the tooltip."""
+    meaning = LOSS_MEANINGS.get(key)
+    return f"{loss_words(key)} — {meaning} ({key})" if meaning else key
 
 
 # Model files the app cannot open: the engine says why in its terms ("pickle opcodes outside
@@ -126,17 +152,42 @@ MODEL_FILE_PROBLEMS = (
     "not an RRDBNet state dict",
     "RRDBNet weights do not load",
 )
-MODEL_FILE_HINT = (
-    "This file is not a model MFAGAN Studio can open safely: use a .safetensors or .pth file "
-    "of an ESRGAN-family upscaling model (Real-ESRGAN, ESRGAN, or one made by this app)."
+MODEL_FILE_USE = (
+    "use a .safetensors or .pth file of an ESRGAN-family upscaling model (Real-ESRGAN, "
+    "ESRGAN, or one made by this app)."
 )
+MODEL_FILE_HINT = f"This file is not a model MFAGAN Studio can open safely: {MODEL_FILE_USE}"
+# What torch's restricted unpickler refused (engine: user_models._unpickling_reason), as the
+# engine says it: a pickle the safe loader will not run, which may hold code.
+UNSAFE_PICKLE_REASONS = (
+    "not a readable model file (corrupt pickle data, or pickle opcodes outside the safe subset)",
+    "refused: it contains pickled Python code",
+)
+UNSAFE_PICKLE_WORDS = "not a model file this app can read safely (it may contain code)"
+
+
+def model_file_message(reason: str) -> tuple[str, str]:
+    """(what a person reads, the technical reason behind it or ""): a pickle the safe loader
+    refused is said plainly, the engine's reason kept for the details; what to do is added
+    when the reason is about an unusable model file."""
+    for technical in UNSAFE_PICKLE_REASONS:
+        start = reason.find(technical)
+        if start >= 0:
+            plain = f"{reason[:start]}{UNSAFE_PICKLE_WORDS}. Instead, {MODEL_FILE_USE}"
+            return plain, reason[start:]
+    if any(problem in reason for problem in MODEL_FILE_PROBLEMS) and MODEL_FILE_HINT not in reason:
+        return f"{reason.rstrip('.')}. {MODEL_FILE_HINT}", ""
+    return reason, ""
+
+
+DETAILS_LABEL = "Technical details:"
 
 
 def model_file_words(reason: str) -> str:
-    """``reason`` with what the user can do added when it is about an unusable model file."""
-    if any(problem in reason for problem in MODEL_FILE_PROBLEMS) and MODEL_FILE_HINT not in reason:
-        return f"{reason.rstrip('.')}. {MODEL_FILE_HINT}"
-    return reason
+    """``reason`` in one line, with what the user can do added when it is about an unusable
+    model file (a refused pickle: plain words first, the engine's reason after them)."""
+    text, details = model_file_message(reason)
+    return f"{text} {DETAILS_LABEL} {details}" if details else text
 
 
 DEVICE_WORDS = {"cpu": "the processor", "cuda": "the graphics card", "mps": "the graphics chip"}

@@ -87,3 +87,22 @@ def first_upper(text: str) -> str:
     """ "tile size auto (budget 1.2 GiB)" -> "Tile size auto (budget 1.2 GiB)": unlike
     ``str.capitalize`` the rest is kept as it is ("GiB", "ONNX", file names)."""
     return text[:1].upper() + text[1:]
+
+
+# ---- an upscale's progress, as the window says it ------------------------------------------
+
+# The first run of a model on a computer exports it for the fast runtimes and times each of
+# them (engine: ensure_onnx, runtime_choice); both are cached, so later runs only load it.
+# The pages show a stage they do not know by its name, so this stage is named in words. No
+# duration: it depends on the model and on this computer, and nothing measures it first.
+FIRST_USE_STAGE = "preparing the model for this computer (first use only)"
+
+# Models that are plain arithmetic, no AI: memory and runtimes are not worth a word for them.
+NO_AI_MODELS = frozenset({"bicubic"})
+
+
+def tile_choice_words(tile: int) -> str:
+    """What ``auto``'s tile size means for the user, without the memory budget behind it
+    (TileChoice's own message is the command line's); only said when a photo takes more
+    than one tile."""
+    return f"upscaling piece by piece ({tile} px squares) so the photo fits in memory"

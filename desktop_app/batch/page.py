@@ -39,11 +39,11 @@ from desktop_app.widgets.layouts import wide_row
 from desktop_app.widgets.progress_strip import ElidedLabel, ProgressBar, ProgressStrip
 from desktop_app.widgets.settings_panel import SettingsPanel, in_scroll_area
 from desktop_app.widgets.upscale_options import UpscaleOptions
-from desktop_app.wording import count, in_gui_words
+from desktop_app.wording import FIRST_USE_STAGE, count, first_upper, in_gui_words
 from desktop_app.workers import Job, JobRunner
 from engine.errors import MfaganError
 from engine.events import FileDone, FileFailed, FileSkipped, FileStarted, Notice, Progress
-from engine.inference.batch import BatchRequest, BatchResult
+from engine.inference.batch import BatchRequest, BatchResult, results_line
 
 CURRENT_STEPS = 1000  # resolution of the current file's bar
 
@@ -330,6 +330,10 @@ class BatchPage(QWidget):
             self.status.emit(event.message)
 
     def _on_progress(self, event: Progress) -> None:
+        if event.stage == FIRST_USE_STAGE and not self._total:
+            # "Loading the model…" for a minute said nothing of why it takes so long.
+            self.overall.begin(first_upper(FIRST_USE_STAGE) + "…")
+            return
         if event.stage == "batch":
             self._total, self._finished = event.total, event.done
             self._file_fraction = 0.0
@@ -388,7 +392,10 @@ class BatchPage(QWidget):
         summary = (
             f"Finished in {took}: {len(result.done)} upscaled, {len(result.skipped)} "
             f"skipped, {len(result.failed)} failed"
-        ) + self._failures_text(result.failed)
+        )
+        if result.results_left_out:  # why fewer images than the folder holds were done
+            summary += f"; {results_line(result.results_left_out)}"
+        summary += self._failures_text(result.failed)
         self.overall.end(summary, complete=True)
         self.current_label.setText("")
         self.current_bar.setRange(0, 1)

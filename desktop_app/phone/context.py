@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QLabel, QWidget
 
 from desktop_app.phone.jobs import WizardSetup
 from desktop_app.phone.state import WizardState, load_state, save_state, wizard_dir
@@ -40,10 +41,13 @@ class WizardContext(QObject):
 
     def __init__(
         self, runner: JobRunner, setup: WizardSetup | None = None, folder: Path | None = None,
-        parent: QObject | None = None,
+        parent: QObject | None = None, *, jobs: StepJobs | None = None,
     ) -> None:  # fmt: skip
+        """``jobs``: another context's (the advanced pages share the wizard's: one job at a
+        time on the whole Phone tab)."""
         super().__init__(parent)
         self.runner = runner
+        self.jobs = jobs if jobs is not None else StepJobs(self)
         self.setup = setup or WizardSetup()
         self.folder = folder or wizard_dir()
         self.state: WizardState = load_state(self.folder)
@@ -66,7 +70,7 @@ class JobPanel(ProgressStrip):
 
     ``started`` comes once ``running`` is true; ``ended`` carries "finished", "failed" or
     "cancelled"; ``failed``/``cancelled`` lines are shown in the strip. ``running`` tells the
-    steps (and the wizard's Next) to lock their inputs.
+    step to lock its own inputs; ``blocking`` (through :class:`StepJobs`) the other steps.
     """
 
     started = Signal()
@@ -79,6 +83,7 @@ class JobPanel(ProgressStrip):
         self._outcome = ""
         self._on_failed: Callable[[str], None] | None = None
         self._quiet = False
+        self._automatic = False
         self.cancelRequested.connect(self.stop)
 
     @property
@@ -91,15 +96,24 @@ class JobPanel(ProgressStrip):
         profiles) that the step redoes on the next start: quitting loses nothing."""
         return self.running and self._quiet
 
+    @property
+    def blocking(self) -> bool:
+        """A job the user started runs: no other step may start one until it ends."""
+        return self.running and not self._automatic
+
     def run(
         self, make, text: str, *, on_event: Callable[[Any], None] | None = None,
         on_finished: Callable[[Any], None], done_text: str = "Done.",
-        on_failed: Callable[[str], None] | None = None,
+        on_failed: Callable[[str], None] | None = None, automatic: bool = False,
     ) -> Job:  # fmt: skip
-        """``on_failed``: also show the whole reason elsewhere (the strip elides it)."""
+        """``on_failed``: also show the whole reason elsewhere (the strip elides it).
+        ``automatic``: a job the step starts by itself when it opens or the phone changes
+        (placing the known networks, reading profiles); it holds no other step back, or
+        opening a step would lock the others."""
         self.begin(text)
         self._done_text = done_text
         self._quiet = not done_text
+        self._automatic = automatic
         self._outcome = ""
         self._on_finished = on_finished
         self._on_failed = on_failed
@@ -139,3 +153,68 @@ class JobPanel(ProgressStrip):
     def _ended(self) -> None:
         self.job = None
         self.ended.emit(self._outcome or "failed")
+
+
+def waiting_words(who: str) -> str:
+    """Why a step cannot start its job now ("Fine-tuning (step 4) is running: ...")."""
+    return f"{who} is running: wait for it or cancel it there."
+
+
+class StepJobs(QObject):
+    """The steps' job panels, each under the words that name it ("Fine-tuning (step 4)").
+
+    One job at a time: while one the user started runs, the other steps keep their start
+    buttons off and their choices locked. Two at once had a new search replace the design
+    that a running fine-tuning was training. ``changed`` comes whenever one starts or ends.
+    """
+
+    changed = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._panels: list[tuple[JobPanel, str]] = []
+
+    def watch(self, panel: JobPanel, who: str) -> None:
+        self._panels.append((panel, who))
+        panel.started.connect(self.changed)
+        panel.ended.connect(self._ended)
+
+    def _ended(self, _outcome: str) -> None:
+        self.changed.emit()
+
+    def running(self, besides: JobPanel | None = None) -> str:
+        """Who runs a job that holds the others back, "" when none does; ``besides``: that
+        panel's own job not counted (a step does not wait for itself)."""
+        return next(
+            (who for panel, who in self._panels if panel is not besides and panel.blocking), ""
+        )
+
+    def why_not(self, panel: JobPanel | None = None) -> str:
+        """Why ``panel``'s step may not start a job now (for its tooltip), "" when it may."""
+        who = self.running(besides=panel)
+        return waiting_words(who) if who else ""
+
+    def refuse(self, panel: JobPanel) -> bool:
+        """True, with the reason on ``panel``'s strip, where its step may not start a job
+        now: its start button is off then, but a job may be started from code as well."""
+        why = self.why_not(panel)
+        if why:
+            panel.end(why)
+        return bool(why)
+
+
+class WaitLine(QLabel):
+    """Which other job runs while ``panel``'s page has to wait for it, hidden when none
+    does: for the advanced pages (in the wizard, the line beside Next says it)."""
+
+    def __init__(self, jobs: StepJobs, panel: JobPanel, parent: QWidget | None = None) -> None:
+        super().__init__("", parent)
+        self.setObjectName("hint")
+        self.setWordWrap(True)
+        self._jobs, self._panel = jobs, panel
+        jobs.changed.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.setText(self._jobs.why_not(self._panel))
+        self.setVisible(bool(self.text()))

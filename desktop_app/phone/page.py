@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.model_names import shown_title
 from desktop_app.phone import jobs
-from desktop_app.phone.context import WizardContext
+from desktop_app.phone.context import WaitLine, WizardContext
 from desktop_app.phone.jobs import WizardSetup
 from desktop_app.phone.settings_box import PhoneSettings
 from desktop_app.phone.state import WizardState
@@ -36,6 +36,9 @@ from desktop_app.workers import JobRunner
 TAB_TITLE = "Phone"
 PLACE_TIP = "Mark an existing model's predicted speed on the plot"
 TAB_TIP = "Compress a model for your phone: search, fine-tune, compare and export it"
+ADVANCED_SEARCH = "The search on the “Search (advanced)” tab"
+ADVANCED_EXPORT = "The export on the “Export (advanced)” tab"
+TARGET_FIXED = "The search runs for this phone and budget: they stay until it ends"
 
 
 def target_of(state: WizardState) -> tuple[str, str, float | None, int]:
@@ -118,6 +121,12 @@ class TargetForm(QWidget):
             box.blockSignals(False)
         self._changed()
 
+    def lock(self, running: bool) -> None:
+        """Fixed while its search runs: the search's results are saved as this target's."""
+        for box in (self.device, self.unit, self.budget, self.tile):
+            box.setEnabled(not running)
+            box.setToolTip(TARGET_FIXED if running else "")
+
     def reload_models(self) -> None:
         from engine.models.registry import list_models
 
@@ -154,22 +163,36 @@ class PhonePage(QWidget):
     ) -> None:  # fmt: skip
         super().__init__(parent)
         self.ctx = WizardContext(runner, setup, folder, self)
-        self.advanced_ctx = WizardContext(runner, setup, self.ctx.folder / "advanced", self)
+        # One job at a time on the whole tab: the advanced pages wait for the wizard's
+        # jobs and it for theirs (the advanced search follows the wizard's goal).
+        self.advanced_ctx = WizardContext(
+            runner, setup, self.ctx.folder / "advanced", self, jobs=self.ctx.jobs
+        )
         self.wizard = PhoneWizard(self.ctx)
         self.search_page = QWidget()
         layout = QVBoxLayout(self.search_page)
         self.target = TargetForm(self.advanced_ctx, self.ctx)
         layout.addWidget(self.target)
         self.search = SearchStep(self.advanced_ctx)
+        layout.addWidget(WaitLine(self.ctx.jobs, self.search.panel))
         layout.addWidget(self.search, 1)
         self.target.model.currentIndexChanged.connect(self._place_model)
         self.advanced_ctx.changed.connect(self._place_model)
         self.export_page = ExportStep(self.advanced_ctx, standalone=True)
+        export_tab = QWidget()
+        layout = QVBoxLayout(export_tab)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(WaitLine(self.ctx.jobs, self.export_page.panel))
+        layout.addWidget(self.export_page, 1)
+        self.ctx.jobs.watch(self.search.panel, ADVANCED_SEARCH)
+        self.ctx.jobs.watch(self.export_page.panel, ADVANCED_EXPORT)
+        self.search.panel.started.connect(self._lock_target)
+        self.search.panel.ended.connect(self._lock_target)
         self.settings = PhoneSettings(self.ctx)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.wizard, "Compress for my phone")
         self.tabs.addTab(self.search_page, "Search (advanced)")
-        self.tabs.addTab(self.export_page, "Export (advanced)")
+        self.tabs.addTab(export_tab, "Export (advanced)")
         self.tabs.addTab(self.settings, "Settings")
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -185,6 +208,9 @@ class PhonePage(QWidget):
         if not self._warming:
             self._warming = True
             self.ctx.runner.start(warm_job, name="phone warm-up", on_ended=self._warmed)
+
+    def _lock_target(self, *_: object) -> None:
+        self.target.lock(self.search.panel.running)
 
     def _warmed(self) -> None:
         self.warmed.emit()

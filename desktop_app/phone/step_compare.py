@@ -91,11 +91,16 @@ class CompareStep(QWidget):
         self.run_button.clicked.connect(self.run)
         self.compare.leftChoiceChanged.connect(self._show)
         ctx.changed.connect(self._refresh)
+        ctx.jobs.changed.connect(self._refresh)
+        self.panel.started.connect(self._refresh)
         self.panel.ended.connect(self._refresh)
         self._refresh()
 
     def _refresh(self, *_: object) -> None:
-        self.run_button.setEnabled(bool(self.ctx.state.model_name) and not self.panel.running)
+        why = self.ctx.jobs.why_not(self.panel)
+        running = self.panel.running
+        self.run_button.setEnabled(bool(self.ctx.state.model_name) and not running and not why)
+        self.run_button.setToolTip(why)
         self.estimate.setText(self.estimate_text())
 
     def expected_seconds(self) -> float | None:
@@ -121,6 +126,8 @@ class CompareStep(QWidget):
             self.photo.setText(str(chosen))
 
     def run(self) -> None:
+        if self.ctx.jobs.refuse(self.panel):
+            return
         chosen = self.photo.text().strip()
         photo = Path(chosen) if chosen else SAMPLE
         self.ctx.update(compare_photo=chosen)

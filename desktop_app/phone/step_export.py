@@ -158,6 +158,8 @@ class ExportStep(QWidget):
         self.export_button.clicked.connect(self.export)
         self.open_button.clicked.connect(self.open_folder)
         ctx.changed.connect(self.refresh)
+        ctx.jobs.changed.connect(self.refresh)
+        self.panel.started.connect(self.refresh)
         self.panel.ended.connect(self.refresh)
         self.refresh()
         self._show_saved()
@@ -217,7 +219,9 @@ class ExportStep(QWidget):
             f"{s.device}, {s.unit.upper()}, {s.tile} x {s.tile} px tiles (set on the Search page)"
         )
         model = self.model_name()
-        self.export_button.setEnabled(bool(model) and not self.panel.running)
+        why = self.ctx.jobs.why_not(self.panel)
+        self.export_button.setEnabled(bool(model) and not self.panel.running and not why)
+        self.export_button.setToolTip(why)
 
     def model_name(self) -> str:
         if self.standalone:
@@ -225,6 +229,8 @@ class ExportStep(QWidget):
         return self.ctx.state.model_name
 
     def export(self) -> None:
+        if self.ctx.jobs.refuse(self.panel):
+            return
         s, setup = self.ctx.state, self.ctx.setup
         formats = tuple(k for k, box in self.checks.items() if box.isChecked())
         if self.aihub.isChecked():

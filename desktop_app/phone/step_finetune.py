@@ -135,6 +135,7 @@ class FinetuneStep(QWidget):
         self.start_button.clicked.connect(self.start)
         self.panel.ended.connect(self._ended)
         self.ctx.changed.connect(self.refresh)
+        self.ctx.jobs.changed.connect(self.refresh)
 
     # ---- the plan ----------------------------------------------------------------------
 
@@ -180,8 +181,16 @@ class FinetuneStep(QWidget):
             if resumable
             else "Start fine-tuning"
         )
-        self.start_button.setEnabled(bool(s.chosen) and not running and problem is None)
-        self.measure_button.setEnabled(bool(s.chosen) and not running)
+        why = self.ctx.jobs.why_not(self.panel)
+        self.start_button.setEnabled(bool(s.chosen) and not (running or why) and problem is None)
+        self.measure_button.setEnabled(bool(s.chosen) and not running and not why)
+        for button in (self.start_button, self.measure_button):
+            button.setToolTip(why)
+        # What the running job was started with, as the Retrain page locks its form: a
+        # length, photos or name changed meanwhile would not be what it trains or registers.
+        for field in (self.by_steps, self.steps, self.by_time, self.minutes, self.photos,
+                      self.browse, self.name):  # fmt: skip
+            field.setEnabled(not running)
         if problem is not None:
             self.result.setText(first_upper(problem))
         elif s.model_name and not running:
@@ -218,6 +227,8 @@ class FinetuneStep(QWidget):
     # ---- jobs --------------------------------------------------------------------------
 
     def measure(self) -> None:
+        if self.ctx.jobs.refuse(self.panel):
+            return
         s, setup = self.ctx.state, self.ctx.setup
         data = jobs.finetune_data(setup, s.photos)
         scratch = self.ctx.folder / ".measure"
@@ -233,6 +244,8 @@ class FinetuneStep(QWidget):
         self.ctx.update(setup_s=round(timing.setup_s, 2), step_s=round(timing.step_s, 3))
 
     def start(self) -> None:
+        if self.ctx.jobs.refuse(self.panel):
+            return
         s, setup = self.ctx.state, self.ctx.setup
         name = self.name.text().strip()
         summary = jobs.read_search(Path(s.search_dir)) if s.search_dir else None

@@ -70,11 +70,13 @@ class GoalStep(QWidget):
         self.tile.valueChanged.connect(self._tile_changed)
         self.photo.toggled.connect(self.recompute)
         ctx.changed.connect(self._context_changed)
+        ctx.jobs.changed.connect(self._lock)
         self._placed_for: tuple = ()
         self.recompute()
+        self._lock()
 
     def _build(self) -> None:
-        goal = QGroupBox("What should the phone manage?")
+        self.goal_box = goal = QGroupBox("What should the phone manage?")
         form = QFormLayout(goal)
         row = QHBoxLayout()
         row.addWidget(self.photo)
@@ -100,6 +102,13 @@ class GoalStep(QWidget):
         layout.addWidget(sums)
         layout.addWidget(placed, 1)
         layout.addWidget(self.panel)
+
+    def _lock(self) -> None:
+        """The goal is what a running search searches within (and a design is chosen for):
+        it stays as it is while another step's job runs."""
+        why = self.ctx.jobs.why_not(self.panel)
+        self.goal_box.setEnabled(not why)
+        self.goal_box.setToolTip(why)
 
     def recompute(self) -> None:
         photo = self.photo.isChecked()
@@ -145,7 +154,7 @@ class GoalStep(QWidget):
         self._placed_for = key
         self.panel.run(lambda cancel: jobs.placements_job(*key, cancel),
                        "Placing the known networks…", on_finished=self._placements,
-                       done_text="")  # fmt: skip
+                       done_text="", automatic=True)  # fmt: skip
 
     def _placements(self, placed: list[jobs.Placement]) -> None:
         self._placed = placed

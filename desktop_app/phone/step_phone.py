@@ -115,9 +115,12 @@ class PhoneStep(QWidget):
         self.detect_button.clicked.connect(self.detect)
         self.hub_button.clicked.connect(self.list_hub_devices)
         ctx.changed.connect(self.refresh_hub)
-        self.refresh_hub()
+        ctx.jobs.changed.connect(self.refresh_hub)
+        self.panel.started.connect(self.refresh_hub)
+        self.panel.ended.connect(self.refresh_hub)
         self.panel.run(jobs.profiles_job, "Reading the phone profiles…",
-                       on_finished=self._profiles, done_text="")  # fmt: skip
+                       on_finished=self._profiles, done_text="", automatic=True)  # fmt: skip
+        self.refresh_hub()
 
     def _build(self) -> None:
         chooser = QGroupBox("Your phone (or the closest one listed)")
@@ -203,6 +206,8 @@ class PhoneStep(QWidget):
     # ---- adb and AI Hub ----------------------------------------------------------------
 
     def detect(self) -> None:
+        if self.ctx.jobs.refuse(self.panel):
+            return
         adb = self.ctx.state.adb
         self.panel.run(lambda cancel: jobs.detect_job(adb, cancel), "Asking adb…",
                        on_finished=self._detected, done_text="")  # fmt: skip
@@ -221,13 +226,24 @@ class PhoneStep(QWidget):
         from engine.phones.aihub_token import token_configured
 
         has_token = self.ctx.setup.hub is not None or token_configured()
-        self.hub_button.setEnabled(has_token)
+        # The phone is what a running search searches for, and an export exports for: it
+        # stays as it is while another step's job runs (and one job at a time).
+        why = self.ctx.jobs.why_not(self.panel)
+        free = not why and not self.panel.blocking
+        for widget in (self.list, self.target):
+            widget.setEnabled(not why)
+        self.detect_button.setEnabled(free)
+        self.hub_button.setEnabled(has_token and free)
+        for widget in (self.list, self.detect_button, self.hub_button):
+            widget.setToolTip(why)
         if not has_token:
             self.hub_note.setText(NO_TOKEN)
         elif self.hub_note.text() == NO_TOKEN:  # a token was saved since (Settings)
             self.hub_note.setText(TOKEN_SAVED)
 
     def list_hub_devices(self) -> None:
+        if self.ctx.jobs.refuse(self.panel):
+            return
         setup = self.ctx.setup
         self.panel.run(lambda cancel: jobs.aihub_devices_job(setup, cancel),
                        "Asking AI Hub for its devices…", on_finished=self._hub_devices,

@@ -83,8 +83,10 @@ class SearchStep(QWidget):
         self._build()
         self.start_button.clicked.connect(self.start)
         self.plot.pointPicked.connect(self._point_picked)
+        self.panel.started.connect(self._show_target)
         self.panel.ended.connect(self._ended)
         ctx.changed.connect(self._show_target)
+        ctx.jobs.changed.connect(self._show_target)
         self._show_target()
         self.reload()
 
@@ -110,7 +112,15 @@ class SearchStep(QWidget):
             f"Target: <b>{s.device}</b>, {unit}, "
             f"{s.tile} x {s.tile} px tiles; budget {budget} per tile."
         )
-        self.start_button.setEnabled(bool(s.budget_ms) and not self.panel.running)
+        # One job at a time: a search started while fine-tuning ran replaced the design
+        # being trained (and the plot that showed it); so is choosing another meanwhile.
+        why = self.ctx.jobs.why_not(self.panel)
+        self.start_button.setEnabled(bool(s.budget_ms) and not self.panel.running and not why)
+        self.start_button.setToolTip(why)
+        # Its own search picks when it ends: a point clicked meanwhile would be replaced
+        # then, or outlive a cancelled search as a design with no search behind it.
+        self.plot.pickable = not self.panel.running and not why
+        self.plot.setToolTip(why)
         self.plot.budget_ms = s.budget_ms
         self.plot.update()
 
@@ -150,6 +160,8 @@ class SearchStep(QWidget):
     # ---- running -----------------------------------------------------------------------
 
     def start(self) -> None:
+        if self.ctx.jobs.refuse(self.panel):
+            return
         s = self.ctx.state
         try:
             request = jobs.search_request(
@@ -165,10 +177,6 @@ class SearchStep(QWidget):
         self.details.setText("")
         folder = self.folder
         self._started = time.monotonic()
-        self.start_button.setEnabled(False)
-        # Its pick is made when it finishes: a point clicked meanwhile would be replaced then,
-        # or outlive a cancelled search as a design with no search behind it.
-        self.plot.pickable = False
         self.panel.run(
             lambda cancel: jobs.search_job(request, folder, cancel), "Preparing the search…",
             on_event=self._on_event, on_finished=self._finished, done_text="Search finished.",
@@ -204,7 +212,6 @@ class SearchStep(QWidget):
         self._show_summary(summary)
 
     def _ended(self, outcome: str) -> None:
-        self.plot.pickable = True
         self._show_target()
         if outcome != "finished":
             # The stopped search's candidates go: nothing of it can be chosen. The last

@@ -30,6 +30,10 @@ from engine.paths import cache_dir, data_dir
 
 CALIBRATION_PHOTOS = 3  # the trainer needs at least one photo for training and one to validate
 TEACHER_CALLS = 4
+# What Measure is timing, for its progress line: "a training step" whatever the stage (the
+# stages' names, "gan", "teacher_d", are the trainer's, not the user's).
+TIMING_BEST_QUALITY = "timing Best quality on a piece of a photo"
+TIMING_A_STEP = "timing a training step"
 
 
 def run_dir(name: str) -> Path:
@@ -130,7 +134,7 @@ def teacher_calls(config: DistillConfig, cancel: CancelToken) -> list[float]:
 def calibrate_job(config: DistillConfig, cancel: CancelToken) -> Iterator[Any]:
     """Time the teacher and a few real training steps of each stage on a few photos."""
     small_steps = calibration_config(config, []).schedule.steps
-    yield Progress(stage="measure", done=0, total=small_steps, message="timing the teacher")
+    yield Progress(stage="measure", done=0, total=small_steps, message=TIMING_BEST_QUALITY)
     calls = teacher_calls(config, cancel)
     # Photos the trainer accepts (a damaged file would stop the timing run).
     scanned = yield from result_of(scan_images(config.data.dirs, config.data.hr_crop))
@@ -153,7 +157,7 @@ def calibrate_job(config: DistillConfig, cancel: CancelToken) -> Iterator[Any]:
                     stage="measure",
                     done=event.step,
                     total=small.schedule.steps,
-                    message=f"timing a {event.stage.replace('_', ' ')} step",
+                    message=TIMING_A_STEP,
                 )
         timings = Timings(
             steps=steps,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import platformdirs
 
 from desktop_app.jobs import UpscaleOutcome
 from desktop_app.settings import UpscaleSettings
+from desktop_app.wording import NO_AI_MODELS
 from engine.inference.batch import output_name
 from engine.paths import data_dir
 
@@ -39,7 +41,7 @@ def planned_output(outcome: UpscaleOutcome, settings: UpscaleSettings) -> Path:
 
 
 # Models that are plain arithmetic, no AI: which runtime ran them is not worth a word.
-NO_RUNTIME_WORTH_NAMING = frozenset({"bicubic"})
+NO_RUNTIME_WORTH_NAMING = NO_AI_MODELS
 
 
 def runtime_in_words(backend: str) -> str:
@@ -53,25 +55,28 @@ def runtime_in_words(backend: str) -> str:
 
 
 def describe(outcome: UpscaleOutcome) -> str:
-    """The line under the images: what ran, how long it took, what came out, in plain words
-    (the runtime's exact name and the tile size are in ``technical_details``)."""
+    """The line under the images: what ran (the model as the model menu names it), how long
+    it took, what came out, in plain words (the model's id, the runtime's exact name and the
+    tile size are in ``technical_details``)."""
     d = outcome.details
     width, height = d.get("output_size", ("?", "?"))
     in_w, in_h = d.get("input_size", ("?", "?"))
-    model = d.get("model", outcome.model_name)
+    model = html.escape(outcome.model_title or outcome.model_name)
     line = f"<b>{model}</b> · {d.get('seconds', 0):.1f} s · {in_w}×{in_h} → <b>{width}×{height}</b>"
     runtime = runtime_in_words(str(d.get("backend", "")))
-    if runtime and model not in NO_RUNTIME_WORTH_NAMING:
+    if runtime and outcome.model_name not in NO_RUNTIME_WORTH_NAMING:
         line += f" · ran on {runtime}"
     return line
 
 
 def technical_details(outcome: UpscaleOutcome) -> str:
-    """The tooltip of that line: the runtime as named by the engine and the tile size."""
+    """The tooltip of that line: the model's id (file names and the command line use it),
+    the runtime as named by the engine and the tile size."""
     d = outcome.details
     # Auto names the runtime it picked ("openvino-bf16 (auto)"): shown as it is.
     tile = d.get("tile")
     return (
+        f"Model: {d.get('model', outcome.model_name)}\n"
         f"Runtime: {d.get('backend') or '?'}\n"
         f"Tile size: {f'{tile} px' if tile else 'whole image at once'}"
     )

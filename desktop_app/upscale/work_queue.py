@@ -19,10 +19,11 @@ from desktop_app.upscale.queue_list import QueueItem
 from desktop_app.upscale.saving import pasted_dir
 from desktop_app.widgets.eta import Eta, ProgressLine, time_left
 from desktop_app.widgets.upscale_options import UpscaleOptions
-from desktop_app.wording import first_upper
+from desktop_app.wording import first_upper, tile_choice_words
 from desktop_app.workers import Job, JobRunner
 from engine.events import Notice, Progress, TileChoice
 from engine.imageio import SUPPORTED_SUFFIXES
+from engine.inference.batch_scan import results_line
 from engine.paths import cache_dir
 
 STAGE_TEXT = {"load model": "Loading the model", "finishing": "Keeping the result"}
@@ -35,10 +36,10 @@ def stage_text(stage: str) -> str:
 
 
 def notice_in_words(notice: Notice) -> str:
-    """The tile size ``auto`` picked said plainly, without the memory budget; others as
-    the engine says them."""
+    """The tile size ``auto`` picked said plainly, without the memory budget (jobs.py words
+    it already, and only where a photo takes several tiles); others as the engine says them."""
     if isinstance(notice, TileChoice):
-        return f"upscaling piece by piece ({notice.tile} px squares) so the photo fits in memory"
+        return tile_choice_words(notice.tile)
     return notice.message
 
 
@@ -81,9 +82,12 @@ class WorkQueue(QObject):
         self.runner.start(
             lambda cancel: jobs.expand_job(paths, cancel),
             name="expand",
-            on_finished=self.add_files,
+            on_finished=self._expanded,
             on_failed=self.status.emit,
         )
+
+    def _expanded(self, expanded: jobs.Expanded) -> None:
+        self.add_files(expanded.files, results_left_out=expanded.results_left_out)
 
     def paste_image(self, image: QImage) -> None:
         copy, folder = image.copy(), pasted_dir()
@@ -97,8 +101,13 @@ class WorkQueue(QObject):
     def _add_pasted(self, path: Path) -> None:
         self.add_files([path])
 
-    def add_files(self, files: list[Path]) -> None:
-        if not files:
+    def add_files(self, files: list[Path], *, results_left_out: int = 0) -> None:
+        """``results_left_out``: the app's own earlier results a folder held, said so (they
+        would be upscaled again, 4x larger each time)."""
+        if results_left_out:
+            left = results_line(results_left_out)
+            self.status.emit(left if files else f"no new images found there: {left}")
+        elif not files:
             self.status.emit(
                 "no images found there (supported: " + ", ".join(SUPPORTED_SUFFIXES) + ")"
             )
@@ -176,7 +185,7 @@ class WorkQueue(QObject):
             target=self.options.target(),
             stage_dir=Path(self._stage.name),
         )
-        item.state, item.message = "working", "loading the model…"
+        item.state, item.message = "working", "starting…"
         self.working, self._progress_stage = path, ""
         self._speed_key = self.options.current_speed_key()
         self.changed.emit(item, None)

@@ -1,7 +1,8 @@
 """Live training losses: one line per named loss, log scale, stage boundaries marked.
 
 Each series is drawn lightly smoothed (an exponential moving average, as TensorBoard does),
-because single-step GAN losses are noise; the legend names every loss with its last value.
+because single-step GAN losses are noise; the legend names every loss in words with its last
+value, and the tooltip says what each measures under the name the run's files give it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPaintEvent, QPen
 from PySide6.QtWidgets import QWidget
 
-from desktop_app.model_names import loss_words, stage_words
+from desktop_app.model_names import loss_meaning, loss_words, stage_words
 
 PALETTE = (
     "#1f77b4",
@@ -29,7 +30,12 @@ PALETTE = (
     "#ad494a",
 )
 SMOOTHING = 0.8
+# MARGIN_RIGHT is the legend's least room: it widens to fit the words of the losses shown.
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 52, 196, 12, 28
+LEGEND_INSET, LEGEND_SWATCH = 12, 22  # the legend's left inset; its colour line and the gap
+# The widest value ``{:.3g}`` writes for a loss: the legend's room is sized for it, so the
+# plot does not change width as the values change.
+WIDEST_VALUE = "-1.23e-05"
 FLOOR = 1e-6  # log scale: a zero loss is drawn at the floor
 
 
@@ -44,15 +50,28 @@ class LossPlot(QWidget):
     def clear(self) -> None:
         self.series.clear()
         self.stages.clear()
+        self.setToolTip("")
         self.update()
 
     def add(self, step: int, stage: str, losses: dict[str, float]) -> None:
         if not self.stages or self.stages[-1][1] != stage:
             self.stages.append((step, stage))
+        known = len(self.series)
         for key, value in losses.items():
             if math.isfinite(value):
                 self.series.setdefault(key, []).append((step, value))
+        if len(self.series) != known:
+            self.setToolTip("\n".join(loss_meaning(key) for key in sorted(self.series)))
         self.update()
+
+    def legend_margin(self) -> int:
+        """The right margin the legend needs for the losses shown (at least MARGIN_RIGHT)."""
+        metrics = self.fontMetrics()
+        widest = max(
+            (metrics.horizontalAdvance(_entry(key, WIDEST_VALUE)) for key in self.series),
+            default=0,
+        )
+        return max(MARGIN_RIGHT, LEGEND_INSET + LEGEND_SWATCH + widest + 4)
 
     @property
     def steps(self) -> int:
@@ -61,7 +80,8 @@ class LossPlot(QWidget):
     # ---- painting ----------------------------------------------------------------------
 
     def _area(self) -> QRectF:
-        return QRectF(self.rect()).adjusted(MARGIN_LEFT, MARGIN_TOP, -MARGIN_RIGHT, -MARGIN_BOTTOM)
+        right = self.legend_margin()
+        return QRectF(self.rect()).adjusted(MARGIN_LEFT, MARGIN_TOP, -right, -MARGIN_BOTTOM)
 
     def _ranges(self) -> tuple[int, int, float, float]:
         steps = [s for points in self.series.values() for s, _ in points]
@@ -159,9 +179,13 @@ class LossPlot(QWidget):
     def _paint_legend_entry(
         self, painter: QPainter, index: int, key: str, value: float, color: QColor
     ) -> None:
-        x = self.width() - MARGIN_RIGHT + 12
+        x = self.width() - self.legend_margin() + LEGEND_INSET
         y = MARGIN_TOP + 6 + index * 17
         painter.setPen(QPen(color, 3))
         painter.drawLine(QPointF(x, y + 6), QPointF(x + 16, y + 6))
         painter.setPen(self.palette().color(self.foregroundRole()))
-        painter.drawText(QPointF(x + 22, y + 11), f"{loss_words(key)}  {value:.3g}")
+        painter.drawText(QPointF(x + LEGEND_SWATCH, y + 11), _entry(key, f"{value:.3g}"))
+
+
+def _entry(key: str, value: str) -> str:
+    return f"{loss_words(key)}  {value}"

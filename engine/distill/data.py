@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,7 +22,9 @@ from engine.errors import ImageError, UsageError
 from engine.events import CancelToken, Event, Finished, Notice, Progress, result_of
 from engine.files import file_sha256
 from engine.imageio import read_image
+from engine.imageio.marker import PROGRAM
 from engine.imageio.source import input_problem
+from engine.inference.batch_scan import earlier_result, results_left_out
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"})
 
@@ -71,7 +74,9 @@ class PhotoScan:
     """What a scan found: photos to train on, and every file left out with the reason."""
 
     good: list[SourceImage]
-    bad: list[tuple[Path, str]]  # cannot be read: damaged, or not a format we read
+    # Left out with the reason: cannot be read (damaged, not a format we read), or an
+    # upscaled result of this app (engine.inference.batch_scan), which is not a photo.
+    bad: list[tuple[Path, str]]
     small: list[Path]  # smaller than the crop
     duplicates: list[Path]  # same content as a photo in ``good``
 
@@ -112,36 +117,51 @@ def scan_photos(
 
     Each unreadable file gets one important Notice (shown even with --quiet) naming it and
     the reason; one more Notice counts what was left out. Images smaller than ``min_side``
-    and exact duplicates are left out.
+    and exact duplicates are left out, and so are the app's own results (found from their
+    header, before any decoding): trained on, the student would learn from upscaled pixels.
     """
     files = image_files(dirs)
+    stems: dict[Path, set[str]] = defaultdict(set)
+    for path in files:
+        stems[path.parent].add(path.stem)
     seen: set[str] = set()
     scan = PhotoScan(good=[], bad=[], small=[], duplicates=[])
     yield Progress(stage="scan", done=0, total=len(files))
     for index, path in enumerate(files):
         if cancel is not None:
             cancel.raise_if_cancelled()
-        try:
-            image = inspect_photo(path)
-        except ImageError as error:
-            scan.bad.append((path, error.reason))
-            yield Notice(message=f"left out {path}: {error.reason}", important=True)
+        result = earlier_result(path, stems[path.parent])
+        if result is not None:
+            scan.bad.append((path, result))  # said in the count below, not one line each
         else:
-            if image.digest in seen:
-                scan.duplicates.append(path)
-            elif min(image.width, image.height) < min_side:
-                scan.small.append(path)
-            else:
-                seen.add(image.digest)
-                scan.good.append(image)
+            yield from _inspect_into(scan, path, seen, min_side)
         yield Progress(stage="scan", done=index + 1, total=len(files))
     if scan.bad or scan.small or scan.duplicates:
+        results = results_left_out(scan.bad)
+        ours = f"{results} earlier result(s) of {PROGRAM}, " if results else ""
         yield Notice(
-            message=f"{len(scan.good)} photo(s) to train on; left out {len(scan.bad)} that "
-            f"cannot be read, {len(scan.small)} smaller than {min_side} px and "
-            f"{len(scan.duplicates)} duplicate(s)"
+            message=f"{len(scan.good)} photo(s) to train on; left out {ours}"
+            f"{len(scan.bad) - results} that cannot be read, {len(scan.small)} smaller than "
+            f"{min_side} px and {len(scan.duplicates)} duplicate(s)"
         )
     yield Finished(result=scan)
+
+
+def _inspect_into(scan: PhotoScan, path: Path, seen: set[str], min_side: int) -> Iterator[Event]:
+    """Decode one photo and file it in ``scan``: good, bad, small or a duplicate."""
+    try:
+        image = inspect_photo(path)
+    except ImageError as error:
+        scan.bad.append((path, error.reason))
+        yield Notice(message=f"left out {path}: {error.reason}", important=True)
+        return
+    if image.digest in seen:
+        scan.duplicates.append(path)
+    elif min(image.width, image.height) < min_side:
+        scan.small.append(path)
+    else:
+        seen.add(image.digest)
+        scan.good.append(image)
 
 
 def scan_images(dirs: Sequence[Path], min_side: int) -> Iterator[Event]:

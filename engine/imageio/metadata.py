@@ -16,6 +16,7 @@ INTEROP_IFD = 0xA005
 PIXEL_X_DIMENSION = 0xA002
 PIXEL_Y_DIMENSION = 0xA003
 X_RESOLUTION, Y_RESOLUTION, RESOLUTION_UNIT = 282, 283, 296
+SOFTWARE = 0x0131
 
 # IFD0 tags that describe how the *source file* stores its pixels. Copied into another
 # file they would be wrong (a TIFF's strip offsets in a JPEG's EXIF), so they are dropped.
@@ -32,12 +33,15 @@ STRUCTURAL_TAGS = frozenset(
 def clean_exif(exif: Image.Exif) -> tuple[bytes | None, int]:
     """(EXIF bytes ready to copy, orientation 1..8). The orientation tag is reset to 1.
 
+    Software is dropped: it names the program that wrote the file read, and the file we
+    write names us (engine/imageio/marker.py), so copied it would be wrong or doubled.
+
     Unreadable EXIF is dropped rather than failing the read: the pixels matter more.
     """
     try:
         orientation = exif.get(ORIENTATION, 1)
         orientation = orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else 1
-        for tag in STRUCTURAL_TAGS & set(exif):
+        for tag in (STRUCTURAL_TAGS | {SOFTWARE}) & set(exif):
             del exif[tag]
         if exif.get(RESOLUTION_UNIT) == 1:  # "no absolute unit": TIFF writers' filler
             for tag in (X_RESOLUTION, Y_RESOLUTION, RESOLUTION_UNIT):

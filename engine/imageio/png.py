@@ -83,15 +83,17 @@ def write_png(
     *,
     icc: bytes | None,
     exif: bytes | None,
+    software: str | None = None,
     level: int = DEFAULT_LEVEL,
     cancel: CancelToken | None = None,
 ) -> None:
     """Write a PNG of HxWxC uint8/uint16 pixels to ``handle``, a strip of rows at a time
-    (``cancel`` checked before each: a large PNG takes seconds to compress)."""
+    (``cancel`` checked before each: a large PNG takes seconds to compress). ``software``:
+    a tEXt "Software" chunk, the PNG keyword for the program that wrote the file."""
     height, width, channels = pixels.shape
     depth = pixels.dtype.itemsize * 8
     header = struct.pack(">IIBBBBB", width, height, depth, _COLOR_TYPES[channels], 0, 0, 0)
-    handle.write(_SIGNATURE + _chunk(b"IHDR", header) + _metadata_chunks(icc, exif))
+    handle.write(_SIGNATURE + _chunk(b"IHDR", header) + _metadata_chunks(icc, exif, software))
     bpp = channels * pixels.dtype.itemsize
     line = width * bpp
     rows_per_strip = max(1, STRIP_BYTES // line)
@@ -133,8 +135,12 @@ def _paeth_lines(raw: np.ndarray, previous: np.ndarray, bpp: int) -> bytes:
     return lines.tobytes()
 
 
-def _metadata_chunks(icc: bytes | None, exif: bytes | None) -> bytes:
+def _metadata_chunks(icc: bytes | None, exif: bytes | None, software: str | None) -> bytes:
     extra = b""
+    if software:
+        # Before IDAT (the specification allows either side), so that a reader of the header
+        # alone finds it (engine/imageio/marker.py); tEXt is Latin-1.
+        extra += _chunk(b"tEXt", b"Software\x00" + software.encode("latin-1"))
     if icc:
         # iCCP must precede IDAT; keyword, separator, compression method 0 (zlib).
         extra += _chunk(b"iCCP", b"ICC Profile\x00\x00" + zlib.compress(icc))

@@ -7,6 +7,7 @@ bytes.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -18,6 +19,7 @@ from engine.events import Cancelled, CancelToken
 from engine.imageio.atomic import atomic_output
 from engine.imageio.data import ImageData
 from engine.imageio.formats import FORMATS, FormatInfo, format_clash, format_for_suffix
+from engine.imageio.marker import SOFTWARE_NAME, mark_exif
 from engine.imageio.metadata import exif_for_output, icc_matches
 from engine.imageio.png import DEFAULT_LEVEL, write_png
 from engine.imageio.raster import Raster, layout_for, quantize, rgbx_base
@@ -41,6 +43,7 @@ def write_image(
     keep_metadata: bool = True,
     png_level: int = DEFAULT_LEVEL,
     overwrite: bool = True,
+    mark_result: bool = True,
     cancel: CancelToken | None = None,
 ) -> None:
     """Write image to path atomically (temp file in the same folder, then renamed).
@@ -63,6 +66,9 @@ def write_image(
       profile into PNG, JPEG, WebP and TIFF; BMP carries neither. A profile whose colour
       space does not match the written pixels (grey vs RGB) is not embedded.
     - png_level: ISA-L deflate level of PNG, 0-3 (engine/imageio/png.py says why ISA-L).
+    mark_result: name us as the Software that wrote the file (engine/imageio/marker.py), so
+    that folder scans do not take it for a new photo; also with keep_metadata False, as
+    the only tag. False for a file that is an input, not a result (a pasted picture).
     cancel: checked between PNG strips and before the file is published; once set, the
     write raises Cancelled and leaves nothing (a cancel after publishing changes nothing).
     A Raster already in the format's layout (``raster.layout_for``) is written as it is.
@@ -90,7 +96,8 @@ def write_image(
     except MemoryError:
         raise ImageError(path, "not enough memory to encode the image") from None
     with atomic_output(path, overwrite=overwrite, cancel=cancel) as handle:
-        _encode(path, handle, raster, info, quality, keep_metadata, png_level, cancel)
+        metadata = _Metadata(keep=keep_metadata, mark=mark_result, png_level=png_level)
+        _encode(path, handle, raster, info, quality, metadata, cancel)
 
 
 def fit_raster(image: ImageData | Raster, info: FormatInfo) -> Raster:
@@ -118,21 +125,32 @@ def _encode(
     raster: Raster,
     info: FormatInfo,
     quality: int,
-    keep_metadata: bool,
-    png_level: int,
+    metadata: _Metadata,
     cancel: CancelToken | None,
 ) -> None:
     pixels = raster.pixels
     grey = pixels.shape[2] <= 2
-    icc = raster.icc_profile if keep_metadata and info.metadata else None
+    keep = metadata.keep and info.metadata
+    icc = raster.icc_profile if keep else None
     icc = icc if icc and icc_matches(icc, grey=grey) else None
     exif = None
-    if keep_metadata and info.metadata and raster.exif:
+    if keep and raster.exif:
         exif = exif_for_output(raster.exif, width=raster.width, height=raster.height)
+    if metadata.mark and info.metadata and (exif is not None or info.name != "PNG"):
+        exif = mark_exif(exif)  # a PNG without EXIF is marked by its tEXt chunk alone
     try:
         if info.name == "PNG":
             exif_bytes = exif.tobytes() if exif else None
-            write_png(handle, pixels, icc=icc, exif=exif_bytes, level=png_level, cancel=cancel)
+            software = SOFTWARE_NAME if metadata.mark else None
+            write_png(
+                handle,
+                pixels,
+                icc=icc,
+                exif=exif_bytes,
+                software=software,
+                level=metadata.png_level,
+                cancel=cancel,
+            )
         elif info.name == "TIFF":
             write_tiff(handle, pixels, alpha=raster.alpha, icc=icc, exif=exif)
         else:
@@ -147,6 +165,13 @@ def _encode(
         raise ImageError(path, "not enough memory to encode the image") from None
     except Exception as exc:
         raise ImageError(path, f"could not encode {info.label} ({_first_line(exc)})") from exc
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Metadata:
+    keep: bool  # the original's EXIF and ICC profile
+    mark: bool  # our Software tag
+    png_level: int
 
 
 def _first_line(exc: BaseException) -> str:

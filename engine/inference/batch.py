@@ -35,7 +35,7 @@ from engine.inference.batch_plan import (
     make_plan,
     output_name,
 )
-from engine.inference.batch_scan import find_images, scan_folder
+from engine.inference.batch_scan import find_images, results_left_out, results_line, scan_folder
 from engine.inference.file_upscale import upscale_file
 from engine.inference.upscale import TargetSize, Upscaler, WriteOptions
 
@@ -52,6 +52,7 @@ __all__ = [
     "find_images",
     "output_name",
     "plan_batch",
+    "results_line",
     "run_batch",
     "scan_folder",
 ]
@@ -63,13 +64,18 @@ class BatchResult:
     skipped: list[Path] = field(default_factory=list)
     failed: list[tuple[Path, str]] = field(default_factory=list)
     # Files of the input folder not taken as inputs, and why (link loops, dangling links,
-    # unsupported formats, this batch's earlier outputs).
+    # unsupported formats, this batch's earlier outputs, the app's earlier results).
     ignored: list[tuple[Path, str]] = field(default_factory=list)
     outputs: list[Path] = field(default_factory=list)  # what was written, in order
 
     @property
     def ok(self) -> bool:
         return not self.failed
+
+    @property
+    def results_left_out(self) -> int:
+        """How many of ``ignored`` are the app's earlier results (not upscaled again)."""
+        return results_left_out(self.ignored)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -130,6 +136,8 @@ def run_batch(upscaler: Upscaler, request: BatchRequest, cancel: CancelToken) ->
     plan = plan_batch(request, model=descriptor.name, model_scale=descriptor.scale)
     yield from _remove_stale_temporaries(plan)  # a killed run's, for these outputs only
     result = BatchResult(ignored=plan.ignored)
+    if result.results_left_out:  # said before the work: "12 of 12 images" would surprise
+        yield Notice(message=results_line(result.results_left_out))
     total = len(plan.files)
     if any(f.action == "upscale" for f in plan.files):
         # A model that cannot load fails the job once, not once per file.

@@ -4,7 +4,8 @@ and a batch refuses a bad request before the model loads.
 
 Safety rules: no output replaces an input (links resolved) or an existing file without
 ``overwrite``; two inputs never share an output; files this batch's name pattern would have
-written from another input of the same folder (an earlier run of it) are not inputs.
+written from another input of the same folder (an earlier run of it) are not inputs, nor
+is any result of the app found in the input folder (engine/inference/batch_scan.py).
 """
 
 from __future__ import annotations
@@ -19,13 +20,12 @@ from typing import Literal
 from engine.errors import UsageError
 from engine.files import folder_problem, name_problem
 from engine.imageio import SUPPORTED_SUFFIXES, format_for_suffix
-from engine.inference.batch_scan import scan_folder
+from engine.inference.batch_scan import SCALE_LABEL, scan_folder
 from engine.inference.outputs import InputFiles, output_problem
 
 PATTERN_FIELDS = ("stem", "model", "scale")
 SUFFIX_FOR_FORMAT = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp", "TIFF": ".tiff", "BMP": ".bmp"}
 EARLIER_OUTPUT = "an earlier output of this batch (its name follows the name pattern)"
-_SCALE_LABEL = r"(?:x\d+(?:\.\d+)?|w\d+|h\d+)"
 
 Action = Literal["upscale", "skip", "fail"]
 
@@ -184,7 +184,7 @@ def _pattern_regex(pattern: str, stem: str | None) -> re.Pattern[str] | None:
             parts.append("(?P=stem)" if seen_stem else "(?P<stem>.+)")
             seen_stem = True
         else:
-            parts.append(".+" if name == "model" else _SCALE_LABEL)
+            parts.append(".+" if name == "model" else SCALE_LABEL)
     suffixes = "|".join(re.escape(s) for s in SUPPORTED_SUFFIXES)
     return re.compile("".join(parts) + f"(?:{suffixes})", re.IGNORECASE)
 

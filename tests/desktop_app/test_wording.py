@@ -6,15 +6,26 @@ from pathlib import Path
 
 import pytest
 
+from desktop_app import jobs
 from desktop_app.phone.context import PHONE_HINTS
-from desktop_app.wording import count, in_gui_words
+from desktop_app.wording import (
+    FIRST_USE_STAGE,
+    count,
+    first_upper,
+    in_gui_words,
+    tile_choice_words,
+)
 from desktop_app.workers import JobRunner
 from engine.distill.checkpoint import CHECKPOINT_NAME, open_run
 from engine.errors import UsageError
-from engine.events import Cancelled
+from engine.events import Cancelled, CancelToken, Notice, Progress, TileChoice
+from engine.inference import tile_memory
+from engine.inference.batch import BatchRequest
 from engine.inference.outputs import output_problem
+from engine.inference.upscale import TargetSize, Upscaler
+from engine.models.registry import get_model
 from engine.phones.adb import detect_phone
-from tests.desktop_app.helpers import WAIT_MS
+from tests.desktop_app.helpers import FAST_MODEL, WAIT_MS, save_photo
 
 
 def _engine_messages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -95,3 +106,131 @@ def test_count_says_one_thing_and_many_things() -> None:
     assert count(0, "step") == "0 steps"
     assert count(20, "step") == "20 steps"
     assert count(2, "copy", "copies") == "2 copies"
+
+
+# ---- an upscale's progress in the window's words --------------------------------------------
+
+
+def _drain(events) -> tuple[list, object]:
+    """Every event of a generator, and what it returned."""
+    seen = []
+    while True:
+        try:
+            seen.append(next(events))
+        except StopIteration as stop:
+            return seen, stop.value
+
+
+def _stages(events: list) -> list[str]:
+    return [e.stage for e in events if isinstance(e, Progress)]
+
+
+@pytest.mark.parametrize("backend", ["onnx", "auto"])
+def test_a_models_first_use_is_said_to_be_a_one_time_preparation(
+    tmp_path: Path, monkeypatch, backend: str
+) -> None:
+    # "Loading the model" for a minute on a model's first use (issue: the ONNX export and
+    # the runtime timing), never saying that later runs skip it.
+    monkeypatch.setenv("MFAGAN_CACHE_DIR", str(tmp_path / "cache"))  # nothing made yet
+    choice = jobs.ModelChoice(spec=FAST_MODEL, backend=backend)  # type: ignore[arg-type]
+    first, upscaler = _drain(jobs.UpscalerPool().prepared(choice))
+    assert _stages(first) == [FIRST_USE_STAGE, FIRST_USE_STAGE]
+    assert isinstance(upscaler, Upscaler)
+    assert first_upper(FIRST_USE_STAGE) == "Preparing the model for this computer (first use only)"
+    # The next session (a new pool) finds it all cached: the model only loads.
+    again, _ = _drain(jobs.UpscalerPool().prepared(choice))
+    assert _stages(again) == ["load model", "load model"]
+    # PyTorch makes nothing first.
+    torch_choice = jobs.ModelChoice(spec=FAST_MODEL, backend="torch")
+    assert not jobs.needs_first_use(Upscaler(get_model(FAST_MODEL), backend="torch"))
+    assert _stages(_drain(jobs.UpscalerPool().prepared(torch_choice))[0])[0] == "load model"
+
+
+def test_the_batch_page_is_told_of_a_first_use_in_the_status_line(
+    tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("MFAGAN_CACHE_DIR", str(tmp_path / "cache"))
+    choice = jobs.ModelChoice(spec=FAST_MODEL, backend="onnx")
+    events, upscaler = _drain(jobs.first_use_told(jobs.UpscalerPool().prepared(choice)))
+    said = [e.message for e in events if isinstance(e, Notice)]
+    assert said == ["Preparing the model for this computer (first use only)"]
+    assert isinstance(upscaler, Upscaler)
+    events, _ = _drain(jobs.first_use_told(jobs.UpscalerPool().prepared(choice)))
+    assert not [e for e in events if isinstance(e, Notice)]  # cached now: nothing to say
+
+
+def _tiny_esrgan(path: Path) -> Path:
+    """An ESRGAN-family .pth, tiny and random: an AI model that runs in moments."""
+    import torch
+
+    from engine.models.rrdbnet import RRDBNet, RRDBNetConfig
+
+    torch.manual_seed(0)
+    torch.save(RRDBNet(RRDBNetConfig(num_block=1, num_feat=8)).state_dict(), path)
+    return path
+
+
+def _upscale_events(photo: Path, spec: str, tmp_path: Path) -> list:
+    request = jobs.UpscaleRequest(
+        source=photo,
+        model=jobs.ModelChoice(spec=spec, backend="torch"),
+        target=TargetSize(scale=4),
+        stage_dir=tmp_path / "stage",
+    )
+    return list(jobs.upscale_job(request, jobs.UpscalerPool(), CancelToken()))
+
+
+def _notices(events: list) -> list[str]:
+    return [e.message for e in events if isinstance(e, Notice)]
+
+
+def test_the_tile_size_is_said_only_where_a_photo_is_done_piece_by_piece(
+    tmp_path: Path, monkeypatch
+) -> None:
+    # "upscaling piece by piece (512 px squares)" for a photo of one tile, and the CLI's
+    # "tile size auto: 512 (budget 10.7 GiB, ...)" on the Batch page's status line.
+    photo = save_photo(tmp_path / "photo.png", box=(48, 64))
+    model = str(_tiny_esrgan(tmp_path / "tiny.pth"))
+    events = _upscale_events(photo, model, tmp_path)
+    assert not [e for e in events if isinstance(e, TileChoice)]
+    assert not _notices(events), "one tile: nothing to say about pieces"
+    # Little memory to spare: small tiles, said in words, never the budget behind them.
+    monkeypatch.setattr(tile_memory, "default_budget_bytes", lambda reserved=0: 1)
+    events = _upscale_events(photo, model, tmp_path)
+    pieces = [m for m in _notices(events) if "piece" in m]
+    assert pieces == [tile_choice_words(tile_memory.MIN_TILE)]
+    assert not [m for m in _notices(events) if "GiB" in m or "budget" in m]
+    # Plain enlarge is no AI: how it divides the photo is not worth a word.
+    assert not [m for m in _notices(_upscale_events(photo, FAST_MODEL, tmp_path)) if "piece" in m]
+
+
+def test_a_batch_says_the_tile_size_in_words(tmp_path: Path, monkeypatch) -> None:
+    source = tmp_path / "in"
+    save_photo(source / "a.png", box=(48, 64))
+    model = str(_tiny_esrgan(tmp_path / "tiny.pth"))
+    monkeypatch.setattr(tile_memory, "default_budget_bytes", lambda reserved=0: 1)
+    request = BatchRequest(input_dir=source, output_dir=tmp_path / "out")
+    choice = jobs.ModelChoice(spec=model, backend="torch")
+    events = list(jobs.batch_job(request, choice, jobs.UpscalerPool(), CancelToken()))
+    assert not [e for e in events if isinstance(e, TileChoice)]
+    said = _notices(events)
+    assert tile_choice_words(tile_memory.MIN_TILE) in said
+    assert not [m for m in said if "tile size auto" in m or "GiB" in m], said
+
+
+def test_the_upscale_page_says_a_first_use_is_a_one_time_preparation(
+    qtbot, window, photo: Path, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("MFAGAN_CACHE_DIR", str(tmp_path / "cache"))  # a new computer
+    # Exported here, on this thread (see conftest's bicubic_onnx_exported): the window's
+    # job is left the runtimes' timing, still a first use on this computer.
+    for _ in Upscaler(get_model(FAST_MODEL), backend="onnx").prepare():
+        pass
+    work = window.upscale.work
+    lines: list[str] = []
+    work.progress.connect(lambda line: lines.append(line.text))
+    with qtbot.waitSignal(work.resultReady, timeout=WAIT_MS):
+        window.open_paths([photo])
+        work.enqueue([photo])
+    assert "Preparing the model for this computer (first use only)" in lines
+    assert "Loading the model" not in lines

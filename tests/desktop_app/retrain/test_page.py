@@ -80,16 +80,33 @@ def test_cancel_then_resume_continues_the_same_run(qtbot, window, tmp_path: Path
     assert window.options.entry("gui-resume") is not None
 
 
-def test_measuring_gives_an_estimate_and_a_time_budget(qtbot, window, tmp_path: Path) -> None:
+def test_measuring_gives_an_estimate_and_a_time_budget(
+    qtbot, window, tmp_path: Path, monkeypatch
+) -> None:
     page = fill_retrain_form(qtbot, window, tmp_path, name="gui-measure", steps=40)
     assert "Not measured" in page.form.estimate.text()
+    shown: list[str] = []
+    original = page.progress.progress
+
+    def progress(stage, done, total, text):
+        shown.append(text)
+        original(stage, done, total, text)
+
+    monkeypatch.setattr(page.progress, "progress", progress)
     with qtbot.waitSignal(page.measured, timeout=WAIT_MS):
         page.form.measure_button.click()
+    # "Measuring (timing a gan step)": the trainer's stage names are not the user's words.
+    assert "Measuring (timing a training step)" in shown
+    assert not [line for line in shown if "gan" in line.split() or "teacher" in line], shown
     measured = Measurement.from_settings(page.form.settings.measured)
     assert measured is not None and measured.teacher_crop > 0
     assert set(measured.steps) == {"teacher_d", "warmup", "gan"}
     text, details = page.form.estimate.text(), page.form.estimate.toolTip()
     assert "40 steps ≈" in text and "40 steps ×" in details and "teacher pass" in details
+    # Nothing knows whether the computer was busy while it was measured: no "when it is
+    # not busy", but when it was measured and which way a busy computer moves the estimate.
+    assert "not busy" not in text + details and "(measured " in text
+    assert "longer while other programs keep the computer busy" in details
     page.form.by_time.setChecked(True)
     page.form.minutes.setValue(1)
     planned = page.form.planned_steps()

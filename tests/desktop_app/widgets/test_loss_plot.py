@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtGui import QColor, QImage
 
-from desktop_app.widgets.loss_plot import MARGIN_RIGHT, PALETTE, LossPlot
+from desktop_app.widgets.loss_plot import (
+    LEGEND_INSET,
+    LEGEND_SWATCH,
+    MARGIN_RIGHT,
+    PALETTE,
+    LossPlot,
+)
 
 
 def colour_pixels(image: QImage, colour: str, width: int) -> int:
@@ -39,12 +45,28 @@ def test_each_loss_is_drawn_as_a_line(qtbot) -> None:
 
 
 def test_every_legend_entry_fits_beside_the_plot(qtbot):
-    # Seen at 1024x700: "vs Best quality  0.0253" ran off the widget's right edge.
+    # Seen at 1024x700: "vs Best quality  0.0253" ran off the widget's right edge. The
+    # legend takes the room its words need, never less than MARGIN_RIGHT.
     from desktop_app.model_names import LOSS_WORDS
 
     plot = LossPlot()
     qtbot.addWidget(plot)
+    assert plot.legend_margin() == MARGIN_RIGHT  # nothing to name yet
+    plot.add(1, "gan", dict.fromkeys(LOSS_WORDS, -1.23e-05))
     metrics = plot.fontMetrics()
-    room = MARGIN_RIGHT - 12 - 22  # the legend's left inset and its colour swatch
+    room = plot.legend_margin() - LEGEND_INSET - LEGEND_SWATCH
     for words in LOSS_WORDS.values():
-        assert metrics.horizontalAdvance(f"{words}  0.00953") <= room, words
+        assert metrics.horizontalAdvance(f"{words}  -1.23e-05") <= room, words
+
+
+def test_the_tooltip_names_each_loss_as_the_run_files_do(qtbot) -> None:
+    # The legend says "realism check: yours"; what that is, and its column name, are here.
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.add(1, "teacher_d", {"l_td_real": 0.7, "l_td_fake": 0.6})
+    plot.add(2, "gan", {"l_d_fake": 0.5})
+    lines = plot.toolTip().splitlines()
+    assert [line.rsplit("(", 1)[1] for line in lines] == ["l_d_fake)", "l_td_fake)", "l_td_real)"]
+    assert lines[0].startswith("realism check: yours — ")
+    plot.clear()
+    assert plot.toolTip() == ""
