@@ -96,6 +96,7 @@ class Placement:
     title: str
     ms: float | None  # None: not measured on this unit
     note: str = ""
+    details: str = ""  # the technical names behind ``title`` (its tooltip)
 
 
 def placements_job(
@@ -104,6 +105,7 @@ def placements_job(
     """The shipped student (predicted), the teacher and the public reference networks
     (measured, from the profile) per tile on the chosen unit."""
     from desktop_app.model_names import shown_title
+    from desktop_app.phone.known_networks import network_details, network_name
     from engine.models.registry import PHONE_MODELS, STUDENT_NAME, list_models
     from engine.phones.calibration import calibration_for
     from engine.phones.config_latency import predict_config_ms
@@ -124,17 +126,20 @@ def placements_job(
         note = "predicted"
         if "rough" in estimate.basis:  # the NPU's power law: one number would claim too much
             note += f"; rough range {estimate.low_ms:.0f}–{estimate.high_ms:.0f} ms"
-        placed.append(Placement(title=shown_title(model), ms=estimate.ms, note=note))
+        details = f"{model.name}: {model.config.encode()}"
+        placed.append(
+            Placement(title=shown_title(model), ms=estimate.ms, note=note, details=details)
+        )
     same_size = profile.input_size[0] == tile
     for key, ms in column.fit_points().items():
         try:
-            title = reference_net(key).title
-        except Exception:  # a key without a reference net: still a measured point
-            title = key
-        if key == "real_esrgan_x4plus":
-            title += " (Best quality)"  # the model menu's name for the teacher
+            net = reference_net(key)
+            title, params = net.title, net.published_params
+        except KeyError:  # a key without a reference net: still a measured point
+            title, params = key, None
         note = "measured" if same_size else f"measured at {profile.input_size[0]} px tiles"
-        placed.append(Placement(title=title, ms=ms, note=note))
+        placed.append(Placement(title=network_name(key, title), ms=ms, note=note,
+                                details=network_details(key, title, params)))  # fmt: skip
     yield Finished(result=sorted(placed, key=lambda p: p.ms if p.ms is not None else 1e9))
 
 

@@ -27,6 +27,13 @@ from desktop_app.phone.jobs import WizardSetup
 from desktop_app.phone.settings_box import PhoneSettings
 from desktop_app.phone.state import WizardState
 from desktop_app.phone.step_export import ExportStep
+from desktop_app.phone.step_phone import (
+    phone_name,
+    precision_of,
+    target_code,
+    target_pairs,
+    target_words,
+)
 from desktop_app.phone.step_search import SearchStep
 from desktop_app.phone.warm import warm_job
 from desktop_app.phone.wizard import PhoneWizard
@@ -41,14 +48,21 @@ ADVANCED_EXPORT = "The export on the “Export (advanced)” tab"
 TARGET_FIXED = "The search runs for this phone and budget: they stay until it ends"
 
 
-def target_of(state: WizardState) -> tuple[str, str, float | None, int]:
-    return (state.device, state.unit, state.budget_ms, state.tile)
+def target_of(state: WizardState) -> tuple[str, str, str | None, float | None, int]:
+    """What the advanced Search follows. The precision as the engine resolves it: step 1
+    filling in the wizard's (None -> w8a8) is no new target, nor resets this page's form."""
+    precision = precision_of(state.device, state.unit, state.precision)
+    return (state.device, state.unit, precision, state.budget_ms, state.tile)
 
 
 class TargetForm(QWidget):
     """Phone, unit and budget in ms for the standalone Search page. With the ``wizard``'s
     context it starts from the wizard's phone and budget, and follows them when the wizard's
-    goal changes: it started at 15 ms while the wizard's goal step said 21.04 ms."""
+    goal changes: it started at 15 ms while the wizard's goal step said 21.04 ms.
+
+    Phones and units are shown in step 1's words and kept as their ids ("Unit: gpu" was
+    shown); the units are the phone's measured (unit, precision) pairs, so the page's Export
+    ticks the file the target runs (a unit without a precision ticked the float file)."""
 
     def __init__(
         self, ctx: WizardContext, wizard: WizardContext | None = None,
@@ -63,11 +77,12 @@ class TargetForm(QWidget):
             s = wizard.state
         self._followed = target_of(s)
         self.device = QComboBox()
-        self.device.addItems(list(profile_ids()))
-        self.device.setCurrentText(s.device)
+        for device in profile_ids():
+            self.device.addItem(phone_name(device), device)
+            self.device.setItemData(self.device.count() - 1, device, Qt.ItemDataRole.ToolTipRole)
+        self.device.setCurrentIndex(max(self.device.findData(s.device), 0))
         self.unit = QComboBox()
-        self.unit.addItems(["gpu", "npu"])
-        self.unit.setCurrentText(s.unit)
+        self._fill_units((s.unit, s.precision))
         self.budget = QDoubleSpinBox()
         self.budget.setRange(0.1, 10_000)
         self.budget.setValue(s.budget_ms or 15.0)
@@ -86,7 +101,7 @@ class TargetForm(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         form = QFormLayout()
         form.addRow("Phone:", self.device)
-        form.addRow("Unit:", self.unit)
+        form.addRow("Runs on:", self.unit)
         row.addLayout(form)
         form = QFormLayout()
         form.addRow("Budget:", self.budget)
@@ -96,7 +111,8 @@ class TargetForm(QWidget):
         form.addRow("Place a model:", self.model)
         row.addLayout(form)
         row.addStretch(1)
-        for signal in (self.device.currentTextChanged, self.unit.currentTextChanged,
+        self.device.currentIndexChanged.connect(self._device_changed)
+        for signal in (self.unit.currentIndexChanged,
                        self.budget.valueChanged, self.tile.valueChanged,
                        self.model.currentIndexChanged):  # fmt: skip
             signal.connect(self._changed)
@@ -105,20 +121,40 @@ class TargetForm(QWidget):
             wizard.changed.connect(lambda: self.follow(wizard.state))
 
     def follow(self, state: WizardState) -> None:
-        """The wizard's phone, tile or budget changed: the search here starts from them (a
-        change made on this form stays until the wizard's next change)."""
+        """The wizard's phone, unit, tile or budget changed: the search here starts from them
+        (a change made on this form stays until the wizard's next change)."""
         if target_of(state) == self._followed or not state.budget_ms:
             return
         self._followed = target_of(state)
         boxes = (self.device, self.unit, self.budget, self.tile)
         for box in boxes:
             box.blockSignals(True)
-        self.device.setCurrentText(state.device)
-        self.unit.setCurrentText(state.unit)
+        self.device.setCurrentIndex(max(self.device.findData(state.device), 0))
+        self._fill_units((state.unit, state.precision))
         self.budget.setValue(state.budget_ms)
         self.tile.setValue(state.tile)
         for box in boxes:
             box.blockSignals(False)
+        self._changed()
+
+    def _fill_units(self, keep: tuple[str, str | None]) -> None:
+        """The chosen phone's (unit, precision) pairs; ``keep`` stays chosen where it is one
+        of them (a unit alone: its first precision), else the phone's default."""
+        pairs = target_pairs(self.device.currentData() or "")
+        self.unit.blockSignals(True)
+        self.unit.clear()
+        for row, (unit, precision) in enumerate(pairs):
+            self.unit.addItem(target_words(unit, precision), (unit, precision))
+            self.unit.setItemData(row, target_code(unit, precision), Qt.ItemDataRole.ToolTipRole)
+        unit, precision = keep
+        match = next((i for i, p in enumerate(pairs) if p == keep), None)
+        if match is None and not precision:
+            match = next((i for i, p in enumerate(pairs) if p[0] == unit), None)
+        self.unit.setCurrentIndex(match or 0)
+        self.unit.blockSignals(False)
+
+    def _device_changed(self) -> None:
+        self._fill_units(self.unit.currentData() or ("", None))
         self._changed()
 
     def lock(self, running: bool) -> None:
@@ -146,8 +182,9 @@ class TargetForm(QWidget):
     def _changed(self) -> None:
         chosen = self.model.currentText() if self.model.currentData() else ""
         self.model.setToolTip("\n".join(filter(None, (chosen, PLACE_TIP))))
+        unit, precision = self.unit.currentData() or (self.ctx.state.unit, None)
         self.ctx.update(
-            device=self.device.currentText(), unit=self.unit.currentText(), precision=None,
+            device=self.device.currentData(), unit=unit, precision=precision,
             budget_ms=self.budget.value(), tile=self.tile.value(),
         )  # fmt: skip
 

@@ -25,21 +25,26 @@ from PySide6.QtWidgets import (
 from desktop_app.model_names import shown_title
 from desktop_app.phone import jobs
 from desktop_app.phone.context import JobPanel, WizardContext
+from desktop_app.phone.export_words import (
+    FORMAT_TIPS,
+    FORMAT_TITLES,
+    notice_words,
+    progress_words,
+    report_html,
+)
+from desktop_app.phone.step_phone import precision_of, where_code, where_words
 from desktop_app.widgets.desktop_open import open_on_desktop
 from desktop_app.widgets.layouts import boxed
-from desktop_app.wording import first_upper, in_gui_words
+from desktop_app.wording import in_gui_words
 from engine.errors import MfaganError
 from engine.events import Notice, Progress
 from engine.export import ExportRequest, tflite
 from engine.export.bundle import CARD_NAME
 
-FORMAT_TITLES = {
-    "onnx": "ONNX (float)",
-    "onnx-int8": "ONNX INT8",
-    "tflite": "TFLite (float)",
-    "tflite-int8": "TFLite INT8",
-}
 DEFAULT_FORMATS = ("onnx", "onnx-int8", "tflite", "tflite-int8")
+AIHUB_TITLE = "Compile and profile on AI Hub (a real phone)"
+AIHUB_OFF = "Off until an AI Hub token is saved: add one under Settings."
+NO_MODEL = "No model to export yet: the wizard's fine-tuning (step 4) makes one."
 
 
 def formats_for(unit: str, precision: str | None, *, tflite: bool = True) -> tuple[str, ...]:
@@ -64,65 +69,6 @@ def saved_card(folder: Path) -> dict[str, Any] | None:
     return card if isinstance(card, dict) else None
 
 
-def latency_text(estimate: dict[str, Any]) -> str:
-    """A predicted latency as the card gives it: a rough one (the NPU's power law) as its
-    range only, since one number would claim more than the fit knows; else the number with
-    its band."""
-    ms, low, high = estimate["ms"], estimate.get("low_ms"), estimate.get("high_ms")
-    if low is None or high is None:
-        return f"{ms:.2f} ms"
-    if "rough" in str(estimate.get("basis", "")):
-        return f"{low:.0f}–{high:.0f} ms (rough)"
-    return f"{ms:.2f} ms ({low:.2f}–{high:.2f})"
-
-
-def report_html(card: dict[str, Any]) -> str:
-    """What the bundle holds and what was measured on it, from its model card."""
-    lines = ["<b>Files</b><ul>"]
-    fidelity = card.get("fidelity") or {}
-    losses = fidelity.get("int8_loss_vs_teacher_db") or {}
-    for item in card.get("files", []):
-        vs_float = (item.get("fidelity") or {}).get("psnr_y_vs_float_db")
-        extra = ""
-        if item["file"] in losses:
-            extra = (
-                f": the 8-bit (INT8) file loses {losses[item['file']]:.2f} dB of closeness "
-                "to Best quality"
-            )
-        elif item.get("precision") == "int8" and vs_float is not None:
-            extra = f": {vs_float:.1f} dB close to the full-precision file (higher is closer)"
-        lines.append(f"<li>{item['file']} ({item.get('precision', '')}){extra}</li>")
-    lines.append("</ul>")
-    if "float_psnr_y_vs_teacher_db" in fidelity:
-        lines.append(
-            "Full-precision model's closeness to Best quality: "
-            f"{fidelity['float_psnr_y_vs_teacher_db']:.2f} dB (higher is closer)."
-        )
-    predicted = card.get("predicted_latency") or {}
-    measured = card.get("measured_latency")
-    rows = []
-    for unit in ("gpu", "npu"):
-        estimate = predicted.get(unit)
-        if isinstance(estimate, dict) and "ms" in estimate:
-            text = latency_text(estimate)
-            rows.append(f"<tr><td>predicted {unit.upper()}</td><td>{text}</td></tr>")
-    if measured:
-        rows.append(
-            f"<tr><td>measured on {measured.get('device', '?')}</td>"
-            f"<td>{measured.get('inference_ms', float('nan')):.2f} ms</td></tr>"
-        )
-    if rows:
-        lines.append("<br><b>Latency per tile</b><table>" + "".join(rows) + "</table>")
-    if measured:
-        off = measured.get("off_unit_layers") or []
-        names = [layer.get("name", str(layer)) if isinstance(layer, dict) else str(layer)
-                 for layer in off]  # fmt: skip
-        unit = str(measured.get("compute_unit", "npu")).upper()
-        lines.append(f"<br><b>Layers off the {unit}</b>: {len(names)}")
-        lines.append("<ul>" + "".join(f"<li>{n}</li>" for n in names) + "</ul>" if names else "")
-    return "".join(lines)
-
-
 class ExportStep(QWidget):
     """``standalone``: a model list to export any model (advanced panel); otherwise the
     wizard's fine-tuned model."""
@@ -135,10 +81,18 @@ class ExportStep(QWidget):
         self.checks = {key: QCheckBox(title) for key, title in FORMAT_TITLES.items()}
         self._ticked_for: tuple[str, str | None] | None = None
         self._no_tflite = tflite.missing_reason()
+        for key, box in self.checks.items():
+            box.setToolTip(FORMAT_TIPS[key])
         for key in ("tflite", "tflite-int8"):
             self.checks[key].setEnabled(self._no_tflite is None)
-            self.checks[key].setToolTip(self._no_tflite or "")
-        self.aihub = QCheckBox("Compile and profile on AI Hub (a real phone)")
+            if self._no_tflite:
+                self.checks[key].setToolTip(f"{FORMAT_TIPS[key]}: {self._no_tflite}")
+        self.aihub = QCheckBox(AIHUB_TITLE)
+        # Why the AI Hub box is off, on the page itself: a greyed box with the reason only
+        # in its tooltip left the user guessing.
+        self.aihub_why = QLabel("")
+        self.aihub_why.setObjectName("hint")
+        self.aihub_why.setWordWrap(True)
         self.out_dir = QLineEdit(ctx.state.bundle_dir)
         self.out_dir.setPlaceholderText("“bundle” in the wizard's folder of the app's data")
         self.export_button = QPushButton("Export")
@@ -176,6 +130,7 @@ class ExportStep(QWidget):
         formats.addStretch(1)
         form.addRow("Formats:", formats)
         form.addRow("", self.aihub)
+        form.addRow("", self.aihub_why)
         form.addRow("Bundle folder:", self.out_dir)
         buttons = QHBoxLayout()
         buttons.addWidget(self.export_button)
@@ -196,7 +151,12 @@ class ExportStep(QWidget):
         self.model.clear()
         for d in list_models():
             if d.architecture == "mfa" and d.trained:
-                self.model.addItem(f"{shown_title(d)} ({d.name})", d.name)
+                # The model menu's name; its registry name (the bundle's file names) in the
+                # tooltip: "Fast (MFAGAN) (mfagan)" said it twice, once as an id.
+                self.model.addItem(shown_title(d), d.name)
+                self.model.setItemData(
+                    self.model.count() - 1, f"File name: {d.name}", Qt.ItemDataRole.ToolTipRole
+                )
         index = self.model.findData(current)
         self.model.setCurrentIndex(max(index, 0))
 
@@ -205,23 +165,30 @@ class ExportStep(QWidget):
 
         has_token = self.ctx.setup.hub is not None or token_configured()
         self.aihub.setEnabled(has_token)
-        self.aihub.setToolTip("" if has_token else "Add an AI Hub token under Settings first")
+        self.aihub.setToolTip("" if has_token else AIHUB_OFF)
+        self.aihub_why.setText("" if has_token else AIHUB_OFF)
+        self.aihub_why.setVisible(not has_token)
         if not has_token:
             self.aihub.setChecked(False)
         s = self.ctx.state
-        if self._ticked_for != (s.unit, s.precision):
+        # The Search (advanced) tab's older state names no precision: the engine then runs
+        # the profile's first (w8a8 on every phone), so that is what gets ticked.
+        precision = precision_of(s.device, s.unit, s.precision)
+        if self._ticked_for != (s.unit, precision):
             # A new target ticks what it runs; the user's own ticks stay until it changes.
-            self._ticked_for = (s.unit, s.precision)
-            wanted = formats_for(s.unit, s.precision, tflite=self._no_tflite is None)
+            self._ticked_for = (s.unit, precision)
+            wanted = formats_for(s.unit, precision, tflite=self._no_tflite is None)
             for key, box in self.checks.items():
                 box.setChecked(key in wanted)
         self.target.setText(
-            f"{s.device}, {s.unit.upper()}, {s.tile} x {s.tile} px tiles (set on the Search page)"
+            f"{where_words(s.device, s.unit, s.precision)}, {s.tile} x {s.tile} px tiles "
+            "(set on the Search (advanced) tab)"
         )
+        self.target.setToolTip(where_code(s.device, s.unit, s.precision))
         model = self.model_name()
         why = self.ctx.jobs.why_not(self.panel)
         self.export_button.setEnabled(bool(model) and not self.panel.running and not why)
-        self.export_button.setToolTip(why)
+        self.export_button.setToolTip(why or ("" if model else NO_MODEL))
 
     def model_name(self) -> str:
         if self.standalone:
@@ -254,10 +221,10 @@ class ExportStep(QWidget):
 
     def _on_event(self, event: object) -> None:
         if isinstance(event, Progress):
-            text = first_upper(event.stage) + (f" ({event.message})" if event.message else "")
+            text = progress_words(event.stage, event.message)
             self.panel.progress(event.stage, event.done, event.total, text)
         elif isinstance(event, Notice):
-            self.ctx.status.emit(event.message)
+            self.ctx.status.emit(notice_words(event.message))
 
     def _exported(self, result) -> None:
         # The full path, so that a restart shows this bundle again.

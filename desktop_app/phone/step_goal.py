@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from desktop_app.phone import jobs
 from desktop_app.phone.budget import Budget, photo_budget, video_budget
 from desktop_app.phone.context import JobPanel, WizardContext
+from desktop_app.phone.step_phone import where_code, where_words
 from desktop_app.widgets.layouts import boxed
 
 
@@ -124,11 +125,13 @@ class GoalStep(QWidget):
             return
         self.budget = budget
         state = self.ctx.state
-        unit = f"{state.unit.upper()} {state.precision or ''}".strip()
+        # The phone and unit in step 1's words: "GPU w8a8 of snapdragon-865" were its ids.
+        where = where_words(state.device, state.unit, state.precision)
         self.arithmetic.setText(
-            "<br>".join(budget.lines) + f"<br><b>Budget: {budget.per_tile_ms:.2f} ms per tile on "
-            f"the {unit}</b> of {state.device}."
+            "<br>".join(budget.lines)
+            + f"<br><b>Budget: {budget.per_tile_ms:.2f} ms per tile</b> for {where}."
         )
+        self.arithmetic.setToolTip(where_code(state.device, state.unit, state.precision))
         self.ctx.update(
             goal="photo" if photo else "video", megapixels=self.megapixels.value(),
             seconds=self.seconds.value(), video_width=self.width_box.value(),
@@ -175,7 +178,10 @@ class GoalStep(QWidget):
                 )
             cells = (placed.title, "—" if ms is None else f"{ms:.2f} ({placed.note})", verdict)
             for column, text in enumerate(cells):
-                self.table.setItem(row, column, QTableWidgetItem(text))
+                item = QTableWidgetItem(text)
+                if column == 0 and placed.details:
+                    item.setToolTip(placed.details)
+                self.table.setItem(row, column, item)
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
 

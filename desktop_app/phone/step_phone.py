@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
@@ -21,8 +23,10 @@ from PySide6.QtWidgets import (
 from desktop_app.phone import jobs
 from desktop_app.phone.context import JobPanel, WizardContext
 from desktop_app.wording import first_upper, in_gui_words
+from engine.errors import UsageError
 from engine.phones.adb import Detection
 from engine.phones.catalog import Profile
+from engine.phones.device import DeviceProfile, load_device_profile, profile_path
 
 TARGET_TIP = "Compute unit and precision the model will run at on the phone"
 NO_TOKEN = "No AI Hub token yet: add one under Settings."
@@ -37,19 +41,62 @@ UNIT_WORDS = {
 PRECISION_WORDS = {"w8a8": "8-bit numbers", "w8a16": "8-bit weights", "float": "16-bit numbers"}
 
 
-def runs_on(unit: str, precision: str) -> str:
-    """Where and how a model runs, in words ("its graphics chip (GPU), 8-bit numbers")."""
-    return f"{UNIT_WORDS.get(unit, unit.upper())}, {PRECISION_WORDS.get(precision, precision)}"
+def runs_on(unit: str, precision: str | None) -> str:
+    """Where and how a model runs, in words ("its graphics chip (GPU), 8-bit numbers"); no
+    precision: where only."""
+    where = UNIT_WORDS.get(unit, unit.upper())
+    return f"{where}, {PRECISION_WORDS.get(precision, precision)}" if precision else where
 
 
-def target_words(unit: str, precision: str) -> str:
+def target_words(unit: str, precision: str | None) -> str:
     """The "Runs on:" choice in words ("Graphics chip (GPU), 8-bit numbers")."""
     return first_upper(runs_on(unit, precision).removeprefix("its "))
 
 
-def target_code(unit: str, precision: str) -> str:
+def target_code(unit: str, precision: str | None) -> str:
     """The same choice as the engine and AI Hub name it ("GPU, w8a8"): the item's tooltip."""
-    return f"{unit.upper()}, {precision}"
+    return f"{unit.upper()}, {precision}" if precision else unit.upper()
+
+
+@functools.cache
+def _device(device: str) -> DeviceProfile | None:
+    # A small JSON file, read once per phone: the step texts ask for it on every change.
+    try:
+        return load_device_profile(profile_path(device))
+    except UsageError:
+        return None
+
+
+def phone_name(device: str) -> str:
+    """The phone as step 1 lists it ("Snapdragon 865"); an unknown id as it is."""
+    profile = _device(device)
+    return profile.name if profile is not None else device
+
+
+def target_pairs(device: str) -> list[tuple[str, str]]:
+    """(unit, precision) pairs ``device``'s profile has measurements for, the default first."""
+    profile = _device(device)
+    if profile is None:
+        return []
+    return list(dict.fromkeys((c.unit, c.precision) for c in profile.columns))
+
+
+def precision_of(device: str, unit: str, precision: str | None) -> str | None:
+    """The precision a target runs at: with none chosen (the Search (advanced) tab's older
+    state), the one the engine's latency model then uses, the profile's first for the unit."""
+    if precision:
+        return precision
+    return next((p for u, p in target_pairs(device) if u == unit), None)
+
+
+def where_words(device: str, unit: str, precision: str | None) -> str:
+    """ "Snapdragon 865, on its graphics chip (GPU), 8-bit numbers": the target in words."""
+    return f"{phone_name(device)}, on {runs_on(unit, precision_of(device, unit, precision))}"
+
+
+def where_code(device: str, unit: str, precision: str | None) -> str:
+    """The same target as the engine names it ("snapdragon-865, GPU, w8a8"), for tooltips."""
+    return f"{device}, {target_code(unit, precision_of(device, unit, precision))}"
 
 
 def describe(profile: Profile) -> str:
@@ -209,8 +256,9 @@ class PhoneStep(QWidget):
         if self.ctx.jobs.refuse(self.panel):
             return
         adb = self.ctx.state.adb
-        self.panel.run(lambda cancel: jobs.detect_job(adb, cancel), "Asking adb…",
-                       on_finished=self._detected, done_text="")  # fmt: skip
+        self.panel.run(lambda cancel: jobs.detect_job(adb, cancel),
+                       "Asking the phone over USB (adb)…", on_finished=self._detected,
+                       done_text="")  # fmt: skip
 
     def _detected(self, found: Detection) -> None:
         chosen = found.profile or found.nearest
@@ -260,5 +308,5 @@ class PhoneStep(QWidget):
         known = [n for n in names if n in ours]
         self.hub_note.setText(
             f"{len(names)} devices on AI Hub now; {len(known)} of them have a profile here "
-            "(their latency model is calibrated). Export can profile on any of them."
+            "(their speed is predicted from measurements). Export can profile on any of them."
         )

@@ -15,7 +15,9 @@ from PySide6.QtWidgets import (
 
 from desktop_app.phone import jobs
 from desktop_app.phone.context import JobPanel, WizardContext
+from desktop_app.phone.known_networks import short_name
 from desktop_app.phone.pareto_plot import ParetoPlot
+from desktop_app.phone.step_phone import where_code, where_words
 from desktop_app.widgets.eta import format_duration
 from desktop_app.widgets.layouts import boxed, wide_row
 from desktop_app.wording import first_upper
@@ -30,6 +32,11 @@ LOST = (
 )
 LATENCY_NOTICE = "latency: "
 SHIPPED_STUDENT = "Fast (MFAGAN)"  # the shipped student, as the model menu names it
+# The search's stages (engine: nas.valset, nas.host_latency) as the strip says them.
+STAGE_WORDS = {
+    "teacher on validation photos": "Upscaling the check photos with Best quality",
+    "timing subnets on this computer": "Timing a few designs on this computer",
+}
 
 
 def cancelled_words(scored: int, earlier: bool) -> str:
@@ -93,7 +100,10 @@ class SearchStep(QWidget):
     def _build(self) -> None:
         row = wide_row(self.target, self.start_button)
         picked = boxed("The chosen design (click another point to choose it)", self.details)
-        picked.setToolTip("The subnet of the searched network that the wizard fine-tunes next")
+        picked.setToolTip(
+            "The design the wizard fine-tunes next: a smaller network cut out of the searched "
+            "one (a subnet of the supernet)"
+        )
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.plot, 1)
@@ -107,11 +117,12 @@ class SearchStep(QWidget):
     def _show_target(self) -> None:
         s = self.ctx.state
         budget = "no budget yet (set a goal)" if not s.budget_ms else f"{s.budget_ms:.2f} ms"
-        unit = f"{s.unit.upper()} {s.precision or ''}".strip()  # no "GPU , 128": no precision
+        # Step 1's words for the phone and unit ("snapdragon-865, GPU w8a8" were the ids).
+        where = where_words(s.device, s.unit, s.precision)
         self.target.setText(
-            f"Target: <b>{s.device}</b>, {unit}, "
-            f"{s.tile} x {s.tile} px tiles; budget {budget} per tile."
+            f"For <b>{where}</b>, {s.tile} x {s.tile} px tiles; budget {budget} per tile."
         )
+        self.target.setToolTip(where_code(s.device, s.unit, s.precision))
         # One job at a time: a search started while fine-tuning ran replaced the design
         # being trained (and the plot that showed it); so is choosing another meanwhile.
         why = self.ctx.jobs.why_not(self.panel)
@@ -148,7 +159,8 @@ class SearchStep(QWidget):
                 self.configs.append(c["config"])
                 self.plot.add(c["latency_ms"], c["fidelity_db"], c["config"])
         self.plot.budget_ms = data["target"]["budget_ms"]
-        self.plot.references = [(r["title"], r["ms"]) for r in data.get("references", [])]
+        self.plot.references = [(short_name(r.get("key", ""), r["title"]), r["ms"])
+                                for r in data.get("references", [])]  # fmt: skip
         student = data.get("student")
         if student and student.get("fidelity_db_supernet") is not None:
             self.plot.extra = [(SHIPPED_STUDENT, student["latency_ms"],
@@ -197,7 +209,8 @@ class SearchStep(QWidget):
         elif isinstance(event, Progress) and event.stage == self._candidate_stage:
             return
         elif isinstance(event, Progress):
-            text = first_upper(event.stage) + (f" ({event.message})" if event.message else "")
+            text = STAGE_WORDS.get(event.stage, first_upper(event.stage))
+            text += f" ({event.message})" if event.message else ""
             self.panel.progress(event.stage, event.done, event.total, text)
         elif isinstance(event, Notice):
             self.ctx.status.emit(notice_words(event.message))
@@ -235,7 +248,8 @@ class SearchStep(QWidget):
         s = self.ctx.state
         config = self.configs[index]
         fidelity = self.plot.points[index][1]
-        self.details.setText(f"{config}: working out its cost…")
+        self.details.setText("Working out the chosen design's cost…")
+        self.details.setToolTip(f"Design {config}")
         self.ctx.runner.start(
             lambda cancel: jobs.point_job(config, s.device, s.unit, s.precision, s.tile,
                                           fidelity, cancel),

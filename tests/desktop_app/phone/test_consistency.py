@@ -44,7 +44,7 @@ def test_the_advanced_search_starts_from_the_wizards_budget(qtbot, setup, tmp_pa
     assert page.advanced_ctx.state.budget_ms == pytest.approx(changed, abs=0.01)
     # The advanced search's target line has no stray space before its comma.
     text = page.search.target.text()
-    assert " ," not in text and "GPU, " in text
+    assert " ," not in text and "graphics chip (GPU), 8-bit numbers" in text
 
 
 def test_closeness_is_one_wording_and_the_step_texts_say_no_jargon(qtbot, setup, tmp_path):

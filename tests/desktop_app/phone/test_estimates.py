@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from desktop_app.phone.context import WizardContext
+from desktop_app.phone.export_words import latency_text, report_html
 from desktop_app.phone.jobs import WizardSetup, placements_job, point_job
 from desktop_app.phone.step_compare import CompareStep, bench_seconds
-from desktop_app.phone.step_export import latency_text, report_html
 from desktop_app.phone.step_search import SearchStep
 from desktop_app.widgets.eta import Eta
 from desktop_app.workers import JobRunner

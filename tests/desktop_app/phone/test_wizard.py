@@ -130,7 +130,7 @@ def test_the_wizard_end_to_end_and_reopened(
     assert _wait_job(qtbot, export.panel) == "finished", export.panel.text.text()
     html = export.report.toPlainText()
     assert "8-bit (INT8) file loses" in html and "measured on Samsung Galaxy Tab S7" in html
-    assert "Layers off the GPU: 3" in html  # the fake ran 3 of its 4 layers on the NPU
+    assert "did not run on the graphics chip (GPU): 3" in html  # the fake: 3 of its 4 on the NPU
     assert export.open_button.isEnabled()
     bundle = folder / "bundle"
     assert export.where.text() == str(bundle)  # the full path, selectable
