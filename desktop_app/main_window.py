@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QMimeData, QSize, Qt, QThreadPool, QTimer, Slot
 from PySide6.QtGui import (
     QAction,
+    QActionGroup,
     QCloseEvent,
     QDragEnterEvent,
     QDropEvent,
@@ -109,21 +111,44 @@ class MainWindow(QMainWindow):
         self._menu_by_name = {name: bar.addMenu(name) for name in ("&File", "&View", "&Help")}
         keys = QKeySequence.StandardKey
         page = self.upscale
-        self._action("&File", "&Open images…", page.open_dialog, keys.Open)
+        on_page = self._on_upscale_page
+        self._action("&File", "&Open images…", on_page(page.open_dialog), keys.Open)
         self._action("&File", "Open &folder…", self._open_folder, "Ctrl+Shift+O")
         self._action("&File", "&Paste image", self.paste, keys.Paste)
-        self._action("&File", "&Save result", page.save_current, keys.Save)
-        self._action("&File", "Save result &as…", page.save_current_as, keys.SaveAs)
-        self._action("&File", "Save a&ll results…", page.save_all, "Ctrl+Alt+S")
+        self._action("&File", "&Save result", on_page(page.save_current), keys.Save)
+        self._action("&File", "Save result &as…", on_page(page.save_current_as), keys.SaveAs)
+        self._action("&File", "Save a&ll results", on_page(page.save_all), "Ctrl+Alt+S")
         self._action("&File", "Add &model file…", self.add_model_file)
         self._action("&File", "&Quit", self.close, keys.Quit)
         compare = page.compare
-        self._action("&View", "&Split view", compare.show_split)
-        self._action("&View", "Si&de by side", compare.show_side_by_side)
+        self.split_action = self._action("&View", "&Split view", on_page(compare.show_split))
+        self.side_action = self._action(
+            "&View", "Si&de by side", on_page(compare.show_side_by_side)
+        )
+        modes = QActionGroup(self)  # exclusive: one mode is on, and the menu ticks it
+        for action in (self.split_action, self.side_action):
+            action.setCheckable(True)
+            modes.addAction(action)
+        compare.modeChanged.connect(self._show_mode)
+        self._show_mode(compare.view.mode)
         self._action("&View", "&Fit", compare.view.fit, "Ctrl+0")
         self._action("&View", "&1:1 pixels", compare.view.actual_pixels, "Ctrl+1")
         self._action("&Help", "&User guide", self.show_user_guide, keys.HelpContents)
         self._action("&Help", "&About MFAGAN Studio", self.show_about)
+
+    def _on_upscale_page(self, slot: Callable[[], None]) -> Callable[[], None]:
+        """A menu command of the Upscale page runs with that page on show: opened from the
+        Batch tab, a photo was added and upscaled out of sight, and nothing seemed to happen."""
+
+        def run() -> None:
+            self.tabs.setCurrentWidget(self.upscale)
+            slot()
+
+        return run
+
+    def _show_mode(self, mode: str) -> None:
+        self.split_action.setChecked(mode == "split")
+        self.side_action.setChecked(mode == "side")
 
     def show_about(self) -> None:
         show_about(self, self.store.path)
@@ -325,9 +350,9 @@ class MainWindow(QMainWindow):
             reasons.append("\n".join(f"{line}." for line in running) + f"\n{stops}")
         unsaved = self.upscale.unsaved_count()
         if unsaved == 1:
-            reasons.append("1 result is not saved (File ▸ Save all results… saves it).")
+            reasons.append("1 result is not saved (File ▸ Save all results saves it).")
         elif unsaved:
-            reasons.append(f"{unsaved} results are not saved (File ▸ Save all results…).")
+            reasons.append(f"{unsaved} results are not saved (File ▸ Save all results).")
         return "\n".join(reasons) + "\n\nQuit anyway?" if reasons else ""
 
     def _confirm_close(self) -> bool:

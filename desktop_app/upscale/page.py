@@ -27,11 +27,12 @@ from desktop_app.upscale.result_saver import IMAGE_FILTER, ResultSaver, unsaved_
 from desktop_app.upscale.saving import describe, technical_details
 from desktop_app.upscale.work_queue import WorkQueue
 from desktop_app.widgets.compare_panel import ORIGINAL, ComparePanel
+from desktop_app.widgets.compare_view import DROP_HINT
 from desktop_app.widgets.desktop_open import selectable
 from desktop_app.widgets.file_dialogs import DialogFolders
 from desktop_app.widgets.progress_strip import ElidedLabel, ProgressStrip
 from desktop_app.widgets.settings_panel import SettingsPanel, in_scroll_area
-from desktop_app.widgets.upscale_options import UpscaleOptions
+from desktop_app.widgets.upscale_options import DEFAULT_SUFFIX, UpscaleOptions
 from desktop_app.wording import first_upper
 from desktop_app.workers import JobRunner
 
@@ -83,7 +84,7 @@ class UpscalePage(QWidget):
         )
         # The action row, left to right, as it is laid out under the splitter.
         self._action_buttons = _buttons(
-            "Upscale", "Upscale all", "Save", "Save as…", "Save all…", "Show folder"
+            "Upscale", "Upscale all", "Save", "Save as…", "Save all", "Show folder"
         )
         (
             self.upscale_button,
@@ -102,8 +103,8 @@ class UpscalePage(QWidget):
         self.upscale_button.setToolTip("Upscale the selected images with the current settings")
         self.save_button.setToolTip("Save the result on show to the output folder")
         self.save_all_button.setToolTip(
-            "Save every result into a folder you choose, also those saved elsewhere "
-            "(no file is replaced; one saved in that folder already is not copied again)"
+            "Save every result where Save puts it (the Folder setting: next to its original "
+            "or the folder chosen there); no file is replaced, none is saved twice"
         )
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -158,6 +159,9 @@ class UpscalePage(QWidget):
         self.saver.saved.connect(self._saved)
         self.saver.problem.connect(self._save_problem)
         self.saver.itemsChanged.connect(self._save_state_changed)
+        # The line under the images says when the model chosen is not the one that made the
+        # result on show.
+        self.options.changed.connect(self._options_changed)
 
     # ---- adding images -----------------------------------------------------------------
 
@@ -179,7 +183,8 @@ class UpscalePage(QWidget):
         elif mime is not None and mime.hasImage():
             self.paste_image(clipboard.image())
         else:
-            self.status.emit("the clipboard holds no image")
+            # On the page only: the status bar saying it again, in other words, read as two
+            # different problems.
             self.show_message(NO_IMAGE_TO_PASTE, kind="add")
 
     def paste_image(self, image: QImage) -> None:
@@ -271,15 +276,20 @@ class UpscalePage(QWidget):
         path = self.queue.current_path()
         return self.work.items.get(path) if path else None
 
+    def _options_changed(self, *_changed: object) -> None:
+        item = self.current_item()
+        if item is not None:
+            self._show_info(item)
+
     def _show_item(self, path: Path | None) -> None:
         item = self.work.items.get(path) if path else None
         self._update_buttons()
         self.settings.set_source_size(item.input_size if item else None)
         if item is None:
             self.compare.view.set_images(None, None)
+            self.compare.view.set_placeholder(DROP_HINT)
             self.compare.set_left_choices([], ORIGINAL)
-            self.compare.info.setText("")
-            self.compare.info.setToolTip("")
+            self._set_info("", "")
             return
         others = [key for key in item.results if key != item.current]
         self.compare.set_left_choices(others, self.compare.left_current)
@@ -290,11 +300,15 @@ class UpscalePage(QWidget):
         lines = []
         if item.result is not None:
             lines.append(describe(item.result))
+            if other := self._other_model_line(item):
+                lines.append(other)
         elif item.state == "working":
             lines.append(html.escape(f"{item.source.name}: upscaling…"))
         elif item.state != "failed":
             lines.append(html.escape(f"{item.source.name}: not upscaled yet"))
-        if item.state == "failed":
+        if self._unopened(item):
+            pass  # the picture area says why, in place of the picture: not a second time
+        elif item.state == "failed":
             # Only an unreadable file stays failed; a size or model that did not work can
             # be changed and the photo upscaled again.
             retry = "" if item.unreadable else " Change the settings and press Upscale again."
@@ -302,12 +316,41 @@ class UpscalePage(QWidget):
         # Once on screen is enough: the page's message line may already say it.
         if item.save_error and not self._message_says(item.save_error):
             lines.append(_problem(item.save_error))
-        self.compare.info.setText("<br>".join(lines))
-        self.compare.info.setToolTip(
-            technical_details(item.result) if item.result is not None else ""
+        tip = technical_details(item.result) if item.result is not None else ""
+        self._set_info("<br>".join(lines), tip)
+
+    def _set_info(self, text: str, tooltip: str) -> None:
+        # Hidden when empty: an empty line would still take height from the picture.
+        self.compare.info.setText(text)
+        self.compare.info.setToolTip(tooltip)
+        self.compare.info.setVisible(bool(text))
+
+    @staticmethod
+    def _unopened(item: QueueItem) -> bool:
+        return item.unreadable and item.preview is None
+
+    def _other_model_line(self, item: QueueItem) -> str:
+        """When the model menu names another model than the one that made the result on
+        show: which made it, and how to get the other (Save saves the one on show)."""
+        outcome = item.result
+        chosen = self.options.value.model
+        made_with = item.specs.get(item.current, "")
+        entry = self.options.entry(chosen)
+        if outcome is None or entry is None or not made_with or made_with == chosen:
+            return ""
+        made = outcome.model_title or outcome.model_name
+        wanted = entry.label.removesuffix(DEFAULT_SUFFIX)
+        return html.escape(
+            f"This result was made with {made}; press Upscale to make one with {wanted}."
         )
 
     def _show_images(self, item: QueueItem) -> None:
+        if self._unopened(item):
+            # In place of the picture: which file, and why it could not be opened.
+            reason = first_upper(item.message.rstrip(".")) + "."
+            self.compare.view.set_placeholder(f"{item.source.name} could not be opened.\n{reason}")
+        else:
+            self.compare.view.set_placeholder(DROP_HINT)
         result, left = item.result, self.compare.left_current
         before, before_label = item.preview, "Original"
         if left != ORIGINAL and left in item.results:
@@ -366,7 +409,7 @@ class UpscalePage(QWidget):
             self.saver.save_as(self, item, list(self.work.items))
 
     def save_all(self) -> None:
-        self.saver.save_all(self, list(self.work.items.values()))
+        self.saver.save_all(list(self.work.items.values()))
 
     def unsaved_count(self) -> int:
         return unsaved_count(list(self.work.items.values()))

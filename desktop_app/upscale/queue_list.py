@@ -30,6 +30,9 @@ class QueueItem:
     results: dict[str, UpscaleOutcome] = field(default_factory=dict)
     saved: dict[str, Path] = field(default_factory=dict)  # result key + target -> saved file
     current: str = ""  # key of the result on show
+    # Result key -> the model menu's spec that made it: the page says so when the menu has
+    # moved on to another model since.
+    specs: dict[str, str] = field(default_factory=dict)
     # The file itself could not be read (its preview failed): another run would fail the
     # same way. A run that failed on the settings never sets this: it may run again.
     unreadable: bool = False

@@ -4,7 +4,7 @@ an original.
 Save uses the output folder and name pattern; when that file exists it adds "-2", "-3"...
 (nothing is ever overwritten, not even a file that appears while it writes), and saving the
 same result to the same place twice does not make copies. Save all does the same for every
-result, into one folder the user picks (a result saved elsewhere is saved there too). Save
+result, where the Folder setting puts it (a result saved elsewhere is saved there too). Save
 as asks for a path and answers in its own dialogs: an original is refused there, and
 replacing another file is confirmed there (Qt's own "replace it?" would come before our
 refusal). A result counts as saved once its file is written, not when the save starts. A
@@ -105,7 +105,9 @@ class ResultSaver(QObject):
         outcome = item.result
         plan = None if outcome is None else self._save_plan(item, outcome)
         if isinstance(plan, Path):
-            self.status.emit(f"already saved: {plan}")
+            # Named: after a change of model, "already saved" alone read as if the new
+            # model's result had been saved.
+            self.status.emit(f"the result of {outcome.key} is already saved: {plan}")
         elif plan is not None:
             self._start([plan])
 
@@ -133,56 +135,39 @@ class ResultSaver(QObject):
         self.status.emit(f"saving {count(len(batch), 'selected result')}…")
         self._start(batch)
 
-    def save_all(self, parent: QWidget, items: list[QueueItem]) -> None:
-        """Every result, into a folder the user picks (never replacing a file). A result
-        saved elsewhere is saved there too; one already saved in that folder is not copied."""
+    def save_all(self, items: list[QueueItem]) -> None:
+        """Every result, where Save puts it: the Folder setting says where (next to each
+        original, or the folder chosen there), so nothing is asked; no file is replaced, a
+        result saved there already is not copied again."""
         todo = [(i, o) for i in items for o in i.results.values() if not self._saving(i, o)]
         if not todo:
             self.status.emit("nothing to save yet" if not self._pending else "saving already…")
             return
-        folder = self.folders.folder(
-            parent,
-            "save all",
-            f"Save {count(len(todo), 'result')} into this folder",
-            current=str(self._save_all_start(todo)),
-        )
-        if folder is None:
-            return
         batch = []
         there = 0
         for item, outcome in todo:
-            try:
-                planned = folder / planned_output(outcome, self.options.value).name
-            except MfaganError as error:
-                self._refused(in_gui_words(str(error)))
+            plan = self._save_plan(item, outcome)
+            if plan is None:
                 return
-            done = item.saved.get(_key(outcome, planned))
-            if done is not None and done.exists():
+            if isinstance(plan, Path):
                 there += 1
             else:
-                batch.append(self._entry(item, outcome, planned))
+                batch.append(plan)
+        where = self._where()
         if not batch:
-            self.status.emit(f"every result is saved in {folder} already")
+            self.status.emit(f"every result is saved {where} already")
             return
-        line = f"saving {count(len(batch), 'result')} in {folder}…"
+        line = f"saving {count(len(batch), 'result')} {where}…"
         if there:
-            line += f" ({there} saved there already, not copied again)"
+            line += f" ({there} saved there already, not saved again)"
         self.status.emit(line)
         self._start(batch)
 
-    def _save_all_start(self, todo: list[tuple[QueueItem, UpscaleOutcome]]) -> Path:
-        """Where Save all's folder dialog opens: the folder of the last save (any kind),
-        else where Save would put the first result (the output folder or its photo's)."""
-        if self.last_saved is not None and self.last_saved.parent.is_dir():
-            return self.last_saved.parent
-        remembered = self.folders.remembered("save all") or self.folders.remembered("save as")
-        if remembered is not None:
-            return remembered
-        _item, outcome = todo[0]
-        try:
-            return planned_output(outcome, self.options.value).parent
-        except MfaganError:
-            return outcome.source.parent
+    def _where(self) -> str:
+        """Where Save all puts results, in words: "in <folder>" or "next to their originals"."""
+        if self.options.value.output_dir:
+            return f"in {self.options.value.output_dir}"
+        return "next to their originals"
 
     def save_as(self, parent: QWidget, item: QueueItem, originals: list[Path]) -> None:
         """Ask for a path until it is one we may write (or the user gives up); ``originals``:
@@ -280,7 +265,9 @@ class ResultSaver(QObject):
         if len(outcomes) == 1:
             text = f"saved {written[0]}" if written else f"not saved: {failed[0].reason}"
         else:
-            text = f"saved {count(len(written), 'result')} in {outcomes[0].request.output.parent}"
+            folders = {o.request.output.parent for o in outcomes}
+            where = f"in {folders.pop()}" if len(folders) == 1 else "next to their originals"
+            text = f"saved {count(len(written), 'result')} {where}"
             if failed:
                 text += f"; {len(failed)} not saved ({failed[0].reason})"
         self.status.emit(in_gui_words(text))

@@ -7,6 +7,7 @@ folder never takes the cores from the upscale that is running.
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from desktop_app import jobs
 from desktop_app.jobs import UpscaleOutcome, UpscaleRequest, UpscalerPool
 from desktop_app.upscale.queue_list import QueueItem
 from desktop_app.upscale.saving import pasted_dir
-from desktop_app.widgets.eta import Eta, ProgressLine, time_left
+from desktop_app.widgets.eta import Eta, ProgressLine, queue_left, queue_words, time_left
 from desktop_app.widgets.upscale_options import UpscaleOptions
 from desktop_app.wording import first_upper, tile_choice_words
 from desktop_app.workers import Job, JobRunner
@@ -68,6 +69,7 @@ class WorkQueue(QObject):
         self.job: Job | None = None
         self.working: Path | None = None
         self._speed_key = ""
+        self._spec = ""  # the model spec of the running upscale
         self._eta = Eta()
         self._progress_stage = ""
         self._stage = tempfile.TemporaryDirectory(prefix="studio-results-", dir=cache_dir())
@@ -188,6 +190,7 @@ class WorkQueue(QObject):
         item.state, item.message = "working", "starting…"
         self.working, self._progress_stage = path, ""
         self._speed_key = self.options.current_speed_key()
+        self._spec = request.model.spec
         self.changed.emit(item, None)
         self.started.emit(item)
         self.job = self.runner.start(
@@ -249,11 +252,38 @@ class WorkQueue(QObject):
                 text += f" · {percent}%"
                 line = ProgressLine(text=text, fraction=fraction, seconds_left=left)
                 message = f"{percent}%"
+            # The strip's own count-down is this photo's; with photos waiting, the line
+            # adds the whole queue's where each waiting photo's time can be estimated.
+            if self.pending and left is not None:
+                rest = queue_left(left, self._waiting_seconds(item, fraction, left))
+                line = dataclasses.replace(
+                    line, text=line.text + queue_words(rest, len(self.pending) + 1)
+                )
         self.progress.emit(line)
         # An image found unreadable by its preview meanwhile keeps that reason on show.
         if item is not None and item.state == "working":
             item.message = message
             self.changed.emit(item, None)
+
+    def _waiting_seconds(
+        self, working: QueueItem | None, fraction: float, left: float
+    ) -> list[float | None]:
+        """Each waiting photo's expected time: from this computer's measured speed of the
+        current settings, else from the pace of the photo being upscaled now."""
+        pace = None  # seconds per input pixel of the running photo
+        if working is not None and working.input_size and fraction > 0:
+            pixels = working.input_size[0] * working.input_size[1]
+            pace = (self._eta.elapsed + left) / pixels
+        key = self.options.current_speed_key()  # the next ones start with today's settings
+        seconds: list[float | None] = []
+        for path in self.pending:
+            size = self.items[path].input_size
+            pixels = size[0] * size[1] if size else None
+            expected = self.options.speeds.expected(key, pixels)
+            if expected is None and pace is not None and pixels:
+                expected = pace * pixels
+            seconds.append(expected)
+        return seconds
 
     def _expected_seconds(self, item: QueueItem | None) -> float | None:
         size = item.input_size if item is not None else None
@@ -267,6 +297,7 @@ class WorkQueue(QObject):
         if item is None:
             return
         item.results[outcome.key] = outcome
+        item.specs[outcome.key] = self._spec
         item.current = outcome.key
         item.state = "done"
         width, height = outcome.details["input_size"]

@@ -18,6 +18,12 @@ from PySide6.QtWidgets import (
 from desktop_app.widgets.compare_view import CompareView, Mode
 
 ORIGINAL = "Original"
+BEFORE_TIP = "What the before side shows: the original or another result of this photo"
+# Why "Before:" is greyed: a new user saw it disabled and could not tell what unlocks it.
+NOTHING_TO_COMPARE_TIP = (
+    "The before side shows the original. Upscale this photo again with another model or "
+    "size, and you can pick either result here to compare the two."
+)
 
 
 def _tool(text: str, tip: str, shortcut: str | None = None) -> QToolButton:
@@ -46,9 +52,8 @@ class ComparePanel(QWidget):
         self.zoom_in = _tool("+", "Zoom in", "+")
         self.zoom_label = QLabel("")  # blank while there is nothing to zoom
         self.zoom_label.setMinimumWidth(40)
+        self.left_label = QLabel("Before:")
         self.left_choice = QComboBox()
-        self.left_choice.setToolTip("What the before side shows: the original or another result")
-        self.left_choice.addItem(ORIGINAL)
         self.info = QLabel("")
         self.info.setObjectName("resultInfo")
         self.info.setWordWrap(True)
@@ -58,6 +63,9 @@ class ComparePanel(QWidget):
         self._connect()
         self.set_mode(self.view.mode)
         self._content_changed()
+        # Until a photo with two results is on show there is nothing to pick (also on a
+        # start with remembered settings and no photo).
+        self.set_left_choices([], ORIGINAL)
 
     def _build(self) -> None:
         modes = QButtonGroup(self)
@@ -69,7 +77,7 @@ class ComparePanel(QWidget):
         bar.addWidget(self.split_button)
         bar.addWidget(self.side_button)
         bar.addSpacing(6)
-        bar.addWidget(QLabel("Before:"))
+        bar.addWidget(self.left_label)
         bar.addWidget(self.left_choice)
         bar.addStretch(1)
         for widget in (self.zoom_out, self.zoom_label, self.zoom_in, self.fit_button):
@@ -128,6 +136,11 @@ class ComparePanel(QWidget):
         index = self.left_choice.findText(current)
         self.left_choice.setCurrentIndex(max(0, index))
         self.left_choice.setEnabled(bool(choices))
+        self.left_label.setEnabled(bool(choices))
+        # A disabled widget still shows its tooltip: the reason it is greyed.
+        tip = BEFORE_TIP if choices else NOTHING_TO_COMPARE_TIP
+        self.left_choice.setToolTip(tip)
+        self.left_label.setToolTip(tip)
         self.left_choice.blockSignals(False)
 
     @property

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import QWidget
 
 Mode = Literal["split", "side"]
 MIN_ZOOM, MAX_ZOOM = 0.01, 64.0
+DROP_HINT = "Drop images here, or use Open… or Paste"
 HANDLE_GRAB = 10  # px either side of the split line that start a split drag
 GAP = 4  # px between the two panes of side by side
 CHECKER = 8
@@ -54,9 +55,15 @@ class CompareView(QWidget):
         self._fitting = True
         self._drag: Literal["", "split", "pan"] = ""
         self._last = QPointF()
-        self.placeholder = "Drop images here, or use Open… or Paste"
+        self.placeholder = DROP_HINT
 
     # ---- content -----------------------------------------------------------------------
+
+    def set_placeholder(self, text: str) -> None:
+        """What the empty view says (where to get images, or why this one cannot be shown)."""
+        if text != self.placeholder:
+            self.placeholder = text
+            self.update()
 
     def set_images(
         self,
@@ -297,7 +304,9 @@ class CompareView(QWidget):
         color.setAlpha(120)
         painter.setPen(QPen(color, 2, Qt.PenStyle.DashLine))
         painter.drawRoundedRect(box, 12, 12)
-        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, self.placeholder)
+        # Wrapped: a reason a file could not be opened is often wider than the view.
+        flags = Qt.AlignmentFlag.AlignCenter.value | Qt.TextFlag.TextWordWrap.value
+        painter.drawText(box.adjusted(16, 16, -16, -16), flags, self.placeholder)
         painter.restore()
 
     # ---- interaction -------------------------------------------------------------------

@@ -56,6 +56,21 @@ def left_text(seconds: float | None) -> str:
     return "estimating time left…" if seconds is None else f"about {format_duration(seconds)} left"
 
 
+def queue_left(current: float, waiting: list[float | None]) -> float | None:
+    """The time left of a queue: the running job's plus each waiting one's; None when one
+    of those cannot be estimated (a total missing a photo would promise too early an end)."""
+    if any(seconds is None for seconds in waiting):
+        return None
+    return current + sum(seconds for seconds in waiting if seconds is not None)
+
+
+def queue_words(seconds: float | None, jobs: int) -> str:
+    """`` · about 1 min 05 s for all 8``, added to a progress line; "" when not known."""
+    if seconds is None or jobs < 2:
+        return ""
+    return f" · about {format_duration(seconds)} for all {jobs}"
+
+
 @dataclass(frozen=True, kw_only=True)
 class ProgressLine:
     """What a progress strip shows: a line, the fraction done (None: a step of unknown

@@ -4,7 +4,9 @@ A Qt file dialog given no folder opens in the working folder: for an app started
 terminal or a clone, the repository, whose 900-odd files a folder picker then hands to the
 Retrain scan. Each dialog here opens in the folder it was last left in (remembered per
 dialog in the settings file), else the user's Pictures folder (home for files that are not
-photos: model files, configs), and remembers the folder of what was chosen.
+photos: model files, configs), and remembers the folder of what was chosen. A photo dialog
+not used yet opens where the last photo dialog was left: Open folder after Open images
+starts among the user's photos, not at home.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 from desktop_app.settings import DialogSettings, SettingsStore
 
 Kind = Literal["photos", "files"]
+LAST_PHOTOS = "last photos"  # the folder any photo dialog was last left in
 
 
 def first_folder(kind: Kind) -> Path:
@@ -45,11 +48,14 @@ class DialogFolders:
         """``current``: a folder the page already shows (a field's text), used when it exists."""
         if current.strip() and Path(current.strip()).is_dir():
             return Path(current.strip())
-        return self.remembered(key) or first_folder(kind)
+        shared = self.remembered(LAST_PHOTOS) if kind == "photos" else None
+        return self.remembered(key) or shared or first_folder(kind)
 
-    def remember(self, key: str, folder: Path) -> None:
-        folders = self.store.load(DialogSettings).folders
-        self.store.save(DialogSettings(folders=folders | {key: str(folder)}))
+    def remember(self, key: str, folder: Path, *, kind: Kind = "photos") -> None:
+        folders = self.store.load(DialogSettings).folders | {key: str(folder)}
+        if kind == "photos":
+            folders[LAST_PHOTOS] = str(folder)
+        self.store.save(DialogSettings(folders=folders))
 
     # ---- the dialogs -------------------------------------------------------------------
 
@@ -60,7 +66,7 @@ class DialogFolders:
             parent, caption, str(self.start(key, kind=kind)), filter
         )
         if chosen:
-            self.remember(key, Path(chosen[0]).parent)
+            self.remember(key, Path(chosen[0]).parent, kind=kind)
         return [Path(c) for c in chosen]
 
     def open_file(
@@ -71,7 +77,7 @@ class DialogFolders:
         )
         if not chosen:
             return None
-        self.remember(key, Path(chosen).parent)
+        self.remember(key, Path(chosen).parent, kind=kind)
         return Path(chosen)
 
     def folder(
@@ -82,5 +88,5 @@ class DialogFolders:
         )
         if not chosen:
             return None
-        self.remember(key, Path(chosen))
+        self.remember(key, Path(chosen), kind=kind)
         return Path(chosen)

@@ -46,6 +46,16 @@ class ElidingCombo(QComboBox):
         """The closed combo's text as painted (shortened with "…" where it does not fit)."""
         return self._label_option().currentText
 
+    def showPopup(self) -> None:
+        # The open list as wide as its longest name: the closed box may be narrow (a small
+        # window's settings column), the list must not cut "Phone, shipped (Snapdragon…" too.
+        # Measured here, when the names and the font are the ones on show.
+        view = self.view()
+        view.setTextElideMode(Qt.TextElideMode.ElideNone)
+        margin = 2 * view.frameWidth() + view.verticalScrollBar().sizeHint().width() + 24
+        view.setMinimumWidth(view.sizeHintForColumn(0) + margin)
+        super().showPopup()
+
     def paintEvent(self, event: QPaintEvent) -> None:
         if self.isEditable():
             super().paintEvent(event)
@@ -92,7 +102,7 @@ class ModelPicker(QWidget):
         for entry in self.options.models:
             self.combo.addItem(entry.label, entry.spec)
             row = items.item(self.combo.count() - 1)
-            row.setToolTip(entry.tooltip)
+            row.setToolTip("\n".join(part for part in (entry.label, entry.tooltip) if part))
             row.setEnabled(entry.enabled)
         self.combo.insertSeparator(self.combo.count())
         self.combo.addItem("Add model file… (.pth, .safetensors)", ADD_MODEL)

@@ -32,9 +32,13 @@ class ModelEntry:
     user_file: bool = False
 
 
+# Added to the default model's name in the model menu (not in a sentence about it).
+DEFAULT_SUFFIX = " — default"
+
+
 def entry_for(descriptor: ModelDescriptor, *, spec: str | None = None) -> ModelEntry:
     default = descriptor.name == default_model_name()
-    label = shown_title(descriptor) + (" — default" if default else "")
+    label = shown_title(descriptor) + (DEFAULT_SUFFIX if default else "")
     if not descriptor.trained:
         label += " — not trained yet"
     plain, details = plain_description(descriptor.description)

@@ -1,4 +1,5 @@
-"""Save all, the unsaved count and Save as onto an original (issue 21.13, 21.14)."""
+"""Save all, the unsaved count and Save as onto an original (issue 21.13, 21.14); Save all
+follows the Folder setting and asks nothing."""
 
 from __future__ import annotations
 
@@ -36,24 +37,50 @@ def _status(qtbot, page, words: str):
 
 @pytest.fixture
 def folder_dialog(monkeypatch) -> list[str]:
-    """getExistingDirectory answers with the folder put first in the list; records the
-    folder each dialog opened in after it."""
-    answers: list[str] = []
+    """Records where each folder dialog opened (Save all must open none) and cancels it."""
+    asked: list[str] = []
 
     def answer(_parent, _caption, start="", *_args, **_kwargs) -> str:
-        answers.append(start)
-        return answers.pop(0)
+        asked.append(start)
+        return ""
 
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(answer))
-    return answers
+    return asked
 
 
-def test_save_all_saves_every_result_there_and_replaces_nothing(
+def test_save_all_saves_next_to_each_original_without_asking(
+    qtbot, window, tmp_path: Path, folder_dialog: list[str]
+) -> None:
+    """The Folder setting says "Next to the original": Save all follows it (a new user was
+    asked for a folder), with the usual naming, and never writes over an original."""
+    page = window.upscale
+    window.options.update(name_pattern="{stem}", output_dir="", format="")
+    photos = _three_done(qtbot, window, tmp_path)
+    originals = {photo: photo.read_bytes() for photo in photos}
+    with _status(qtbot, page, "saved 3 results"):
+        page.save_all_button.click()
+    assert folder_dialog == []  # nothing asked
+    assert {photo: photo.read_bytes() for photo in photos} == originals
+    assert sorted(p.name for p in photos[0].parent.iterdir()) == [
+        "astronaut-2.png",
+        "astronaut.png",
+        "chelsea-2.png",
+        "chelsea.png",
+        "coffee-2.png",
+        "coffee.png",
+    ]
+    assert page.unsaved_count() == 0
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT_MS)
+    with _status(qtbot, page, "every result is saved next to their originals already"):
+        page.save_all_button.click()
+    assert folder_dialog == [] and len(list(photos[0].parent.iterdir())) == 6
+
+
+def test_save_all_saves_into_the_folder_setting_and_replaces_nothing(
     qtbot, window, tmp_path: Path, folder_dialog: list[str]
 ) -> None:
     page = window.upscale
     photos = _three_done(qtbot, window, tmp_path)
-    assert page.save_all_button.isEnabled() and page.unsaved_count() == 3
     page.queue.select(photos[0])
     with _status(qtbot, page, "saved"):
         page.save_button.click()  # the one on show, next to its original
@@ -62,12 +89,11 @@ def test_save_all_saves_every_result_there_and_replaces_nothing(
     out.mkdir()
     taken = out / "coffee_bicubic_x4.png"
     taken.write_bytes(b"someone else's file")
-    folder_dialog.append(str(out))
-    # A result saved elsewhere is saved into the chosen folder too: all three land there.
-    with _status(qtbot, page, "saved 3 results"):
+    window.options.update(output_dir=str(out))
+    # A result saved elsewhere is saved into the folder of the setting too: all three.
+    with _status(qtbot, page, f"saved 3 results in {out}"):
         page.save_all_button.click()
-    # The dialog opened where the last save went, not in the home folder.
-    assert folder_dialog == [str(photos[0].parent)]
+    assert folder_dialog == []
     assert taken.read_bytes() == b"someone else's file"
     assert sorted(p.name for p in out.iterdir()) == [
         "astronaut_bicubic_x4.png",
@@ -78,24 +104,11 @@ def test_save_all_saves_every_result_there_and_replaces_nothing(
     with Image.open(out / "coffee_bicubic_x4-2.png") as image:
         assert image.size == (256, 192)
     assert page.unsaved_count() == 0
-    # Into the same folder again: nothing is copied twice, and it says why.
+    # Again: nothing is copied twice, and it says why.
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=WAIT_MS)
-    folder_dialog.clear()
-    folder_dialog.append(str(out))
-    with _status(qtbot, page, "saved in"):
+    with _status(qtbot, page, f"every result is saved in {out} already"):
         page.save_all_button.click()
-    assert folder_dialog == [str(out)]
     assert len(list(out.iterdir())) == 4
-
-
-def test_first_save_all_opens_in_the_photos_folder(
-    qtbot, window, tmp_path: Path, folder_dialog: list[str]
-) -> None:
-    page = window.upscale
-    photos = _three_done(qtbot, window, tmp_path)
-    folder_dialog.append("")  # the user cancels
-    page.save_all_button.click()
-    assert folder_dialog == [str(photos[0].parent)]
 
 
 def test_quit_prompt_counts_every_unsaved_result(

@@ -25,3 +25,19 @@ def test_zoom_label_is_blank_over_an_empty_canvas(qtbot) -> None:
     qtbot.waitUntil(lambda: panel.zoom_label.text() == "")
     panel.view.zoom_by(1.25)  # the wheel over an empty canvas
     assert panel.zoom_label.text() == ""
+
+
+def test_before_choice_is_greyed_with_its_reason_until_there_are_two_results(qtbot) -> None:
+    from desktop_app.widgets.compare_panel import NOTHING_TO_COMPARE_TIP, ORIGINAL
+
+    panel = ComparePanel()
+    qtbot.addWidget(panel)
+    # A fresh panel (a new start, no photo): nothing to pick, and the tooltip says why.
+    assert not panel.left_choice.isEnabled() and not panel.left_label.isEnabled()
+    assert panel.left_choice.toolTip() == NOTHING_TO_COMPARE_TIP
+    assert panel.left_label.toolTip() == NOTHING_TO_COMPARE_TIP
+    panel.set_left_choices(["Fast (MFAGAN) x4"], ORIGINAL)
+    assert panel.left_choice.isEnabled() and "before side shows" in panel.left_choice.toolTip()
+    panel.set_left_choices([], ORIGINAL)
+    assert not panel.left_choice.isEnabled()
+    assert panel.left_choice.toolTip() == NOTHING_TO_COMPARE_TIP

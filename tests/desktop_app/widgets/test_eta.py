@@ -46,3 +46,12 @@ def test_durations(seconds: float, text: str) -> None:
 def test_left_text() -> None:
     assert left_text(None) == "estimating time left…"
     assert left_text(75) == "about 1 min 15 s left"
+
+
+def test_a_queue_total_only_where_every_photo_can_be_estimated() -> None:
+    from desktop_app.widgets.eta import queue_left, queue_words
+
+    assert queue_left(8.0, [30.0, 22.0]) == 60.0
+    assert queue_left(8.0, [30.0, None]) is None  # one unknown: no total promised
+    assert queue_words(queue_left(8.0, [30.0, 22.0]), 3) == " · about 1 min 00 s for all 3"
+    assert queue_words(None, 3) == "" and queue_words(8.0, 1) == ""

@@ -88,3 +88,30 @@ def test_retrain_folder_picker_never_starts_in_the_working_folder(
     answers.append("")
     form.add_folder.click()
     assert started[-1] == str(photos)
+
+
+def test_open_folder_starts_where_photos_were_last_opened(
+    qtbot, make_window, store, home: Path, opened_in, tmp_path: Path
+) -> None:
+    """A new user's Open folder started at home after Open images had been used elsewhere."""
+    started, answers = opened_in
+    window = make_window(store)
+    photo = save_photo(tmp_path / "holiday" / "beach.png")
+    answers.append([str(photo)])
+    with qtbot.waitSignal(window.upscale.work.added, timeout=WAIT_MS):
+        window.upscale.open_button.click()
+    answers.append("")
+    window._open_folder()  # File ▸ Open folder, not used before
+    assert started[-1] == str(photo.parent)
+    # Its own folder, once it has one, is where it opens; also after a restart.
+    album = tmp_path / "album"
+    album.mkdir()
+    answers.append(str(album))
+    window._open_folder()
+    answers.append("")
+    make_window(store)._open_folder()
+    assert started[-1] == str(album)
+    # Files that are not photos keep their own start (home).
+    answers.append("")
+    window.add_model_file()
+    assert started[-1] == str(home)
