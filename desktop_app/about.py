@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 import engine
 from desktop_app.crash_log import log_path
 from desktop_app.model_names import is_shipped, shown_title
+from desktop_app.phone.state import wizard_dir
 from desktop_app.upscale.saving import pasted_dir
 from engine.models.descriptor import ModelDescriptor
 from engine.models.registry import list_models, user_models_dir
@@ -50,6 +51,7 @@ def _folders(settings_file: Path) -> list[tuple[str, Path]]:
         ("Crash log (what went wrong, for a bug report)", log_path()),
         ("Your models (Retrain, registered by name)", user_models_dir()),
         ("Retrain runs (resumable)", data_dir() / "distill"),
+        ("Phone wizard (your choices, searches, fine-tuning runs, phone bundles)", wizard_dir()),
         ("Pasted images", pasted_dir()),
         ("Cache (converted teacher, ONNX exports; safe to delete)", cache_dir()),
     ]

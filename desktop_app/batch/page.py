@@ -105,6 +105,9 @@ class BatchPage(QWidget):
         # After a refused start the strip speaks of the fields (why not, then "Ready") and
         # follows them as they change, until a batch starts.
         self._checking_fields = False
+        # The line the refusal put in the window's status bar: it follows the fields too, or
+        # "choose … first" would stay there beside "Ready: press Start batch."
+        self._fields_status = ""
         self._build()
         self._connect()
         self._show_current(False)
@@ -195,9 +198,19 @@ class BatchPage(QWidget):
         try:
             self._request()
         except MfaganError as error:
-            self.overall.end(f"Cannot start: {in_gui_words(str(error))}")
+            reason = in_gui_words(str(error))
+            self.overall.end(f"Cannot start: {reason}")
+            self._say_fields_status(reason)
             return
         self.overall.end("Ready: press Start batch.")
+        self._say_fields_status("Ready: press Start batch.")
+
+    def _say_fields_status(self, line: str) -> None:
+        # Only when the fields' state changes: each keystroke of a path would otherwise put
+        # the same line up again, over any newer line in the bar.
+        if line != self._fields_status:
+            self._fields_status = line
+            self.status.emit(line)
 
     def _remember(self) -> None:
         self._update_show_output()
@@ -247,9 +260,11 @@ class BatchPage(QWidget):
             reason = in_gui_words(str(error))
             self._checking_fields = True
             self.overall.end(f"Cannot start: {reason}")
+            self._fields_status = reason
             self.status.emit(reason)
             return
         self._checking_fields = False
+        self._fields_status = ""
         self._reset()
         choice = self.options.model_choice()
         self.overall.begin("Loading the model…")

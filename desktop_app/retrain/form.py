@@ -94,6 +94,9 @@ class RetrainForm(QWidget):
         self.running = False
         self.run_view: RunView | None = None
         self.photos = 0
+        self._counted: rj.PhotoCount | None = None  # the count the form shows
+        self._counts_running = 0
+        self._recount_after = False  # asked for while a count ran: files may have changed since
         self.folders = QListWidget()
         self.folders.addItems(list(saved.folders))
         self.folders.setMaximumHeight(110)
@@ -225,18 +228,38 @@ class RetrainForm(QWidget):
         self.remember()
         self.photo_count.setText("counting…")
         self.photo_count.setToolTip("")
+        self._start_count(previous=None)
+
+    def recount_photos(self) -> None:
+        """Count again in case files came or went in the folders (the page is shown again,
+        the window comes back from the file manager). The count shown stays up meanwhile,
+        and files unchanged since it are not decoded again."""
+        if self._counts_running:
+            self._recount_after = True
+            return
+        self._start_count(previous=self._counted)
+
+    def _start_count(self, *, previous: rj.PhotoCount | None) -> None:
         folders = self.folder_paths()
         try:
             min_side = base_config(self._config_file()).data.hr_crop
         except MfaganError:
             min_side = DataConfig().hr_crop
+        self._counts_running += 1
         self.runner.start(
-            lambda cancel: rj.count_job(folders, min_side, cancel),
+            lambda cancel: rj.count_job(folders, min_side, cancel, previous=previous),
             name="count",
             on_event=self._counting,
             on_finished=self._photos_counted,
             on_failed=self.status.emit,
+            on_ended=self._count_ended,
         )
+
+    def _count_ended(self) -> None:
+        self._counts_running -= 1
+        if self._recount_after and not self._counts_running:
+            self._recount_after = False
+            self.recount_photos()
 
     def _counting(self, event: object) -> None:
         if isinstance(event, Progress) and event.total:
@@ -245,6 +268,7 @@ class RetrainForm(QWidget):
     def _photos_counted(self, counted: rj.PhotoCount) -> None:
         if counted.folders != tuple(str(p) for p in self.folder_paths()):
             return  # an older count, for folders since changed
+        self._counted = counted
         count = self.photos = counted.good
         text = f"{count} photo{'s' if count != 1 else ''}"
         skipped = counted.files - count

@@ -52,6 +52,9 @@ def storage_problem(*folders: Path) -> str | None:
     return None
 
 
+Listing = tuple[tuple[str, int, int], ...]  # each file's path, size and time of change
+
+
 @dataclass(frozen=True, kw_only=True)
 class PhotoCount:
     """The photos the trainer will use in these folders, and what it will skip and why."""
@@ -61,18 +64,49 @@ class PhotoCount:
     files: int = 0
     skipped: tuple[str, ...] = ()  # the trainer's own lines (damaged, too small, duplicate)
     good_paths: tuple[Path, ...] = ()
+    min_side: int = 0
+    listing: Listing = ()  # the files as they were when counted, to see whether they changed
 
 
-def count_job(folders: list[Path], min_side: int, cancel: CancelToken) -> Iterator[Any]:
+def listing_of(files: list[Path]) -> Listing:
+    """What a recount compares: a file added, removed, replaced or edited changes it."""
+    entries = []
+    for path in files:
+        try:
+            stat = path.stat()
+            entries.append((str(path), stat.st_size, stat.st_mtime_ns))
+        except OSError:  # gone since it was listed: the scan will say what it finds
+            entries.append((str(path), -1, -1))
+    return tuple(entries)
+
+
+def count_job(
+    folders: list[Path],
+    min_side: int,
+    cancel: CancelToken,
+    *,
+    previous: PhotoCount | None = None,
+) -> Iterator[Any]:
     """Count as the trainer will, with its own scan (every photo decoded), so a damaged
-    file is never counted; each file left out is listed with the reason."""
+    file is never counted; each file left out is listed with the reason.
+
+    With ``previous``, a count of the same folders whose files have not changed since is the
+    answer as it is: a recount each time the page is shown decodes only when it must."""
     key = tuple(str(f) for f in folders)
     try:
         files = image_files(folders) if folders else []
     except UsageError:
         files = []
+    listing = listing_of(files)
+    if previous is not None and (previous.folders, previous.min_side, previous.listing) == (
+        key,
+        min_side,
+        listing,
+    ):
+        yield Finished(result=previous)
+        return
     if not files:
-        yield Finished(result=PhotoCount(folders=key))
+        yield Finished(result=PhotoCount(folders=key, min_side=min_side))
         return
     scan: PhotoScan | None = None
     for event in scan_photos(folders, min_side, cancel=cancel):
@@ -91,6 +125,8 @@ def count_job(folders: list[Path], min_side: int, cancel: CancelToken) -> Iterat
             files=len(files),
             skipped=tuple(lines),
             good_paths=tuple(image.path for image in scan.good),
+            min_side=min_side,
+            listing=listing,
         )
     )
 

@@ -13,7 +13,8 @@ import statistics
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -41,6 +42,13 @@ from engine.events import Notice, Progress
 from engine.models.registry import user_models_dir
 
 STAGE_TEXT = RUN_STAGE_TEXT | {"measure": "Measuring"}
+# Before training a run goes through parts (reading the photos, making examples), and the
+# strip's time left restarts with each: "about 1 min 49 s left" beside "Making examples" read
+# as the whole run's. The page cannot give the whole run's (examples made before cost
+# nothing, a resume skips parts, and there is no estimate before Measure), so the line says
+# what the time is of. Training's and Measure's time left is theirs to the end.
+WHOLE_STAGES = frozenset({"distill", "measure"})
+PART_TEXT = "{}, time for this part:"
 
 
 class RetrainPage(QWidget):
@@ -109,6 +117,26 @@ class RetrainPage(QWidget):
 
     def set_folders(self, folders: list) -> None:
         self.form.set_folders(folders)
+
+    # ---- photos added or removed outside the app ---------------------------------------
+    # A count made once went stale: "12 photos" stayed after a 13th was copied into the
+    # folder. The page counts again whenever the user may have changed the folders meanwhile:
+    # on coming back to this tab and on coming back to the window. Not while training: its
+    # photos are fixed, and the count is redone when it ends.
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._recount()
+
+    def event(self, event: QEvent) -> bool:
+        # The window passes its activation on to its visible children (not as changeEvent).
+        if event.type() == QEvent.Type.WindowActivate:
+            self._recount()
+        return super().event(event)
+
+    def _recount(self) -> None:
+        if self.isVisible() and self.job is None:
+            self.form.recount_photos()
 
     # ---- the run folder ----------------------------------------------------------------
 
@@ -229,6 +257,8 @@ class RetrainPage(QWidget):
             self._timings.setdefault(event.stage, []).append(event.seconds)
         elif isinstance(event, Progress):
             text = run_progress_text(event, training="Training", stages=STAGE_TEXT)
+            if event.stage not in WHOLE_STAGES and event.total > 1 and event.done < event.total:
+                text = PART_TEXT.format(text)
             self.progress.progress(event.stage, event.done, event.total, text)
         elif isinstance(event, Notice):
             self.status.emit(run_notice_words(event))
@@ -278,6 +308,7 @@ class RetrainPage(QWidget):
         self.form.running = False
         self._refresh_run()
         self.form.refresh()
+        self._recount()
 
     def _try(self) -> None:
         self.tryModel.emit(self.form.settings.name)

@@ -82,3 +82,15 @@ def test_batch_show_output_folder(qtbot, window, tmp_path: Path, opened) -> None
     page.show_output.click()
     assert opened == [str(output)]
     assert not page.output_note.isVisible()  # the file manager showed it
+
+
+def test_about_names_the_phone_wizards_folder(window, monkeypatch) -> None:
+    """The wizard keeps its searches and fine-tuning runs in a folder of its own, made at
+    first start: About listed every other folder of the app, not that one."""
+    from desktop_app.phone.state import wizard_dir
+
+    folder = wizard_dir()
+    assert folder.is_dir()
+    text = _shown_about(window, monkeypatch).text()
+    what = "Phone wizard (your choices, searches, fine-tuning runs, phone bundles)"
+    assert f"{what}: <code>{folder}</code>" in text

@@ -52,3 +52,28 @@ def test_cannot_start_follows_the_fields(qtbot, window, tmp_path: Path) -> None:
     qtbot.waitUntil(lambda: "not a folder" in line.text())
     assert line.text().startswith("Cannot start")
     assert page.job is None  # changing fields never starts a batch
+
+
+def test_the_status_bar_follows_the_fields_after_a_refused_start(qtbot, window, tmp_path) -> None:
+    """It said "choose an input folder and an output folder first" beside the page's
+    "Ready: press Start batch." once both were chosen."""
+    page = window.batch
+    window.show_page("batch")
+    page.input_dir.setText("")
+    page.output_dir.setText("")
+    page.start_button.click()
+    status = window.status_line
+    assert status.text() == "choose an input folder and an output folder first"
+    page.input_dir.setText(str(save_photo(tmp_path / "in" / "a.png").parent))
+    assert status.text().startswith("choose an input folder")  # still true: no output yet
+    said: list[str] = []
+    page.status.connect(said.append)
+    output = str(tmp_path / "out")
+    for typed in range(1, len(output) + 1):  # one line for the change of state, not a key
+        page.output_dir.setText(output[:typed])
+    qtbot.waitUntil(lambda: status.text() == "Ready: press Start batch.")
+    assert page.overall.text.text() == "Ready: press Start batch."
+    assert said == ["Ready: press Start batch."]
+    page.input_dir.setText(str(tmp_path / "no-such-folder"))
+    qtbot.waitUntil(lambda: "not a folder" in status.text())
+    assert "choose an input folder" not in status.text()
