@@ -174,12 +174,12 @@ def _initial_generator(
     if not mfa_growth.can_grow(generator.config, config.student):
         raise UsageError(
             f"--init {config.init}: that student is {generator.config.encode()}, "
-            f"not {config.student.encode()} (a student can only start from a narrower one "
-            "of the same depth and blocks)"
+            f"not {config.student.encode()} (a student can only start from a narrower or "
+            "shallower one with the same first blocks)"
         )
     yield Notice(
         message=f"{config.student.encode()} starts as {path.name} "
-        f"({generator.config.encode()}) widened: the new channels begin unused"
+        f"({generator.config.encode()}) grown: the new channels and blocks begin unused"
     )
     return mfa_growth.grown(generator, config.student, seed=config.seed), path
 

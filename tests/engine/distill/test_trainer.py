@@ -198,7 +198,7 @@ def test_a_wider_student_starts_from_a_narrower_one(tiny_config: DistillConfig, 
     )
     events = list(distill(DistillRequest(config=config, out_dir=tmp_path / "b")))
     notices = [e.message for e in events if isinstance(e, Notice)]
-    assert any("widened" in message for message in notices), notices
+    assert any("grown" in message for message in notices), notices
     (setup,) = [e for e in events if isinstance(e, TrainingSetup)]
     assert (setup.device, setup.processes, setup.crop_px) == ("cpu", 1, config.data.hr_crop)
     assert setup.train_images + setup.val_images == 4 and setup.val_images >= 1  # four photos
@@ -211,9 +211,11 @@ def test_a_student_of_another_shape_cannot_start_from_it(
     tiny_config: DistillConfig, tmp_path: Path
 ):
     _, parent = _run(DistillRequest(config=tiny_config, out_dir=tmp_path / "a"))
-    deeper = dataclasses.replace(tiny_config.student, num_blocks=3, half_res=(True,) * 3)
-    config = with_overrides(tiny_config, {"init": str(parent.best), "student": deeper})
-    with pytest.raises(UsageError, match="can only start from a narrower one"):
+    # Its first block switched: not the same net with more channels or blocks after it.
+    flags = (not tiny_config.student.half_res[0], *tiny_config.student.half_res[1:])
+    other = dataclasses.replace(tiny_config.student, half_res=flags)
+    config = with_overrides(tiny_config, {"init": str(parent.best), "student": other})
+    with pytest.raises(UsageError, match="can only start from a narrower or shallower one"):
         list(distill(DistillRequest(config=config, out_dir=tmp_path / "b")))
 
 
