@@ -24,7 +24,7 @@ from engine.files import file_sha256
 from engine.imageio import read_image
 from engine.imageio.marker import PROGRAM
 from engine.imageio.source import input_problem
-from engine.inference.batch_scan import earlier_result, results_left_out
+from engine.inference.batch_scan import KnownModels, earlier_result, results_left_out
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"})
 
@@ -125,12 +125,13 @@ def scan_photos(
     for path in files:
         stems[path.parent].add(path.stem)
     seen: set[str] = set()
+    known = KnownModels()
     scan = PhotoScan(good=[], bad=[], small=[], duplicates=[])
     yield Progress(stage="scan", done=0, total=len(files))
     for index, path in enumerate(files):
         if cancel is not None:
             cancel.raise_if_cancelled()
-        result = earlier_result(path, stems[path.parent])
+        result = earlier_result(path, stems[path.parent], known)
         if result is not None:
             scan.bad.append((path, result))  # said in the count below, not one line each
         else:

@@ -67,6 +67,7 @@ def scan_folder(folder: Path, *, recursive: bool, exclude: Path | None = None) -
     ``OUR_RESULT`` or ``OUR_RESULT_BY_NAME``; ``results_left_out`` counts them.
     """
     scan = FolderScan()
+    known = KnownModels()
     excluded = Path(exclude).resolve() if exclude is not None else None
     root = Path(folder)
     visited = {_identity(root)}
@@ -100,7 +101,7 @@ def scan_folder(folder: Path, *, recursive: bool, exclude: Path | None = None) -
             elif path.suffix.lower() in SUPPORTED_SUFFIXES:
                 # The check ``mfagan upscale`` makes: a regular file once links are
                 # resolved. A FIFO would block the read for ever, /dev/zero never ends.
-                problem = input_problem(path) or earlier_result(path, stems)
+                problem = input_problem(path) or earlier_result(path, stems, known)
                 if problem is None:
                     scan.images.append(path)
                 else:
@@ -118,24 +119,38 @@ def image_stems(names: Iterable[str]) -> set[str]:
     return {Path(n).stem for n in names if Path(n).suffix.lower() in SUPPORTED_SUFFIXES}
 
 
-def earlier_result(path: Path, stems: set[str]) -> str | None:
+class KnownModels:
+    """The names of the models we know, read once per scan and only when a file name needs
+    them: the registry reads the user's models folder each time it is asked."""
+
+    def __init__(self) -> None:
+        self._names: set[str] | None = None
+
+    def __contains__(self, name: object) -> bool:
+        if self._names is None:
+            # Imported here: the registry loads torch, and only a name this exact gets so far.
+            from engine.models.registry import list_models
+
+            self._names = {model.name for model in list_models()}
+        return name in self._names
+
+
+def earlier_result(path: Path, stems: set[str], known: KnownModels) -> str | None:
     """Why ``path`` is one of our results (``OUR_RESULT`` or ``OUR_RESULT_BY_NAME``), or
-    None. ``stems``: the image stems of its folder (``image_stems``)."""
+    None. ``stems``: the image stems of its folder (``image_stems``); ``known``: the scan's
+    ``KnownModels``."""
     if is_our_result(path):
         return OUR_RESULT
-    return OUR_RESULT_BY_NAME if _named_as_result(path.name, stems) else None
+    return OUR_RESULT_BY_NAME if _named_as_result(path.name, stems, known) else None
 
 
-def _named_as_result(name: str, stems: set[str]) -> bool:
+def _named_as_result(name: str, stems: set[str], known: KnownModels) -> bool:
     match = _DEFAULT_RESULT_NAME.fullmatch(name)
     if match is None or match["stem"] not in stems:
         return False
     if match["suffix"].lower() not in SUPPORTED_SUFFIXES:
         return False
-    # Imported here: the registry loads torch, and only a name this exact gets so far.
-    from engine.models.registry import list_models
-
-    return match["model"] in {model.name for model in list_models()}
+    return match["model"] in known
 
 
 def results_left_out(ignored: Iterable[tuple[Path, str]]) -> int:
